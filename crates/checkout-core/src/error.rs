@@ -1,0 +1,223 @@
+//! The canonical error model (PRODUCT §4). Adapters and the gateway build
+//! these; the gateway renders them as
+//! `{"error": {"type", "code", "message", "provider", …}}`.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Stable machine-readable error codes. Each has one HTTP status, one type
+/// and a default "retryable" answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The request body or a query parameter is malformed (message names the field).
+    InvalidRequest,
+    /// The session id is malformed or does not match the vendor's id format.
+    InvalidId,
+    /// The id or body names a provider this gateway does not support.
+    UnknownProvider,
+    /// A canonical field the chosen vendor cannot honour (message names field and vendor).
+    UnsupportedField,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    /// Missing or unknown client key.
+    Unauthenticated,
+    /// No such session (or not one this client may see).
+    NotFound,
+    MethodNotAllowed,
+    /// The vendor refused the request as invalid (400 or 422, vendor's message kept).
+    ProviderInvalidRequest,
+    /// The vendor reports a conflict (e.g. already subscribed).
+    ProviderConflict,
+    /// The vendor rejected the gateway's credentials: not the caller's fault.
+    ProviderAuthFailed,
+    /// The vendor is rate limiting; see `Retry-After`.
+    RateLimited,
+    /// The vendor says it is unavailable.
+    ProviderUnavailable,
+    /// The vendor failed (5xx).
+    ProviderError,
+    /// The vendor answered something unreadable or of the wrong shape.
+    ProviderBadResponse,
+    /// The vendor did not answer in time.
+    ProviderTimeout,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn http_status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            InvalidRequest | InvalidId | UnknownProvider | ProviderInvalidRequest => 400,
+            Unauthenticated => 401,
+            NotFound => 404,
+            MethodNotAllowed => 405,
+            ProviderConflict => 409,
+            PayloadTooLarge => 413,
+            UnsupportedMediaType => 415,
+            UnsupportedField => 422,
+            RateLimited => 429,
+            Internal => 500,
+            ProviderAuthFailed | ProviderError | ProviderBadResponse => 502,
+            ProviderUnavailable => 503,
+            ProviderTimeout => 504,
+        }
+    }
+
+    /// The broad family of the error, for clients that branch on it.
+    pub fn error_type(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            InvalidRequest | InvalidId | UnknownProvider | UnsupportedField
+            | UnsupportedMediaType | PayloadTooLarge | NotFound | MethodNotAllowed => {
+                "invalid_request_error"
+            }
+            Unauthenticated => "authentication_error",
+            RateLimited => "rate_limit_error",
+            ProviderInvalidRequest | ProviderConflict | ProviderAuthFailed | ProviderUnavailable
+            | ProviderError | ProviderBadResponse | ProviderTimeout => "provider_error",
+            Internal => "api_error",
+        }
+    }
+
+    fn default_retryable(self) -> bool {
+        use ErrorCode::*;
+        matches!(self, RateLimited | ProviderUnavailable | ProviderError | ProviderTimeout)
+    }
+}
+
+/// A canonical error. `message` is safe to show to the caller: it never
+/// carries a credential.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct Error {
+    pub code: ErrorCode,
+    pub message: String,
+    /// Overrides the code's HTTP status where the vendor's own status is
+    /// relayed (400 vs 422 for `provider_invalid_request`).
+    pub http_status: u16,
+    pub provider: Option<String>,
+    pub provider_http_status: Option<u16>,
+    pub provider_request_id: Option<String>,
+    pub retryable: bool,
+    pub retry_after: Option<Duration>,
+}
+
+impl Error {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Error {
+        Error {
+            code,
+            message: message.into(),
+            http_status: code.http_status(),
+            provider: None,
+            provider_http_status: None,
+            provider_request_id: None,
+            retryable: code.default_retryable(),
+            retry_after: None,
+        }
+    }
+
+    pub fn invalid_request(message: impl Into<String>) -> Error {
+        Error::new(ErrorCode::InvalidRequest, message)
+    }
+
+    pub fn not_found() -> Error {
+        Error::new(ErrorCode::NotFound, "no such checkout session")
+    }
+
+    /// A canonical create field that `provider` cannot honour.
+    pub fn unsupported_field(provider: &str, field: &str, why: &str) -> Error {
+        Error::new(
+            ErrorCode::UnsupportedField,
+            format!("field `{field}` is not supported by {provider}: {why}"),
+        )
+        .with_provider(provider)
+    }
+
+    pub fn with_provider(mut self, provider: &str) -> Error {
+        self.provider = Some(provider.to_owned());
+        self
+    }
+
+    pub fn with_provider_status(mut self, status: u16) -> Error {
+        self.provider_http_status = Some(status);
+        self
+    }
+
+    pub fn with_provider_request_id(mut self, id: Option<String>) -> Error {
+        self.provider_request_id = id;
+        self
+    }
+
+    pub fn with_http_status(mut self, status: u16) -> Error {
+        self.http_status = status;
+        self
+    }
+
+    pub fn with_retry_after(mut self, after: Option<Duration>) -> Error {
+        self.retry_after = after;
+        self
+    }
+
+    /// The JSON body for this error.
+    pub fn body(&self, request_id: Option<&str>) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                r#type: self.code.error_type(),
+                code: self.code,
+                message: self.message.clone(),
+                provider: self.provider.clone(),
+                provider_http_status: self.provider_http_status,
+                provider_request_id: self.provider_request_id.clone(),
+                retryable: self.retryable,
+                request_id: request_id.map(str::to_owned),
+            },
+        }
+    }
+}
+
+/// `{"error": {...}}`: the body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// `invalid_request_error`, `authentication_error`, `rate_limit_error`, `provider_error` or `api_error`.
+    #[schema(value_type = String)]
+    pub r#type: &'static str,
+    pub code: ErrorCode,
+    pub message: String,
+    pub provider: Option<String>,
+    pub provider_http_status: Option<u16>,
+    /// The vendor's own request id, when it sent one.
+    pub provider_request_id: Option<String>,
+    pub retryable: bool,
+    /// The gateway's `x-request-id` for this request.
+    pub request_id: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_shape() {
+        let e = Error::new(ErrorCode::ProviderAuthFailed, "meteroid rejected the gateway's API key")
+            .with_provider("meteroid")
+            .with_provider_status(401);
+        let v = serde_json::to_value(e.body(Some("req-1"))).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"error": {
+                "type": "provider_error", "code": "provider_auth_failed",
+                "message": "meteroid rejected the gateway's API key",
+                "provider": "meteroid", "provider_http_status": 401,
+                "provider_request_id": null, "retryable": false, "request_id": "req-1"}})
+        );
+        assert_eq!(e.http_status, 502);
+    }
+}

@@ -1,0 +1,23 @@
+//! The canonical checkout-session model shared by every adapter and the gateway.
+//!
+//! Nothing here performs I/O: adapters translate vendor payloads into these
+//! types, the gateway serves them.
+
+pub mod adapter;
+pub mod create;
+pub mod error;
+pub mod id;
+pub mod model;
+pub mod money;
+pub mod secret;
+pub mod status;
+pub mod timestamp;
+
+pub use adapter::{Adapter, Capabilities, Fetched, Provider, RequestContext};
+pub use create::CreateSession;
+pub use error::{Error, ErrorCode};
+pub use id::SessionId;
+pub use model::{CheckoutSession, Customer, Metadata, MetadataValue, PlanRef, ProviderStatus, Purpose};
+pub use money::Money;
+pub use secret::Secret;
+pub use status::{PaymentStatus, Status};
