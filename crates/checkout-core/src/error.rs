@@ -161,6 +161,28 @@ impl Error {
         self
     }
 
+    /// Map a vendor's non-2xx answer to the canonical error (PRODUCT §4):
+    /// the caller's mistakes keep their status and the vendor's message; the
+    /// vendor refusing *our* credentials, failing or answering nonsense is a
+    /// gateway-side 5xx.
+    pub fn from_vendor_status(provider: &str, status: u16, message: &str) -> Error {
+        let (code, text) = match status {
+            400 | 422 => (ErrorCode::ProviderInvalidRequest, format!("{provider} rejected the request: {message}")),
+            401 | 403 => (ErrorCode::ProviderAuthFailed, format!("{provider} rejected the gateway's credentials for this account")),
+            404 => (ErrorCode::NotFound, format!("{provider} has no such checkout session")),
+            409 => (ErrorCode::ProviderConflict, format!("{provider} reports a conflict: {message}")),
+            429 => (ErrorCode::RateLimited, format!("{provider} is rate limiting this account")),
+            503 => (ErrorCode::ProviderUnavailable, format!("{provider} is unavailable")),
+            500..=599 => (ErrorCode::ProviderError, format!("{provider} failed with HTTP {status}")),
+            _ => (ErrorCode::ProviderBadResponse, format!("{provider} answered with unexpected HTTP {status}: {message}")),
+        };
+        let mut err = Error::new(code, text).with_provider(provider).with_provider_status(status);
+        if code == ErrorCode::ProviderInvalidRequest {
+            err.http_status = status;
+        }
+        err
+    }
+
     /// The JSON body for this error.
     pub fn body(&self, request_id: Option<&str>) -> ErrorBody {
         ErrorBody {
@@ -219,5 +241,27 @@ mod tests {
                 "provider_request_id": null, "retryable": false, "request_id": "req-1"}})
         );
         assert_eq!(e.http_status, 502);
+    }
+
+    #[test]
+    fn vendor_statuses_map_to_the_canonical_model() {
+        for (vendor, code, http) in [
+            (400, ErrorCode::ProviderInvalidRequest, 400),
+            (422, ErrorCode::ProviderInvalidRequest, 422),
+            (401, ErrorCode::ProviderAuthFailed, 502),
+            (403, ErrorCode::ProviderAuthFailed, 502),
+            (404, ErrorCode::NotFound, 404),
+            (409, ErrorCode::ProviderConflict, 409),
+            (415, ErrorCode::ProviderBadResponse, 502),
+            (429, ErrorCode::RateLimited, 429),
+            (500, ErrorCode::ProviderError, 502),
+            (503, ErrorCode::ProviderUnavailable, 503),
+        ] {
+            let e = Error::from_vendor_status("meteroid", vendor, "nope");
+            assert_eq!((e.code, e.http_status), (code, http), "vendor {vendor}");
+            assert_eq!(e.provider_http_status, Some(vendor));
+        }
+        let e = Error::from_vendor_status("meteroid", 400, "plan_version_id missing");
+        assert!(e.message.contains("plan_version_id missing"));
     }
 }
