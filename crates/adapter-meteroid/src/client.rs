@@ -52,33 +52,67 @@ pub struct MeteroidClient {
 }
 
 fn config_error(path: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError { path: path.to_owned(), message: message.into() }
+    ConfigError {
+        path: path.to_owned(),
+        message: message.into(),
+    }
 }
 
 impl MeteroidClient {
-    pub fn from_config(account: &str, value: serde_json::Value) -> Result<MeteroidClient, ConfigError> {
+    pub fn from_config(
+        account: &str,
+        value: serde_json::Value,
+    ) -> Result<MeteroidClient, ConfigError> {
         let config: AccountConfig = serde_path_to_error::deserialize(value)
             .map_err(|e| config_error(&e.path().to_string(), e.inner().to_string()))?;
         let api_key = match (&config.api_key, &config.api_key_file) {
             (Some(key), None) => key.clone(),
             (None, Some(path)) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| config_error("api_key_file", format!("cannot read {}: {e}", path.display())))?;
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    config_error(
+                        "api_key_file",
+                        format!("cannot read {}: {e}", path.display()),
+                    )
+                })?;
                 Secret::new(text.trim_end_matches(['\r', '\n']))
             }
-            (Some(_), Some(_)) => return Err(config_error("api_key", "set api_key or api_key_file, not both")),
-            (None, None) => return Err(config_error("api_key", "missing: set api_key or api_key_file")),
+            (Some(_), Some(_)) => {
+                return Err(config_error(
+                    "api_key",
+                    "set api_key or api_key_file, not both",
+                ))
+            }
+            (None, None) => {
+                return Err(config_error(
+                    "api_key",
+                    "missing: set api_key or api_key_file",
+                ))
+            }
         };
-        if api_key.is_empty() || api_key.expose().chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(config_error("api_key", "must be a non-empty key without whitespace"));
+        if api_key.is_empty()
+            || api_key
+                .expose()
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(config_error(
+                "api_key",
+                "must be a non-empty key without whitespace",
+            ));
         }
         let url = reqwest::Url::parse(&config.base_url)
             .map_err(|e| config_error("base_url", format!("not a URL: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") || url.query().is_some() {
-            return Err(config_error("base_url", "must be an http(s) URL without a query"));
+            return Err(config_error(
+                "base_url",
+                "must be an http(s) URL without a query",
+            ));
         }
         if config.timeout_ms == 0 || config.connect_timeout_ms == 0 {
-            return Err(config_error("timeout_ms", "timeouts must be greater than zero"));
+            return Err(config_error(
+                "timeout_ms",
+                "timeouts must be greater than zero",
+            ));
         }
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
@@ -99,7 +133,11 @@ impl MeteroidClient {
     }
 
     /// Send one request and turn the answer into a session or a canonical error.
-    async fn call(&self, op: &'static str, request: reqwest::RequestBuilder) -> Result<Fetched, Error> {
+    async fn call(
+        &self,
+        op: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Fetched, Error> {
         let span = tracing::info_span!(
             "upstream",
             provider = PROVIDER,
@@ -123,7 +161,11 @@ impl MeteroidClient {
                 }
             };
             let status = response.status().as_u16();
-            let retry_after = response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+            let retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_retry_after);
             let is_json = response
                 .headers()
                 .get(CONTENT_TYPE)
@@ -133,22 +175,25 @@ impl MeteroidClient {
                 if e.is_timeout() {
                     transport_error(&e)
                 } else {
-                    Error::new(ErrorCode::ProviderBadResponse, format!("{PROVIDER} response body could not be read"))
-                        .with_provider(PROVIDER)
-                        .with_provider_status(status)
+                    Error::new(
+                        ErrorCode::ProviderBadResponse,
+                        format!("{PROVIDER} response body could not be read"),
+                    )
+                    .with_provider(PROVIDER)
+                    .with_provider_status(status)
                 }
             })?;
             let current = tracing::Span::current();
             current.record("vendor_status", status);
             current.record("latency_ms", started.elapsed().as_millis() as u64);
             if (200..300).contains(&status) {
-                let session = convert::session_body(&self.account, &body).map_err(|e| e.with_provider_status(status))?;
+                let session = convert::session_body(&self.account, &body)
+                    .map_err(|e| e.with_provider_status(status))?;
                 let raw = raw_body(&body)?;
                 Ok(Fetched { session, raw })
             } else {
-                let message = vendor_message(&body, is_json);
                 tracing::info!(vendor_status = status, "upstream refused");
-                Err(Error::from_vendor_status(PROVIDER, status, &message).with_retry_after(retry_after))
+                Err(vendor_error(status, is_json, &body).with_retry_after(retry_after))
             }
         }
         .instrument(span)
@@ -162,9 +207,18 @@ fn raw_body(body: &[u8]) -> Result<Box<RawValue>, Error> {
         .ok()
         .and_then(|s| RawValue::from_string(s.trim().to_owned()).ok())
         .ok_or_else(|| {
-            Error::new(ErrorCode::ProviderBadResponse, format!("{PROVIDER} sent a body that is not JSON"))
-                .with_provider(PROVIDER)
+            Error::new(
+                ErrorCode::ProviderBadResponse,
+                format!("{PROVIDER} sent a body that is not JSON"),
+            )
+            .with_provider(PROVIDER)
         })
+}
+
+/// A non-2xx Meteroid answer → canonical error. Pure, so every vendor
+/// error body in the fixtures is snapshot-tested through it.
+pub fn vendor_error(status: u16, is_json: bool, body: &[u8]) -> Error {
+    Error::from_vendor_status(PROVIDER, status, &vendor_message(body, is_json))
 }
 
 /// The vendor's human message: JSON `{code, message}`, or the plain-text
@@ -210,11 +264,20 @@ fn transport_kind(e: &reqwest::Error) -> &'static str {
 
 fn transport_error(e: &reqwest::Error) -> Error {
     let err = if e.is_timeout() {
-        Error::new(ErrorCode::ProviderTimeout, format!("{PROVIDER} did not answer in time"))
+        Error::new(
+            ErrorCode::ProviderTimeout,
+            format!("{PROVIDER} did not answer in time"),
+        )
     } else if e.is_connect() {
-        Error::new(ErrorCode::ProviderUnavailable, format!("{PROVIDER} could not be reached"))
+        Error::new(
+            ErrorCode::ProviderUnavailable,
+            format!("{PROVIDER} could not be reached"),
+        )
     } else {
-        Error::new(ErrorCode::ProviderError, format!("{PROVIDER} connection failed"))
+        Error::new(
+            ErrorCode::ProviderError,
+            format!("{PROVIDER} connection failed"),
+        )
     };
     err.with_provider(PROVIDER)
 }
@@ -224,15 +287,30 @@ impl Adapter for MeteroidClient {
     async fn get(&self, reference: &str, _ctx: &RequestContext) -> Result<Fetched, Error> {
         // `reference` was checked against Meteroid's id format by the gateway,
         // so it is safe as a path segment.
-        self.call("get", self.http.get(self.url(&format!("/{reference}")))).await
+        self.call("get", self.http.get(self.url(&format!("/{reference}"))))
+            .await
     }
 
-    async fn create(&self, request: &CreateSession, _ctx: &RequestContext) -> Result<Fetched, Error> {
+    async fn create(
+        &self,
+        request: &CreateSession,
+        _ctx: &RequestContext,
+    ) -> Result<Fetched, Error> {
         let body = convert::create_request(request)?;
-        let json = serde_json::to_vec(&body)
-            .map_err(|e| Error::new(ErrorCode::Internal, format!("cannot encode create body: {e}")))?;
-        self.call("create", self.http.post(self.url("")).header(CONTENT_TYPE, "application/json").body(json))
-            .await
+        let json = serde_json::to_vec(&body).map_err(|e| {
+            Error::new(
+                ErrorCode::Internal,
+                format!("cannot encode create body: {e}"),
+            )
+        })?;
+        self.call(
+            "create",
+            self.http
+                .post(self.url(""))
+                .header(CONTENT_TYPE, "application/json")
+                .body(json),
+        )
+        .await
     }
 
     fn redacted_config(&self) -> serde_json::Value {
@@ -247,19 +325,30 @@ mod tests {
 
     #[test]
     fn config_requires_exactly_one_key_source() {
-        let err = MeteroidClient::from_config("default", json!({})).err().unwrap();
+        let err = MeteroidClient::from_config("default", json!({}))
+            .err()
+            .unwrap();
         assert_eq!(err.path, "api_key");
-        let err = MeteroidClient::from_config("default", json!({"api_key": "k", "api_key_file": "/x"})).err().unwrap();
+        let err =
+            MeteroidClient::from_config("default", json!({"api_key": "k", "api_key_file": "/x"}))
+                .err()
+                .unwrap();
         assert_eq!(err.path, "api_key");
-        let err = MeteroidClient::from_config("default", json!({"api_key": "k", "timeout": 3})).err().unwrap();
+        let err = MeteroidClient::from_config("default", json!({"api_key": "k", "timeout": 3}))
+            .err()
+            .unwrap();
         assert!(err.message.contains("timeout"), "{err}");
-        let err = MeteroidClient::from_config("default", json!({"api_key": "k", "timeout_ms": "slow"})).err().unwrap();
+        let err =
+            MeteroidClient::from_config("default", json!({"api_key": "k", "timeout_ms": "slow"}))
+                .err()
+                .unwrap();
         assert_eq!(err.path, "timeout_ms");
     }
 
     #[test]
     fn redacted_config_hides_the_key() {
-        let c = MeteroidClient::from_config("default", json!({"api_key": "pv_sand_secret/tok"})).unwrap();
+        let c = MeteroidClient::from_config("default", json!({"api_key": "pv_sand_secret/tok"}))
+            .unwrap();
         let shown = c.redacted_config().to_string();
         assert!(!shown.contains("pv_sand_secret"), "{shown}");
         assert!(shown.contains("***"));
@@ -267,17 +356,31 @@ mod tests {
 
     #[test]
     fn vendor_messages_from_json_and_plain_text() {
-        let m = vendor_message(br#"{"code":"NOT_FOUND","message":"Resource not found"}"#, true);
+        let m = vendor_message(
+            br#"{"code":"NOT_FOUND","message":"Resource not found"}"#,
+            true,
+        );
         assert_eq!(m, "NOT_FOUND: Resource not found");
-        let m = vendor_message(b"Expected request with `Content-Type: application/json`", false);
+        let m = vendor_message(
+            b"Expected request with `Content-Type: application/json`",
+            false,
+        );
         assert_eq!(m, "Expected request with `Content-Type: application/json`");
-        assert!(vendor_message("x".repeat(2000).as_bytes(), false).chars().count() <= MAX_MESSAGE_LEN + 1);
+        assert!(
+            vendor_message("x".repeat(2000).as_bytes(), false)
+                .chars()
+                .count()
+                <= MAX_MESSAGE_LEN + 1
+        );
     }
 
     #[test]
     fn retry_after_forms() {
         assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon"), None);
     }
 }

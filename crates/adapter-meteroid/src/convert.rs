@@ -1,12 +1,12 @@
 //! Pure conversions between Meteroid's wire types and the canonical model.
 //! No I/O: snapshot-tested over every fixture.
 
-use chrono::{DateTime, Utc};
 use checkout_core::model::ObjectTag;
 use checkout_core::{
-    timestamp, CheckoutSession, CreateSession, Customer, Error, ErrorCode, Metadata, PlanRef, ProviderStatus,
-    Purpose, SessionId, Status,
+    timestamp, CheckoutSession, CreateSession, Customer, Error, ErrorCode, Metadata, PlanRef,
+    ProviderStatus, Purpose, SessionId, Status,
 };
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::wire;
@@ -37,12 +37,16 @@ pub fn purpose(checkout_type: &str) -> Purpose {
 }
 
 fn bad_response(what: impl std::fmt::Display) -> Error {
-    Error::new(ErrorCode::ProviderBadResponse, format!("{PROVIDER} sent an unreadable session: {what}"))
-        .with_provider(PROVIDER)
+    Error::new(
+        ErrorCode::ProviderBadResponse,
+        format!("{PROVIDER} sent an unreadable session: {what}"),
+    )
+    .with_provider(PROVIDER)
 }
 
 fn time(field: &str, value: &str) -> Result<DateTime<Utc>, Error> {
-    timestamp::parse_lenient(value).ok_or_else(|| bad_response(format_args!("`{field}` is not a timestamp")))
+    timestamp::parse_lenient(value)
+        .ok_or_else(|| bad_response(format_args!("`{field}` is not a timestamp")))
 }
 
 fn opt_time(field: &str, value: &Option<String>) -> Result<Option<DateTime<Utc>>, Error> {
@@ -68,8 +72,14 @@ pub fn session(account: &str, s: &wire::CheckoutSession) -> Result<CheckoutSessi
         // Meteroid hosts the page itself: there are no redirect URLs.
         success_url: None,
         cancel_url: None,
-        customer: Some(Customer { id: Some(s.customer_id.clone()), ..Customer::default() }),
-        plan: Some(PlanRef { id: s.plan_version_id.clone(), kind: "plan_version".to_owned() }),
+        customer: Some(Customer {
+            id: Some(s.customer_id.clone()),
+            ..Customer::default()
+        }),
+        plan: Some(PlanRef {
+            id: s.plan_version_id.clone(),
+            kind: "plan_version".to_owned(),
+        }),
         // No quantity on a Meteroid session.
         quantity: None,
         subscription_id: s.subscription_id.clone(),
@@ -83,7 +93,10 @@ pub fn session(account: &str, s: &wire::CheckoutSession) -> Result<CheckoutSessi
         updated_at: None,
         expires_at: opt_time("expires_at", &s.expires_at)?,
         completed_at: opt_time("completed_at", &s.completed_at)?,
-        provider_status: ProviderStatus { status: Some(s.status.clone()), payment_status: None },
+        provider_status: ProviderStatus {
+            status: Some(s.status.clone()),
+            payment_status: None,
+        },
     })
 }
 
@@ -101,7 +114,9 @@ pub fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
         let path = e.path().to_string();
         let what = match e.inner().classify() {
             serde_json::error::Category::Data => "wrong type or missing field",
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "malformed JSON",
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                "malformed JSON"
+            }
             serde_json::error::Category::Io => "unreadable body",
         };
         bad_response(format_args!("{what} at `{path}`"))
@@ -111,7 +126,9 @@ pub fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
 /// Canonical create request → Meteroid create body. Refuses, by name, every
 /// canonical field Meteroid cannot honour.
 pub fn create_request(req: &CreateSession) -> Result<wire::CreateRequest, Error> {
-    let customer_id = req.required(PROVIDER, "customer", &req.customer)?.to_owned();
+    let customer_id = req
+        .required(PROVIDER, "customer", &req.customer)?
+        .to_owned();
     let plan_version_id = req.required(PROVIDER, "plan", &req.plan)?.to_owned();
     req.refuse_if_set(
         PROVIDER,
@@ -139,7 +156,12 @@ pub fn create_request(req: &CreateSession) -> Result<wire::CreateRequest, Error>
     )?;
     let options = create_options(req.provider_options.as_ref())?;
     let metadata = req.metadata.as_ref().map(metadata_value);
-    Ok(wire::CreateRequest { customer_id, plan_version_id, metadata, options })
+    Ok(wire::CreateRequest {
+        customer_id,
+        plan_version_id,
+        metadata,
+        options,
+    })
 }
 
 fn metadata_value(m: &Metadata) -> Value {
@@ -147,7 +169,9 @@ fn metadata_value(m: &Metadata) -> Value {
     serde_json::to_value(m).unwrap_or(Value::Null)
 }
 
-fn create_options(options: Option<&serde_json::Map<String, Value>>) -> Result<wire::CreateOptions, Error> {
+fn create_options(
+    options: Option<&serde_json::Map<String, Value>>,
+) -> Result<wire::CreateOptions, Error> {
     let Some(options) = options else {
         return Ok(wire::CreateOptions::default());
     };
@@ -168,12 +192,16 @@ fn create_options(options: Option<&serde_json::Map<String, Value>>) -> Result<wi
             return Err(Error::unsupported_field(
                 PROVIDER,
                 &format!("provider_options.{key}"),
-                &format!("not a Meteroid create field (accepted: {})", wire::CREATE_OPTION_FIELDS.join(", ")),
+                &format!(
+                    "not a Meteroid create field (accepted: {})",
+                    wire::CREATE_OPTION_FIELDS.join(", ")
+                ),
             ));
         }
     }
     serde_path_to_error::deserialize(Value::Object(options.clone())).map_err(|e| {
-        Error::invalid_request(format!("provider_options.{}: {}", e.path(), e.inner())).with_provider(PROVIDER)
+        Error::invalid_request(format!("provider_options.{}: {}", e.path(), e.inner()))
+            .with_provider(PROVIDER)
     })
 }
 
@@ -232,18 +260,24 @@ mod tests {
             ("quantity", json!(3)),
             ("expires_at", json!("2026-01-19T10:00:00Z")),
         ] {
-            let mut v = json!({"provider": "meteroid", "account": "default", "customer": "c", "plan": "p"});
+            let mut v =
+                json!({"provider": "meteroid", "account": "default", "customer": "c", "plan": "p"});
             v[field] = value;
             let err = create_request(&req(v)).unwrap_err();
             assert_eq!(err.code, ErrorCode::UnsupportedField, "{field}");
             assert_eq!(err.http_status, 422);
-            assert!(err.message.contains(field) && err.message.contains("meteroid"), "{}", err.message);
+            assert!(
+                err.message.contains(field) && err.message.contains("meteroid"),
+                "{}",
+                err.message
+            );
         }
     }
 
     #[test]
     fn provider_options_errors_name_the_field() {
-        let base = json!({"provider": "meteroid", "account": "default", "customer": "c", "plan": "p"});
+        let base =
+            json!({"provider": "meteroid", "account": "default", "customer": "c", "plan": "p"});
         let with = |opts: Value| {
             let mut v = base.clone();
             v["provider_options"] = opts;
@@ -251,17 +285,45 @@ mod tests {
         };
         let e = with(json!({"trial_days": 3}));
         assert_eq!(e.code, ErrorCode::UnsupportedField);
-        assert!(e.message.contains("provider_options.trial_days"), "{}", e.message);
+        assert!(
+            e.message.contains("provider_options.trial_days"),
+            "{}",
+            e.message
+        );
         let e = with(json!({"invoice_threshold": "ten"}));
         assert_eq!(e.code, ErrorCode::InvalidRequest);
-        assert!(e.message.contains("provider_options.invoice_threshold"), "{}", e.message);
+        assert!(
+            e.message.contains("provider_options.invoice_threshold"),
+            "{}",
+            e.message
+        );
         let e = with(json!({"payment_methods_config": {"type": "crypto"}}));
-        assert!(e.message.contains("provider_options.payment_methods_config"), "{}", e.message);
+        assert!(
+            e.message
+                .contains("provider_options.payment_methods_config"),
+            "{}",
+            e.message
+        );
         let e = with(json!({"add_ons": [{"quantity": 1}]}));
-        assert!(e.message.contains("provider_options.add_ons[0]"), "{}", e.message);
+        assert!(
+            e.message.contains("provider_options.add_ons[0]"),
+            "{}",
+            e.message
+        );
         let e = with(json!({"plan_version_id": "plv_2"}));
-        assert!(e.message.contains("canonical field `plan`"), "{}", e.message);
-        let e = create_request(&req(json!({"provider": "meteroid", "account": "default", "plan": "p"}))).unwrap_err();
-        assert!(e.message.contains("`customer` is required"), "{}", e.message);
+        assert!(
+            e.message.contains("canonical field `plan`"),
+            "{}",
+            e.message
+        );
+        let e = create_request(&req(
+            json!({"provider": "meteroid", "account": "default", "plan": "p"}),
+        ))
+        .unwrap_err();
+        assert!(
+            e.message.contains("`customer` is required"),
+            "{}",
+            e.message
+        );
     }
 }

@@ -61,7 +61,11 @@ pub trait Provider: Send + Sync {
     fn normalize(&self, account: &str, body: &[u8]) -> Result<CheckoutSession, Error>;
 
     /// Build the client for one account from its config table.
-    fn build(&self, account: &str, config: serde_json::Value) -> Result<Arc<dyn Adapter>, ConfigError>;
+    fn build(
+        &self,
+        account: &str,
+        config: serde_json::Value,
+    ) -> Result<Arc<dyn Adapter>, ConfigError>;
 }
 
 /// One configured vendor account.
@@ -69,7 +73,8 @@ pub trait Provider: Send + Sync {
 pub trait Adapter: Send + Sync {
     async fn get(&self, reference: &str, ctx: &RequestContext) -> Result<Fetched, Error>;
 
-    async fn create(&self, request: &CreateSession, ctx: &RequestContext) -> Result<Fetched, Error>;
+    async fn create(&self, request: &CreateSession, ctx: &RequestContext)
+        -> Result<Fetched, Error>;
 
     /// The account's effective configuration with every secret shown as `***`.
     fn redacted_config(&self) -> serde_json::Value;

@@ -37,7 +37,13 @@ pub struct CreateSession {
 impl CreateSession {
     /// Refuse a field the vendor cannot honour: money is involved, so nothing
     /// the caller asked for is dropped silently.
-    pub fn refuse_if_set(&self, provider: &str, field: &str, set: bool, why: &str) -> Result<(), Error> {
+    pub fn refuse_if_set(
+        &self,
+        provider: &str,
+        field: &str,
+        set: bool,
+        why: &str,
+    ) -> Result<(), Error> {
         if set {
             Err(Error::unsupported_field(provider, field, why))
         } else {
@@ -46,11 +52,18 @@ impl CreateSession {
     }
 
     /// A field the vendor requires.
-    pub fn required<'a>(&self, provider: &str, field: &str, value: &'a Option<String>) -> Result<&'a str, Error> {
+    pub fn required<'a>(
+        &self,
+        provider: &str,
+        field: &str,
+        value: &'a Option<String>,
+    ) -> Result<&'a str, Error> {
         match value.as_deref() {
             Some(v) if !v.is_empty() => Ok(v),
-            _ => Err(Error::invalid_request(format!("field `{field}` is required for {provider}"))
-                .with_provider(provider)),
+            _ => Err(
+                Error::invalid_request(format!("field `{field}` is required for {provider}"))
+                    .with_provider(provider),
+            ),
         }
     }
 }

@@ -76,15 +76,23 @@ impl ErrorCode {
             }
             Unauthenticated => "authentication_error",
             RateLimited => "rate_limit_error",
-            ProviderInvalidRequest | ProviderConflict | ProviderAuthFailed | ProviderUnavailable
-            | ProviderError | ProviderBadResponse | ProviderTimeout => "provider_error",
+            ProviderInvalidRequest
+            | ProviderConflict
+            | ProviderAuthFailed
+            | ProviderUnavailable
+            | ProviderError
+            | ProviderBadResponse
+            | ProviderTimeout => "provider_error",
             Internal => "api_error",
         }
     }
 
     fn default_retryable(self) -> bool {
         use ErrorCode::*;
-        matches!(self, RateLimited | ProviderUnavailable | ProviderError | ProviderTimeout)
+        matches!(
+            self,
+            RateLimited | ProviderUnavailable | ProviderError | ProviderTimeout
+        )
     }
 }
 
@@ -167,16 +175,42 @@ impl Error {
     /// gateway-side 5xx.
     pub fn from_vendor_status(provider: &str, status: u16, message: &str) -> Error {
         let (code, text) = match status {
-            400 | 422 => (ErrorCode::ProviderInvalidRequest, format!("{provider} rejected the request: {message}")),
-            401 | 403 => (ErrorCode::ProviderAuthFailed, format!("{provider} rejected the gateway's credentials for this account")),
-            404 => (ErrorCode::NotFound, format!("{provider} has no such checkout session")),
-            409 => (ErrorCode::ProviderConflict, format!("{provider} reports a conflict: {message}")),
-            429 => (ErrorCode::RateLimited, format!("{provider} is rate limiting this account")),
-            503 => (ErrorCode::ProviderUnavailable, format!("{provider} is unavailable")),
-            500..=599 => (ErrorCode::ProviderError, format!("{provider} failed with HTTP {status}")),
-            _ => (ErrorCode::ProviderBadResponse, format!("{provider} answered with unexpected HTTP {status}: {message}")),
+            400 | 422 => (
+                ErrorCode::ProviderInvalidRequest,
+                format!("{provider} rejected the request: {message}"),
+            ),
+            401 | 403 => (
+                ErrorCode::ProviderAuthFailed,
+                format!("{provider} rejected the gateway's credentials for this account"),
+            ),
+            404 => (
+                ErrorCode::NotFound,
+                format!("{provider} has no such checkout session"),
+            ),
+            409 => (
+                ErrorCode::ProviderConflict,
+                format!("{provider} reports a conflict: {message}"),
+            ),
+            429 => (
+                ErrorCode::RateLimited,
+                format!("{provider} is rate limiting this account"),
+            ),
+            503 => (
+                ErrorCode::ProviderUnavailable,
+                format!("{provider} is unavailable"),
+            ),
+            500..=599 => (
+                ErrorCode::ProviderError,
+                format!("{provider} failed with HTTP {status}"),
+            ),
+            _ => (
+                ErrorCode::ProviderBadResponse,
+                format!("{provider} answered with unexpected HTTP {status}: {message}"),
+            ),
         };
-        let mut err = Error::new(code, text).with_provider(provider).with_provider_status(status);
+        let mut err = Error::new(code, text)
+            .with_provider(provider)
+            .with_provider_status(status);
         if code == ErrorCode::ProviderInvalidRequest {
             err.http_status = status;
         }
@@ -228,9 +262,12 @@ mod tests {
 
     #[test]
     fn body_shape() {
-        let e = Error::new(ErrorCode::ProviderAuthFailed, "meteroid rejected the gateway's API key")
-            .with_provider("meteroid")
-            .with_provider_status(401);
+        let e = Error::new(
+            ErrorCode::ProviderAuthFailed,
+            "meteroid rejected the gateway's API key",
+        )
+        .with_provider("meteroid")
+        .with_provider_status(401);
         let v = serde_json::to_value(e.body(Some("req-1"))).unwrap();
         assert_eq!(
             v,

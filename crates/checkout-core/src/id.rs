@@ -53,7 +53,8 @@ pub fn is_valid_account_name(s: &str) -> bool {
 /// vendor ids (an org and a session) when a vendor needs both.
 fn is_valid_reference(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
         && !s.contains("..")
 }
 

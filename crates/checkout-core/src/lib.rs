@@ -17,7 +17,9 @@ pub use adapter::{Adapter, Capabilities, Fetched, Provider, RequestContext};
 pub use create::CreateSession;
 pub use error::{Error, ErrorCode};
 pub use id::SessionId;
-pub use model::{CheckoutSession, Customer, Metadata, MetadataValue, PlanRef, ProviderStatus, Purpose};
+pub use model::{
+    CheckoutSession, Customer, Metadata, MetadataValue, PlanRef, ProviderStatus, Purpose,
+};
 pub use money::Money;
 pub use secret::Secret;
 pub use status::{PaymentStatus, Status};

@@ -88,7 +88,9 @@ impl<'de> Deserialize<'de> for ObjectTag {
         if s == "checkout_session" {
             Ok(ObjectTag)
         } else {
-            Err(serde::de::Error::custom(format!("expected \"checkout_session\", got {s:?}")))
+            Err(serde::de::Error::custom(format!(
+                "expected \"checkout_session\", got {s:?}"
+            )))
         }
     }
 }
@@ -154,7 +156,10 @@ mod tests {
 
     #[test]
     fn object_tag_is_strict() {
-        assert_eq!(serde_json::to_string(&ObjectTag).unwrap(), "\"checkout_session\"");
+        assert_eq!(
+            serde_json::to_string(&ObjectTag).unwrap(),
+            "\"checkout_session\""
+        );
         assert!(serde_json::from_str::<ObjectTag>("\"invoice\"").is_err());
     }
 

@@ -17,7 +17,11 @@ pub enum MoneyError {
     #[error("unknown currency {0:?}")]
     UnknownCurrency(String),
     #[error("{amount} has more decimal places than {currency} allows ({exponent})")]
-    TooPrecise { amount: Decimal, currency: String, exponent: u32 },
+    TooPrecise {
+        amount: Decimal,
+        currency: String,
+        exponent: u32,
+    },
     #[error("{0} does not fit in 64-bit minor units")]
     Overflow(Decimal),
 }
@@ -51,16 +55,23 @@ impl Money {
     /// means something upstream is wrong, and money must not be invented.
     pub fn from_major(amount: Decimal, currency: &str) -> Result<Money, MoneyError> {
         let currency = currency.to_ascii_uppercase();
-        let exponent =
-            currency_exponent(&currency).ok_or_else(|| MoneyError::UnknownCurrency(currency.clone()))?;
+        let exponent = currency_exponent(&currency)
+            .ok_or_else(|| MoneyError::UnknownCurrency(currency.clone()))?;
         let scaled = amount
             .checked_mul(Decimal::from(10_i64.pow(exponent)))
             .ok_or(MoneyError::Overflow(amount))?;
         if scaled.normalize().scale() != 0 {
-            return Err(MoneyError::TooPrecise { amount, currency, exponent });
+            return Err(MoneyError::TooPrecise {
+                amount,
+                currency,
+                exponent,
+            });
         }
         let amount_minor = i64::try_from(scaled).map_err(|_| MoneyError::Overflow(amount))?;
-        Ok(Money { amount_minor, currency })
+        Ok(Money {
+            amount_minor,
+            currency,
+        })
     }
 }
 
@@ -75,16 +86,34 @@ mod tests {
 
     #[test]
     fn minor_units_follow_the_currency_exponent() {
-        assert_eq!(Money::from_major(dec("29.99"), "usd").unwrap().amount_minor, 2999);
-        assert_eq!(Money::from_major(dec("500"), "JPY").unwrap().amount_minor, 500);
-        assert_eq!(Money::from_major(dec("1.234"), "KWD").unwrap().amount_minor, 1234);
-        assert_eq!(Money::from_major(dec("0.10"), "EUR").unwrap().amount_minor, 10);
+        assert_eq!(
+            Money::from_major(dec("29.99"), "usd").unwrap().amount_minor,
+            2999
+        );
+        assert_eq!(
+            Money::from_major(dec("500"), "JPY").unwrap().amount_minor,
+            500
+        );
+        assert_eq!(
+            Money::from_major(dec("1.234"), "KWD").unwrap().amount_minor,
+            1234
+        );
+        assert_eq!(
+            Money::from_major(dec("0.10"), "EUR").unwrap().amount_minor,
+            10
+        );
     }
 
     #[test]
     fn refuses_to_round_or_guess() {
-        assert!(matches!(Money::from_major(dec("1.5"), "JPY"), Err(MoneyError::TooPrecise { .. })));
-        assert!(matches!(Money::from_major(dec("1"), "US"), Err(MoneyError::UnknownCurrency(_))));
+        assert!(matches!(
+            Money::from_major(dec("1.5"), "JPY"),
+            Err(MoneyError::TooPrecise { .. })
+        ));
+        assert!(matches!(
+            Money::from_major(dec("1"), "US"),
+            Err(MoneyError::UnknownCurrency(_))
+        ));
         assert!(matches!(
             Money::from_major(dec("100000000000000000000"), "USD"),
             Err(MoneyError::Overflow(_))

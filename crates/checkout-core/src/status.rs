@@ -19,7 +19,10 @@ pub enum Status {
 impl Status {
     /// A terminal session never changes again.
     pub fn is_terminal(self) -> bool {
-        matches!(self, Status::Complete | Status::Expired | Status::Canceled | Status::Failed)
+        matches!(
+            self,
+            Status::Complete | Status::Expired | Status::Canceled | Status::Failed
+        )
     }
 
     /// The customer went through with the checkout (which is not the same as paid).
@@ -56,7 +59,9 @@ mod tests {
     use chrono::Duration;
 
     fn t0() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-01-19T11:00:00Z").unwrap().to_utc()
+        DateTime::parse_from_rfc3339("2026-01-19T11:00:00Z")
+            .unwrap()
+            .to_utc()
     }
 
     #[test]
@@ -82,14 +87,22 @@ mod tests {
         assert_eq!(Status::Open.derived(Some(at), at - tick), Status::Open);
         assert_eq!(Status::Open.derived(Some(at), at), Status::Open);
         assert_eq!(Status::Open.derived(Some(at), at + tick), Status::Expired);
-        assert_eq!(Status::Processing.derived(Some(at), at + tick), Status::Expired);
+        assert_eq!(
+            Status::Processing.derived(Some(at), at + tick),
+            Status::Expired
+        );
     }
 
     #[test]
     fn derived_expiry_never_touches_terminal_or_unbounded_sessions() {
         let at = t0();
         let later = at + Duration::days(3);
-        for s in [Status::Complete, Status::Canceled, Status::Failed, Status::Expired] {
+        for s in [
+            Status::Complete,
+            Status::Canceled,
+            Status::Failed,
+            Status::Expired,
+        ] {
             assert_eq!(s.derived(Some(at), later), s);
         }
         assert_eq!(Status::Open.derived(None, later), Status::Open);

@@ -42,8 +42,9 @@ pub mod serde_opt {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
         let raw: Option<String> = Option::deserialize(d)?;
         raw.map(|s| {
-            super::parse_lenient(&s)
-                .ok_or_else(|| serde::de::Error::custom(format!("not an RFC 3339 timestamp: {s:?}")))
+            super::parse_lenient(&s).ok_or_else(|| {
+                serde::de::Error::custom(format!("not an RFC 3339 timestamp: {s:?}"))
+            })
         })
         .transpose()
     }
