@@ -1,1 +1,151 @@
-//! Shared helpers for the end-to-end tests.
+//! Shared helpers for the end-to-end tests: a real sandbox and a real
+//! gateway, each on its own loopback socket.
+
+use std::sync::Arc;
+
+use checkout_gateway::cli::load;
+use figment::providers::{Format, Toml};
+use figment::Figment;
+use tokio::net::TcpListener;
+
+/// The client key with access to `meteroid:default` and `meteroid:badkey`.
+pub const CLIENT_KEY: &str = "test-client-key-00000000000000001";
+/// A client key with access to `meteroid:other` only.
+pub const OTHER_CLIENT_KEY: &str = "test-client-key-00000000000000002";
+
+pub struct Stack {
+    pub gateway: String,
+    pub sandbox: String,
+    pub sandbox_state: sandbox::Sandbox,
+    pub http: reqwest::Client,
+}
+
+/// Start a sandbox and a gateway configured with three Meteroid accounts
+/// (`default`, `other` with valid keys; `badkey` with a key the sandbox
+/// refuses). `extra` is appended to the gateway's TOML config.
+pub async fn start(extra: &str) -> Stack {
+    let sandbox_listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind sandbox");
+    let sandbox_addr = sandbox_listener.local_addr().expect("sandbox addr");
+    let mut sandbox_config = sandbox::SandboxConfig::default();
+    sandbox_config.meteroid.public_url = format!("http://{sandbox_addr}/meteroid");
+    let sandbox_state = sandbox::Sandbox::new(sandbox_config);
+    tokio::spawn(sandbox::serve(sandbox_listener, sandbox_state.clone()));
+
+    let key = sandbox::DEMO_METEROID_API_KEY;
+    let toml = format!(
+        r#"
+        [providers.meteroid.accounts.default]
+        base_url = "http://{sandbox_addr}/meteroid"
+        api_key = "{key}"
+        [providers.meteroid.accounts.other]
+        base_url = "http://{sandbox_addr}/meteroid"
+        api_key = "{key}"
+        [providers.meteroid.accounts.badkey]
+        base_url = "http://{sandbox_addr}/meteroid"
+        api_key = "pv_sand_wrongwrongwrongwrongwrongwrong/abc"
+        [clients.main]
+        key = "{CLIENT_KEY}"
+        accounts = ["meteroid:default", "meteroid:badkey"]
+        [clients.other]
+        key = "{OTHER_CLIENT_KEY}"
+        accounts = ["meteroid:other"]
+        {extra}
+        "#
+    );
+    let (_, state) = load(&Figment::from(Toml::string(&toml))).expect("test config loads");
+    let gateway_listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind gateway");
+    let gateway_addr = gateway_listener.local_addr().expect("gateway addr");
+    tokio::spawn(checkout_gateway::server::serve(
+        gateway_listener,
+        Arc::new(state),
+        std::future::pending(),
+    ));
+    Stack {
+        gateway: format!("http://{gateway_addr}"),
+        sandbox: format!("http://{sandbox_addr}"),
+        sandbox_state,
+        http: reqwest::Client::new(),
+    }
+}
+
+impl Stack {
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .get(format!("{}{path}", self.gateway))
+            .bearer_auth(CLIENT_KEY)
+    }
+
+    pub fn session(&self, id: &str) -> reqwest::RequestBuilder {
+        self.get(&format!("/v1/checkout-sessions/{id}"))
+    }
+
+    pub fn create(&self, body: serde_json::Value) -> reqwest::RequestBuilder {
+        self.http
+            .post(format!("{}/v1/checkout-sessions", self.gateway))
+            .bearer_auth(CLIENT_KEY)
+            .json(&body)
+    }
+
+    /// Upstream calls the sandbox received for one Meteroid operation.
+    pub fn upstream_calls(&self, op: &str) -> u64 {
+        self.sandbox_state.calls("meteroid", op)
+    }
+
+    /// A session created directly at the sandbox (so the gateway has never seen it).
+    pub async fn vendor_session(&self) -> String {
+        let body: serde_json::Value = self
+            .http
+            .post(format!(
+                "{}/meteroid/api/v1/checkout-sessions",
+                self.sandbox
+            ))
+            .bearer_auth(sandbox::DEMO_METEROID_API_KEY)
+            .json(&serde_json::json!({
+                "customer_id": sandbox::seed::METEROID_CUSTOMER_ALIAS,
+                "plan_version_id": sandbox::seed::METEROID_PLAN_VERSION_ID,
+            }))
+            .send()
+            .await
+            .expect("sandbox create")
+            .json()
+            .await
+            .expect("sandbox create body");
+        body["session"]["id"]
+            .as_str()
+            .expect("session id")
+            .to_owned()
+    }
+
+    /// Move a sandbox session through its lifecycle (control route).
+    pub async fn control(&self, reference: &str, body: serde_json::Value) {
+        let response = self
+            .http
+            .post(format!(
+                "{}/_sandbox/meteroid/sessions/{reference}",
+                self.sandbox
+            ))
+            .json(&body)
+            .send()
+            .await
+            .expect("control route");
+        assert!(
+            response.status().is_success(),
+            "control route refused: {}",
+            response.status()
+        );
+    }
+
+    /// The canonical create body for the seeded demo customer and plan.
+    pub fn create_body(&self) -> serde_json::Value {
+        serde_json::json!({
+            "provider": "meteroid",
+            "account": "default",
+            "customer": sandbox::seed::METEROID_CUSTOMER_ALIAS,
+            "plan": sandbox::seed::METEROID_PLAN_VERSION_ID,
+        })
+    }
+}

@@ -1,0 +1,15 @@
+//! checkout-gateway: one HTTP API for checkout sessions, whichever billing
+//! vendor holds them.
+
+pub mod auth;
+pub mod cache;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod errors;
+pub mod openapi;
+pub mod providers;
+pub mod registry;
+pub mod server;
+pub mod sessions;
+pub mod state;

@@ -1,0 +1,146 @@
+//! Faithful local emulations of the vendors' checkout-session APIs, for the
+//! demo, the tests and the benchmarks.
+//!
+//! Each vendor lives in its own module and is mounted under its own path
+//! prefix (`/meteroid/api/v1/…`), so a gateway account whose base URL is
+//! `http://127.0.0.1:PORT/meteroid` talks to it exactly as to the vendor.
+//! Around each vendor's router sit, outermost first: the call counter, then
+//! the fault-injection point. Control routes (`/_sandbox/…`) move sessions
+//! along their lifecycle and read the call counts.
+//!
+//! This crate never imports an adapter: if both shared code, a misreading
+//! of a vendor would pass every test.
+
+mod calls;
+mod control;
+mod faults;
+pub mod meteroid;
+pub mod seed;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use calls::CallCounts;
+pub use meteroid::MeteroidConfig;
+
+/// The seeded Meteroid key, in the vendor's `pv_sand_<secret>/<id>` form.
+pub const DEMO_METEROID_API_KEY: &str = seed::meteroid::API_KEY;
+
+/// Per-vendor settings; `Default` gives the demo values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SandboxConfig {
+    pub meteroid: MeteroidConfig,
+}
+
+/// One emulated vendor, as the core mounts it.
+pub(crate) struct VendorMount {
+    /// Path prefix of its API and of its controls under `/_sandbox`.
+    pub name: &'static str,
+    /// Its API, paths relative to the prefix.
+    pub api: Router,
+    /// Its control routes, paths relative to `/_sandbox/<name>`.
+    pub control: Router,
+    /// Names the operation of a request, for the call counter.
+    pub classify: calls::Classify,
+    /// A background job (e.g. an expiry worker) run while serving.
+    pub worker: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+}
+
+struct Inner {
+    calls: calls::CallCounter,
+    meteroid: Arc<meteroid::Meteroid>,
+}
+
+/// The emulated vendors' state. Clones share it, as do all routers built
+/// from it.
+#[derive(Clone)]
+pub struct Sandbox {
+    inner: Arc<Inner>,
+}
+
+impl Sandbox {
+    pub fn new(config: SandboxConfig) -> Sandbox {
+        Sandbox {
+            inner: Arc::new(Inner {
+                calls: calls::CallCounter::default(),
+                meteroid: Arc::new(meteroid::Meteroid::new(&config.meteroid)),
+            }),
+        }
+    }
+
+    /// Registration: one line per vendor.
+    fn mounts(&self) -> Vec<VendorMount> {
+        vec![meteroid::mount(&self.inner.meteroid)]
+    }
+
+    /// The whole app: every vendor under its prefix, plus `/_sandbox`.
+    /// Background workers run only under [`serve`]; without it, use the
+    /// control routes (e.g. `POST /_sandbox/meteroid/expire-overdue`).
+    pub fn router(&self) -> Router {
+        let mut app = Router::new();
+        let mut controls = control::router(self.inner.calls.clone());
+        for mount in self.mounts() {
+            let faults = faults::FaultPoint { vendor: mount.name };
+            let counting = calls::CountPoint {
+                counter: self.inner.calls.clone(),
+                vendor: mount.name,
+                classify: mount.classify,
+            };
+            let api = mount
+                .api
+                .layer(axum::middleware::from_fn_with_state(faults, faults::inject))
+                .layer(axum::middleware::from_fn_with_state(counting, calls::count));
+            app = app.nest(&format!("/{}", mount.name), api);
+            controls = controls.nest(&format!("/{}", mount.name), mount.control);
+        }
+        app.nest("/_sandbox", controls).fallback(control::not_found)
+    }
+
+    /// Vendor API calls received for `vendor` and `op` (`create`, `get`,
+    /// `list`, `cancel`, or `other`), counted even when auth fails.
+    pub fn calls(&self, vendor: &str, op: &str) -> u64 {
+        self.inner.calls.get(vendor, op)
+    }
+
+    /// Every count, vendor → operation → calls.
+    pub fn call_counts(&self) -> CallCounts {
+        self.inner.calls.snapshot()
+    }
+
+    pub fn reset_calls(&self) {
+        self.inner.calls.reset();
+    }
+
+    fn spawn_workers(&self) -> Workers {
+        let handles = self
+            .mounts()
+            .into_iter()
+            .filter_map(|m| m.worker)
+            .map(tokio::spawn)
+            .collect();
+        Workers(handles)
+    }
+}
+
+/// Background jobs stop with `serve`, however it ends.
+struct Workers(Vec<JoinHandle<()>>);
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        for handle in &self.0 {
+            handle.abort();
+        }
+    }
+}
+
+/// Serves the sandbox on `listener` (and runs the vendors' background
+/// workers, e.g. Meteroid's hourly expiry) until the server stops.
+pub async fn serve(listener: TcpListener, sandbox: Sandbox) -> std::io::Result<()> {
+    let _workers = sandbox.spawn_workers();
+    axum::serve(listener, sandbox.router()).await
+}

@@ -1,0 +1,167 @@
+//! The `checkout-gateway` command line (PRODUCT §7).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+use tokio::net::TcpListener;
+
+use crate::config::{self, GatewayConfig, CONFIG_PATH_ENV};
+use crate::state::AppState;
+use crate::{demo, registry, server};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "checkout-gateway",
+    version,
+    about = "One HTTP API for checkout sessions across billing vendors"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the gateway.
+    Serve {
+        /// TOML config file.
+        #[arg(long, env = CONFIG_PATH_ENV)]
+        config: Option<PathBuf>,
+    },
+    /// Start the vendor sandbox and a gateway in front of it on loopback, no vendor account needed.
+    Demo(demo::DemoArgs),
+    /// Serve only the vendor sandbox.
+    Sandbox {
+        #[arg(long, default_value = "127.0.0.1:9100")]
+        listen: String,
+    },
+    /// Turn a vendor's get/create response body (stdin) into canonical JSON (stdout).
+    Normalize {
+        #[arg(long)]
+        provider: String,
+        #[arg(long, default_value = "default")]
+        account: String,
+        /// "Now" for derived expiry (RFC 3339); default: the current time.
+        #[arg(long, value_parser = parse_at)]
+        at: Option<DateTime<Utc>>,
+    },
+    /// Configuration tools.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Load and validate the config; print the effective config with secrets as `***`.
+    Check {
+        #[arg(long, env = CONFIG_PATH_ENV)]
+        config: Option<PathBuf>,
+    },
+}
+
+fn parse_at(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.to_utc())
+        .map_err(|e| format!("not an RFC 3339 timestamp: {e}"))
+}
+
+/// What went wrong, for the process exit message.
+pub type CliResult = Result<(), String>;
+
+pub async fn run(cli: Cli) -> CliResult {
+    match cli.command {
+        Command::Serve { config } => serve(config.as_deref()).await,
+        Command::Demo(args) => demo::run(args).await,
+        Command::Sandbox { listen } => run_sandbox(&listen).await,
+        Command::Normalize {
+            provider,
+            account,
+            at,
+        } => normalize(&provider, &account, at),
+        Command::Config {
+            command: ConfigCommand::Check { config },
+        } => config_check(config.as_deref()),
+    }
+}
+
+/// Load, validate and build everything a server needs.
+pub fn load(figment: &figment::Figment) -> Result<(GatewayConfig, AppState), String> {
+    let config =
+        GatewayConfig::from_figment(figment).map_err(|e| format!("invalid configuration: {e}"))?;
+    let state = AppState::build(&config).map_err(|e| format!("invalid configuration: {e}"))?;
+    Ok((config, state))
+}
+
+async fn serve(path: Option<&Path>) -> CliResult {
+    let (config, state) = load(&config::figment(path))?;
+    let listener = TcpListener::bind(config.server.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.server.listen))?;
+    tracing::info!(listen = %config.server.listen, accounts = state.accounts.len(), "checkout-gateway serving");
+    server::serve(listener, Arc::new(state), shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn run_sandbox(listen: &str) -> CliResult {
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let sandbox = sandbox::Sandbox::new(sandbox::SandboxConfig::default());
+    eprintln!("sandbox serving on http://{listen} (Meteroid under /meteroid, control routes under /_sandbox)");
+    sandbox::serve(listener, sandbox)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn normalize(provider: &str, account: &str, at: Option<DateTime<Utc>>) -> CliResult {
+    let p = registry::provider(provider).ok_or_else(|| {
+        format!(
+            "unknown provider {provider:?} (supported: {})",
+            registry::provider_names()
+        )
+    })?;
+    if !checkout_core::id::is_valid_account_name(account) {
+        return Err(format!("--account {account:?} is not an account name"));
+    }
+    let mut body = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut body)
+        .map_err(|e| format!("cannot read stdin: {e}"))?;
+    let session = p.normalize(account, &body).map_err(|e| e.message)?;
+    let session = session.as_of(at.unwrap_or_else(Utc::now));
+    let json = serde_json::to_string_pretty(&session).map_err(|e| e.to_string())?;
+    println!("{json}");
+    Ok(())
+}
+
+fn config_check(path: Option<&Path>) -> CliResult {
+    let (config, state) = load(&config::figment(path))?;
+    let json = serde_json::to_string_pretty(&state.redacted(&config)).map_err(|e| e.to_string())?;
+    println!("{json}");
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

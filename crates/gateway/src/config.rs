@@ -1,0 +1,257 @@
+//! Gateway configuration (PRODUCT §6): defaults < TOML file < environment
+//! (`CHECKOUT_GATEWAY__SECTION__KEY`), loaded with figment. A bad config
+//! fails at start with the exact key path.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use checkout_core::Secret;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// Environment prefix; `__` separates key path segments.
+pub const ENV_PREFIX: &str = "CHECKOUT_GATEWAY__";
+/// Environment variable naming the config file when `--config` is absent.
+pub const CONFIG_PATH_ENV: &str = "CHECKOUT_GATEWAY_CONFIG";
+/// Shortest client key accepted: anything shorter is guessable.
+const MIN_CLIENT_KEY_LEN: usize = 16;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayConfig {
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub cache: CacheConfig,
+    /// `providers.<vendor>.accounts.<account>`: each account's table is
+    /// checked by the vendor's adapter.
+    #[serde(default)]
+    pub providers: BTreeMap<String, ProviderConfig>,
+    /// `clients.<name>`: gateway client keys and the accounts each may use.
+    #[serde(default)]
+    pub clients: BTreeMap<String, ClientConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Largest create body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Lifetime of an open or processing session, in seconds (0 = never cached).
+    pub open_ttl_secs: u64,
+    /// Lifetime of a terminal session, in seconds.
+    pub terminal_ttl_secs: u64,
+    /// Most sessions held.
+    pub max_entries: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            open_ttl_secs: 5,
+            terminal_ttl_secs: 3600,
+            max_entries: 100_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    #[serde(default)]
+    pub accounts: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    /// The bearer key the client presents; or `key_file`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<PathBuf>,
+    /// `provider:account` entries this client may read and create in.
+    #[serde(default)]
+    pub accounts: Vec<String>,
+}
+
+/// A configuration error with the key path it concerns.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Figment(Box<figment::Error>),
+    #[error("config key `{path}`: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl ConfigError {
+    pub fn invalid(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<figment::Error> for ConfigError {
+    fn from(e: figment::Error) -> Self {
+        ConfigError::Figment(Box::new(e))
+    }
+}
+
+/// The layered sources: defaults, then the file (if any), then the environment.
+pub fn figment(file: Option<&Path>) -> Figment {
+    let mut f = Figment::from(Serialized::defaults(GatewayConfig::default_values()));
+    if let Some(path) = file {
+        f = f.merge(Toml::file_exact(path));
+    }
+    f.merge(Env::prefixed(ENV_PREFIX).split("__"))
+}
+
+impl GatewayConfig {
+    fn default_values() -> GatewayConfig {
+        GatewayConfig {
+            server: ServerConfig::default(),
+            cache: CacheConfig::default(),
+            providers: BTreeMap::new(),
+            clients: BTreeMap::new(),
+        }
+    }
+
+    /// Extract and check the parts that do not need the adapters.
+    pub fn from_figment(figment: &Figment) -> Result<GatewayConfig, ConfigError> {
+        let config: GatewayConfig = figment.extract()?;
+        if config.cache.max_entries == 0 {
+            return Err(ConfigError::invalid(
+                "cache.max_entries",
+                "must be at least 1",
+            ));
+        }
+        if config.server.max_body_bytes < 1024 {
+            return Err(ConfigError::invalid(
+                "server.max_body_bytes",
+                "must be at least 1024",
+            ));
+        }
+        Ok(config)
+    }
+}
+
+/// A client key resolved from `key` or `key_file`.
+pub fn client_key(name: &str, client: &ClientConfig) -> Result<Secret, ConfigError> {
+    let path = format!("clients.{name}.key");
+    let key = match (&client.key, &client.key_file) {
+        (Some(k), None) => k.clone(),
+        (None, Some(file)) => {
+            let text = std::fs::read_to_string(file).map_err(|e| {
+                ConfigError::invalid(
+                    format!("clients.{name}.key_file"),
+                    format!("cannot read {}: {e}", file.display()),
+                )
+            })?;
+            Secret::new(text.trim_end_matches(['\r', '\n']))
+        }
+        (Some(_), Some(_)) => {
+            return Err(ConfigError::invalid(path, "set key or key_file, not both"))
+        }
+        (None, None) => return Err(ConfigError::invalid(path, "missing: set key or key_file")),
+    };
+    if key.expose().len() < MIN_CLIENT_KEY_LEN
+        || key.expose().chars().any(|c| !c.is_ascii_graphic())
+    {
+        return Err(ConfigError::invalid(
+            path,
+            format!(
+                "must be at least {MIN_CLIENT_KEY_LEN} printable ASCII characters without spaces"
+            ),
+        ));
+    }
+    Ok(key)
+}
+
+#[cfg(test)]
+// figment's Jail API returns its own large error type.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_file_overrides_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "gw.toml",
+                r#"
+                [cache]
+                open_ttl_secs = 9
+                [providers.meteroid.accounts.default]
+                api_key = "from-file"
+                "#,
+            )?;
+            jail.set_env("CHECKOUT_GATEWAY__CACHE__TERMINAL_TTL_SECS", "60");
+            jail.set_env(
+                "CHECKOUT_GATEWAY__PROVIDERS__METEROID__ACCOUNTS__DEFAULT__API_KEY",
+                "from-env",
+            );
+            let c = GatewayConfig::from_figment(&figment(Some(Path::new("gw.toml")))).unwrap();
+            assert_eq!(c.cache.open_ttl_secs, 9);
+            assert_eq!(c.cache.terminal_ttl_secs, 60);
+            assert_eq!(c.cache.max_entries, 100_000);
+            assert_eq!(
+                c.providers["meteroid"].accounts["default"]["api_key"],
+                "from-env"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_name_the_key_path() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("gw.toml", "[cache]\nopen_ttl_secs = \"soon\"\n")?;
+            let err =
+                GatewayConfig::from_figment(&figment(Some(Path::new("gw.toml")))).unwrap_err();
+            assert!(err.to_string().contains("cache.open_ttl_secs"), "{err}");
+            jail.create_file("gw2.toml", "[cache]\nopen_tll_secs = 1\n")?;
+            let err =
+                GatewayConfig::from_figment(&figment(Some(Path::new("gw2.toml")))).unwrap_err();
+            assert!(err.to_string().contains("open_tll_secs"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn client_keys_are_checked_and_never_shown() {
+        let short = ClientConfig {
+            key: Some(Secret::new("short")),
+            key_file: None,
+            accounts: vec![],
+        };
+        let err = client_key("demo", &short).unwrap_err();
+        assert!(err.to_string().contains("clients.demo.key"), "{err}");
+        assert!(!err.to_string().contains("short\""), "{err}");
+        let ok = ClientConfig {
+            key: Some(Secret::new("0123456789abcdef")),
+            key_file: None,
+            accounts: vec![],
+        };
+        assert!(client_key("demo", &ok).is_ok());
+        assert!(!format!("{ok:?}").contains("0123456789abcdef"));
+    }
+}

@@ -1,0 +1,82 @@
+//! `GET /v1/providers`: what this client key may use, and what each vendor can do.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::Json;
+use checkout_core::Capabilities;
+use http::HeaderMap;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::errors::ApiError;
+use crate::registry;
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct ProviderList {
+    /// Always `list`.
+    pub object: &'static str,
+    pub data: Vec<ProviderEntry>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProviderEntry {
+    pub provider: &'static str,
+    /// The accounts of this provider the client key may use.
+    pub accounts: Vec<String>,
+    pub capabilities: Capabilities,
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/providers",
+    tag = "providers",
+    responses(
+        (status = 200, description = "Providers and accounts visible to this key", body = ProviderList),
+        (status = 401, description = "Missing or unknown client key", body = checkout_core::error::ErrorBody),
+    ),
+    security(("client_key" = []))
+)]
+pub async fn list_providers(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<ProviderList>, ApiError> {
+    let client = state.clients.authenticate(&headers)?;
+    let mut visible: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (provider, account) in client.accounts() {
+        visible
+            .entry(provider.as_str())
+            .or_default()
+            .push(account.clone());
+    }
+    let data = registry::providers()
+        .into_iter()
+        .filter_map(|p| {
+            let mut accounts = visible.remove(p.name())?;
+            accounts.sort();
+            Some(ProviderEntry {
+                provider: p.name(),
+                accounts,
+                capabilities: p.capabilities(),
+            })
+        })
+        .collect();
+    Ok(Json(ProviderList {
+        object: "list",
+        data,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` while the process serves.
+    pub status: &'static str,
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "health",
+    responses((status = 200, description = "The process is up", body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}

@@ -1,0 +1,49 @@
+//! The HTTP server: routes and the middleware every response passes through.
+
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::errors::{render_errors, REQUEST_ID};
+use crate::state::AppState;
+use crate::{openapi, providers, sessions};
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let request_id = http::HeaderName::from_static(REQUEST_ID);
+    let doc = openapi::document();
+    Router::new()
+        .route("/v1/checkout-sessions/{id}", get(sessions::get_session))
+        .route("/v1/checkout-sessions", post(sessions::create_session))
+        .route("/v1/providers", get(providers::list_providers))
+        .route("/healthz", get(providers::healthz))
+        .route(
+            "/openapi.json",
+            get(move || async move { Json(doc.clone()) }),
+        )
+        .with_state(state)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(TraceLayer::new_for_http())
+                .layer(axum::middleware::from_fn(render_errors))
+                .layer(CatchPanicLayer::new()),
+        )
+}
+
+/// Serve until `shutdown` resolves, finishing in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,353 @@
+//! `GET /v1/checkout-sessions/{id}` and `POST /v1/checkout-sessions`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use checkout_core::{
+    CheckoutSession, CreateSession, Error, ErrorCode, Fetched, RequestContext, SessionId,
+};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::cache::CacheOutcome;
+use crate::errors::{ApiError, REQUEST_ID};
+use crate::registry;
+use crate::state::AppState;
+
+pub const X_CACHE: &str = "x-cache";
+
+/// The canonical session, plus the vendor payload when `?include=raw`.
+#[derive(Serialize)]
+struct SessionResponse<'a> {
+    #[serde(flatten)]
+    session: &'a CheckoutSession,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    raw: Option<&'a RawValue>,
+}
+
+fn context(headers: &HeaderMap) -> RequestContext {
+    let request_id = headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    RequestContext { request_id }
+}
+
+fn session_response(
+    fetched: &Fetched,
+    include_raw: bool,
+    status: StatusCode,
+    cache: CacheOutcome,
+) -> Response {
+    let session = fetched.session.as_of(chrono::Utc::now());
+    let body = SessionResponse {
+        session: &session,
+        raw: include_raw.then_some(&*fetched.raw),
+    };
+    let mut response = (status, Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(X_CACHE, HeaderValue::from_static(cache.header_value()));
+    response
+}
+
+/// `?include=raw` is the only query this route takes.
+fn include_raw(query: Option<&str>) -> Result<bool, Error> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
+        .map_err(|_| Error::invalid_request("query string is not valid form encoding"))?;
+    let mut raw = false;
+    for (key, value) in pairs {
+        match (key.as_str(), value.as_str()) {
+            ("include", "raw") => raw = true,
+            ("include", other) => {
+                return Err(Error::invalid_request(format!(
+                    "include: unknown value {other:?} (accepted: raw)"
+                )))
+            }
+            (other, _) => {
+                return Err(Error::invalid_request(format!(
+                    "unknown query parameter {other:?}"
+                )))
+            }
+        }
+    }
+    Ok(raw)
+}
+
+fn wants_no_cache(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|d| d.trim().eq_ignore_ascii_case("no-cache"))
+}
+
+/// Parse and check an id: shape, known provider, vendor id format. All of
+/// this happens before the client's access, the cache or any vendor is touched.
+fn parse_id(raw: &str) -> Result<SessionId, Error> {
+    let id = SessionId::parse(raw)
+        .map_err(|e| Error::new(ErrorCode::InvalidId, format!("invalid session id: {e}")))?;
+    let provider = registry::provider(id.provider()).ok_or_else(|| {
+        Error::new(
+            ErrorCode::UnknownProvider,
+            format!(
+                "unknown provider {:?} in session id (supported: {})",
+                id.provider(),
+                registry::provider_names()
+            ),
+        )
+    })?;
+    provider.validate_reference(id.reference()).map_err(|why| {
+        Error::new(ErrorCode::InvalidId, format!("invalid session id: {why}"))
+            .with_provider(provider.name())
+    })?;
+    Ok(id)
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/checkout-sessions/{id}",
+    tag = "checkout-sessions",
+    params(
+        ("id" = String, Path, description = "`provider:account:provider_session_id`", example = "meteroid:default:che_7n42DGM5Tflk9n8mt7Fhc7"),
+        ("include" = Option<String>, Query, description = "`raw` adds the vendor payload as `raw`"),
+        ("cache-control" = Option<String>, Header, description = "`no-cache` reads from the vendor"),
+    ),
+    responses(
+        (status = 200, description = "The session", body = CheckoutSession,
+         headers(("x-cache" = String, description = "hit, miss or bypass"), ("x-request-id" = String))),
+        (status = 400, description = "Malformed id or query", body = checkout_core::error::ErrorBody),
+        (status = 401, description = "Missing or unknown client key", body = checkout_core::error::ErrorBody),
+        (status = 404, description = "No such session (or not visible to this key)", body = checkout_core::error::ErrorBody),
+        (status = 429, description = "Vendor rate limit", body = checkout_core::error::ErrorBody),
+        (status = 502, description = "Vendor failure", body = checkout_core::error::ErrorBody),
+        (status = 503, description = "Vendor unavailable", body = checkout_core::error::ErrorBody),
+        (status = 504, description = "Vendor timeout", body = checkout_core::error::ErrorBody),
+    ),
+    security(("client_key" = []))
+)]
+pub async fn get_session(
+    State(state): State<Arc<AppState>>,
+    Path(raw_id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let client = state.clients.authenticate(&headers)?;
+    let id = parse_id(&raw_id)?;
+    let include_raw = include_raw(query.as_deref())?;
+    let account = state.account_for(&client, id.provider(), id.account())?;
+    let ctx = context(&headers);
+    let fetch = async {
+        let fetched = account.adapter.get(id.reference(), &ctx).await?;
+        // A vendor answering with another session than asked for is not to be trusted.
+        if fetched.session.provider_session_id != id.reference() {
+            return Err(Error::new(
+                ErrorCode::ProviderBadResponse,
+                "vendor answered with a different session",
+            )
+            .with_provider(id.provider()));
+        }
+        Ok(Arc::new(fetched))
+    };
+    let key = id.to_string();
+    let (fetched, outcome) = if wants_no_cache(&headers) {
+        let fetched = fetch.await?;
+        state.cache.insert(key, fetched.clone()).await;
+        (fetched, CacheOutcome::Bypass)
+    } else {
+        state.cache.get_or_fetch(&key, fetch).await?
+    };
+    Ok(session_response(
+        &fetched,
+        include_raw,
+        StatusCode::OK,
+        outcome,
+    ))
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/checkout-sessions",
+    tag = "checkout-sessions",
+    request_body(content = CreateSession, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created; also cached", body = CheckoutSession,
+         headers(("location" = String), ("x-request-id" = String))),
+        (status = 400, description = "Malformed body (message names the field)", body = checkout_core::error::ErrorBody),
+        (status = 401, description = "Missing or unknown client key", body = checkout_core::error::ErrorBody),
+        (status = 404, description = "Account not visible to this key", body = checkout_core::error::ErrorBody),
+        (status = 413, description = "Body too large", body = checkout_core::error::ErrorBody),
+        (status = 415, description = "Not JSON", body = checkout_core::error::ErrorBody),
+        (status = 422, description = "A field the vendor cannot honour", body = checkout_core::error::ErrorBody),
+        (status = 502, description = "Vendor failure", body = checkout_core::error::ErrorBody),
+    ),
+    security(("client_key" = []))
+)]
+pub async fn create_session(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let client = state.clients.authenticate(&headers)?;
+    let is_json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(Error::new(
+            ErrorCode::UnsupportedMediaType,
+            "send the body as `Content-Type: application/json`",
+        )
+        .into());
+    }
+    let bytes = to_bytes(body, state.max_body_bytes).await.map_err(|_| {
+        Error::new(
+            ErrorCode::PayloadTooLarge,
+            format!("request body is larger than {} bytes", state.max_body_bytes),
+        )
+    })?;
+    let request = parse_create(&bytes)?;
+    let provider = registry::provider(&request.provider).ok_or_else(|| {
+        Error::new(
+            ErrorCode::UnknownProvider,
+            format!(
+                "provider: unknown provider {:?} (supported: {})",
+                request.provider,
+                registry::provider_names()
+            ),
+        )
+    })?;
+    let account = state.account_for(&client, provider.name(), &request.account)?;
+    let fetched = Arc::new(account.adapter.create(&request, &context(&headers)).await?);
+    let id = fetched.session.id.clone();
+    state.cache.insert(id.clone(), fetched.clone()).await;
+    let mut response = session_response(&fetched, false, StatusCode::CREATED, CacheOutcome::Miss);
+    response.headers_mut().remove(X_CACHE);
+    if let Ok(location) = HeaderValue::from_str(&format!("/v1/checkout-sessions/{id}")) {
+        response.headers_mut().insert(LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// Parse the create body, naming the field that is wrong.
+fn parse_create(bytes: &[u8]) -> Result<CreateSession, Error> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let request: CreateSession = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            Error::invalid_request(format!("body is not valid JSON: {inner}"))
+        } else if path == "." {
+            Error::invalid_request(format!("body: {inner}"))
+        } else {
+            Error::invalid_request(format!("{path}: {inner}"))
+        }
+    })?;
+    validate_metadata(request.metadata.as_ref())?;
+    Ok(request)
+}
+
+/// Metadata rules shared by every vendor: short keys, bounded size.
+fn validate_metadata(metadata: Option<&checkout_core::Metadata>) -> Result<(), Error> {
+    const MAX_KEYS: usize = 50;
+    const MAX_KEY_LEN: usize = 40;
+    const MAX_VALUE_LEN: usize = 500;
+    let Some(m) = metadata else { return Ok(()) };
+    if m.len() > MAX_KEYS {
+        return Err(Error::invalid_request(format!(
+            "metadata: at most {MAX_KEYS} keys"
+        )));
+    }
+    let mut problems: HashMap<&str, String> = HashMap::new();
+    for (key, value) in m {
+        if key.is_empty() || key.chars().count() > MAX_KEY_LEN {
+            problems.insert(key, format!("keys are 1 to {MAX_KEY_LEN} characters"));
+        } else if let checkout_core::MetadataValue::String(s) = value {
+            if s.chars().count() > MAX_VALUE_LEN {
+                problems.insert(
+                    key,
+                    format!("string values are at most {MAX_VALUE_LEN} characters"),
+                );
+            }
+        }
+    }
+    match problems.into_iter().min() {
+        Some((key, why)) => Err(Error::invalid_request(format!("metadata.{key}: {why}"))),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_checked_before_anything_else() {
+        assert!(parse_id("meteroid:default:che_7n42DGM5Tflk9n8mt7Fhc7").is_ok());
+        assert_eq!(
+            parse_id("stripe:default:cs_1").unwrap_err().code,
+            ErrorCode::UnknownProvider
+        );
+        assert_eq!(
+            parse_id("meteroid:default:cus_1").unwrap_err().code,
+            ErrorCode::InvalidId
+        );
+        assert_eq!(
+            parse_id("meteroid:default:../x").unwrap_err().code,
+            ErrorCode::InvalidId
+        );
+    }
+
+    #[test]
+    fn query_and_cache_control() {
+        assert!(include_raw(Some("include=raw")).unwrap());
+        assert!(!include_raw(None).unwrap());
+        assert!(include_raw(Some("include=everything"))
+            .unwrap_err()
+            .message
+            .contains("include"));
+        assert!(include_raw(Some("expand=x"))
+            .unwrap_err()
+            .message
+            .contains("expand"));
+        let mut h = HeaderMap::new();
+        h.insert(
+            CACHE_CONTROL,
+            HeaderValue::from_static("max-age=0, No-Cache"),
+        );
+        assert!(wants_no_cache(&h));
+    }
+
+    #[test]
+    fn create_body_errors_name_the_field() {
+        let e = parse_create(br#"{"provider":"meteroid","account":"default","quantity":"two"}"#)
+            .unwrap_err();
+        assert!(e.message.starts_with("quantity:"), "{}", e.message);
+        let e = parse_create(
+            br#"{"provider":"meteroid","account":"default","metadata":{"a":{"b":1}}}"#,
+        )
+        .unwrap_err();
+        assert!(e.message.starts_with("metadata"), "{}", e.message);
+        let e = parse_create(br#"{"account":"default"}"#).unwrap_err();
+        assert!(e.message.contains("provider"), "{}", e.message);
+        let e = parse_create(br#"{"provider":"meteroid""#).unwrap_err();
+        assert!(e.message.contains("not valid JSON"), "{}", e.message);
+        let long = format!(
+            r#"{{"provider":"meteroid","account":"default","metadata":{{"k":"{}"}}}}"#,
+            "x".repeat(501)
+        );
+        assert!(parse_create(long.as_bytes())
+            .unwrap_err()
+            .message
+            .starts_with("metadata.k:"));
+    }
+}

@@ -1,0 +1,119 @@
+//! Everything a request handler needs, built once from the config.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use checkout_core::id::is_valid_account_name;
+use checkout_core::{Adapter, Error, ErrorCode, Provider};
+
+use crate::auth::{Client, Clients};
+use crate::cache::SessionCache;
+use crate::config::{client_key, ConfigError, GatewayConfig};
+use crate::registry;
+
+pub struct Account {
+    pub provider: &'static dyn Provider,
+    pub adapter: Arc<dyn Adapter>,
+}
+
+pub struct AppState {
+    /// `(provider, account)` → configured account.
+    pub accounts: BTreeMap<(String, String), Account>,
+    pub clients: Clients,
+    pub cache: SessionCache,
+    pub max_body_bytes: usize,
+}
+
+impl AppState {
+    pub fn build(config: &GatewayConfig) -> Result<AppState, ConfigError> {
+        let mut accounts = BTreeMap::new();
+        for (name, provider_config) in &config.providers {
+            let provider = registry::provider(name).ok_or_else(|| {
+                ConfigError::invalid(
+                    format!("providers.{name}"),
+                    format!(
+                        "unknown provider (supported: {})",
+                        registry::provider_names()
+                    ),
+                )
+            })?;
+            for (account, table) in &provider_config.accounts {
+                let path = format!("providers.{name}.accounts.{account}");
+                if !is_valid_account_name(account) {
+                    return Err(ConfigError::invalid(
+                        path,
+                        "account names are lower-case letters, digits, '_' and '-' (at most 64)",
+                    ));
+                }
+                let adapter = provider
+                    .build(account, table.clone())
+                    .map_err(|e| ConfigError::invalid(format!("{path}.{}", e.path), e.message))?;
+                accounts.insert(
+                    (name.clone(), account.clone()),
+                    Account { provider, adapter },
+                );
+            }
+        }
+        let mut clients = Vec::new();
+        let mut seen_keys = HashSet::new();
+        for (name, client) in &config.clients {
+            let key = client_key(name, client)?;
+            if !seen_keys.insert(key.expose().to_owned()) {
+                return Err(ConfigError::invalid(
+                    format!("clients.{name}.key"),
+                    "the same key is given to another client",
+                ));
+            }
+            let mut allowed = HashSet::new();
+            for (i, entry) in client.accounts.iter().enumerate() {
+                let path = format!("clients.{name}.accounts[{i}]");
+                let (p, a) = entry.split_once(':').ok_or_else(|| {
+                    ConfigError::invalid(&path, format!("{entry:?} is not `provider:account`"))
+                })?;
+                if !accounts.contains_key(&(p.to_owned(), a.to_owned())) {
+                    return Err(ConfigError::invalid(
+                        path,
+                        format!("{entry:?} is not a configured account"),
+                    ));
+                }
+                allowed.insert((p.to_owned(), a.to_owned()));
+            }
+            clients.push(Client::new(name.clone(), key, allowed));
+        }
+        Ok(AppState {
+            accounts,
+            clients: Clients::new(clients),
+            cache: SessionCache::new(&config.cache),
+            max_body_bytes: config.server.max_body_bytes,
+        })
+    }
+
+    /// The account a client asks for. Accounts the client may not use, and
+    /// accounts that do not exist, look the same: 404, so that nobody learns
+    /// which accounts exist.
+    pub fn account_for(
+        &self,
+        client: &Client,
+        provider: &str,
+        account: &str,
+    ) -> Result<&Account, Error> {
+        if !client.may_use(provider, account) {
+            return Err(Error::new(
+                ErrorCode::NotFound,
+                "no such checkout session or account",
+            ));
+        }
+        self.accounts
+            .get(&(provider.to_owned(), account.to_owned()))
+            .ok_or_else(|| Error::new(ErrorCode::NotFound, "no such checkout session or account"))
+    }
+
+    /// Effective configuration with every secret shown as `***`.
+    pub fn redacted(&self, config: &GatewayConfig) -> serde_json::Value {
+        let mut out = serde_json::to_value(config).unwrap_or_default();
+        for ((provider, account), acc) in &self.accounts {
+            out["providers"][provider]["accounts"][account] = acc.adapter.redacted_config();
+        }
+        out
+    }
+}

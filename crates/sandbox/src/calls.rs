@@ -1,0 +1,71 @@
+//! Counts the vendor API calls the sandbox receives, per vendor and
+//! operation, before anything (auth included) can reject them: tests use it
+//! to prove a cache hit made no upstream call.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// Names the operation of a request on one vendor's paths.
+pub(crate) type Classify = fn(&Method, &str) -> &'static str;
+
+/// vendor → operation → count.
+pub type CallCounts = BTreeMap<String, BTreeMap<String, u64>>;
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CallCounter {
+    counts: Arc<Mutex<CallCounts>>,
+}
+
+impl CallCounter {
+    fn lock(&self) -> MutexGuard<'_, CallCounts> {
+        self.counts.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn record(&self, vendor: &str, op: &str) {
+        *self
+            .lock()
+            .entry(vendor.to_owned())
+            .or_default()
+            .entry(op.to_owned())
+            .or_default() += 1;
+    }
+
+    pub(crate) fn get(&self, vendor: &str, op: &str) -> u64 {
+        self.lock()
+            .get(vendor)
+            .and_then(|ops| ops.get(op))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    pub(crate) fn snapshot(&self) -> CallCounts {
+        self.lock().clone()
+    }
+
+    pub(crate) fn reset(&self) {
+        self.lock().clear();
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct CountPoint {
+    pub counter: CallCounter,
+    pub vendor: &'static str,
+    pub classify: Classify,
+}
+
+/// Middleware: the outermost layer of each vendor's router.
+pub(crate) async fn count(
+    State(point): State<CountPoint>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let op = (point.classify)(request.method(), request.uri().path());
+    point.counter.record(point.vendor, op);
+    next.run(request).await
+}

@@ -1,0 +1,58 @@
+//! The shared control routes under `/_sandbox` (not part of any vendor's
+//! API, no vendor auth): call counts, plus each vendor's own controls
+//! nested at `/_sandbox/<vendor>`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::calls::{CallCounter, CallCounts};
+
+pub(crate) fn router(calls: CallCounter) -> Router {
+    Router::new()
+        .route("/calls", get(counts))
+        .route("/calls/reset", post(reset))
+        .with_state(calls)
+}
+
+async fn counts(State(calls): State<CallCounter>) -> Json<CallCounts> {
+    Json(calls.snapshot())
+}
+
+async fn reset(State(calls): State<CallCounter>) -> StatusCode {
+    calls.reset();
+    StatusCode::NO_CONTENT
+}
+
+/// A control-route failure: `{"error": "…"}` with a fitting status.
+#[derive(Debug)]
+pub(crate) struct ControlError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ControlError {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> ControlError {
+        ControlError {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ControlError {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({ "error": self.message }))).into_response()
+    }
+}
+
+/// Paths that are neither a vendor nor a control route.
+pub(crate) async fn not_found() -> ControlError {
+    ControlError::new(
+        StatusCode::NOT_FOUND,
+        "no such sandbox route: vendor APIs live under /<vendor>/, controls under /_sandbox/",
+    )
+}

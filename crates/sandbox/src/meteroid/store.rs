@@ -1,0 +1,395 @@
+//! The emulated tenant's data: customers, plan versions, checkout sessions,
+//! and the session lifecycle (CREATED → AWAITING_PAYMENT → COMPLETED;
+//! EXPIRED; CANCELLED).
+
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
+use uuid::Uuid;
+
+use super::ids::{CheckoutSession as SessionKind, Customer, Id, PlanVersion, Subscription};
+use super::model::{CheckoutSession, CheckoutType, PaymentMethodsConfig, Status};
+use super::request::CreateCheckoutSessionRequest;
+
+/// The vendor hard-deletes EXPIRED sessions this long after creation.
+const EXPIRED_RETENTION_DAYS: i64 = 3;
+
+/// "Now" as the vendor's Postgres `timestamptz` keeps it: microseconds.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredSession {
+    pub id: Id<SessionKind>,
+    pub customer_id: Id<Customer>,
+    pub plan_version_id: Id<PlanVersion>,
+    pub coupon_code: Option<String>,
+    pub billing_start_date: Option<chrono::NaiveDate>,
+    /// A SMALLINT column: the vendor truncates the i32 it accepts.
+    pub billing_day_anchor: Option<i16>,
+    pub net_terms: Option<i32>,
+    pub trial_duration_days: Option<i32>,
+    pub status: Status,
+    pub checkout_type: CheckoutType,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub subscription_id: Option<Id<Subscription>>,
+    pub payment_methods_config: Option<PaymentMethodsConfig>,
+    /// Everything else the request carried (metadata, components…): stored,
+    /// never returned.
+    pub request: CreateCheckoutSessionRequest,
+}
+
+impl StoredSession {
+    fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.status == Status::Expired || self.expires_at.is_some_and(|at| now > at)
+    }
+
+    /// Whether the hosted page can still be used (and so a URL is shown).
+    pub fn can_complete(&self, now: DateTime<Utc>) -> bool {
+        self.status.is_open() && !self.is_expired(now)
+    }
+
+    pub fn render(&self, checkout_url: Option<String>) -> CheckoutSession {
+        CheckoutSession {
+            id: self.id,
+            customer_id: self.customer_id,
+            plan_version_id: self.plan_version_id,
+            coupon_code: self.coupon_code.clone(),
+            billing_start_date: self.billing_start_date,
+            billing_day_anchor: self.billing_day_anchor.map(i32::from),
+            net_terms: self.net_terms,
+            trial_duration_days: self.trial_duration_days,
+            status: self.status,
+            checkout_type: self.checkout_type,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            completed_at: self.completed_at,
+            subscription_id: self.subscription_id,
+            checkout_url,
+            payment_methods_config: self.payment_methods_config.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateError {
+    /// Unknown customer or plan version id: a foreign-key violation upstream.
+    ForeignKey,
+    /// `expires_in_hours` past chrono's range: the vendor's handler panics.
+    Overflow,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MoveError {
+    NotFound,
+    Illegal { from: Status, to: Status },
+}
+
+/// What the control route asks for; `expires_at: Some(None)` = never.
+#[derive(Debug, Clone, Default)]
+pub struct Move {
+    pub status: Option<Status>,
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+}
+
+#[derive(Debug)]
+struct State {
+    customers: Vec<(Id<Customer>, Option<String>)>,
+    plan_versions: Vec<Id<PlanVersion>>,
+    sessions: Vec<StoredSession>,
+}
+
+#[derive(Debug)]
+pub struct Store {
+    state: Mutex<State>,
+}
+
+impl Store {
+    pub fn new(
+        customers: impl IntoIterator<Item = (Uuid, Option<String>)>,
+        plan_versions: impl IntoIterator<Item = Uuid>,
+    ) -> Store {
+        Store {
+            state: Mutex::new(State {
+                customers: customers
+                    .into_iter()
+                    .map(|(id, alias)| (Id::from_uuid(id), alias))
+                    .collect(),
+                plan_versions: plan_versions.into_iter().map(Id::from_uuid).collect(),
+                sessions: Vec::new(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic elsewhere must not wedge the sandbox: the data stays usable.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn customer_by_alias(&self, alias: &str) -> Option<Id<Customer>> {
+        self.lock()
+            .customers
+            .iter()
+            .find(|(_, a)| a.as_deref() == Some(alias))
+            .map(|(id, _)| *id)
+    }
+
+    pub fn create(
+        &self,
+        customer_id: Id<Customer>,
+        request: CreateCheckoutSessionRequest,
+        now: DateTime<Utc>,
+    ) -> Result<StoredSession, CreateError> {
+        let expires_at = match request.expires_in_hours.unwrap_or(1) {
+            0 => None,
+            hours => Some(
+                TimeDelta::try_hours(i64::from(hours))
+                    .and_then(|d| now.checked_add_signed(d))
+                    .ok_or(CreateError::Overflow)?,
+            ),
+        };
+        let mut state = self.lock();
+        let known_customer = state.customers.iter().any(|(id, _)| *id == customer_id);
+        let known_plan = state.plan_versions.contains(&request.plan_version_id);
+        if !known_customer || !known_plan {
+            return Err(CreateError::ForeignKey);
+        }
+        let session = StoredSession {
+            id: Id::new_v7(),
+            customer_id,
+            plan_version_id: request.plan_version_id,
+            coupon_code: request.coupon_code.clone(),
+            billing_start_date: request.billing_start_date,
+            // Wrapping on purpose: the vendor stores `anchor as i16`.
+            billing_day_anchor: request.billing_day_anchor.map(|a| a as i16),
+            net_terms: request.net_terms,
+            trial_duration_days: request.trial_duration_days,
+            status: Status::Created,
+            checkout_type: CheckoutType::SelfServe,
+            created_at: now,
+            expires_at,
+            completed_at: None,
+            subscription_id: None,
+            payment_methods_config: request.payment_methods_config.clone(),
+            request,
+        };
+        state.sessions.push(session.clone());
+        Ok(session)
+    }
+
+    pub fn get(&self, id: Id<SessionKind>) -> Option<StoredSession> {
+        self.lock().sessions.iter().find(|s| s.id == id).cloned()
+    }
+
+    /// Newest first, no pagination, like the vendor.
+    pub fn list(
+        &self,
+        customer: Option<Id<Customer>>,
+        status: Option<Status>,
+    ) -> Vec<StoredSession> {
+        let mut found: Vec<StoredSession> = self
+            .lock()
+            .sessions
+            .iter()
+            .filter(|s| customer.is_none_or(|c| s.customer_id == c))
+            .filter(|s| status.is_none_or(|st| s.status == st))
+            .cloned()
+            .collect();
+        // UUIDv7 order breaks created_at ties the way insertion did.
+        found.sort_by_key(|s| std::cmp::Reverse((s.created_at, s.id.uuid())));
+        found
+    }
+
+    /// Only CREATED or AWAITING_PAYMENT sessions can be cancelled, even
+    /// when already past `expires_at`.
+    pub fn cancel(&self, id: Id<SessionKind>) -> Option<StoredSession> {
+        let mut state = self.lock();
+        let session = state
+            .sessions
+            .iter_mut()
+            .find(|s| s.id == id && s.status.is_open())?;
+        session.status = Status::Cancelled;
+        Some(session.clone())
+    }
+
+    /// Moves a session along the lifecycle (the control route's job).
+    pub fn apply(
+        &self,
+        id: Id<SessionKind>,
+        change: Move,
+        now: DateTime<Utc>,
+    ) -> Result<StoredSession, MoveError> {
+        let mut state = self.lock();
+        let session = state
+            .sessions
+            .iter_mut()
+            .find(|s| s.id == id)
+            .ok_or(MoveError::NotFound)?;
+        if let Some(to) = change.status {
+            if !allowed(session.status, to) {
+                return Err(MoveError::Illegal {
+                    from: session.status,
+                    to,
+                });
+            }
+            session.status = to;
+            if to == Status::Completed {
+                session.completed_at = Some(now);
+                session.subscription_id.get_or_insert_with(Id::new_v7);
+            }
+        }
+        if let Some(expires_at) = change.expires_at {
+            session.expires_at = expires_at.map(|at| at.trunc_subsecs(6));
+        }
+        Ok(session.clone())
+    }
+
+    /// The vendor's hourly batch: only CREATED sessions past `expires_at`.
+    pub fn expire_overdue(&self, now: DateTime<Utc>) -> usize {
+        let mut state = self.lock();
+        let mut expired = 0;
+        for session in state.sessions.iter_mut() {
+            let overdue = session.expires_at.is_some_and(|at| at < now);
+            if session.status == Status::Created && overdue {
+                session.status = Status::Expired;
+                expired += 1;
+            }
+        }
+        expired
+    }
+
+    /// The same worker's cleanup: EXPIRED sessions older than 3 days vanish.
+    pub fn delete_old_expired(&self, now: DateTime<Utc>) -> usize {
+        let cutoff = now - TimeDelta::days(EXPIRED_RETENTION_DAYS);
+        let mut state = self.lock();
+        let before = state.sessions.len();
+        state
+            .sessions
+            .retain(|s| !(s.status == Status::Expired && s.created_at < cutoff));
+        before - state.sessions.len()
+    }
+}
+
+/// The lifecycle the vendor's flows can produce.
+fn allowed(from: Status, to: Status) -> bool {
+    use Status::*;
+    matches!(
+        (from, to),
+        (Created, AwaitingPayment | Completed | Expired | Cancelled)
+            | (AwaitingPayment, Completed | Expired | Cancelled)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(plan: Uuid, hours: Option<u32>) -> CreateCheckoutSessionRequest {
+        let body = serde_json::json!({
+            "customer_id": "acme",
+            "plan_version_id": plan.to_string(),
+            "expires_in_hours": hours,
+        });
+        serde_json::from_value(body).expect("valid request")
+    }
+
+    fn store() -> (Store, Id<Customer>, Uuid) {
+        let customer = Uuid::now_v7();
+        let plan = Uuid::now_v7();
+        let store = Store::new([(customer, Some("acme".into()))], [plan]);
+        (store, Id::from_uuid(customer), plan)
+    }
+
+    #[test]
+    fn unknown_references_are_foreign_key_errors() {
+        let (store, customer, plan) = store();
+        let other = Id::from_uuid(Uuid::now_v7());
+        assert_eq!(
+            store.create(other, request(plan, None), now()).err(),
+            Some(CreateError::ForeignKey)
+        );
+        assert_eq!(
+            store
+                .create(customer, request(Uuid::now_v7(), None), now())
+                .err(),
+            Some(CreateError::ForeignKey)
+        );
+    }
+
+    #[test]
+    fn expiry_defaults_to_one_hour_and_zero_means_never() {
+        let (store, customer, plan) = store();
+        let t = now();
+        let s = store
+            .create(customer, request(plan, None), t)
+            .expect("created");
+        assert_eq!(s.expires_at, Some(t + TimeDelta::hours(1)));
+        let s = store
+            .create(customer, request(plan, Some(0)), t)
+            .expect("created");
+        assert_eq!(s.expires_at, None);
+        let s = store.create(customer, request(plan, Some(u32::MAX)), t);
+        assert_eq!(s.err(), Some(CreateError::Overflow));
+    }
+
+    #[test]
+    fn worker_expires_only_overdue_created_sessions() {
+        let (store, customer, plan) = store();
+        let t = now();
+        let overdue = store
+            .create(customer, request(plan, Some(1)), t)
+            .expect("a");
+        let waiting = store
+            .create(customer, request(plan, Some(1)), t)
+            .expect("b");
+        let forever = store
+            .create(customer, request(plan, Some(0)), t)
+            .expect("c");
+        let to_awaiting = Move {
+            status: Some(Status::AwaitingPayment),
+            expires_at: None,
+        };
+        store.apply(waiting.id, to_awaiting, t).expect("moved");
+        let later = t + TimeDelta::hours(2);
+        assert!(!overdue.can_complete(later));
+        assert_eq!(store.expire_overdue(later), 1);
+        assert_eq!(
+            store.get(overdue.id).map(|s| s.status),
+            Some(Status::Expired)
+        );
+        assert_eq!(
+            store.get(waiting.id).map(|s| s.status),
+            Some(Status::AwaitingPayment)
+        );
+        assert_eq!(
+            store.get(forever.id).map(|s| s.status),
+            Some(Status::Created)
+        );
+        assert_eq!(store.delete_old_expired(t + TimeDelta::days(4)), 1);
+        assert!(store.get(overdue.id).is_none());
+    }
+
+    #[test]
+    fn terminal_sessions_do_not_move() {
+        let (store, customer, plan) = store();
+        let s = store
+            .create(customer, request(plan, None), now())
+            .expect("created");
+        assert!(store.cancel(s.id).is_some());
+        assert!(store.cancel(s.id).is_none());
+        let back = Move {
+            status: Some(Status::Created),
+            expires_at: None,
+        };
+        assert_eq!(
+            store.apply(s.id, back, now()).err(),
+            Some(MoveError::Illegal {
+                from: Status::Cancelled,
+                to: Status::Created
+            })
+        );
+    }
+}
