@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use checkout_core::adapter::ConfigError;
 use checkout_core::{Adapter, CreateSession, Error, ErrorCode, Fetched, RequestContext, Secret};
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use tracing::Instrument;
@@ -47,7 +47,8 @@ pub struct MeteroidClient {
     account: String,
     config: AccountConfig,
     base_url: String,
-    api_key: Secret,
+    /// `Bearer <key>`, marked sensitive so no HTTP layer ever prints it.
+    authorization: HeaderValue,
     http: reqwest::Client,
 }
 
@@ -89,17 +90,16 @@ impl MeteroidClient {
                 ))
             }
         };
-        if api_key.is_empty()
-            || api_key
-                .expose()
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control())
-        {
-            return Err(config_error(
-                "api_key",
-                "must be a non-empty key without whitespace",
-            ));
-        }
+        let mut authorization = HeaderValue::from_str(&format!("Bearer {}", api_key.expose()))
+            .ok()
+            .filter(|_| !api_key.is_empty() && !api_key.expose().chars().any(char::is_whitespace))
+            .ok_or_else(|| {
+                config_error(
+                    "api_key",
+                    "must be a non-empty key of printable characters without spaces",
+                )
+            })?;
+        authorization.set_sensitive(true);
         let url = reqwest::Url::parse(&config.base_url)
             .map_err(|e| config_error("base_url", format!("not a URL: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") || url.query().is_some() {
@@ -123,7 +123,7 @@ impl MeteroidClient {
             account: account.to_owned(),
             base_url: config.base_url.trim_end_matches('/').to_owned(),
             config,
-            api_key,
+            authorization,
             http,
         })
     }
@@ -149,7 +149,7 @@ impl MeteroidClient {
         async {
             let started = Instant::now();
             let result = request
-                .header(AUTHORIZATION, format!("Bearer {}", self.api_key.expose()))
+                .header(AUTHORIZATION, self.authorization.clone())
                 .header(ACCEPT, "application/json")
                 .send()
                 .await;

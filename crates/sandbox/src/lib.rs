@@ -4,8 +4,9 @@
 //! Each vendor lives in its own module and is mounted under its own path
 //! prefix (`/meteroid/api/v1/…`), so a gateway account whose base URL is
 //! `http://127.0.0.1:PORT/meteroid` talks to it exactly as to the vendor.
-//! Around each vendor's router sit, outermost first: the call counter, then
-//! the fault-injection point. Control routes (`/_sandbox/…`) move sessions
+//! Around each vendor's router sits the call counter; per-request fault
+//! injection belongs just inside it, so a faulted call is still counted and
+//! never reaches the emulated vendor. Control routes (`/_sandbox/…`) move sessions
 //! along their lifecycle and read the call counts.
 //!
 //! This crate never imports an adapter: if both shared code, a misreading
@@ -13,7 +14,6 @@
 
 mod calls;
 mod control;
-mod faults;
 pub mod meteroid;
 pub mod seed;
 
@@ -85,7 +85,6 @@ impl Sandbox {
         let mut app = Router::new();
         let mut controls = control::router(self.inner.calls.clone());
         for mount in self.mounts() {
-            let faults = faults::FaultPoint { vendor: mount.name };
             let counting = calls::CountPoint {
                 counter: self.inner.calls.clone(),
                 vendor: mount.name,
@@ -93,7 +92,6 @@ impl Sandbox {
             };
             let api = mount
                 .api
-                .layer(axum::middleware::from_fn_with_state(faults, faults::inject))
                 .layer(axum::middleware::from_fn_with_state(counting, calls::count));
             app = app.nest(&format!("/{}", mount.name), api);
             controls = controls.nest(&format!("/{}", mount.name), mount.control);
