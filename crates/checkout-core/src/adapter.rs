@@ -15,7 +15,10 @@ use crate::model::CheckoutSession;
 /// Per-request facts an adapter may forward upstream.
 #[derive(Debug, Clone, Default)]
 pub struct RequestContext {
+    /// The gateway's `x-request-id`, for vendors that accept one.
     pub request_id: String,
+    /// The caller's `Idempotency-Key` on create, for vendors that honour one.
+    pub idempotency_key: Option<String>,
 }
 
 /// A session read from (or created at) a vendor.

@@ -31,13 +31,34 @@ struct SessionResponse<'a> {
     raw: Option<&'a RawValue>,
 }
 
-fn context(headers: &HeaderMap) -> RequestContext {
+/// Longest `Idempotency-Key` accepted (Stripe's limit).
+const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+
+fn context(headers: &HeaderMap) -> Result<RequestContext, Error> {
     let request_id = headers
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    RequestContext { request_id }
+    let idempotency_key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => {
+            let key = v.to_str().ok().filter(|k| {
+                !k.is_empty()
+                    && k.len() <= MAX_IDEMPOTENCY_KEY_LEN
+                    && k.bytes().all(|b| b.is_ascii_graphic())
+            });
+            Some(key.map(str::to_owned).ok_or_else(|| {
+                Error::invalid_request(format!(
+                    "Idempotency-Key: 1 to {MAX_IDEMPOTENCY_KEY_LEN} printable ASCII characters without spaces"
+                ))
+            })?)
+        }
+    };
+    Ok(RequestContext {
+        request_id,
+        idempotency_key,
+    })
 }
 
 fn session_response(
@@ -144,7 +165,7 @@ pub async fn get_session(
     let id = parse_id(&raw_id)?;
     let include_raw = include_raw(query.as_deref())?;
     let account = state.account_for(&client, id.provider(), id.account())?;
-    let ctx = context(&headers);
+    let ctx = context(&headers)?;
     let fetch = async {
         let fetched = account.adapter.get(id.reference(), &ctx).await?;
         // A vendor answering with another session than asked for is not to be trusted.
@@ -227,7 +248,12 @@ pub async fn create_session(
         )
     })?;
     let account = state.account_for(&client, provider.name(), &request.account)?;
-    let fetched = Arc::new(account.adapter.create(&request, &context(&headers)).await?);
+    let fetched = Arc::new(
+        account
+            .adapter
+            .create(&request, &context(&headers)?)
+            .await?,
+    );
     let id = fetched.session.id.clone();
     state.cache.insert(id.clone(), fetched.clone()).await;
     let mut response = session_response(&fetched, false, StatusCode::CREATED, CacheOutcome::Miss);

@@ -1,0 +1,102 @@
+//! Test support for the adapters' fixture tests: the bodies under
+//! `fixtures/<vendor>/` and the provenance table of the folder's README.
+//!
+//! The README table has one row per file: `` | `file` | HTTP | shows | as of | provenance | ``.
+//! "As of" is the vendor's clock when the body was produced (RFC 3339), or
+//! ``= `created_at` `` for bodies read at the moment they were created.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+
+/// One vendor's fixture folder.
+pub struct Fixtures {
+    vendor: String,
+    rows: BTreeMap<String, String>,
+    files: Vec<(String, Vec<u8>)>,
+}
+
+fn dir(vendor: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(vendor)
+}
+
+impl Fixtures {
+    /// Load every file of `fixtures/<vendor>/` and its README rows.
+    /// Panics (this is test support) with the path when something is missing.
+    pub fn load(vendor: &str) -> Fixtures {
+        let dir = dir(vendor);
+        let readme = std::fs::read_to_string(dir.join("README.md"))
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.join("README.md").display()));
+        let rows = readme
+            .lines()
+            .filter_map(|line| {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                let file = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+                Some((file.to_owned(), cells.get(4)?.to_string()))
+            })
+            .collect();
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && p.file_name().is_some_and(|n| n != "README.md"))
+            .map(|p| {
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let body = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+                (name, body)
+            })
+            .collect();
+        files.sort();
+        Fixtures {
+            vendor: vendor.to_owned(),
+            rows,
+            files,
+        }
+    }
+
+    /// `(file name, body)`, sorted by name.
+    pub fn files(&self) -> &[(String, Vec<u8>)] {
+        &self.files
+    }
+
+    /// Files without a provenance row in the README.
+    pub fn missing_rows(&self) -> Vec<&str> {
+        self.files
+            .iter()
+            .map(|(f, _)| f.as_str())
+            .filter(|f| !self.rows.contains_key(*f))
+            .collect()
+    }
+
+    /// The vendor clock for `file`; `created_at` where the README says so.
+    pub fn as_of(&self, file: &str, created_at: DateTime<Utc>) -> DateTime<Utc> {
+        let cell = self.rows.get(file).map(String::as_str).unwrap_or_default();
+        if cell == "= `created_at`" {
+            return created_at;
+        }
+        DateTime::parse_from_rfc3339(cell)
+            .map(|t| t.to_utc())
+            .unwrap_or_else(|_| {
+                panic!(
+                    "fixtures/{}/README.md gives no as-of time for {file}",
+                    self.vendor
+                )
+            })
+    }
+}
+
+/// `error_<status>_<slug>.<ext>` → the HTTP status the body came with.
+pub fn error_status(file: &str) -> Option<u16> {
+    file.strip_prefix("error_")?.split('_').next()?.parse().ok()
+}
+
+/// The file name without its extension: the snapshot name.
+pub fn stem(file: &str) -> &str {
+    file.rsplit_once('.').map_or(file, |(s, _)| s)
+}
