@@ -413,7 +413,12 @@ async fn bad_requests_are_json_errors_naming_the_reason() {
             404,
             "not_found",
         ),
-        (s.create(s.create_body()).header("idempotency-key", "k".repeat(300)), 400, "invalid_request"),
+        (
+            s.create(s.create_body())
+                .header("idempotency-key", "k".repeat(300)),
+            400,
+            "invalid_request",
+        ),
         (s.get("/v1/nothing-here"), 404, "not_found"),
         (
             s.http.delete(format!("{}/v1/providers", s.gateway)),

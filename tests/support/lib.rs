@@ -24,26 +24,17 @@ pub struct Stack {
 /// (`default`, `other` with valid keys; `badkey` with a key the sandbox
 /// refuses). `extra` is appended to the gateway's TOML config.
 pub async fn start(extra: &str) -> Stack {
-    let sandbox_listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind sandbox");
-    let sandbox_addr = sandbox_listener.local_addr().expect("sandbox addr");
-    let mut sandbox_config = sandbox::SandboxConfig::default();
-    sandbox_config.meteroid.public_url = format!("http://{sandbox_addr}/meteroid");
-    let sandbox_state = sandbox::Sandbox::new(sandbox_config);
-    tokio::spawn(sandbox::serve(sandbox_listener, sandbox_state.clone()));
-
     let key = sandbox::DEMO_METEROID_API_KEY;
     let toml = format!(
         r#"
         [providers.meteroid.accounts.default]
-        base_url = "http://{sandbox_addr}/meteroid"
+        base_url = "{{sandbox}}/meteroid"
         api_key = "{key}"
         [providers.meteroid.accounts.other]
-        base_url = "http://{sandbox_addr}/meteroid"
+        base_url = "{{sandbox}}/meteroid"
         api_key = "{key}"
         [providers.meteroid.accounts.badkey]
-        base_url = "http://{sandbox_addr}/meteroid"
+        base_url = "{{sandbox}}/meteroid"
         api_key = "pv_sand_wrongwrongwrongwrongwrongwrong/abc"
         [clients.main]
         key = "{CLIENT_KEY}"
@@ -54,6 +45,23 @@ pub async fn start(extra: &str) -> Stack {
         {extra}
         "#
     );
+    start_with(&toml).await
+}
+
+/// Start a sandbox and a gateway with this TOML config, in which every
+/// `{sandbox}` is replaced by the sandbox's base URL (`http://127.0.0.1:PORT`).
+pub async fn start_with(config_toml: &str) -> Stack {
+    let sandbox_listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind sandbox");
+    let sandbox_addr = sandbox_listener.local_addr().expect("sandbox addr");
+    let sandbox_url = format!("http://{sandbox_addr}");
+    let mut sandbox_config = sandbox::SandboxConfig::default();
+    sandbox_config.meteroid.public_url = format!("{sandbox_url}/meteroid");
+    let sandbox_state = sandbox::Sandbox::new(sandbox_config);
+    tokio::spawn(sandbox::serve(sandbox_listener, sandbox_state.clone()));
+
+    let toml = config_toml.replace("{sandbox}", &sandbox_url);
     let (_, state) = load(&Figment::from(Toml::string(&toml))).expect("test config loads");
     let gateway_listener = TcpListener::bind("127.0.0.1:0")
         .await
@@ -66,7 +74,7 @@ pub async fn start(extra: &str) -> Stack {
     ));
     Stack {
         gateway: format!("http://{gateway_addr}"),
-        sandbox: format!("http://{sandbox_addr}"),
+        sandbox: sandbox_url,
         sandbox_state,
         http: reqwest::Client::new(),
     }
@@ -92,7 +100,12 @@ impl Stack {
 
     /// Upstream calls the sandbox received for one Meteroid operation.
     pub fn upstream_calls(&self, op: &str) -> u64 {
-        self.sandbox_state.calls("meteroid", op)
+        self.calls("meteroid", op)
+    }
+
+    /// Upstream calls the sandbox received for one vendor operation.
+    pub fn calls(&self, vendor: &str, op: &str) -> u64 {
+        self.sandbox_state.calls(vendor, op)
     }
 
     /// A session created directly at the sandbox (so the gateway has never seen it).
