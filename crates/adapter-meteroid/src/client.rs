@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use checkout_core::adapter::ConfigError;
+use checkout_core::vendor::{parse_retry_after, truncate_message, TransportFailure};
 use checkout_core::{Adapter, CreateSession, Error, ErrorCode, Fetched, RequestContext, Secret};
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use serde::{Deserialize, Serialize};
@@ -12,9 +13,6 @@ use serde_json::value::RawValue;
 use tracing::Instrument;
 
 use crate::{convert, wire, PROVIDER};
-
-/// Longest vendor error text relayed to a caller.
-const MAX_MESSAGE_LEN: usize = 500;
 
 /// `[providers.meteroid.accounts.<name>]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -156,8 +154,11 @@ impl MeteroidClient {
             let response = match result {
                 Ok(r) => r,
                 Err(e) => {
-                    tracing::warn!(error = %transport_kind(&e), "upstream call failed");
-                    return Err(transport_error(&e));
+                    tracing::warn!(
+                        error = transport_failure(&e).as_str(),
+                        "upstream call failed"
+                    );
+                    return Err(transport_failure(&e).error(PROVIDER));
                 }
             };
             let status = response.status().as_u16();
@@ -173,7 +174,7 @@ impl MeteroidClient {
                 .is_some_and(|v| v.starts_with("application/json"));
             let body = response.bytes().await.map_err(|e| {
                 if e.is_timeout() {
-                    transport_error(&e)
+                    transport_failure(&e).error(PROVIDER)
                 } else {
                     Error::new(
                         ErrorCode::ProviderBadResponse,
@@ -227,59 +228,22 @@ fn vendor_message(body: &[u8], is_json: bool) -> String {
     if is_json {
         if let Ok(e) = serde_json::from_slice::<wire::ErrorBody>(body) {
             return match e.code {
-                Some(code) => truncate(&format!("{code}: {}", e.message)),
-                None => truncate(&e.message),
+                Some(code) => truncate_message(&format!("{code}: {}", e.message)),
+                None => truncate_message(&e.message),
             };
         }
     }
-    truncate(String::from_utf8_lossy(body).trim())
+    truncate_message(String::from_utf8_lossy(body).trim())
 }
 
-fn truncate(s: &str) -> String {
-    match s.char_indices().nth(MAX_MESSAGE_LEN) {
-        Some((at, _)) => format!("{}…", &s[..at]),
-        None => s.to_owned(),
-    }
-}
-
-/// `Retry-After`: delay-seconds or an HTTP date.
-pub fn parse_retry_after(v: &str) -> Option<Duration> {
-    if let Ok(secs) = v.trim().parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(v.trim()).ok()?;
-    let secs = (at.timestamp() - chrono::Utc::now().timestamp()).max(0);
-    Some(Duration::from_secs(secs as u64))
-}
-
-fn transport_kind(e: &reqwest::Error) -> &'static str {
+fn transport_failure(e: &reqwest::Error) -> TransportFailure {
     if e.is_timeout() {
-        "timeout"
+        TransportFailure::Timeout
     } else if e.is_connect() {
-        "connect"
+        TransportFailure::Connect
     } else {
-        "transport"
+        TransportFailure::Other
     }
-}
-
-fn transport_error(e: &reqwest::Error) -> Error {
-    let err = if e.is_timeout() {
-        Error::new(
-            ErrorCode::ProviderTimeout,
-            format!("{PROVIDER} did not answer in time"),
-        )
-    } else if e.is_connect() {
-        Error::new(
-            ErrorCode::ProviderUnavailable,
-            format!("{PROVIDER} could not be reached"),
-        )
-    } else {
-        Error::new(
-            ErrorCode::ProviderError,
-            format!("{PROVIDER} connection failed"),
-        )
-    };
-    err.with_provider(PROVIDER)
 }
 
 #[async_trait]
@@ -321,6 +285,7 @@ impl Adapter for MeteroidClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use checkout_core::vendor::MAX_MESSAGE_LEN;
     use serde_json::json;
 
     #[test]
@@ -372,15 +337,5 @@ mod tests {
                 .count()
                 <= MAX_MESSAGE_LEN + 1
         );
-    }
-
-    #[test]
-    fn retry_after_forms() {
-        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(parse_retry_after("soon"), None);
     }
 }

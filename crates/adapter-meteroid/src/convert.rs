@@ -3,8 +3,8 @@
 
 use checkout_core::model::ObjectTag;
 use checkout_core::{
-    timestamp, CheckoutSession, CreateSession, Customer, Error, ErrorCode, Metadata, PlanRef,
-    ProviderStatus, Purpose, SessionId, Status,
+    timestamp, CheckoutSession, CreateSession, Customer, Error, Metadata, PlanRef, ProviderStatus,
+    Purpose, SessionId, Status,
 };
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -37,11 +37,7 @@ pub fn purpose(checkout_type: &str) -> Purpose {
 }
 
 fn bad_response(what: impl std::fmt::Display) -> Error {
-    Error::new(
-        ErrorCode::ProviderBadResponse,
-        format!("{PROVIDER} sent an unreadable session: {what}"),
-    )
-    .with_provider(PROVIDER)
+    checkout_core::vendor::bad_response(PROVIDER, what)
 }
 
 fn time(field: &str, value: &str) -> Result<DateTime<Utc>, Error> {
@@ -106,21 +102,9 @@ pub fn session_body(account: &str, body: &[u8]) -> Result<CheckoutSession, Error
     session(account, &envelope.session)
 }
 
-/// Deserialize a vendor body, naming where it went wrong but never echoing
-/// vendor data into the error.
+/// Deserialize a Meteroid body (see [`checkout_core::vendor::parse_body`]).
 pub fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let what = match e.inner().classify() {
-            serde_json::error::Category::Data => "wrong type or missing field",
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-                "malformed JSON"
-            }
-            serde_json::error::Category::Io => "unreadable body",
-        };
-        bad_response(format_args!("{what} at `{path}`"))
-    })
+    checkout_core::vendor::parse_body(PROVIDER, body)
 }
 
 /// Canonical create request → Meteroid create body. Refuses, by name, every
@@ -208,6 +192,7 @@ fn create_options(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use checkout_core::ErrorCode;
     use serde_json::json;
 
     fn req(v: Value) -> CreateSession {

@@ -12,6 +12,7 @@ pub mod money;
 pub mod secret;
 pub mod status;
 pub mod timestamp;
+pub mod vendor;
 
 pub use adapter::{Adapter, Capabilities, Fetched, Provider, RequestContext};
 pub use create::CreateSession;

@@ -1,0 +1,145 @@
+//! Pure helpers every adapter needs when reading a vendor's answer. No I/O:
+//! the adapters' clients do the calls and hand the pieces here.
+
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, ErrorCode};
+
+/// Longest vendor error text relayed to a caller.
+pub const MAX_MESSAGE_LEN: usize = 500;
+
+/// Cut a vendor message to [`MAX_MESSAGE_LEN`] characters.
+pub fn truncate_message(s: &str) -> String {
+    match s.char_indices().nth(MAX_MESSAGE_LEN) {
+        Some((at, _)) => format!("{}…", &s[..at]),
+        None => s.to_owned(),
+    }
+}
+
+/// `Retry-After`: delay-seconds or an HTTP date.
+pub fn parse_retry_after(v: &str) -> Option<Duration> {
+    if let Ok(secs) = v.trim().parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(v.trim()).ok()?;
+    let secs = (at.timestamp() - chrono::Utc::now().timestamp()).max(0);
+    Some(Duration::from_secs(secs.unsigned_abs()))
+}
+
+/// A vendor answer the gateway cannot use.
+pub fn bad_response(provider: &str, what: impl std::fmt::Display) -> Error {
+    Error::new(
+        ErrorCode::ProviderBadResponse,
+        format!("{provider} sent an unreadable response: {what}"),
+    )
+    .with_provider(provider)
+}
+
+/// Deserialize a vendor body, naming where it went wrong but never echoing
+/// vendor data into the error.
+pub fn parse_body<T: DeserializeOwned>(provider: &str, body: &[u8]) -> Result<T, Error> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let what = match e.inner().classify() {
+            serde_json::error::Category::Data => "wrong type or missing field",
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                "malformed JSON"
+            }
+            serde_json::error::Category::Io => "unreadable body",
+        };
+        bad_response(provider, format_args!("{what} at `{path}`"))
+    })
+}
+
+/// How a call failed before any HTTP status arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportFailure {
+    /// No answer within the deadline.
+    Timeout,
+    /// The connection could not be made: the request never reached the vendor.
+    Connect,
+    /// The connection broke.
+    Other,
+}
+
+impl TransportFailure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransportFailure::Timeout => "timeout",
+            TransportFailure::Connect => "connect",
+            TransportFailure::Other => "transport",
+        }
+    }
+
+    pub fn error(self, provider: &str) -> Error {
+        let (code, message) = match self {
+            TransportFailure::Timeout => (
+                ErrorCode::ProviderTimeout,
+                format!("{provider} did not answer in time"),
+            ),
+            TransportFailure::Connect => (
+                ErrorCode::ProviderUnavailable,
+                format!("{provider} could not be reached"),
+            ),
+            TransportFailure::Other => (
+                ErrorCode::ProviderError,
+                format!("{provider} connection failed"),
+            ),
+        };
+        Error::new(code, message).with_provider(provider)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn messages_are_bounded() {
+        assert_eq!(truncate_message("short"), "short");
+        assert_eq!(
+            truncate_message(&"é".repeat(2000)).chars().count(),
+            MAX_MESSAGE_LEN + 1
+        );
+    }
+
+    #[test]
+    fn parse_errors_name_the_path_not_the_data() {
+        #[derive(serde::Deserialize, Debug)]
+        struct T {
+            #[allow(dead_code)]
+            n: u32,
+        }
+        let e = parse_body::<T>("acme", br#"{"n":"secret-value"}"#).unwrap_err();
+        assert_eq!(e.code, ErrorCode::ProviderBadResponse);
+        assert!(
+            e.message.contains("`n`") && !e.message.contains("secret-value"),
+            "{}",
+            e.message
+        );
+        assert!(parse_body::<T>("acme", b"{")
+            .unwrap_err()
+            .message
+            .contains("malformed JSON"));
+    }
+
+    #[test]
+    fn transport_failures() {
+        assert_eq!(TransportFailure::Timeout.error("x").http_status, 504);
+        assert_eq!(TransportFailure::Connect.error("x").http_status, 503);
+        assert_eq!(TransportFailure::Other.error("x").http_status, 502);
+    }
+}
