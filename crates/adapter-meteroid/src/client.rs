@@ -5,11 +5,10 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use checkout_core::adapter::ConfigError;
-use checkout_core::vendor::{parse_retry_after, truncate_message, TransportFailure};
+use checkout_core::vendor::{parse_retry_after, raw_json, truncate_message, TransportFailure};
 use checkout_core::{Adapter, CreateSession, Error, ErrorCode, Fetched, RequestContext, Secret};
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 use tracing::Instrument;
 
 use crate::{convert, wire, PROVIDER};
@@ -190,7 +189,7 @@ impl MeteroidClient {
             if (200..300).contains(&status) {
                 let session = convert::session_body(&self.account, &body)
                     .map_err(|e| e.with_provider_status(status))?;
-                let raw = raw_body(&body)?;
+                let raw = raw_json(PROVIDER, &body)?;
                 Ok(Fetched { session, raw })
             } else {
                 tracing::info!(vendor_status = status, "upstream refused");
@@ -200,20 +199,6 @@ impl MeteroidClient {
         .instrument(span)
         .await
     }
-}
-
-/// The vendor body verbatim, for `?include=raw`.
-fn raw_body(body: &[u8]) -> Result<Box<RawValue>, Error> {
-    std::str::from_utf8(body)
-        .ok()
-        .and_then(|s| RawValue::from_string(s.trim().to_owned()).ok())
-        .ok_or_else(|| {
-            Error::new(
-                ErrorCode::ProviderBadResponse,
-                format!("{PROVIDER} sent a body that is not JSON"),
-            )
-            .with_provider(PROVIDER)
-        })
 }
 
 /// A non-2xx Meteroid answer → canonical error. Pure, so every vendor
@@ -237,13 +222,7 @@ fn vendor_message(body: &[u8], is_json: bool) -> String {
 }
 
 fn transport_failure(e: &reqwest::Error) -> TransportFailure {
-    if e.is_timeout() {
-        TransportFailure::Timeout
-    } else if e.is_connect() {
-        TransportFailure::Connect
-    } else {
-        TransportFailure::Other
-    }
+    TransportFailure::classify(e.is_timeout(), e.is_connect())
 }
 
 #[async_trait]

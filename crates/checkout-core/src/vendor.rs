@@ -54,6 +54,14 @@ pub fn parse_body<T: DeserializeOwned>(provider: &str, body: &[u8]) -> Result<T,
     })
 }
 
+/// A 2xx vendor body kept verbatim for `?include=raw`; not JSON is a bad response.
+pub fn raw_json(provider: &str, body: &[u8]) -> Result<Box<serde_json::value::RawValue>, Error> {
+    std::str::from_utf8(body)
+        .ok()
+        .and_then(|s| serde_json::value::RawValue::from_string(s.trim().to_owned()).ok())
+        .ok_or_else(|| bad_response(provider, "the body is not JSON"))
+}
+
 /// How a call failed before any HTTP status arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransportFailure {
@@ -66,6 +74,17 @@ pub enum TransportFailure {
 }
 
 impl TransportFailure {
+    /// From an HTTP client's own answers to "did it time out / fail to connect?".
+    pub fn classify(timed_out: bool, connect_failed: bool) -> TransportFailure {
+        if timed_out {
+            TransportFailure::Timeout
+        } else if connect_failed {
+            TransportFailure::Connect
+        } else {
+            TransportFailure::Other
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             TransportFailure::Timeout => "timeout",
@@ -137,7 +156,29 @@ mod tests {
     }
 
     #[test]
+    fn raw_json_keeps_the_bytes() {
+        let raw = raw_json("acme", b" {\"a\": 29.990}\n").unwrap();
+        assert_eq!(raw.get(), "{\"a\": 29.990}");
+        assert_eq!(
+            raw_json("acme", b"<html>").unwrap_err().code,
+            ErrorCode::ProviderBadResponse
+        );
+    }
+
+    #[test]
     fn transport_failures() {
+        assert_eq!(
+            TransportFailure::classify(true, true),
+            TransportFailure::Timeout
+        );
+        assert_eq!(
+            TransportFailure::classify(false, true),
+            TransportFailure::Connect
+        );
+        assert_eq!(
+            TransportFailure::classify(false, false),
+            TransportFailure::Other
+        );
         assert_eq!(TransportFailure::Timeout.error("x").http_status, 504);
         assert_eq!(TransportFailure::Connect.error("x").http_status, 503);
         assert_eq!(TransportFailure::Other.error("x").http_status, 502);

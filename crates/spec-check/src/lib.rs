@@ -9,7 +9,8 @@
 //! `$ref`s are resolved by validating against the whole document with a
 //! top-level `$ref`, so every `#/components/...` pointer keeps working.
 //! OpenAPI `discriminator`s are rewritten first (see [`discriminator`]).
-//! Swagger 2.0 JSON documents work too (`definitions`, draft 4).
+//! Swagger 2.0 documents work too (`definitions`, draft 4), and a `.yaml` /
+//! `.yml` file is read as YAML (`Spec::load("frontier/legacy-rest.swagger.yaml")`).
 
 pub mod discriminator;
 mod locate;
@@ -57,12 +58,17 @@ impl Spec {
         let text = std::fs::read_to_string(path).map_err(|e| {
             format!(
                 "spec-check: cannot read vendor spec {} ({e}); set {SPECS_ENV} to the folder \
-                 holding <vendor>/openapi.json (default: <workspace>/../shared/vendors)",
+                 holding the vendors' spec files (default: <workspace>/../shared/vendors)",
                 display(path)
             )
         })?;
-        let doc: Value = serde_json::from_str(&text)
-            .map_err(|e| format!("spec-check: {} is not JSON: {e}", display(path)))?;
+        let doc: Value = if is_yaml(path) {
+            serde_norway::from_str(&text)
+                .map_err(|e| format!("spec-check: {} is not YAML: {e}", display(path)))?
+        } else {
+            serde_json::from_str(&text)
+                .map_err(|e| format!("spec-check: {} is not JSON: {e}", display(path)))?
+        };
         Ok(Spec::from_value(doc, display(path)))
     }
 
@@ -213,6 +219,13 @@ fn check(validator: &Validator, value: &Value) -> Result<(), String> {
     } else {
         Err(errors.join("; "))
     }
+}
+
+/// `.yaml` / `.yml` files are read as YAML (Swagger 2.0 documents often are).
+fn is_yaml(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
 }
 
 /// The path with `.` and `..` folded, so a missing file says plainly where

@@ -31,7 +31,10 @@ pub async fn start_with(adjust: impl FnOnce(&mut MeteroidConfig)) -> Running {
         ..MeteroidConfig::default()
     };
     adjust(&mut meteroid);
-    let sandbox = Sandbox::new(SandboxConfig { meteroid });
+    let sandbox = Sandbox::new(SandboxConfig {
+        meteroid,
+        ..SandboxConfig::default()
+    });
     tokio::spawn(sandbox::serve(listener, sandbox.clone()));
     Running {
         sandbox,
