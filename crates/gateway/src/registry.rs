@@ -4,7 +4,12 @@ use checkout_core::Provider;
 
 /// Every supported provider, by name.
 pub fn providers() -> Vec<&'static dyn Provider> {
-    vec![&adapter_meteroid::Meteroid]
+    vec![
+        &adapter_meteroid::Meteroid,
+        &adapter_zenskar::Zenskar,
+        &adapter_frontier::Frontier,
+        &adapter_flowglad::Flowglad,
+    ]
 }
 
 /// The provider with this name, if supported.

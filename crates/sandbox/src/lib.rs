@@ -14,8 +14,11 @@
 
 mod calls;
 mod control;
+pub mod flowglad;
+pub mod frontier;
 pub mod meteroid;
 pub mod seed;
+pub mod zenskar;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -26,6 +29,8 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use calls::CallCounts;
+pub use flowglad::FlowgladConfig;
+pub use frontier::FrontierConfig;
 pub use meteroid::MeteroidConfig;
 
 /// The seeded Meteroid key, in the vendor's `pv_sand_<secret>/<id>` form.
@@ -35,6 +40,8 @@ pub const DEMO_METEROID_API_KEY: &str = seed::meteroid::API_KEY;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SandboxConfig {
     pub meteroid: MeteroidConfig,
+    pub flowglad: FlowgladConfig,
+    pub frontier: FrontierConfig,
 }
 
 /// One emulated vendor, as the core mounts it.
@@ -54,6 +61,9 @@ pub(crate) struct VendorMount {
 struct Inner {
     calls: calls::CallCounter,
     meteroid: Arc<meteroid::Meteroid>,
+    zenskar: Arc<zenskar::Zenskar>,
+    flowglad: Arc<flowglad::Flowglad>,
+    frontier: Arc<frontier::Frontier>,
 }
 
 /// The emulated vendors' state. Clones share it, as do all routers built
@@ -69,13 +79,21 @@ impl Sandbox {
             inner: Arc::new(Inner {
                 calls: calls::CallCounter::default(),
                 meteroid: Arc::new(meteroid::Meteroid::new(&config.meteroid)),
+                zenskar: Arc::new(zenskar::Zenskar::new()),
+                flowglad: Arc::new(flowglad::Flowglad::new(&config.flowglad)),
+                frontier: Arc::new(frontier::Frontier::new(&config.frontier)),
             }),
         }
     }
 
     /// Registration: one line per vendor.
     fn mounts(&self) -> Vec<VendorMount> {
-        vec![meteroid::mount(&self.inner.meteroid)]
+        vec![
+            meteroid::mount(&self.inner.meteroid),
+            zenskar::mount(&self.inner.zenskar),
+            flowglad::mount(&self.inner.flowglad),
+            frontier::mount(&self.inner.frontier),
+        ]
     }
 
     /// The whole app: every vendor under its prefix, plus `/_sandbox`.

@@ -1,0 +1,535 @@
+//! HTTP calls to one Zenskar account: URLs, the `x-api-key` + `organisation`
+//! (+ `apiversion`) headers, vendor error bodies.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use checkout_core::adapter::ConfigError;
+use checkout_core::vendor::{parse_retry_after, raw_json, truncate_message, TransportFailure};
+use checkout_core::{Adapter, CreateSession, Error, ErrorCode, Fetched, RequestContext, Secret};
+use reqwest::header::{HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tracing::Instrument;
+
+use crate::{convert, wire, Family, PROVIDER};
+
+const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+const ORGANISATION: HeaderName = HeaderName::from_static("organisation");
+const API_VERSION: HeaderName = HeaderName::from_static("apiversion");
+/// Zenskar sits behind AWS API Gateway, which names each request so.
+const AMZN_REQUEST_ID: &str = "x-amzn-requestid";
+
+/// `[providers.zenskar.accounts.<name>]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    #[serde(default = "default_base_url")]
+    pub base_url: String,
+    /// Which checkout API this account uses: `checkout` (family A, the
+    /// default) or `checkouts` (family B).
+    #[serde(default)]
+    pub family: Family,
+    /// The `x-api-key`; or give `api_key_file`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_file: Option<PathBuf>,
+    /// The organisation UUID, sent as the `organisation` header.
+    pub organisation: String,
+    /// Sent as the `apiversion` header.
+    #[serde(default = "default_api_version")]
+    pub api_version: String,
+    #[serde(default = "default_connect_timeout_ms")]
+    pub connect_timeout_ms: u64,
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+fn default_base_url() -> String {
+    "https://api.zenskar.com".to_owned()
+}
+fn default_api_version() -> String {
+    "20230501".to_owned()
+}
+fn default_connect_timeout_ms() -> u64 {
+    2_000
+}
+fn default_timeout_ms() -> u64 {
+    10_000
+}
+
+pub struct ZenskarClient {
+    account: String,
+    config: AccountConfig,
+    base_url: String,
+    /// Marked sensitive so no HTTP layer ever prints it.
+    api_key: HeaderValue,
+    organisation: HeaderValue,
+    api_version: HeaderValue,
+    http: reqwest::Client,
+}
+
+fn config_error(path: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        path: path.to_owned(),
+        message: message.into(),
+    }
+}
+
+fn read_api_key(config: &AccountConfig) -> Result<Secret, ConfigError> {
+    match (&config.api_key, &config.api_key_file) {
+        (Some(key), None) => Ok(key.clone()),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                config_error(
+                    "api_key_file",
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?;
+            Ok(Secret::new(text.trim_end_matches(['\r', '\n'])))
+        }
+        (Some(_), Some(_)) => Err(config_error(
+            "api_key",
+            "set api_key or api_key_file, not both",
+        )),
+        (None, None) => Err(config_error(
+            "api_key",
+            "missing: set api_key or api_key_file",
+        )),
+    }
+}
+
+impl ZenskarClient {
+    pub fn from_config(account: &str, value: Value) -> Result<ZenskarClient, ConfigError> {
+        let config: AccountConfig = serde_path_to_error::deserialize(value)
+            .map_err(|e| config_error(&e.path().to_string(), e.inner().to_string()))?;
+        let key = read_api_key(&config)?;
+        let mut api_key = HeaderValue::from_str(key.expose())
+            .ok()
+            .filter(|_| !key.is_empty() && !key.expose().chars().any(char::is_whitespace))
+            .ok_or_else(|| {
+                config_error(
+                    "api_key",
+                    "must be a non-empty key of printable characters without spaces",
+                )
+            })?;
+        api_key.set_sensitive(true);
+        let organisation = uuid::Uuid::parse_str(&config.organisation)
+            .ok()
+            .and_then(|u| HeaderValue::from_str(&u.hyphenated().to_string()).ok())
+            .ok_or_else(|| config_error("organisation", "must be the organisation's UUID"))?;
+        let api_version = Some(config.api_version.as_str())
+            .filter(|v| {
+                !v.is_empty()
+                    && v.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+            })
+            .and_then(|v| HeaderValue::from_str(v).ok())
+            .ok_or_else(|| {
+                config_error(
+                    "api_version",
+                    "must be a version such as \"20230501\" (letters, digits, '-', '.')",
+                )
+            })?;
+        let url = reqwest::Url::parse(&config.base_url)
+            .map_err(|e| config_error("base_url", format!("not a URL: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") || url.query().is_some() {
+            return Err(config_error(
+                "base_url",
+                "must be an http(s) URL without a query",
+            ));
+        }
+        if config.timeout_ms == 0 || config.connect_timeout_ms == 0 {
+            return Err(config_error(
+                "timeout_ms",
+                "timeouts must be greater than zero",
+            ));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
+            .timeout(Duration::from_millis(config.timeout_ms))
+            .build()
+            .map_err(|e| config_error("base_url", format!("cannot build HTTP client: {e}")))?;
+        Ok(ZenskarClient {
+            account: account.to_owned(),
+            base_url: config.base_url.trim_end_matches('/').to_owned(),
+            config,
+            api_key,
+            organisation,
+            api_version,
+            http,
+        })
+    }
+
+    pub fn family(&self) -> Family {
+        self.config.family
+    }
+
+    fn url(&self, rest: &str) -> String {
+        format!("{}{}{rest}", self.base_url, self.config.family.path())
+    }
+
+    /// Send one request and turn the answer into a session or a canonical error.
+    async fn call(
+        &self,
+        op: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Fetched, Error> {
+        let span = tracing::info_span!(
+            "upstream",
+            provider = PROVIDER,
+            account = %self.account,
+            operation = op,
+            vendor_status = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        async {
+            let started = Instant::now();
+            let result = request
+                .header(X_API_KEY, self.api_key.clone())
+                .header(ORGANISATION, self.organisation.clone())
+                .header(API_VERSION, self.api_version.clone())
+                .header(ACCEPT, "application/json")
+                .send()
+                .await;
+            let response = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    let failure = transport_failure(&e);
+                    tracing::warn!(error = failure.as_str(), "upstream call failed");
+                    return Err(failure.error(PROVIDER));
+                }
+            };
+            let status = response.status().as_u16();
+            let headers = response.headers();
+            let retry_after = headers
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_retry_after);
+            let request_id = headers
+                .get(AMZN_REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .map(truncate_message);
+            let is_json = headers
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("application/json"));
+            let body = response.bytes().await.map_err(|e| {
+                if e.is_timeout() {
+                    transport_failure(&e).error(PROVIDER)
+                } else {
+                    Error::new(
+                        ErrorCode::ProviderBadResponse,
+                        format!("{PROVIDER} response body could not be read"),
+                    )
+                    .with_provider(PROVIDER)
+                    .with_provider_status(status)
+                }
+            })?;
+            let current = tracing::Span::current();
+            current.record("vendor_status", status);
+            current.record("latency_ms", started.elapsed().as_millis() as u64);
+            if (200..300).contains(&status) {
+                let session = convert::session_body(&self.account, self.config.family, &body)
+                    .map_err(|e| {
+                        e.with_provider_status(status)
+                            .with_provider_request_id(request_id.clone())
+                    })?;
+                let raw = raw_json(PROVIDER, &body)?;
+                Ok(Fetched { session, raw })
+            } else {
+                tracing::info!(vendor_status = status, "upstream refused");
+                Err(vendor_error(status, is_json, &body)
+                    .with_retry_after(retry_after)
+                    .with_provider_request_id(request_id))
+            }
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+/// A non-2xx Zenskar answer → canonical error. Pure, so every vendor error
+/// body in the fixtures is snapshot-tested through it. A 403 (the
+/// organisation check) is the vendor refusing our credentials; a 422 names
+/// the field, with its canonical name where one exists.
+pub fn vendor_error(status: u16, is_json: bool, body: &[u8]) -> Error {
+    Error::from_vendor_status(PROVIDER, status, &vendor_message(body, is_json))
+}
+
+fn vendor_message(body: &[u8], is_json: bool) -> String {
+    let parsed = serde_json::from_slice::<wire::ErrorBody>(body).ok();
+    if let Some(e) = parsed.filter(|_| is_json || body.first() == Some(&b'{')) {
+        let message = match e.detail {
+            Some(Value::String(s)) => Some(s),
+            Some(Value::Array(items)) => Some(validation_message(&items)),
+            Some(other) => Some(other.to_string()),
+            None => e.message_capital.or(e.message),
+        };
+        if let Some(m) = message {
+            return truncate_message(&m);
+        }
+    }
+    truncate_message(String::from_utf8_lossy(body).trim())
+}
+
+/// FastAPI's `[{loc, msg, type}]` → `contract.plan_id (canonical \`plan\`): field required; …`.
+fn validation_message(items: &[Value]) -> String {
+    let parts: Vec<String> = items
+        .iter()
+        .map(|item| {
+            let msg = item.get("msg").and_then(Value::as_str).unwrap_or("invalid");
+            let loc = item
+                .get("loc")
+                .and_then(Value::as_array)
+                .map(|l| field_path(l))
+                .unwrap_or_default();
+            match (loc.is_empty(), canonical_name(&loc)) {
+                (true, _) => msg.to_owned(),
+                (false, Some(name)) => format!("{loc} (canonical `{name}`): {msg}"),
+                (false, None) => format!("{loc}: {msg}"),
+            }
+        })
+        .collect();
+    parts.join("; ")
+}
+
+/// `["body", "product_overrides", 0, "quantity"]` → `product_overrides[0].quantity`;
+/// a path or query parameter keeps its origin (`path.checkout_session_id`).
+fn field_path(loc: &[Value]) -> String {
+    let mut out = String::new();
+    for (i, part) in loc.iter().enumerate() {
+        match part {
+            Value::String(s) if i == 0 && s == "body" => {}
+            Value::String(s) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(s);
+            }
+            Value::Number(n) => out.push_str(&format!("[{n}]")),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The gateway field a vendor body field comes from.
+fn canonical_name(path: &str) -> Option<&'static str> {
+    Some(match path {
+        "customer_id" => "customer",
+        "plan_id" | "contract.plan_id" => "plan",
+        "success_url" => "success_url",
+        "cancel_url" => "cancel_url",
+        "expires_at" => "expires_at",
+        "custom_data" => "metadata",
+        "idempotency_key" => "Idempotency-Key",
+        "contract.currency" => "provider_options.currency",
+        "contract.start_date" => "provider_options.start_date",
+        _ => return None,
+    })
+}
+
+fn transport_failure(e: &reqwest::Error) -> TransportFailure {
+    if e.is_timeout() {
+        TransportFailure::Timeout
+    } else if e.is_connect() {
+        TransportFailure::Connect
+    } else {
+        TransportFailure::Other
+    }
+}
+
+fn encode(body: &impl Serialize) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(body).map_err(|e| {
+        Error::new(
+            ErrorCode::Internal,
+            format!("cannot encode create body: {e}"),
+        )
+    })
+}
+
+#[async_trait]
+impl Adapter for ZenskarClient {
+    async fn get(&self, reference: &str, _ctx: &RequestContext) -> Result<Fetched, Error> {
+        // `reference` was checked to be a UUID by the gateway, so it is
+        // safe as a path segment.
+        self.call("get", self.http.get(self.url(&format!("/{reference}"))))
+            .await
+    }
+
+    async fn create(
+        &self,
+        request: &CreateSession,
+        ctx: &RequestContext,
+    ) -> Result<Fetched, Error> {
+        let key = ctx.idempotency_key.as_deref();
+        let json = match self.config.family {
+            Family::Checkout => encode(&convert::create_checkout(request, key)?)?,
+            Family::Checkouts => encode(&convert::create_checkouts(request, key)?)?,
+        };
+        self.call(
+            "create",
+            self.http
+                .post(self.url(""))
+                .header(CONTENT_TYPE, "application/json")
+                .body(json),
+        )
+        .await
+    }
+
+    fn redacted_config(&self) -> Value {
+        serde_json::to_value(&self.config).unwrap_or(Value::Null)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use checkout_core::vendor::MAX_MESSAGE_LEN;
+    use serde_json::json;
+
+    const ORG: &str = "6c0e2a8f-3b1d-4e7a-9f25-8d4c1b0a7e63";
+
+    fn build(v: Value) -> Result<ZenskarClient, ConfigError> {
+        ZenskarClient::from_config("default", v)
+    }
+
+    #[test]
+    fn config_keys_and_defaults() {
+        let c = build(json!({"api_key": "zsk", "organisation": ORG})).unwrap();
+        assert_eq!(c.family(), Family::Checkout);
+        assert_eq!(c.url("/x"), "https://api.zenskar.com/checkout/x");
+        assert_eq!(c.api_version, "20230501");
+        let c = build(
+            json!({"api_key": "zsk", "organisation": ORG, "family": "checkouts",
+                             "base_url": "http://127.0.0.1:9/zenskar/", "api_version": "20240301"}),
+        )
+        .unwrap();
+        assert_eq!(c.url(""), "http://127.0.0.1:9/zenskar/checkouts");
+        assert_eq!(c.api_version, "20240301");
+        assert!(c.api_key.is_sensitive());
+    }
+
+    #[test]
+    fn config_errors_name_the_key() {
+        for (v, path) in [
+            (json!({"organisation": ORG}), "api_key"),
+            (
+                json!({"api_key": "k", "api_key_file": "/x", "organisation": ORG}),
+                "api_key",
+            ),
+            (json!({"api_key": "k k", "organisation": ORG}), "api_key"),
+            (
+                json!({"api_key": "k", "organisation": "acme"}),
+                "organisation",
+            ),
+            (
+                json!({"api_key": "k", "organisation": ORG, "family": "checkout_session"}),
+                "family",
+            ),
+            (
+                json!({"api_key": "k", "organisation": ORG, "api_version": "2023 05"}),
+                "api_version",
+            ),
+            (
+                json!({"api_key": "k", "organisation": ORG, "timeout_ms": "slow"}),
+                "timeout_ms",
+            ),
+            (
+                json!({"api_key": "k", "organisation": ORG, "base_url": "ftp://x"}),
+                "base_url",
+            ),
+        ] {
+            let err = build(v.clone())
+                .err()
+                .unwrap_or_else(|| panic!("{v} accepted"));
+            assert_eq!(err.path, path, "{v}: {err}");
+        }
+        let err = build(json!({"api_key": "k"})).err().unwrap();
+        assert!(err.message.contains("organisation"), "{err}");
+        let err = build(json!({"api_key": "k", "organisation": ORG, "organization": ORG}))
+            .err()
+            .unwrap();
+        assert!(err.message.contains("organization"), "{err}");
+    }
+
+    #[test]
+    fn redacted_config_hides_the_key() {
+        let c = build(json!({"api_key": "zsk_live_topsecret", "organisation": ORG})).unwrap();
+        let shown = c.redacted_config();
+        assert!(!shown.to_string().contains("topsecret"), "{shown}");
+        assert_eq!(shown["api_key"], "***");
+        assert_eq!(shown["family"], "checkout");
+        assert_eq!(shown["organisation"], ORG);
+        assert_eq!(shown["api_version"], "20230501");
+    }
+
+    #[test]
+    fn vendor_messages() {
+        let m = vendor_message(
+            br#"{"Message":"User is not authorized to access this resource with an explicit deny"}"#,
+            true,
+        );
+        assert_eq!(
+            m,
+            "User is not authorized to access this resource with an explicit deny"
+        );
+        let m = vendor_message(
+            br#"{"detail":[{"loc":["body","contract","plan_id"],"msg":"field required","type":"value_error.missing"},{"loc":["body","product_overrides",0,"quantity"],"msg":"value is not a valid integer","type":"type_error.integer"}]}"#,
+            true,
+        );
+        assert_eq!(
+            m,
+            "contract.plan_id (canonical `plan`): field required; product_overrides[0].quantity: value is not a valid integer"
+        );
+        let m = vendor_message(
+            br#"{"detail":[{"loc":["path","checkout_session_id"],"msg":"value is not a valid uuid","type":"type_error.uuid"}]}"#,
+            true,
+        );
+        assert_eq!(m, "path.checkout_session_id: value is not a valid uuid");
+        assert_eq!(
+            vendor_message(br#"{"detail":"Checkout session not found"}"#, true),
+            "Checkout session not found"
+        );
+        assert_eq!(
+            vendor_message(b"Internal Server Error", false),
+            "Internal Server Error"
+        );
+        assert!(
+            vendor_message("x".repeat(2000).as_bytes(), false)
+                .chars()
+                .count()
+                <= MAX_MESSAGE_LEN + 1
+        );
+    }
+
+    #[test]
+    fn vendor_statuses() {
+        let e = vendor_error(403, true, br#"{"Message":"User is not authorized to access this resource with an explicit deny"}"#);
+        assert_eq!(
+            (e.code, e.http_status),
+            (ErrorCode::ProviderAuthFailed, 502)
+        );
+        let e = vendor_error(422, true, br#"{"detail":[{"loc":["body","customer_id"],"msg":"field required","type":"value_error.missing"}]}"#);
+        assert_eq!(
+            (e.code, e.http_status),
+            (ErrorCode::ProviderInvalidRequest, 422)
+        );
+        assert!(
+            e.message.contains("customer_id (canonical `customer`)"),
+            "{}",
+            e.message
+        );
+        assert_eq!(
+            vendor_error(404, true, br#"{"detail":"Not Found"}"#).code,
+            ErrorCode::NotFound
+        );
+        assert_eq!(
+            vendor_error(500, false, b"Internal Server Error").http_status,
+            502
+        );
+    }
+}

@@ -1,0 +1,232 @@
+//! Emulation of Flowglad's checkout-session REST API
+//! (`/api/v1/checkout-sessions`, `…/{id}`), for one test-mode organization.
+//!
+//! Layering follows the vendor: the key check on every `/api/v1/` path
+//! (plain-text 401s, no request id), then the REST handler, which gives
+//! every response an `X-Request-Id` and answers unknown routes with a
+//! plain-text 404. Sessions are never expired by the vendor: `expires` is
+//! 24 h after creation and `status` stays as it is.
+
+mod auth;
+mod control;
+pub mod error;
+pub mod ids;
+pub mod model;
+mod request;
+mod routes;
+mod store;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+
+use crate::seed::flowglad as seed;
+use crate::VendorMount;
+use error::{ApiError, ErrorForm};
+
+/// Path prefix under which the vendor API and its controls are mounted.
+pub const PREFIX: &str = "flowglad";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowgladConfig {
+    /// Accepted secret keys.
+    pub api_keys: Vec<String>,
+    /// Base of the hosted-page URLs (the vendor's `NEXT_PUBLIC_APP_URL`);
+    /// `None`: `http://<Host of the request>/flowglad`, so URLs point at
+    /// this sandbox whatever port it got.
+    pub app_url: Option<String>,
+}
+
+impl Default for FlowgladConfig {
+    fn default() -> Self {
+        FlowgladConfig {
+            api_keys: vec![seed::API_KEY.to_owned()],
+            app_url: None,
+        }
+    }
+}
+
+/// Per-request facts the handlers need.
+#[derive(Debug, Clone)]
+pub(crate) struct Ctx {
+    request_id: String,
+    form: ErrorForm,
+}
+
+#[derive(Debug, Default)]
+struct RateLimit {
+    remaining: u32,
+    message: Option<String>,
+}
+
+/// The emulated organization: shared by every router built from one `Sandbox`.
+#[derive(Debug)]
+pub(crate) struct Flowglad {
+    keys: Vec<String>,
+    app_url: Option<String>,
+    /// Test-mode keys make test-mode sessions.
+    livemode: bool,
+    store: store::Store,
+    rate_limit: Mutex<RateLimit>,
+    error_form: Mutex<ErrorForm>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Flowglad {
+    pub(crate) fn new(config: &FlowgladConfig) -> Flowglad {
+        Flowglad {
+            keys: config.api_keys.clone(),
+            app_url: config
+                .app_url
+                .as_deref()
+                .map(|u| u.trim_end_matches('/').to_owned()),
+            livemode: false,
+            store: store::Store::default(),
+            rate_limit: Mutex::new(RateLimit::default()),
+            error_form: Mutex::new(ErrorForm::default()),
+        }
+    }
+
+    fn app_url(&self, headers: &HeaderMap) -> String {
+        match &self.app_url {
+            Some(url) => url.clone(),
+            None => {
+                let host = headers
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or("127.0.0.1:9100");
+                format!("http://{host}/{PREFIX}")
+            }
+        }
+    }
+
+    fn set_rate_limit(&self, requests: u32, message: Option<String>) {
+        *lock(&self.rate_limit) = RateLimit {
+            remaining: requests,
+            message,
+        };
+    }
+
+    /// One rate-limited answer, if any are left.
+    fn take_rate_limit(&self) -> Option<String> {
+        let mut limit = lock(&self.rate_limit);
+        if limit.remaining == 0 {
+            return None;
+        }
+        limit.remaining -= 1;
+        Some(
+            limit
+                .message
+                .clone()
+                .unwrap_or_else(error::invalid_key_message),
+        )
+    }
+
+    fn set_error_form(&self, form: ErrorForm) {
+        *lock(&self.error_form) = form;
+    }
+
+    fn error_form(&self) -> ErrorForm {
+        *lock(&self.error_form)
+    }
+}
+
+/// The key check, then a request id for everything the handler answers.
+async fn gate(State(fg): State<Arc<Flowglad>>, mut request: Request, next: Next) -> Response {
+    let form = fg.error_form();
+    if request.uri().path().starts_with("/api/v1/") {
+        let header = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        if let Err(message) = auth::check(header.as_deref(), &fg.keys, || fg.take_rate_limit()) {
+            return ApiError::Unauthorized(message).render(form, None);
+        }
+    }
+    let request_id = ids::request_id();
+    request.extensions_mut().insert(Ctx {
+        request_id: request_id.clone(),
+        form,
+    });
+    let mut response = next.run(request).await;
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+/// The vendor's routes, paths relative to the prefix.
+fn api_router(fg: Arc<Flowglad>) -> Router {
+    Router::new()
+        .route(
+            "/api/v1/checkout-sessions",
+            get(routes::list).post(routes::create),
+        )
+        .route("/api/v1/checkout-sessions/{id}", get(routes::get))
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::not_found)
+        .with_state(Arc::clone(&fg))
+        .layer(axum::middleware::from_fn_with_state(fg, gate))
+}
+
+/// Which operation a request is, for the call counter (`other` if none).
+fn classify(method: &Method, path: &str) -> &'static str {
+    let segments: Option<Vec<&str>> = match path.strip_prefix("/api/v1/checkout-sessions") {
+        Some("") => Some(Vec::new()),
+        Some(rest) => rest.strip_prefix('/').map(|r| r.split('/').collect()),
+        None => None,
+    };
+    match (method.as_str(), segments.as_deref()) {
+        ("POST", Some([])) => "create",
+        ("GET", Some([])) => "list",
+        ("GET", Some([id])) if !id.is_empty() => "get",
+        _ => "other",
+    }
+}
+
+pub(crate) fn mount(fg: &Arc<Flowglad>) -> VendorMount {
+    VendorMount {
+        name: PREFIX,
+        api: api_router(Arc::clone(fg)),
+        control: control::router(Arc::clone(fg)),
+        classify,
+        worker: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_are_classified_like_the_routes() {
+        let (get, post) = (Method::GET, Method::POST);
+        assert_eq!(classify(&post, "/api/v1/checkout-sessions"), "create");
+        assert_eq!(classify(&get, "/api/v1/checkout-sessions"), "list");
+        assert_eq!(
+            classify(&get, "/api/v1/checkout-sessions/chckt_session_1"),
+            "get"
+        );
+        assert_eq!(classify(&get, "/api/v1/checkout-sessions/"), "other");
+        assert_eq!(classify(&post, "/api/v1/checkout-sessions/x"), "other");
+        assert_eq!(classify(&get, "/api/v1/prices"), "other");
+    }
+
+    #[test]
+    fn rate_limits_count_down() {
+        let fg = Flowglad::new(&FlowgladConfig::default());
+        assert_eq!(fg.take_rate_limit(), None);
+        fg.set_rate_limit(2, Some("Rate limit exceeded".to_owned()));
+        assert_eq!(fg.take_rate_limit().as_deref(), Some("Rate limit exceeded"));
+        assert!(fg.take_rate_limit().is_some());
+        assert_eq!(fg.take_rate_limit(), None);
+    }
+}

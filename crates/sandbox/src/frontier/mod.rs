@@ -1,0 +1,195 @@
+//! Emulation of Raystack Frontier's checkout RPCs, over both of its APIs:
+//!
+//! - ConnectRPC unary JSON (current Frontier):
+//!   `POST /raystack.frontier.v1beta1.FrontierService/{CreateCheckout,GetCheckout,ListCheckouts}`;
+//! - the legacy grpc-gateway REST API (older deployments):
+//!   `POST|GET /v1beta1/organizations/{org_id}/billing/checkouts`,
+//!   `GET …/checkouts/{id}`.
+//!
+//! One instance serves both (upstream they were separate ports of one
+//! server), with one store, Basic (service-user client credentials) and
+//! bearer auth, and each API's own error bodies and statuses. Sessions
+//! expire 24 h after creation; a once-a-minute sync marks them, like
+//! Frontier's. Stripe is not called: its ids and URLs are made up in its
+//! formats.
+
+mod auth;
+mod connect;
+mod control;
+mod model;
+mod rest;
+mod store;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::Method;
+use axum::routing::{any, get};
+use axum::Router;
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::seed::frontier as seed;
+use crate::VendorMount;
+use auth::Credentials;
+use store::Store;
+
+pub use auth::{Credential, FrontierAuth};
+
+/// Path prefix under which the vendor API and its controls are mounted.
+pub const PREFIX: &str = "frontier";
+/// The Connect service of the checkout RPCs.
+pub const SERVICE: &str = "raystack.frontier.v1beta1.FrontierService";
+/// gRPC's default receive limit, which both APIs inherited.
+const BODY_LIMIT: usize = 4 * 1024 * 1024;
+/// `billing.refresh_interval.checkout`'s default.
+const SYNC_PERIOD: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrontierConfig {
+    /// Who may call, and which organizations each administers.
+    pub credentials: Vec<Credential>,
+}
+
+impl Default for FrontierConfig {
+    fn default() -> Self {
+        FrontierConfig {
+            credentials: vec![
+                Credential {
+                    auth: FrontierAuth::Basic {
+                        client_id: seed::CLIENT_ID.to_owned(),
+                        client_secret: seed::CLIENT_SECRET.to_owned(),
+                    },
+                    orgs: seed::ORGS.iter().map(|(org, _)| *org).collect(),
+                },
+                Credential {
+                    auth: FrontierAuth::Bearer(seed::BEARER_TOKEN.to_owned()),
+                    orgs: vec![seed::ORG_ACME_ID],
+                },
+            ],
+        }
+    }
+}
+
+/// The emulated instance: shared by every router built from one `Sandbox`.
+#[derive(Debug)]
+pub(crate) struct Frontier {
+    credentials: Credentials,
+    store: Store,
+}
+
+impl Frontier {
+    pub(crate) fn new(config: &FrontierConfig) -> Frontier {
+        Frontier {
+            credentials: Credentials::new(&config.credentials),
+            store: Store::new(seed::ORGS, seed::PLANS, seed::PRODUCTS),
+        }
+    }
+}
+
+fn api_router(f: Arc<Frontier>) -> Router {
+    Router::new()
+        .route(&format!("/{SERVICE}/{{method}}"), any(connect::call))
+        .route(
+            "/v1beta1/organizations/{org_id}/billing/checkouts",
+            get(rest::list).post(rest::create),
+        )
+        .route(
+            "/v1beta1/organizations/{org_id}/billing/checkouts/{id}",
+            get(rest::get),
+        )
+        .method_not_allowed_fallback(rest::method_not_allowed)
+        .fallback(not_found)
+        .with_state(f)
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+}
+
+/// Connect paths miss in Go's mux (plain text); the rest in grpc-gateway's.
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    if uri.path().starts_with("/raystack.") {
+        connect::unknown_procedure()
+    } else {
+        rest::not_found()
+    }
+}
+
+/// Which operation a request is, for the call counter (`other` if none).
+fn classify(method: &Method, path: &str) -> &'static str {
+    if let Some(rpc) = path
+        .strip_prefix('/')
+        .and_then(|p| p.strip_prefix(SERVICE))
+        .and_then(|p| p.strip_prefix('/'))
+    {
+        return match (method.as_str(), rpc) {
+            ("POST", "CreateCheckout") => "create",
+            ("POST", "GetCheckout") => "get",
+            ("POST", "ListCheckouts") => "list",
+            _ => "other",
+        };
+    }
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match (method.as_str(), segments.as_slice()) {
+        ("POST", ["v1beta1", "organizations", org, "billing", "checkouts"]) if !org.is_empty() => {
+            "create"
+        }
+        ("GET", ["v1beta1", "organizations", org, "billing", "checkouts"]) if !org.is_empty() => {
+            "list"
+        }
+        ("GET", ["v1beta1", "organizations", org, "billing", "checkouts", id])
+            if !org.is_empty() && !id.is_empty() =>
+        {
+            "get"
+        }
+        _ => "other",
+    }
+}
+
+/// The checkout sync, once a minute, as long as the sandbox serves.
+async fn worker(f: Arc<Frontier>) {
+    loop {
+        let expired = f.store.sync(store::now());
+        if expired > 0 {
+            tracing::debug!(expired, "frontier sandbox: checkout sync");
+        }
+        tokio::time::sleep(SYNC_PERIOD).await;
+    }
+}
+
+pub(crate) fn mount(f: &Arc<Frontier>) -> VendorMount {
+    VendorMount {
+        name: PREFIX,
+        api: api_router(Arc::clone(f)),
+        control: control::router(Arc::clone(f)),
+        classify,
+        worker: Some(Box::pin(worker(Arc::clone(f)))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_are_classified_like_the_routes() {
+        let get = Method::GET;
+        let post = Method::POST;
+        let rpc = |m: &str| format!("/{SERVICE}/{m}");
+        assert_eq!(classify(&post, &rpc("CreateCheckout")), "create");
+        assert_eq!(classify(&post, &rpc("GetCheckout")), "get");
+        assert_eq!(classify(&post, &rpc("ListCheckouts")), "list");
+        assert_eq!(classify(&get, &rpc("GetCheckout")), "other");
+        assert_eq!(classify(&post, &rpc("DelegatedCheckout")), "other");
+        let base = "/v1beta1/organizations/o1/billing/checkouts";
+        assert_eq!(classify(&post, base), "create");
+        assert_eq!(classify(&get, base), "list");
+        assert_eq!(classify(&get, &format!("{base}/c1")), "get");
+        assert_eq!(classify(&post, &format!("{base}/c1")), "other");
+        assert_eq!(
+            classify(&get, "/v1beta1/organizations//billing/checkouts"),
+            "other"
+        );
+        assert_eq!(
+            classify(&get, "/v1beta1/organizations/o1/billing/invoices"),
+            "other"
+        );
+    }
+}

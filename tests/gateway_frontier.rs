@@ -1,0 +1,480 @@
+//! The gateway in front of the Frontier sandbox, over real sockets: one
+//! account per protocol (Connect with Basic client credentials, legacy REST
+//! with a bearer token), plus one whose token Frontier refuses.
+
+use std::time::Duration;
+
+use checkout_gateway_e2e::{start_with, Stack, CLIENT_KEY};
+use sandbox::seed;
+use serde_json::{json, Value};
+
+fn config(extra: &str) -> String {
+    format!(
+        r#"
+        [providers.frontier.accounts.default]
+        base_url = "{{sandbox}}/frontier"
+        client_id = "{id}"
+        client_secret = "{secret}"
+        [providers.frontier.accounts.legacy]
+        base_url = "{{sandbox}}/frontier"
+        protocol = "rest"
+        bearer_token = "{token}"
+        [providers.frontier.accounts.badauth]
+        base_url = "{{sandbox}}/frontier"
+        bearer_token = "fpt_not_a_token_frontier_knows"
+        [clients.main]
+        key = "{CLIENT_KEY}"
+        accounts = ["frontier:default", "frontier:legacy", "frontier:badauth"]
+        {extra}
+        "#,
+        id = seed::FRONTIER_CLIENT_ID,
+        secret = seed::FRONTIER_CLIENT_SECRET,
+        token = seed::FRONTIER_BEARER_TOKEN,
+    )
+}
+
+async fn start(extra: &str) -> Stack {
+    start_with(&config(extra)).await
+}
+
+async fn json_of(r: reqwest::Response) -> (u16, reqwest::header::HeaderMap, Value) {
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let body = r.json().await.expect("JSON body");
+    (status, headers, body)
+}
+
+fn header<'a>(h: &'a reqwest::header::HeaderMap, name: &str) -> &'a str {
+    h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or_default()
+}
+
+fn create_body(account: &str) -> Value {
+    json!({
+        "provider": "frontier",
+        "account": account,
+        "customer": seed::FRONTIER_ORG_ID,
+        "plan": seed::FRONTIER_PLAN_ID,
+    })
+}
+
+/// A checkout made at the sandbox's Connect API, unseen by the gateway.
+async fn vendor_checkout(s: &Stack) -> String {
+    let body: Value = s
+        .http
+        .post(format!(
+            "{}/frontier/raystack.frontier.v1beta1.FrontierService/CreateCheckout",
+            s.sandbox
+        ))
+        .basic_auth(seed::FRONTIER_CLIENT_ID, Some(seed::FRONTIER_CLIENT_SECRET))
+        .json(&json!({
+            "org_id": seed::FRONTIER_ORG_ID,
+            "product_body": {"product": seed::FRONTIER_PRODUCT_ID}
+        }))
+        .send()
+        .await
+        .expect("sandbox create")
+        .json()
+        .await
+        .expect("sandbox create body");
+    body["checkout_session"]["id"]
+        .as_str()
+        .expect("checkout id")
+        .to_owned()
+}
+
+/// Move a sandbox checkout (control route).
+async fn control(s: &Stack, checkout_id: &str, body: Value) {
+    let r = s
+        .http
+        .post(format!(
+            "{}/_sandbox/frontier/sessions/{checkout_id}",
+            s.sandbox
+        ))
+        .json(&body)
+        .send()
+        .await
+        .expect("control route");
+    assert!(r.status().is_success(), "control route: {}", r.status());
+}
+
+#[tokio::test]
+async fn connect_create_then_get_from_the_cache() {
+    let s = start("").await;
+    let mut body = create_body("default");
+    body["success_url"] = json!("https://app.example/billing?checkout={{.CheckoutID}}");
+    body["cancel_url"] = json!("https://app.example/billing");
+    body["provider_options"] = json!({"skip_trial": true});
+    let (status, headers, created) = json_of(s.create(body).send().await.unwrap()).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let checkout = id.strip_prefix("frontier:default:").expect("Connect id");
+    assert_eq!(checkout.len(), 36, "{id}");
+    assert_eq!(
+        header(&headers, "location"),
+        format!("/v1/checkout-sessions/{id}")
+    );
+    assert_eq!(created["status"], "open");
+    assert_eq!(created["purpose"], "subscription");
+    assert_eq!(
+        created["plan"],
+        json!({"id": seed::FRONTIER_PLAN_ID, "kind": "plan"})
+    );
+    assert_eq!(created["customer"]["id"], seed::FRONTIER_ORG_ID);
+    assert_eq!(created["payment_status"], Value::Null);
+    assert_eq!(
+        created["success_url"],
+        format!("https://app.example/billing?checkout={checkout}"),
+        "Frontier filled the placeholder the gateway passed through"
+    );
+    assert!(created["url"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://checkout.stripe.com/"));
+    assert!(created["expires_at"].is_string());
+
+    let (status, headers, got) = json_of(s.session(&id).send().await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "x-cache"), "hit");
+    assert_eq!(got["id"], created["id"]);
+    assert_eq!(s.calls("frontier", "get"), 0);
+    assert_eq!(s.calls("frontier", "create"), 1);
+}
+
+#[tokio::test]
+async fn get_misses_then_hits_on_both_protocols() {
+    let s = start("").await;
+    let checkout = vendor_checkout(&s).await;
+    let connect_id = format!("frontier:default:{checkout}");
+    let (status, headers, first) = json_of(
+        s.session(&format!("{connect_id}?include=raw"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(header(&headers, "x-cache"), "miss");
+    assert_eq!(first["purpose"], "purchase");
+    assert_eq!(first["plan"]["kind"], "product");
+    assert_eq!(
+        first["customer"],
+        Value::Null,
+        "a Connect get does not name the org"
+    );
+    assert_eq!(first["raw"]["checkout_session"]["id"], checkout.as_str());
+    assert!(first["raw"]["checkout_session"].get("plan").is_none());
+    let r = s.session(&connect_id).send().await.unwrap();
+    assert_eq!(header(r.headers(), "x-cache"), "hit");
+    assert_eq!(s.calls("frontier", "get"), 1);
+
+    // The same checkout through the legacy account: the org is in the id.
+    let legacy_id = format!("frontier:legacy:{}:{checkout}", seed::FRONTIER_ORG_ID);
+    let (status, headers, legacy) = json_of(
+        s.session(&format!("{legacy_id}?include=raw"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{legacy}");
+    assert_eq!(header(&headers, "x-cache"), "miss");
+    assert_eq!(
+        legacy["provider_session_id"],
+        format!("{}:{checkout}", seed::FRONTIER_ORG_ID)
+    );
+    assert_eq!(legacy["customer"]["id"], seed::FRONTIER_ORG_ID);
+    assert_eq!(
+        legacy["raw"]["checkout_session"]["plan"], "",
+        "legacy emits empties"
+    );
+    assert!(legacy["raw"]["checkout_session"]["metadata"].is_null());
+    let r = s.session(&legacy_id).send().await.unwrap();
+    assert_eq!(header(r.headers(), "x-cache"), "hit");
+    assert_eq!(s.calls("frontier", "get"), 2);
+}
+
+#[tokio::test]
+async fn legacy_create_and_state_change() {
+    let s = start("[cache]\nopen_ttl_secs = 1\nterminal_ttl_secs = 3600\nmax_entries = 1000").await;
+    let (status, _, created) = json_of(s.create(create_body("legacy")).send().await.unwrap()).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let prefix = format!("frontier:legacy:{}:", seed::FRONTIER_ORG_ID);
+    let checkout = id
+        .strip_prefix(&prefix)
+        .expect("legacy id carries the org")
+        .to_owned();
+    assert_eq!(created["status"], "open");
+
+    control(&s, &checkout, json!({"state": "complete"})).await;
+    let (_, h, cached) = json_of(s.session(&id).send().await.unwrap()).await;
+    assert_eq!(
+        (header(&h, "x-cache"), cached["status"].as_str()),
+        ("hit", Some("open"))
+    );
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    let (_, h, fresh) = json_of(s.session(&id).send().await.unwrap()).await;
+    assert_eq!(header(&h, "x-cache"), "miss");
+    assert_eq!(fresh["status"], "complete");
+    assert_eq!(fresh["provider_status"]["status"], "complete");
+    assert_eq!(
+        fresh["payment_status"],
+        Value::Null,
+        "Frontier does not say"
+    );
+    assert_eq!(
+        fresh["url"],
+        Value::Null,
+        "a finished Stripe page is not offered"
+    );
+    assert_eq!(s.calls("frontier", "get"), 1);
+
+    // Paid, so the org has the plan now: Connect says so with a 409.
+    let (status, _, err) = json_of(s.create(create_body("default")).send().await.unwrap()).await;
+    assert_eq!((status, code(&err)), (409, "provider_conflict"), "{err}");
+    assert!(err["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("already subscribed"));
+}
+
+#[tokio::test]
+async fn expiry_is_derived_before_frontier_syncs() {
+    let s = start("").await;
+    let checkout = vendor_checkout(&s).await;
+    let soon = chrono::Utc::now() + chrono::Duration::milliseconds(1200);
+    control(&s, &checkout, json!({"expire_at": soon.to_rfc3339()})).await;
+    tokio::time::sleep(Duration::from_millis(2300)).await;
+    let (_, _, got) = json_of(
+        s.session(&format!("frontier:default:{checkout}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(got["status"], "expired");
+    assert_eq!(got["provider_status"]["status"], "open");
+}
+
+#[tokio::test]
+async fn products_and_setups_through_provider_options() {
+    let s = start("").await;
+    let mut body = create_body("default");
+    body.as_object_mut().unwrap().remove("plan");
+    body["quantity"] = json!(4);
+    body["provider_options"] = json!({"product_body": {"product": seed::FRONTIER_PRODUCT_ID}});
+    let (status, _, bought) = json_of(s.create(body).send().await.unwrap()).await;
+    assert_eq!(status, 201, "{bought}");
+    assert_eq!(bought["purpose"], "purchase");
+    assert_eq!(bought["plan"]["id"], seed::FRONTIER_PRODUCT_ID);
+    let checkout = bought["provider_session_id"].as_str().unwrap();
+    let private: Value = s
+        .http
+        .get(format!(
+            "{}/_sandbox/frontier/sessions/{checkout}",
+            s.sandbox
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(private["quantity"], 4, "sent as protojson's int64 string");
+
+    let mut body = create_body("legacy");
+    body.as_object_mut().unwrap().remove("plan");
+    body["provider_options"] = json!({"setup_body": {"payment_method": true}});
+    let (status, _, setup) = json_of(s.create(body).send().await.unwrap()).await;
+    assert_eq!(status, 201, "{setup}");
+    assert_eq!(setup["purpose"], "setup");
+    assert_eq!(setup["plan"], Value::Null);
+}
+
+#[tokio::test]
+async fn refusals_before_any_call() {
+    let s = start("").await;
+    let cases = [
+        (
+            json!({"provider_options": {"setup_body": {"customer_portal": true}}}),
+            true,
+            422,
+            "unsupported_field",
+            "customer_portal",
+        ),
+        (
+            json!({"metadata": {"order": "1"}}),
+            false,
+            422,
+            "unsupported_field",
+            "metadata",
+        ),
+        (
+            json!({"expires_at": "2030-01-01T00:00:00Z"}),
+            false,
+            422,
+            "unsupported_field",
+            "expires_at",
+        ),
+        (
+            json!({"quantity": 3}),
+            false,
+            422,
+            "unsupported_field",
+            "quantity",
+        ),
+        (
+            json!({"provider_options": {"trial_days": 3}}),
+            false,
+            422,
+            "unsupported_field",
+            "provider_options.trial_days",
+        ),
+        (
+            json!({"provider_options": {"product_body": {"product": "x"}}}),
+            false,
+            400,
+            "invalid_request",
+            "only one of",
+        ),
+    ];
+    for (extra, drop_plan, status, want, needle) in cases {
+        let mut body = create_body("default");
+        if drop_plan {
+            body.as_object_mut().unwrap().remove("plan");
+        }
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let (got, _, err) = json_of(s.create(body).send().await.unwrap()).await;
+        assert_eq!((got, code(&err)), (status, want), "{err}");
+        assert!(
+            err["error"]["message"].as_str().unwrap().contains(needle),
+            "{err}"
+        );
+    }
+    let mut body = create_body("legacy");
+    body["customer"] = json!("acme/../admin");
+    let (status, _, err) = json_of(s.create(body).send().await.unwrap()).await;
+    assert_eq!((status, code(&err)), (400, "invalid_request"), "{err}");
+    assert_eq!(s.calls("frontier", "create"), 0);
+
+    let checkout = "5b0f8b4e-3c1d-4f7a-9e2b-6d8c1a4f0e37";
+    for (id, want) in [
+        (
+            format!("frontier:default:{}", checkout.to_uppercase()),
+            "invalid_id",
+        ),
+        ("frontier:default:cs_test_a1B2c3".to_owned(), "invalid_id"),
+        (format!("frontier:default:ab:{checkout}"), "invalid_id"),
+        (
+            format!("frontier:default:{}:{checkout}", seed::FRONTIER_ORG_ID),
+            "invalid_id",
+        ),
+        (format!("frontier:legacy:{checkout}"), "invalid_id"),
+    ] {
+        let (status, _, err) = json_of(s.session(&id).send().await.unwrap()).await;
+        assert_eq!((status, code(&err)), (400, want), "{id}: {err}");
+    }
+    assert_eq!(s.calls("frontier", "get"), 0);
+}
+
+#[tokio::test]
+async fn vendor_errors_map_to_the_canonical_model() {
+    let s = start("").await;
+    let unknown = "5b0f8b4e-3c1d-4f7a-9e2b-6d8c1a4f0e37";
+    let (status, _, err) = json_of(
+        s.session(&format!("frontier:default:{unknown}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, code(&err)), (404, "not_found"), "{err}");
+    assert_eq!(err["error"]["provider_http_status"], 404);
+    // Legacy Frontier answered an unknown checkout with a sanitised 500.
+    let (status, _, err) = json_of(
+        s.session(&format!(
+            "frontier:legacy:{}:{unknown}",
+            seed::FRONTIER_ORG_ID
+        ))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!((status, code(&err)), (502, "provider_error"), "{err}");
+    let (status, _, err) = json_of(
+        s.session(&format!("frontier:badauth:{unknown}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, code(&err)), (502, "provider_auth_failed"), "{err}");
+    assert!(
+        !err.to_string().contains("fpt_not_a_token"),
+        "no secret in errors"
+    );
+
+    // The legacy account's token administers Acme only.
+    let mut body = create_body("legacy");
+    body["customer"] = json!(seed::frontier::ORG_GLOBEX_ID.to_string());
+    let (status, _, err) = json_of(s.create(body).send().await.unwrap()).await;
+    assert_eq!((status, code(&err)), (502, "provider_auth_failed"), "{err}");
+
+    let mut body = create_body("default");
+    body["plan"] = json!(seed::frontier::PLAN_RETIRED_NAME);
+    let (status, _, err) = json_of(s.create(body).send().await.unwrap()).await;
+    assert_eq!(
+        (status, code(&err)),
+        (400, "provider_invalid_request"),
+        "{err}"
+    );
+    assert!(err["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("failed_precondition"));
+
+    let down = s
+        .http
+        .post(format!("{}/_sandbox/frontier/billing-provider", s.sandbox))
+        .json(&json!({"available": false}))
+        .send()
+        .await
+        .unwrap();
+    assert!(down.status().is_success());
+    let (status, _, err) = json_of(s.create(create_body("default")).send().await.unwrap()).await;
+    assert_eq!((status, code(&err)), (503, "provider_unavailable"), "{err}");
+    assert_eq!(err["error"]["retryable"], true);
+}
+
+#[tokio::test]
+async fn providers_lists_frontier_with_its_options() {
+    let s = start("").await;
+    let (_, _, providers) = json_of(s.get("/v1/providers").send().await.unwrap()).await;
+    let frontier = providers["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["provider"] == "frontier")
+        .cloned()
+        .expect("frontier listed");
+    assert_eq!(
+        frontier["accounts"],
+        json!(["badauth", "default", "legacy"])
+    );
+    assert_eq!(
+        frontier["capabilities"]["provider_options"],
+        json!([
+            "product_body",
+            "setup_body",
+            "skip_trial",
+            "cancel_after_trial"
+        ])
+    );
+}
