@@ -43,6 +43,8 @@ pub enum ErrorCode {
     ProviderBadResponse,
     /// The vendor did not answer in time.
     ProviderTimeout,
+    /// An `Idempotency-Key` reused with a different request body.
+    IdempotencyKeyReused,
     Internal,
 }
 
@@ -57,7 +59,7 @@ impl ErrorCode {
             ProviderConflict => 409,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
-            UnsupportedField => 422,
+            UnsupportedField | IdempotencyKeyReused => 422,
             RateLimited => 429,
             Internal => 500,
             ProviderAuthFailed | ProviderError | ProviderBadResponse => 502,
@@ -71,9 +73,8 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             InvalidRequest | InvalidId | UnknownProvider | UnsupportedField
-            | UnsupportedMediaType | PayloadTooLarge | NotFound | MethodNotAllowed => {
-                "invalid_request_error"
-            }
+            | UnsupportedMediaType | PayloadTooLarge | NotFound | MethodNotAllowed
+            | IdempotencyKeyReused => "invalid_request_error",
             Unauthenticated => "authentication_error",
             RateLimited => "rate_limit_error",
             ProviderInvalidRequest
@@ -111,6 +112,9 @@ pub struct Error {
     pub provider_request_id: Option<String>,
     pub retryable: bool,
     pub retry_after: Option<Duration>,
+    /// The request provably never reached the vendor (e.g. connection
+    /// refused): even a create may then be retried without risk of a duplicate.
+    pub not_sent: bool,
 }
 
 impl Error {
@@ -124,6 +128,7 @@ impl Error {
             provider_request_id: None,
             retryable: code.default_retryable(),
             retry_after: None,
+            not_sent: false,
         }
     }
 

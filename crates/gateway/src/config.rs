@@ -25,6 +25,10 @@ pub struct GatewayConfig {
     pub server: ServerConfig,
     #[serde(default)]
     pub cache: CacheConfig,
+    #[serde(default)]
+    pub resilience: ResilienceConfig,
+    #[serde(default)]
+    pub idempotency: IdempotencyConfig,
     /// `providers.<vendor>.accounts.<account>`: each account's table is
     /// checked by the vendor's adapter.
     #[serde(default)]
@@ -68,6 +72,64 @@ impl Default for CacheConfig {
             open_ttl_secs: 5,
             terminal_ttl_secs: 3600,
             max_entries: 100_000,
+        }
+    }
+}
+
+/// How the gateway protects callers from sick vendors (every account).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResilienceConfig {
+    /// A caller always has an answer within this bound (then 504).
+    pub deadline_ms: u64,
+    /// Extra attempts for reads (and for creates only when provably safe).
+    pub max_retries: u32,
+    /// First retry delay; doubles per attempt, with full jitter.
+    pub backoff_base_ms: u64,
+    pub backoff_max_ms: u64,
+    /// Consecutive failed calls that open an account's circuit breaker.
+    pub breaker_failures: u32,
+    /// How long an open breaker fails fast before letting one probe through.
+    pub breaker_open_secs: u64,
+    /// Upstream calls in flight per account; more are refused with 503.
+    pub max_in_flight: usize,
+    /// How long past fresh a cached session may still be served when the vendor fails (0 = never).
+    pub stale_if_error_secs: u64,
+    /// On SIGTERM, how long in-flight requests may take to finish.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for ResilienceConfig {
+    fn default() -> Self {
+        ResilienceConfig {
+            deadline_ms: 15_000,
+            max_retries: 2,
+            backoff_base_ms: 100,
+            backoff_max_ms: 2_000,
+            breaker_failures: 5,
+            breaker_open_secs: 30,
+            max_in_flight: 64,
+            stale_if_error_secs: 300,
+            shutdown_grace_secs: 20,
+        }
+    }
+}
+
+/// Gateway-side idempotent create (`Idempotency-Key`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdempotencyConfig {
+    /// How long a key and its response are kept.
+    pub ttl_secs: u64,
+    /// Most keys kept at once.
+    pub max_keys: u64,
+}
+
+impl Default for IdempotencyConfig {
+    fn default() -> Self {
+        IdempotencyConfig {
+            ttl_secs: 24 * 3600,
+            max_keys: 1_000_000,
         }
     }
 }
@@ -130,6 +192,8 @@ impl GatewayConfig {
         GatewayConfig {
             server: ServerConfig::default(),
             cache: CacheConfig::default(),
+            resilience: ResilienceConfig::default(),
+            idempotency: IdempotencyConfig::default(),
             providers: BTreeMap::new(),
             clients: BTreeMap::new(),
         }

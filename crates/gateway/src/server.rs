@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use std::future::IntoFuture;
+
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -37,13 +39,36 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
 }
 
-/// Serve until `shutdown` resolves, finishing in-flight requests.
+/// Serve until `shutdown` resolves, then let in-flight requests finish for
+/// at most the configured grace period.
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let grace = state.shutdown_grace;
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown.await;
+        tracing::info!(
+            grace_secs = grace.as_secs(),
+            "shutting down: finishing in-flight requests"
+        );
+        let _ = stopping_tx.send(());
+    };
+    let server = axum::serve(listener, router(state)).with_graceful_shutdown(signal);
+    let grace_over = async move {
+        if stopping_rx.await.is_ok() {
+            tokio::time::sleep(grace).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        served = server.into_future() => served,
+        () = grace_over => {
+            tracing::warn!("grace period over: dropping the requests still in flight");
+            Ok(())
+        }
+    }
 }

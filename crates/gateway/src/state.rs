@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
+use std::time::Duration;
 
 use checkout_core::id::is_valid_account_name;
 use checkout_core::{Adapter, Error, ErrorCode, Provider};
@@ -9,11 +10,15 @@ use checkout_core::{Adapter, Error, ErrorCode, Provider};
 use crate::auth::{Client, Clients};
 use crate::cache::SessionCache;
 use crate::config::{client_key, ConfigError, GatewayConfig};
+use crate::idempotency::{IdempotencyStore, MemoryStore};
 use crate::registry;
+use crate::upstream::Guard;
 
 pub struct Account {
     pub provider: &'static dyn Provider,
     pub adapter: Arc<dyn Adapter>,
+    /// Deadline, retries, breaker and in-flight limit for this account.
+    pub guard: Guard,
 }
 
 pub struct AppState {
@@ -21,7 +26,9 @@ pub struct AppState {
     pub accounts: BTreeMap<(String, String), Account>,
     pub clients: Clients,
     pub cache: SessionCache,
+    pub idempotency: Arc<dyn IdempotencyStore>,
     pub max_body_bytes: usize,
+    pub shutdown_grace: Duration,
 }
 
 impl AppState {
@@ -48,9 +55,14 @@ impl AppState {
                 let adapter = provider
                     .build(account, table.clone())
                     .map_err(|e| ConfigError::invalid(format!("{path}.{}", e.path), e.message))?;
+                let guard = Guard::new(provider.name(), &config.resilience);
                 accounts.insert(
                     (name.clone(), account.clone()),
-                    Account { provider, adapter },
+                    Account {
+                        provider,
+                        adapter,
+                        guard,
+                    },
                 );
             }
         }
@@ -83,8 +95,16 @@ impl AppState {
         Ok(AppState {
             accounts,
             clients: Clients::new(clients),
-            cache: SessionCache::new(&config.cache),
+            cache: SessionCache::new(
+                &config.cache,
+                Duration::from_secs(config.resilience.stale_if_error_secs),
+            ),
+            idempotency: Arc::new(MemoryStore::new(
+                Duration::from_secs(config.idempotency.ttl_secs),
+                config.idempotency.max_keys,
+            )),
             max_body_bytes: config.server.max_body_bytes,
+            shutdown_grace: Duration::from_secs(config.resilience.shutdown_grace_secs),
         })
     }
 

@@ -1,0 +1,166 @@
+//! Every call to a vendor goes through here: the caller's deadline, the
+//! account's circuit breaker and in-flight limit, and retries — for reads,
+//! and for creates only when a retry cannot make a second checkout.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use checkout_core::{Adapter, CreateSession, Error, ErrorCode, Fetched, RequestContext};
+use rand::Rng;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+use crate::breaker::Breaker;
+use crate::config::ResilienceConfig;
+
+enum Failure {
+    /// Refused by the gateway (breaker open, too many in flight): never sent.
+    Refused(Error),
+    /// The vendor call failed.
+    Upstream(Error),
+}
+
+/// One account's protections; shared by every request to that account.
+pub struct Guard {
+    provider: &'static str,
+    policy: ResilienceConfig,
+    pub breaker: Breaker,
+    in_flight: Arc<Semaphore>,
+}
+
+impl Guard {
+    pub fn new(provider: &'static str, policy: &ResilienceConfig) -> Guard {
+        Guard {
+            provider,
+            policy: policy.clone(),
+            breaker: Breaker::new(
+                policy.breaker_failures,
+                Duration::from_secs(policy.breaker_open_secs),
+            ),
+            in_flight: Arc::new(Semaphore::new(policy.max_in_flight)),
+        }
+    }
+
+    /// Calls to this account in flight right now.
+    pub fn in_flight(&self) -> usize {
+        self.policy.max_in_flight - self.in_flight.available_permits()
+    }
+
+    pub async fn get(
+        &self,
+        adapter: &dyn Adapter,
+        reference: &str,
+        ctx: &RequestContext,
+    ) -> Result<Fetched, Error> {
+        self.run(|| adapter.get(reference, ctx), |_| true).await
+    }
+
+    pub async fn create(
+        &self,
+        adapter: &dyn Adapter,
+        request: &CreateSession,
+        ctx: &RequestContext,
+    ) -> Result<Fetched, Error> {
+        let idempotent = adapter.create_is_idempotent(ctx);
+        // A create is repeated only if the vendor never saw it, or the vendor
+        // itself makes repeats harmless.
+        self.run(
+            || adapter.create(request, ctx),
+            |e| e.not_sent || idempotent,
+        )
+        .await
+    }
+
+    async fn run<F, Fut>(
+        &self,
+        call: F,
+        may_retry: impl Fn(&Error) -> bool,
+    ) -> Result<Fetched, Error>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<Fetched, Error>>,
+    {
+        let deadline = Instant::now() + Duration::from_millis(self.policy.deadline_ms);
+        let mut attempt = 0;
+        loop {
+            let err = match self.attempt(&call, deadline, attempt).await {
+                Ok(fetched) => return Ok(fetched),
+                // The gateway's own refusals are answered at once, not retried.
+                Err(Failure::Refused(err)) => return Err(err),
+                Err(Failure::Upstream(err)) => err,
+            };
+            if attempt >= self.policy.max_retries || !err.retryable || !may_retry(&err) {
+                return Err(err);
+            }
+            let wait = self
+                .backoff(attempt)
+                .max(err.retry_after.unwrap_or_default());
+            if Instant::now() + wait >= deadline {
+                return Err(err);
+            }
+            tracing::info!(provider = self.provider, attempt, wait_ms = wait.as_millis() as u64, code = ?err.code, "retrying upstream call");
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn attempt<F, Fut>(
+        &self,
+        call: &F,
+        deadline: Instant,
+        attempt: u32,
+    ) -> Result<Fetched, Failure>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<Fetched, Error>>,
+    {
+        // Bounded, not queued: excess calls are refused at once.
+        let Ok(_permit) = self.in_flight.clone().try_acquire_owned() else {
+            let err = Error::new(
+                ErrorCode::ProviderUnavailable,
+                format!("too many calls to this {} account in flight", self.provider),
+            )
+            .with_provider(self.provider)
+            .with_retry_after(Some(Duration::from_secs(1)));
+            return Err(Failure::Refused(Error {
+                not_sent: true,
+                ..err
+            }));
+        };
+        let admission = self.breaker.admit(self.provider).map_err(|e| {
+            Failure::Refused(Error {
+                not_sent: true,
+                ..e
+            })
+        })?;
+        let span = tracing::info_span!("upstream_attempt", provider = self.provider, attempt);
+        let result =
+            match tokio::time::timeout_at(deadline, tracing::Instrument::instrument(call(), span))
+                .await
+            {
+                Ok(result) => result,
+                Err(_) => Err(Error::new(
+                    ErrorCode::ProviderTimeout,
+                    format!(
+                        "{} did not answer within the gateway's deadline",
+                        self.provider
+                    ),
+                )
+                .with_provider(self.provider)),
+            };
+        self.breaker.record(admission, result.as_ref().map(|_| ()));
+        result.map_err(Failure::Upstream)
+    }
+
+    /// Exponential backoff, jittered between half and the whole step so
+    /// that callers retrying together spread out.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let cap = self
+            .policy
+            .backoff_base_ms
+            .saturating_mul(1 << attempt.min(16))
+            .min(self.policy.backoff_max_ms);
+        Duration::from_millis(rand::rng().random_range(cap / 2..=cap))
+    }
+}
