@@ -164,3 +164,124 @@ impl Guard {
         Duration::from_millis(rand::rng().random_range(cap / 2..=cap))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use async_trait::async_trait;
+    use checkout_core::vendor::TransportFailure;
+
+    /// Fails `failures` times with `error`, then answers.
+    struct Flaky {
+        calls: AtomicU32,
+        failures: u32,
+        error: Error,
+        idempotent: bool,
+    }
+
+    fn session() -> Fetched {
+        let body = r#"{"session":{"id":"che_1","customer_id":"cus_1","plan_version_id":"plv_1","status":"CREATED","checkout_type":"SELF_SERVE","created_at":"2026-01-19T10:00:00Z"}}"#;
+        Fetched {
+            session: adapter_meteroid::convert::session_body("default", body.as_bytes()).unwrap(),
+            raw: serde_json::value::RawValue::from_string(body.to_owned()).unwrap(),
+        }
+    }
+
+    #[async_trait]
+    impl Adapter for Flaky {
+        async fn get(&self, _: &str, _: &RequestContext) -> Result<Fetched, Error> {
+            self.create(&CreateSession::default(), &RequestContext::default())
+                .await
+        }
+
+        async fn create(&self, _: &CreateSession, _: &RequestContext) -> Result<Fetched, Error> {
+            if self.calls.fetch_add(1, Ordering::SeqCst) < self.failures {
+                Err(self.error.clone())
+            } else {
+                Ok(session())
+            }
+        }
+
+        fn create_is_idempotent(&self, _: &RequestContext) -> bool {
+            self.idempotent
+        }
+
+        fn redacted_config(&self) -> serde_json::Value {
+            serde_json::Value::Null
+        }
+    }
+
+    fn guard() -> Guard {
+        let policy = ResilienceConfig {
+            backoff_base_ms: 1,
+            backoff_max_ms: 2,
+            ..ResilienceConfig::default()
+        };
+        Guard::new("meteroid", &policy)
+    }
+
+    fn flaky(error: Error, idempotent: bool) -> Flaky {
+        Flaky {
+            calls: AtomicU32::new(0),
+            failures: 1,
+            error,
+            idempotent,
+        }
+    }
+
+    #[tokio::test]
+    async fn creates_retry_only_when_provably_safe() {
+        let ctx = RequestContext::default();
+        let req = CreateSession::default();
+        let cases = [
+            (TransportFailure::Connect.error("meteroid"), false, true, 2),
+            (TransportFailure::Timeout.error("meteroid"), false, false, 1),
+            (
+                Error::from_vendor_status("meteroid", 503, "down"),
+                false,
+                false,
+                1,
+            ),
+            (TransportFailure::Timeout.error("meteroid"), true, true, 2),
+            (
+                Error::from_vendor_status("meteroid", 400, "bad"),
+                true,
+                false,
+                1,
+            ),
+        ];
+        for (error, idempotent, succeeds, calls) in cases {
+            let adapter = flaky(error.clone(), idempotent);
+            let result = guard().create(&adapter, &req, &ctx).await;
+            assert_eq!(
+                result.is_ok(),
+                succeeds,
+                "{error:?} idempotent={idempotent}"
+            );
+            assert_eq!(
+                adapter.calls.load(Ordering::SeqCst),
+                calls,
+                "{error:?} idempotent={idempotent}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn reads_retry_what_is_retryable_only() {
+        let ctx = RequestContext::default();
+        let adapter = flaky(TransportFailure::Timeout.error("meteroid"), false);
+        assert!(guard().get(&adapter, "che_1", &ctx).await.is_ok());
+        let adapter = flaky(Error::from_vendor_status("meteroid", 404, "nope"), false);
+        assert_eq!(
+            guard()
+                .get(&adapter, "che_1", &ctx)
+                .await
+                .unwrap_err()
+                .http_status,
+            404
+        );
+        assert_eq!(adapter.calls.load(Ordering::SeqCst), 1);
+    }
+}

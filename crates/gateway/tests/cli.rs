@@ -150,11 +150,16 @@ fn config_check_prints_the_effective_config_redacted() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The demo prints curl lines; every one of them must work as printed.
-#[test]
-fn demo_serves_and_every_printed_curl_line_works() {
-    let mut child = Command::new(BIN)
-        .args([
+/// A running `checkout-gateway demo` and what it printed.
+struct Demo {
+    child: std::process::Child,
+    lines: Vec<String>,
+}
+
+impl Demo {
+    fn start(envs: &[(&str, &str)]) -> Demo {
+        let mut cmd = Command::new(BIN);
+        cmd.args([
             "demo",
             "--listen",
             "127.0.0.1:0",
@@ -163,29 +168,83 @@ fn demo_serves_and_every_printed_curl_line_works() {
         ])
         .current_dir(repo())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn demo");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
+        .stderr(Stdio::null());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn demo");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut lines = Vec::new();
+        while Instant::now() < deadline {
+            match rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(line) if line.starts_with("Ctrl-C") => break,
+                Ok(line) => lines.push(line),
+                Err(_) => {}
             }
         }
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut lines = Vec::new();
-    while Instant::now() < deadline {
-        match rx.recv_timeout(Duration::from_millis(200)) {
-            Ok(line) if line.starts_with("Ctrl-C") => break,
-            Ok(line) => lines.push(line),
-            Err(_) => {}
-        }
+        Demo { child, lines }
     }
-    let curls: Vec<&str> = lines.iter().filter_map(|l| l.strip_prefix("$ ")).collect();
-    assert!(curls.len() >= 6, "demo printed: {lines:#?}");
+
+    /// The URL printed after `label` (`gateway`, `sandbox`).
+    fn url(&self, label: &str) -> String {
+        self.lines
+            .iter()
+            .find_map(|l| l.trim_start().strip_prefix(label))
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("demo printed no {label} URL: {:#?}", self.lines))
+            .to_owned()
+    }
+
+    fn curls(&self) -> Vec<&str> {
+        self.lines
+            .iter()
+            .filter_map(|l| l.strip_prefix("$ "))
+            .collect()
+    }
+
+    fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn curl(args: &str) -> (bool, String) {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("curl -sS {args}"))
+        .output()
+        .expect("sh");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// The demo prints curl lines; every one of them must work as printed.
+#[test]
+fn demo_serves_and_every_printed_curl_line_works() {
+    let demo = Demo::start(&[]);
+    let curls = demo.curls();
+    assert!(curls.len() >= 6, "demo printed: {:#?}", demo.lines);
     let mut outputs = Vec::new();
     for curl in &curls {
         let out = Command::new("sh").arg("-c").arg(curl).output().expect("sh");
@@ -197,8 +256,6 @@ fn demo_serves_and_every_printed_curl_line_works() {
         );
         outputs.push(text);
     }
-    let _ = child.kill();
-    let _ = child.wait();
     let completed = outputs
         .iter()
         .any(|o| o.contains("\"status\":\"complete\"") && o.contains("\"raw\""));
@@ -206,4 +263,73 @@ fn demo_serves_and_every_printed_curl_line_works() {
         completed,
         "the walkthrough ends with a completed session read past the cache: {outputs:#?}"
     );
+}
+
+/// SIGTERM lets a request in flight finish, then the process exits cleanly;
+/// past the grace period it stops waiting.
+#[test]
+fn sigterm_finishes_in_flight_requests_within_the_grace_period() {
+    for (grace, latency_ms, finishes) in [("5", 1500, true), ("1", 6000, false)] {
+        let mut demo = Demo::start(&[("CHECKOUT_GATEWAY__RESILIENCE__SHUTDOWN_GRACE_SECS", grace)]);
+        let gateway = demo.url("gateway");
+        let sandbox = demo.url("sandbox");
+        let providers = demo
+            .curls()
+            .first()
+            .copied()
+            .expect("a curl line")
+            .to_owned();
+        let key = providers
+            .rsplit("Bearer ")
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches('\'')
+            .to_owned();
+        let get_line = demo
+            .curls()
+            .iter()
+            .find(|c| c.contains("-i "))
+            .copied()
+            .expect("a GET line")
+            .to_owned();
+        let id = get_line
+            .split("/v1/checkout-sessions/")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .expect("id")
+            .to_owned();
+        let fault = format!(
+            r#"-X POST {sandbox}/_sandbox/faults -H 'Content-Type: application/json' -d '{{"vendor":"meteroid","op":"get","fault":{{"latency_ms":{latency_ms}}}}}'"#
+        );
+        assert!(curl(&fault).0);
+        let in_flight = std::thread::spawn(move || {
+            curl(&format!("-o /dev/null -w '%{{http_code}}' -H 'Cache-Control: no-cache' -H 'Authorization: Bearer {key}' {gateway}/v1/checkout-sessions/{id}"))
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        let stopping = Instant::now();
+        demo.terminate();
+        let exited = loop {
+            if let Some(status) = demo.child.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(stopping.elapsed() < Duration::from_secs(10), "did not exit");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let took = stopping.elapsed();
+        let (_, code) = in_flight.join().expect("request thread");
+        assert!(exited.success(), "grace {grace}: exit {exited:?}");
+        if finishes {
+            assert_eq!(code, "200", "the in-flight request finished");
+            assert!(
+                took >= Duration::from_millis(1000),
+                "waited for it: {took:?}"
+            );
+        } else {
+            assert_ne!(code, "200");
+            assert!(
+                took < Duration::from_millis(3000),
+                "stopped after the grace period: {took:?}"
+            );
+        }
+    }
 }
