@@ -24,6 +24,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// Missing or unknown client key.
     Unauthenticated,
+    /// The client key may not do this.
+    Forbidden,
     /// No such session (or not one this client may see).
     NotFound,
     MethodNotAllowed,
@@ -54,6 +56,7 @@ impl ErrorCode {
         match self {
             InvalidRequest | InvalidId | UnknownProvider | ProviderInvalidRequest => 400,
             Unauthenticated => 401,
+            Forbidden => 403,
             NotFound => 404,
             MethodNotAllowed => 405,
             ProviderConflict => 409,
@@ -76,6 +79,7 @@ impl ErrorCode {
             | UnsupportedMediaType | PayloadTooLarge | NotFound | MethodNotAllowed
             | IdempotencyKeyReused => "invalid_request_error",
             Unauthenticated => "authentication_error",
+            Forbidden => "permission_error",
             RateLimited => "rate_limit_error",
             ProviderInvalidRequest
             | ProviderConflict

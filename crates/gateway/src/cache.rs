@@ -11,8 +11,11 @@ use std::time::{Duration, Instant};
 
 use checkout_core::{CheckoutSession, Error, ErrorCode, Fetched};
 use moka::future::Cache;
+use moka::notification::RemovalCause;
 use moka::ops::compute::{CompResult, Op};
 use moka::Expiry;
+
+use crate::metrics::Metrics;
 
 use crate::config::CacheConfig;
 
@@ -54,6 +57,8 @@ pub struct Entry {
     pub fetched: Arc<Fetched>,
     stored_at: Instant,
     fresh_for: Duration,
+    /// Approximate bytes held: the vendor body and the canonical session.
+    bytes: u64,
 }
 
 impl Entry {
@@ -78,6 +83,7 @@ pub struct Read {
 pub struct SessionCache {
     inner: Cache<String, Arc<Entry>>,
     policy: Arc<TtlPolicy>,
+    metrics: Arc<Metrics>,
 }
 
 struct TtlPolicy {
@@ -106,25 +112,53 @@ impl TtlPolicy {
 }
 
 impl SessionCache {
-    pub fn new(config: &CacheConfig, stale_if_error: Duration) -> SessionCache {
+    pub fn new(
+        config: &CacheConfig,
+        stale_if_error: Duration,
+        metrics: Arc<Metrics>,
+    ) -> SessionCache {
         let policy = Arc::new(TtlPolicy {
             open: Duration::from_secs(config.open_ttl_secs),
             terminal: Duration::from_secs(config.terminal_ttl_secs),
             stale: stale_if_error,
         });
+        let on_evict = metrics.clone();
         let inner = Cache::builder()
             .max_capacity(config.max_entries)
             .expire_after(ExpiryRef(policy.clone()))
+            .eviction_listener(move |_key, entry: Arc<Entry>, cause| {
+                on_evict.cache_bytes_removed(entry.bytes);
+                let cause = match cause {
+                    RemovalCause::Expired => "evicted_expired",
+                    RemovalCause::Size => "evicted_size",
+                    RemovalCause::Replaced => "evicted_replaced",
+                    RemovalCause::Explicit => "evicted_explicit",
+                };
+                on_evict.cache_event(cause);
+            })
             .build();
-        SessionCache { inner, policy }
+        SessionCache {
+            inner,
+            policy,
+            metrics,
+        }
+    }
+
+    /// Sessions held now (for the metrics).
+    pub fn entry_count(&self) -> u64 {
+        self.inner.entry_count()
     }
 
     fn entry(&self, fetched: Arc<Fetched>) -> Arc<Entry> {
         let fresh_for = self.policy.fresh_for(&fetched.session);
+        let canonical = serde_json::to_vec(&fetched.session).map_or(0, |v| v.len());
+        let bytes = (fetched.raw.get().len() + canonical) as u64;
+        self.metrics.cache_bytes_added(bytes);
         Arc::new(Entry {
             fetched,
             stored_at: Instant::now(),
             fresh_for,
+            bytes,
         })
     }
 
@@ -177,9 +211,11 @@ impl SessionCache {
                 ))
             }
         };
+        let outcome = CacheOutcome::from_code(outcome.load(Ordering::Relaxed));
+        self.metrics.cache_event(outcome.header_value());
         Ok(Read {
             fetched: entry.fetched.clone(),
-            outcome: CacheOutcome::from_code(outcome.load(Ordering::Relaxed)),
+            outcome,
             age: entry.age(),
         })
     }

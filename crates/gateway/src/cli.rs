@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use crate::config::{self, GatewayConfig, CONFIG_PATH_ENV};
+use crate::observe::{init_logging, LogFormat};
 use crate::state::AppState;
 use crate::{demo, registry, server};
 
@@ -19,6 +20,9 @@ use crate::{demo, registry, server};
     about = "One HTTP API for checkout sessions across billing vendors"
 )]
 pub struct Cli {
+    /// Log line format (to stderr).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -74,10 +78,14 @@ fn parse_at(s: &str) -> Result<DateTime<Utc>, String> {
 pub type CliResult = Result<(), String>;
 
 pub async fn run(cli: Cli) -> CliResult {
+    let format = cli.log_format;
     match cli.command {
-        Command::Serve { config } => serve(config.as_deref()).await,
-        Command::Demo(args) => demo::run(args).await,
-        Command::Sandbox { listen } => run_sandbox(&listen).await,
+        Command::Serve { config } => serve(config.as_deref(), format).await,
+        Command::Demo(args) => demo::run(args, format).await,
+        Command::Sandbox { listen } => {
+            init_logging(format, "info");
+            run_sandbox(&listen).await
+        }
         Command::Normalize {
             provider,
             account,
@@ -97,8 +105,9 @@ pub fn load(figment: &figment::Figment) -> Result<(GatewayConfig, AppState), Str
     Ok((config, state))
 }
 
-async fn serve(path: Option<&Path>) -> CliResult {
+async fn serve(path: Option<&Path>, format: LogFormat) -> CliResult {
     let (config, state) = load(&config::figment(path))?;
+    init_logging(format, &config.log.filter);
     let listener = TcpListener::bind(config.server.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.server.listen))?;

@@ -29,6 +29,8 @@ pub struct GatewayConfig {
     pub resilience: ResilienceConfig,
     #[serde(default)]
     pub idempotency: IdempotencyConfig,
+    #[serde(default)]
+    pub log: LogConfig,
     /// `providers.<vendor>.accounts.<account>`: each account's table is
     /// checked by the vendor's adapter.
     #[serde(default)]
@@ -115,6 +117,22 @@ impl Default for ResilienceConfig {
     }
 }
 
+/// Logging.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `RUST_LOG`-style filter (`RUST_LOG` itself, when set, wins).
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            filter: "info".to_owned(),
+        }
+    }
+}
+
 /// Gateway-side idempotent create (`Idempotency-Key`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -152,6 +170,9 @@ pub struct ClientConfig {
     /// `provider:account` entries this client may read and create in.
     #[serde(default)]
     pub accounts: Vec<String>,
+    /// May read `/metrics`.
+    #[serde(default)]
+    pub admin: bool,
 }
 
 /// A configuration error with the key path it concerns.
@@ -194,6 +215,7 @@ impl GatewayConfig {
             cache: CacheConfig::default(),
             resilience: ResilienceConfig::default(),
             idempotency: IdempotencyConfig::default(),
+            log: LogConfig::default(),
             providers: BTreeMap::new(),
             clients: BTreeMap::new(),
         }
@@ -306,6 +328,7 @@ mod tests {
             key: Some(Secret::new("short")),
             key_file: None,
             accounts: vec![],
+            admin: false,
         };
         let err = client_key("demo", &short).unwrap_err();
         assert!(err.to_string().contains("clients.demo.key"), "{err}");
@@ -314,6 +337,7 @@ mod tests {
             key: Some(Secret::new("0123456789abcdef")),
             key_file: None,
             accounts: vec![],
+            admin: false,
         };
         assert!(client_key("demo", &ok).is_ok());
         assert!(!format!("{ok:?}").contains("0123456789abcdef"));

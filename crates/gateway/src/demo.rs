@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 
 use crate::cli::{load, shutdown_signal, CliResult};
 use crate::config::{GatewayConfig, ENV_PREFIX};
+use crate::observe::{init_logging, LogFormat};
 use crate::server;
 
 /// The demo config shipped with the binary, used when `config/demo.toml`
@@ -45,7 +46,7 @@ fn demo_figment(args: &DemoArgs) -> Figment {
     .merge(Env::prefixed(ENV_PREFIX).split("__"))
 }
 
-pub async fn run(args: DemoArgs) -> CliResult {
+pub async fn run(args: DemoArgs, format: LogFormat) -> CliResult {
     let sandbox_listener = TcpListener::bind(args.sandbox_listen).await.map_err(|e| {
         format!(
             "cannot listen on {} for the sandbox: {e}",
@@ -71,6 +72,7 @@ pub async fn run(args: DemoArgs) -> CliResult {
         figment = figment.merge(Serialized::default("server.listen", listen.to_string()));
     }
     let (config, state) = load(&figment)?;
+    init_logging(format, &config.log.filter);
     let client_key = config
         .clients
         .get(DEMO_CLIENT)

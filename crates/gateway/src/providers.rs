@@ -44,6 +44,7 @@ pub async fn list_providers(
     headers: HeaderMap,
 ) -> Result<Json<ProviderList>, ApiError> {
     let client = state.clients.authenticate(&headers)?;
+    crate::observe::record_client(&client.name);
     let mut visible: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (provider, account) in client.accounts() {
         visible
@@ -67,16 +68,4 @@ pub async fn list_providers(
         object: "list",
         data,
     }))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Health {
-    /// `ok` while the process serves.
-    pub status: &'static str,
-}
-
-#[utoipa::path(get, path = "/healthz", tag = "health",
-    responses((status = 200, description = "The process is up", body = Health)))]
-pub async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok" })
 }

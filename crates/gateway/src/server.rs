@@ -10,11 +10,10 @@ use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
 
 use crate::errors::{render_errors, REQUEST_ID};
 use crate::state::AppState;
-use crate::{openapi, providers, sessions};
+use crate::{health, observe, openapi, providers, sessions};
 
 pub fn router(state: Arc<AppState>) -> Router {
     let request_id = http::HeaderName::from_static(REQUEST_ID);
@@ -23,17 +22,22 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/checkout-sessions/{id}", get(sessions::get_session))
         .route("/v1/checkout-sessions", post(sessions::create_session))
         .route("/v1/providers", get(providers::list_providers))
-        .route("/healthz", get(providers::healthz))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
         .route(
             "/openapi.json",
             get(move || async move { Json(doc.clone()) }),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::track,
+        ))
         .with_state(state)
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(PropagateRequestIdLayer::new(request_id))
-                .layer(TraceLayer::new_for_http())
                 .layer(axum::middleware::from_fn(render_errors))
                 .layer(CatchPanicLayer::new()),
         )

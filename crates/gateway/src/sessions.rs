@@ -19,6 +19,7 @@ use serde_json::value::RawValue;
 use crate::cache::{CacheOutcome, Read};
 use crate::errors::{ApiError, REQUEST_ID};
 use crate::idempotency::{fingerprint, Claim, StoredResponse};
+use crate::observe::record_client;
 use crate::registry;
 use crate::state::AppState;
 
@@ -166,6 +167,7 @@ pub async fn get_session(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let client = state.clients.authenticate(&headers)?;
+    record_client(&client.name);
     let id = parse_id(&raw_id)?;
     let include_raw = include_raw(query.as_deref())?;
     let account = state.account_for(&client, id.provider(), id.account())?;
@@ -189,6 +191,9 @@ pub async fn get_session(
     let read = if wants_no_cache(&headers) {
         let fetched = fetch.await?;
         state.cache.insert(key, fetched.clone()).await;
+        state
+            .metrics
+            .cache_event(CacheOutcome::Bypass.header_value());
         Read {
             fetched,
             outcome: CacheOutcome::Bypass,
@@ -236,6 +241,7 @@ pub async fn create_session(
     body: Body,
 ) -> Result<Response, ApiError> {
     let client = state.clients.authenticate(&headers)?;
+    record_client(&client.name);
     let is_json = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -281,7 +287,10 @@ pub async fn create_session(
         .claim(&scoped_key, fingerprint(&body))
         .await
     {
-        Claim::Replay(stored) => return Ok(replay(stored)),
+        Claim::Replay(stored) => {
+            state.metrics.idempotency_replays.inc();
+            return Ok(replay(stored));
+        }
         Claim::Mismatch => {
             return Err(Error::new(
                 ErrorCode::IdempotencyKeyReused,

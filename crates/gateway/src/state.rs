@@ -11,6 +11,7 @@ use crate::auth::{Client, Clients};
 use crate::cache::SessionCache;
 use crate::config::{client_key, ConfigError, GatewayConfig};
 use crate::idempotency::{IdempotencyStore, MemoryStore};
+use crate::metrics::Metrics;
 use crate::registry;
 use crate::upstream::Guard;
 
@@ -27,12 +28,14 @@ pub struct AppState {
     pub clients: Clients,
     pub cache: SessionCache,
     pub idempotency: Arc<dyn IdempotencyStore>,
+    pub metrics: Arc<Metrics>,
     pub max_body_bytes: usize,
     pub shutdown_grace: Duration,
 }
 
 impl AppState {
     pub fn build(config: &GatewayConfig) -> Result<AppState, ConfigError> {
+        let metrics = Arc::new(Metrics::new());
         let mut accounts = BTreeMap::new();
         for (name, provider_config) in &config.providers {
             let provider = registry::provider(name).ok_or_else(|| {
@@ -55,7 +58,12 @@ impl AppState {
                 let adapter = provider
                     .build(account, table.clone())
                     .map_err(|e| ConfigError::invalid(format!("{path}.{}", e.path), e.message))?;
-                let guard = Guard::new(provider.name(), &config.resilience);
+                let guard = Guard::new(
+                    provider.name(),
+                    account,
+                    &config.resilience,
+                    metrics.clone(),
+                );
                 accounts.insert(
                     (name.clone(), account.clone()),
                     Account {
@@ -90,7 +98,7 @@ impl AppState {
                 }
                 allowed.insert((p.to_owned(), a.to_owned()));
             }
-            clients.push(Client::new(name.clone(), key, allowed));
+            clients.push(Client::new(name.clone(), key, allowed).with_admin(client.admin));
         }
         Ok(AppState {
             accounts,
@@ -98,6 +106,7 @@ impl AppState {
             cache: SessionCache::new(
                 &config.cache,
                 Duration::from_secs(config.resilience.stale_if_error_secs),
+                metrics.clone(),
             ),
             idempotency: Arc::new(MemoryStore::new(
                 Duration::from_secs(config.idempotency.ttl_secs),
@@ -105,6 +114,7 @@ impl AppState {
             )),
             max_body_bytes: config.server.max_body_bytes,
             shutdown_grace: Duration::from_secs(config.resilience.shutdown_grace_secs),
+            metrics,
         })
     }
 

@@ -3,6 +3,7 @@
 //! and for creates only when a retry cannot make a second checkout.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use tokio::time::Instant;
 
 use crate::breaker::Breaker;
 use crate::config::ResilienceConfig;
+use crate::metrics::Metrics;
 
 enum Failure {
     /// Refused by the gateway (breaker open, too many in flight): never sent.
@@ -21,24 +23,60 @@ enum Failure {
     Upstream(Error),
 }
 
+/// The snake_case code of an error, as in the error body.
+fn error_code_name(e: &Error) -> String {
+    serde_json::to_value(e.code)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// One account's protections; shared by every request to that account.
 pub struct Guard {
     provider: &'static str,
+    account: String,
+    metrics: Arc<Metrics>,
     policy: ResilienceConfig,
     pub breaker: Breaker,
     in_flight: Arc<Semaphore>,
+    /// How the last call went (for readiness).
+    last: AtomicU8,
+}
+
+/// How an account's last vendor call went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LastCall {
+    None,
+    Ok,
+    Failed,
 }
 
 impl Guard {
-    pub fn new(provider: &'static str, policy: &ResilienceConfig) -> Guard {
+    pub fn new(
+        provider: &'static str,
+        account: &str,
+        policy: &ResilienceConfig,
+        metrics: Arc<Metrics>,
+    ) -> Guard {
         Guard {
             provider,
+            account: account.to_owned(),
+            metrics,
             policy: policy.clone(),
             breaker: Breaker::new(
                 policy.breaker_failures,
                 Duration::from_secs(policy.breaker_open_secs),
             ),
             in_flight: Arc::new(Semaphore::new(policy.max_in_flight)),
+            last: AtomicU8::new(0),
+        }
+    }
+
+    pub fn last_call(&self) -> LastCall {
+        match self.last.load(Ordering::Relaxed) {
+            1 => LastCall::Ok,
+            2 => LastCall::Failed,
+            _ => LastCall::None,
         }
     }
 
@@ -53,7 +91,8 @@ impl Guard {
         reference: &str,
         ctx: &RequestContext,
     ) -> Result<Fetched, Error> {
-        self.run(|| adapter.get(reference, ctx), |_| true).await
+        self.run("get", || adapter.get(reference, ctx), |_| true)
+            .await
     }
 
     pub async fn create(
@@ -66,6 +105,7 @@ impl Guard {
         // A create is repeated only if the vendor never saw it, or the vendor
         // itself makes repeats harmless.
         self.run(
+            "create",
             || adapter.create(request, ctx),
             |e| e.not_sent || idempotent,
         )
@@ -74,6 +114,7 @@ impl Guard {
 
     async fn run<F, Fut>(
         &self,
+        operation: &'static str,
         call: F,
         may_retry: impl Fn(&Error) -> bool,
     ) -> Result<Fetched, Error>
@@ -84,7 +125,7 @@ impl Guard {
         let deadline = Instant::now() + Duration::from_millis(self.policy.deadline_ms);
         let mut attempt = 0;
         loop {
-            let err = match self.attempt(&call, deadline, attempt).await {
+            let err = match self.attempt(operation, &call, deadline, attempt).await {
                 Ok(fetched) => return Ok(fetched),
                 // The gateway's own refusals are answered at once, not retried.
                 Err(Failure::Refused(err)) => return Err(err),
@@ -107,6 +148,7 @@ impl Guard {
 
     async fn attempt<F, Fut>(
         &self,
+        operation: &'static str,
         call: &F,
         deadline: Instant,
         attempt: u32,
@@ -134,7 +176,14 @@ impl Guard {
                 ..e
             })
         })?;
-        let span = tracing::info_span!("upstream_attempt", provider = self.provider, attempt);
+        let span = tracing::info_span!(
+            "upstream_attempt",
+            provider = self.provider,
+            account = %self.account,
+            operation,
+            attempt,
+        );
+        let started = Instant::now();
         let result =
             match tokio::time::timeout_at(deadline, tracing::Instrument::instrument(call(), span))
                 .await
@@ -150,6 +199,24 @@ impl Guard {
                 .with_provider(self.provider)),
             };
         self.breaker.record(admission, result.as_ref().map(|_| ()));
+        let outcome = match &result {
+            Ok(_) => "ok".to_owned(),
+            Err(e) => error_code_name(e),
+        };
+        // A vendor that answers, even "no", is up; failures are the breaker's kind.
+        let vendor_failed = matches!(
+            &result,
+            Err(e) if matches!(e.code, ErrorCode::ProviderError | ErrorCode::ProviderUnavailable | ErrorCode::ProviderTimeout | ErrorCode::ProviderBadResponse)
+        );
+        self.last
+            .store(if vendor_failed { 2 } else { 1 }, Ordering::Relaxed);
+        self.metrics.observe_upstream(
+            self.provider,
+            &self.account,
+            operation,
+            &outcome,
+            started.elapsed(),
+        );
         result.map_err(Failure::Upstream)
     }
 
@@ -219,7 +286,7 @@ mod tests {
             backoff_max_ms: 2,
             ..ResilienceConfig::default()
         };
-        Guard::new("meteroid", &policy)
+        Guard::new("meteroid", "default", &policy, Arc::new(Metrics::new()))
     }
 
     fn flaky(error: Error, idempotent: bool) -> Flaky {
