@@ -144,8 +144,9 @@ impl SessionCache {
         }
     }
 
-    /// Sessions held now (for the metrics).
-    pub fn entry_count(&self) -> u64 {
+    /// Sessions held now (for the metrics), after moka's pending housekeeping.
+    pub async fn entry_count(&self) -> u64 {
+        self.inner.run_pending_tasks().await;
         self.inner.entry_count()
     }
 

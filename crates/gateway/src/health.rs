@@ -112,7 +112,7 @@ pub async fn metrics(
     }
     let m = &state.metrics;
     m.cache_entries
-        .set(i64::try_from(state.cache.entry_count()).unwrap_or(i64::MAX));
+        .set(i64::try_from(state.cache.entry_count().await).unwrap_or(i64::MAX));
     for ((provider, account), a) in &state.accounts {
         let labels = AccountLabels {
             provider: provider.clone(),

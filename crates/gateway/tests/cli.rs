@@ -158,17 +158,22 @@ struct Demo {
 
 impl Demo {
     fn start(envs: &[(&str, &str)]) -> Demo {
+        Demo::start_logging(envs, &[], Stdio::null())
+    }
+
+    fn start_logging(envs: &[(&str, &str)], flags: &[&str], stderr: Stdio) -> Demo {
         let mut cmd = Command::new(BIN);
-        cmd.args([
-            "demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--sandbox-listen",
-            "127.0.0.1:0",
-        ])
-        .current_dir(repo())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+        cmd.args(flags)
+            .args([
+                "demo",
+                "--listen",
+                "127.0.0.1:0",
+                "--sandbox-listen",
+                "127.0.0.1:0",
+            ])
+            .current_dir(repo())
+            .stdout(Stdio::piped())
+            .stderr(stderr);
         for (k, v) in envs {
             cmd.env(k, v);
         }
@@ -332,4 +337,59 @@ fn sigterm_finishes_in_flight_requests_within_the_grace_period() {
             );
         }
     }
+}
+
+/// Trace-level JSON logs of a whole walkthrough, errors included, never
+/// contain a client key or a vendor key.
+#[test]
+fn logs_at_trace_level_carry_no_secrets() {
+    let log_path = std::env::temp_dir().join(format!("cg-logs-{}.jsonl", std::process::id()));
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let demo = Demo::start_logging(
+        &[("RUST_LOG", "trace")],
+        &["--log-format", "json"],
+        Stdio::from(log),
+    );
+    let gateway = demo.url("gateway");
+    let key = demo.curls()[0]
+        .rsplit("Bearer ")
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('\'')
+        .to_owned();
+    for curl_line in demo.curls() {
+        Command::new("sh")
+            .arg("-c")
+            .arg(curl_line)
+            .output()
+            .expect("sh");
+    }
+    // Error paths: wrong key, unknown session, a vendor failure.
+    curl(&format!(
+        "-H 'Authorization: Bearer wrong-key-wrong-key' {gateway}/v1/providers"
+    ));
+    curl(&format!(
+        "-H 'Authorization: Bearer {key}' {gateway}/v1/checkout-sessions/meteroid:default:che_1"
+    ));
+    drop(demo);
+    let logs = std::fs::read_to_string(&log_path).expect("logs");
+    let _ = std::fs::remove_file(&log_path);
+    assert!(logs.lines().count() > 20, "trace logging happened");
+    assert!(
+        logs.contains("\"route\":\"/v1/checkout-sessions/{id}\""),
+        "request spans carry the route template"
+    );
+    assert!(logs.contains("\"client\":\"demo\""), "and the client name");
+    for secret in [
+        key.as_str(),
+        sandbox::DEMO_METEROID_API_KEY,
+        "wrong-key-wrong-key",
+    ] {
+        assert!(!logs.contains(secret), "{secret} appears in the logs");
+    }
+    let secret_part = sandbox::DEMO_METEROID_API_KEY
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    assert!(!logs.contains(secret_part));
 }
