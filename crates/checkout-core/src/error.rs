@@ -47,6 +47,8 @@ pub enum ErrorCode {
     ProviderTimeout,
     /// An `Idempotency-Key` reused with a different request body.
     IdempotencyKeyReused,
+    /// A configuration reload was refused; the old configuration serves on.
+    InvalidConfig,
     Internal,
 }
 
@@ -62,7 +64,7 @@ impl ErrorCode {
             ProviderConflict => 409,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
-            UnsupportedField | IdempotencyKeyReused => 422,
+            UnsupportedField | IdempotencyKeyReused | InvalidConfig => 422,
             RateLimited => 429,
             Internal => 500,
             ProviderAuthFailed | ProviderError | ProviderBadResponse => 502,
@@ -88,7 +90,7 @@ impl ErrorCode {
             | ProviderError
             | ProviderBadResponse
             | ProviderTimeout => "provider_error",
-            Internal => "api_error",
+            Internal | InvalidConfig => "api_error",
         }
     }
 

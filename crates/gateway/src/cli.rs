@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 
 use crate::config::{self, GatewayConfig, CONFIG_PATH_ENV};
 use crate::observe::{init_logging, LogFormat};
+use crate::reload::{reload_on_sighup, ConfigSource, Gateway};
 use crate::state::AppState;
 use crate::{demo, registry, server};
 
@@ -112,7 +113,11 @@ async fn serve(path: Option<&Path>, format: LogFormat) -> CliResult {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.server.listen))?;
     tracing::info!(listen = %config.server.listen, accounts = state.accounts.len(), "checkout-gateway serving");
-    server::serve(listener, Arc::new(state), shutdown_signal())
+    let path = path.map(Path::to_path_buf);
+    let source: ConfigSource = Arc::new(move || Ok(config::figment(path.as_deref())));
+    let gateway = Gateway::new(state, Some(source));
+    reload_on_sighup(gateway.clone());
+    server::serve(listener, gateway, shutdown_signal())
         .await
         .map_err(|e| e.to_string())
 }

@@ -199,13 +199,23 @@ impl From<figment::Error> for ConfigError {
     }
 }
 
+/// The built-in defaults, the first layer of every configuration.
+pub fn defaults() -> Figment {
+    Figment::from(Serialized::defaults(GatewayConfig::default_values()))
+}
+
+/// The environment layer, which overrides every other.
+pub fn environment() -> Env {
+    Env::prefixed(ENV_PREFIX).split("__")
+}
+
 /// The layered sources: defaults, then the file (if any), then the environment.
 pub fn figment(file: Option<&Path>) -> Figment {
-    let mut f = Figment::from(Serialized::defaults(GatewayConfig::default_values()));
+    let mut f = defaults();
     if let Some(path) = file {
         f = f.merge(Toml::file_exact(path));
     }
-    f.merge(Env::prefixed(ENV_PREFIX).split("__"))
+    f.merge(environment())
 }
 
 impl GatewayConfig {

@@ -1,8 +1,5 @@
 //! `/healthz`, `/readyz` and `/metrics`.
 
-use std::sync::Arc;
-
-use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use checkout_core::{Error, ErrorCode};
@@ -15,7 +12,7 @@ use crate::breaker::BreakerState;
 use crate::errors::ApiError;
 use crate::metrics::AccountLabels;
 use crate::observe::record_client;
-use crate::state::AppState;
+use crate::reload::Current;
 use crate::upstream::LastCall;
 
 #[derive(Serialize, ToSchema)]
@@ -56,7 +53,7 @@ pub struct AccountSummary {
         (status = 200, description = "Config loaded and serving; some account may be failing", body = Readiness),
         (status = 503, description = "Every account's breaker is open", body = Readiness),
     ))]
-pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+pub async fn readyz(Current(state): Current) -> Response {
     let mut summary = AccountSummary {
         total: state.accounts.len(),
         ..AccountSummary::default()
@@ -97,10 +94,7 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
         (status = 403, description = "The key is not an admin key", body = checkout_core::error::ErrorBody),
     ),
     security(("client_key" = [])))]
-pub async fn metrics(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
+pub async fn metrics(Current(state): Current, headers: HeaderMap) -> Result<Response, ApiError> {
     let client = state.clients.authenticate(&headers)?;
     record_client(&client.name);
     if !client.admin {

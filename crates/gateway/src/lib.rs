@@ -15,6 +15,7 @@ pub mod observe;
 pub mod openapi;
 pub mod providers;
 pub mod registry;
+pub mod reload;
 pub mod server;
 pub mod sessions;
 pub mod state;

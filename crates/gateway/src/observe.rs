@@ -2,19 +2,18 @@
 //! route template, status, latency, request id, client name — never the
 //! key), the request metrics, and the log format.
 
-use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 
 use crate::errors::REQUEST_ID;
-use crate::state::AppState;
+use crate::reload::Current;
 
 /// Middleware: the request span, its closing log line, and the metrics.
-pub async fn track(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+pub async fn track(Current(state): Current, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().as_str().to_owned();
     let route = request

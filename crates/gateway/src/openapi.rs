@@ -13,6 +13,7 @@ use utoipa::{Modify, OpenApi};
         crate::health::healthz,
         crate::health::readyz,
         crate::health::metrics,
+        crate::reload::reload,
     ),
     components(schemas(
         checkout_core::CheckoutSession,

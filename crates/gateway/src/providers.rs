@@ -1,9 +1,7 @@
 //! `GET /v1/providers`: what this client key may use, and what each vendor can do.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use axum::extract::State;
 use axum::Json;
 use checkout_core::Capabilities;
 use http::HeaderMap;
@@ -12,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::errors::ApiError;
 use crate::registry;
-use crate::state::AppState;
+use crate::reload::Current;
 
 #[derive(Serialize, ToSchema)]
 pub struct ProviderList {
@@ -40,7 +38,7 @@ pub struct ProviderEntry {
     security(("client_key" = []))
 )]
 pub async fn list_providers(
-    State(state): State<Arc<AppState>>,
+    Current(state): Current,
     headers: HeaderMap,
 ) -> Result<Json<ProviderList>, ApiError> {
     let client = state.clients.authenticate(&headers)?;

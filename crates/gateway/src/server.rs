@@ -12,10 +12,10 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 use crate::errors::{render_errors, REQUEST_ID};
-use crate::state::AppState;
+use crate::reload::{self, Gateway};
 use crate::{health, observe, openapi, providers, sessions};
 
-pub fn router(state: Arc<AppState>) -> Router {
+pub fn router(gateway: Arc<Gateway>) -> Router {
     let request_id = http::HeaderName::from_static(REQUEST_ID);
     let doc = openapi::document();
     Router::new()
@@ -25,15 +25,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        .route("/admin/reload", post(reload::reload))
         .route(
             "/openapi.json",
             get(move || async move { Json(doc.clone()) }),
         )
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            gateway.clone(),
             observe::track,
         ))
-        .with_state(state)
+        .with_state(gateway)
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
@@ -47,10 +48,10 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// at most the configured grace period.
 pub async fn serve(
     listener: TcpListener,
-    state: Arc<AppState>,
+    gateway: Arc<Gateway>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let grace = state.shutdown_grace;
+    let grace = gateway.current().shutdown_grace;
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let signal = async move {
         shutdown.await;
@@ -60,7 +61,7 @@ pub async fn serve(
         );
         let _ = stopping_tx.send(());
     };
-    let server = axum::serve(listener, router(state)).with_graceful_shutdown(signal);
+    let server = axum::serve(listener, router(gateway)).with_graceful_shutdown(signal);
     let grace_over = async move {
         if stopping_rx.await.is_ok() {
             tokio::time::sleep(grace).await;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{to_bytes, Body};
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use checkout_core::{
@@ -21,6 +21,7 @@ use crate::errors::{ApiError, REQUEST_ID};
 use crate::idempotency::{fingerprint, Claim, StoredResponse};
 use crate::observe::record_client;
 use crate::registry;
+use crate::reload::Current;
 use crate::state::AppState;
 
 pub const X_CACHE: &str = "x-cache";
@@ -161,7 +162,7 @@ fn parse_id(raw: &str) -> Result<SessionId, Error> {
     security(("client_key" = []))
 )]
 pub async fn get_session(
-    State(state): State<Arc<AppState>>,
+    Current(state): Current,
     Path(raw_id): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -236,7 +237,7 @@ pub async fn get_session(
     security(("client_key" = []))
 )]
 pub async fn create_session(
-    State(state): State<Arc<AppState>>,
+    Current(state): Current,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {

@@ -35,7 +35,16 @@ pub struct AppState {
 
 impl AppState {
     pub fn build(config: &GatewayConfig) -> Result<AppState, ConfigError> {
-        let metrics = Arc::new(Metrics::new());
+        AppState::build_reusing(config, None)
+    }
+
+    /// Build from `config`; on a reload, keep the previous state's cache,
+    /// idempotency store and metrics (their settings need a restart).
+    pub fn build_reusing(
+        config: &GatewayConfig,
+        previous: Option<&AppState>,
+    ) -> Result<AppState, ConfigError> {
+        let metrics = previous.map_or_else(|| Arc::new(Metrics::new()), |p| p.metrics.clone());
         let mut accounts = BTreeMap::new();
         for (name, provider_config) in &config.providers {
             let provider = registry::provider(name).ok_or_else(|| {
@@ -103,15 +112,21 @@ impl AppState {
         Ok(AppState {
             accounts,
             clients: Clients::new(clients),
-            cache: SessionCache::new(
-                &config.cache,
-                Duration::from_secs(config.resilience.stale_if_error_secs),
-                metrics.clone(),
-            ),
-            idempotency: Arc::new(MemoryStore::new(
-                Duration::from_secs(config.idempotency.ttl_secs),
-                config.idempotency.max_keys,
-            )),
+            cache: match previous {
+                Some(p) => p.cache.clone(),
+                None => SessionCache::new(
+                    &config.cache,
+                    Duration::from_secs(config.resilience.stale_if_error_secs),
+                    metrics.clone(),
+                ),
+            },
+            idempotency: match previous {
+                Some(p) => p.idempotency.clone(),
+                None => Arc::new(MemoryStore::new(
+                    Duration::from_secs(config.idempotency.ttl_secs),
+                    config.idempotency.max_keys,
+                )),
+            },
             max_body_bytes: config.server.max_body_bytes,
             shutdown_grace: Duration::from_secs(config.resilience.shutdown_grace_secs),
             metrics,

@@ -163,20 +163,23 @@ impl Demo {
 
     fn start_logging(envs: &[(&str, &str)], flags: &[&str], stderr: Stdio) -> Demo {
         let mut cmd = Command::new(BIN);
-        cmd.args(flags)
-            .args([
-                "demo",
-                "--listen",
-                "127.0.0.1:0",
-                "--sandbox-listen",
-                "127.0.0.1:0",
-            ])
-            .current_dir(repo())
-            .stdout(Stdio::piped())
-            .stderr(stderr);
+        cmd.args(flags).args([
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--sandbox-listen",
+            "127.0.0.1:0",
+        ]);
         for (k, v) in envs {
             cmd.env(k, v);
         }
+        Demo::from_command(cmd, stderr)
+    }
+
+    fn from_command(mut cmd: Command, stderr: Stdio) -> Demo {
+        cmd.current_dir(repo())
+            .stdout(Stdio::piped())
+            .stderr(stderr);
         let mut child = cmd.spawn().expect("spawn demo");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = std::sync::mpsc::channel();
@@ -392,4 +395,48 @@ fn logs_at_trace_level_carry_no_secrets() {
         .next()
         .unwrap_or_default();
     assert!(!logs.contains(secret_part));
+}
+
+/// SIGHUP re-reads the config file: a rotated client key takes over.
+#[test]
+fn sighup_reloads_the_config_file() {
+    let file = std::env::temp_dir().join(format!("cg-sighup-{}.toml", std::process::id()));
+    let demo_toml = std::fs::read_to_string(repo().join("config/demo.toml")).expect("demo config");
+    let old_key = "demo-client-key-0000000000000001";
+    let new_key = "rotated-client-key-000000000000001";
+    assert!(
+        demo_toml.contains(old_key),
+        "config/demo.toml changed its demo key"
+    );
+    std::fs::write(&file, &demo_toml).unwrap();
+    let file_arg = file.to_str().expect("utf-8 path").to_owned();
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "demo",
+        "--config",
+        &file_arg,
+        "--listen",
+        "127.0.0.1:0",
+        "--sandbox-listen",
+        "127.0.0.1:0",
+    ]);
+    let demo = Demo::from_command(cmd, Stdio::null());
+    let gateway = demo.url("gateway");
+    let status = |key: &str| {
+        curl(&format!("-o /dev/null -w '%{{http_code}}' -H 'Authorization: Bearer {key}' {gateway}/v1/providers")).1
+    };
+    assert_eq!(status(old_key), "200");
+    std::fs::write(&file, demo_toml.replace(old_key, new_key)).unwrap();
+    let hup = Command::new("kill")
+        .args(["-HUP", &demo.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(hup.success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while status(new_key) != "200" {
+        assert!(Instant::now() < deadline, "the new key never took over");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(status(old_key), "401");
+    let _ = std::fs::remove_file(&file);
 }
