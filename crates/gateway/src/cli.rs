@@ -84,7 +84,7 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Serve { config } => serve(config.as_deref(), format).await,
         Command::Demo(args) => demo::run(args, format).await,
         Command::Sandbox { listen } => {
-            init_logging(format, "info");
+            init_logging(format, &crate::config::LogConfig::default())?;
             run_sandbox(&listen).await
         }
         Command::Normalize {
@@ -108,7 +108,7 @@ pub fn load(figment: &figment::Figment) -> Result<(GatewayConfig, AppState), Str
 
 async fn serve(path: Option<&Path>, format: LogFormat) -> CliResult {
     let (config, state) = load(&config::figment(path))?;
-    init_logging(format, &config.log.filter);
+    init_logging(format, &config.log)?;
     let listener = TcpListener::bind(config.server.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.server.listen))?;

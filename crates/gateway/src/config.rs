@@ -123,12 +123,17 @@ impl Default for ResilienceConfig {
 pub struct LogConfig {
     /// `RUST_LOG`-style filter (`RUST_LOG` itself, when set, wins).
     pub filter: String,
+    /// OTLP/HTTP traces endpoint (e.g. `http://127.0.0.1:4318/v1/traces`);
+    /// needs a binary built with `--features otlp`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otlp_endpoint: Option<String>,
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
             filter: "info".to_owned(),
+            otlp_endpoint: None,
         }
     }
 }

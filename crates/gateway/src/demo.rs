@@ -77,7 +77,7 @@ pub async fn run(args: DemoArgs, format: LogFormat) -> CliResult {
     let sources = move || demo_sources(&config_file, listen, sandbox_addr);
     let figment = sources()?;
     let (config, state) = load(&figment)?;
-    init_logging(format, &config.log.filter);
+    init_logging(format, &config.log)?;
     let client_key = config
         .clients
         .get(DEMO_CLIENT)

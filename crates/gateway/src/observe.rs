@@ -9,6 +9,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 
+use crate::config::LogConfig;
 use crate::errors::REQUEST_ID;
 use crate::reload::Current;
 
@@ -59,21 +60,95 @@ pub enum LogFormat {
     Json,
 }
 
-/// Install the global subscriber: `RUST_LOG` wins over the config's filter.
-pub fn init_logging(format: LogFormat, filter: &str) {
+type BoxedLayer = Box<dyn tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync>;
+
+/// Install the global subscriber: `RUST_LOG` wins over the config's filter;
+/// spans are also exported over OTLP when an endpoint is configured (and the
+/// `otlp` feature is built in).
+pub fn init_logging(format: LogFormat, config: &LogConfig) -> Result<(), String> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(filter))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(filter);
-    // A second init (tests) keeps the first subscriber.
-    let _ = match format {
-        LogFormat::Pretty => builder.try_init(),
-        LogFormat::Json => builder
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.filter))
+        .map_err(|e| format!("log.filter: {e}"))?;
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let fmt: BoxedLayer = match format {
+        LogFormat::Pretty => fmt.boxed(),
+        LogFormat::Json => fmt
             .json()
             .with_current_span(true)
             .with_span_list(true)
-            .try_init(),
+            .boxed(),
     };
+    let mut layers = vec![fmt];
+    if let Some(endpoint) = &config.otlp_endpoint {
+        layers.push(otlp::layer(endpoint)?);
+    }
+    // A second init (tests) keeps the first subscriber.
+    let _ = tracing_subscriber::registry()
+        .with(layers)
+        .with(filter)
+        .try_init();
+    Ok(())
+}
+
+/// Flush exported spans before the process exits.
+pub fn shutdown_telemetry() {
+    otlp::shutdown();
+}
+
+#[cfg(feature = "otlp")]
+mod otlp {
+    use std::sync::OnceLock;
+
+    use opentelemetry::trace::TracerProvider as _;
+    use opentelemetry_otlp::WithExportConfig;
+    use opentelemetry_sdk::trace::SdkTracerProvider;
+    use tracing_subscriber::Layer;
+
+    use super::BoxedLayer;
+
+    static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
+
+    /// Spans to an OTLP/HTTP collector (`http://collector:4318/v1/traces`).
+    pub fn layer(endpoint: &str) -> Result<BoxedLayer, String> {
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .with_endpoint(endpoint)
+            .build()
+            .map_err(|e| format!("log.otlp_endpoint: {e}"))?;
+        let resource = opentelemetry_sdk::Resource::builder()
+            .with_service_name("checkout-gateway")
+            .build();
+        let provider = SdkTracerProvider::builder()
+            .with_batch_exporter(exporter)
+            .with_resource(resource)
+            .build();
+        let tracer = provider.tracer("checkout-gateway");
+        let _ = PROVIDER.set(provider);
+        Ok(tracing_opentelemetry::layer().with_tracer(tracer).boxed())
+    }
+
+    pub fn shutdown() {
+        if let Some(provider) = PROVIDER.get() {
+            let _ = provider.shutdown();
+        }
+    }
+}
+
+#[cfg(not(feature = "otlp"))]
+mod otlp {
+    use super::BoxedLayer;
+
+    pub fn layer(_endpoint: &str) -> Result<BoxedLayer, String> {
+        Err(
+            "log.otlp_endpoint is set, but this binary was built without the `otlp` feature \
+             (cargo build --features otlp)"
+                .to_owned(),
+        )
+    }
+
+    pub fn shutdown() {}
 }

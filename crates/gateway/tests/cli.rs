@@ -440,3 +440,28 @@ fn sighup_reloads_the_config_file() {
     assert_eq!(status(old_key), "401");
     let _ = std::fs::remove_file(&file);
 }
+
+/// Asking for OTLP export from a binary built without it is a clear start-up error.
+#[cfg(not(feature = "otlp"))]
+#[test]
+fn otlp_without_the_feature_is_refused_at_start() {
+    let (ok, _, err) = run(
+        &[
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--sandbox-listen",
+            "127.0.0.1:0",
+        ],
+        b"",
+        &[(
+            "CHECKOUT_GATEWAY__LOG__OTLP_ENDPOINT",
+            "http://127.0.0.1:4318/v1/traces",
+        )],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("otlp") && err.contains("--features otlp"),
+        "{err}"
+    );
+}
