@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use checkout_core::{CheckoutSession, Error, ErrorCode, Fetched};
+use bytes::Bytes;
+use checkout_core::{CheckoutSession, Error, ErrorCode, Fetched, Status};
 use moka::future::Cache;
 use moka::notification::RemovalCause;
 use moka::ops::compute::{CompResult, Op};
@@ -57,11 +58,49 @@ pub struct Entry {
     pub fetched: Arc<Fetched>,
     stored_at: Instant,
     fresh_for: Duration,
+    /// The canonical JSON, rendered once: a hit writes these bytes.
+    body: Bytes,
+    /// The status `body` shows (derived at render time).
+    rendered_status: Status,
     /// Approximate bytes held: the vendor body and the canonical session.
     bytes: u64,
 }
 
+/// The canonical session, plus the vendor payload when `?include=raw`.
+#[derive(serde::Serialize)]
+struct SessionJson<'a> {
+    #[serde(flatten)]
+    session: &'a CheckoutSession,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    raw: Option<&'a serde_json::value::RawValue>,
+}
+
+/// The response body for a session as seen now (derived expiry applied).
+pub fn render(fetched: &Fetched, include_raw: bool) -> Bytes {
+    let session = fetched.session.as_of(chrono::Utc::now());
+    let json = SessionJson {
+        session: &session,
+        raw: include_raw.then_some(&*fetched.raw),
+    };
+    // A session of plain strings, numbers and maps always serialises.
+    Bytes::from(serde_json::to_vec(&json).unwrap_or_default())
+}
+
 impl Entry {
+    /// The response body now: the pre-rendered bytes unless the derived
+    /// status has moved since, or the vendor payload is wanted too.
+    pub fn body(&self, include_raw: bool) -> Bytes {
+        let session = &self.fetched.session;
+        let status_now = session
+            .status
+            .derived(session.expires_at, chrono::Utc::now());
+        if !include_raw && status_now == self.rendered_status {
+            self.body.clone()
+        } else {
+            render(&self.fetched, include_raw)
+        }
+    }
+
     fn is_fresh(&self) -> bool {
         self.stored_at.elapsed() < self.fresh_for
     }
@@ -72,11 +111,10 @@ impl Entry {
     }
 }
 
-/// What a read returns: the session, where it came from, and its age.
+/// What a read returns: the cached entry and where it came from.
 pub struct Read {
-    pub fetched: Arc<Fetched>,
+    pub entry: Arc<Entry>,
     pub outcome: CacheOutcome,
-    pub age: Duration,
 }
 
 #[derive(Clone)]
@@ -152,13 +190,19 @@ impl SessionCache {
 
     fn entry(&self, fetched: Arc<Fetched>) -> Arc<Entry> {
         let fresh_for = self.policy.fresh_for(&fetched.session);
-        let canonical = serde_json::to_vec(&fetched.session).map_or(0, |v| v.len());
-        let bytes = (fetched.raw.get().len() + canonical) as u64;
+        let session = &fetched.session;
+        let rendered_status = session
+            .status
+            .derived(session.expires_at, chrono::Utc::now());
+        let body = render(&fetched, false);
+        let bytes = (fetched.raw.get().len() + body.len()) as u64;
         self.metrics.cache_bytes_added(bytes);
         Arc::new(Entry {
             fetched,
             stored_at: Instant::now(),
             fresh_for,
+            body,
+            rendered_status,
             bytes,
         })
     }
@@ -171,6 +215,16 @@ impl SessionCache {
     where
         F: Future<Output = Result<Arc<Fetched>, Error>>,
     {
+        // The hot path: a fresh copy, read without taking the per-key lock.
+        if let Some(entry) = self.inner.get(id).await {
+            if entry.is_fresh() {
+                self.metrics.cache_event(CacheOutcome::Hit.header_value());
+                return Ok(Read {
+                    entry,
+                    outcome: CacheOutcome::Hit,
+                });
+            }
+        }
         let outcome = AtomicU8::new(CacheOutcome::Hit.code());
         let stale_window = self.policy.stale;
         let computed = self
@@ -214,16 +268,13 @@ impl SessionCache {
         };
         let outcome = CacheOutcome::from_code(outcome.load(Ordering::Relaxed));
         self.metrics.cache_event(outcome.header_value());
-        Ok(Read {
-            fetched: entry.fetched.clone(),
-            outcome,
-            age: entry.age(),
-        })
+        Ok(Read { entry, outcome })
     }
 
-    pub async fn insert(&self, id: String, fetched: Arc<Fetched>) {
+    pub async fn insert(&self, id: String, fetched: Arc<Fetched>) -> Arc<Entry> {
         let entry = self.entry(fetched);
-        self.inner.insert(id, entry).await;
+        self.inner.insert(id, entry.clone()).await;
+        entry
     }
 }
 

@@ -2,21 +2,17 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Path, RawQuery};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use checkout_core::{
     CheckoutSession, CreateSession, Error, ErrorCode, Fetched, RequestContext, SessionId,
 };
 use http::header::{AGE, CACHE_CONTROL, CONTENT_TYPE, LOCATION, RETRY_AFTER, WARNING};
 use http::{HeaderMap, HeaderValue, StatusCode};
-use serde::Serialize;
-use serde_json::value::RawValue;
 
-use crate::cache::{CacheOutcome, Read};
+use crate::cache::{render, CacheOutcome, Read};
 use crate::errors::{ApiError, REQUEST_ID};
 use crate::idempotency::{fingerprint, Claim, StoredResponse};
 use crate::observe::record_client;
@@ -27,15 +23,6 @@ use crate::state::AppState;
 pub const X_CACHE: &str = "x-cache";
 /// Set on a create answered from the idempotency store.
 pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
-
-/// The canonical session, plus the vendor payload when `?include=raw`.
-#[derive(Serialize)]
-struct SessionResponse<'a> {
-    #[serde(flatten)]
-    session: &'a CheckoutSession,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    raw: Option<&'a RawValue>,
-}
 
 /// Longest `Idempotency-Key` accepted (Stripe's limit).
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
@@ -67,21 +54,11 @@ fn context(headers: &HeaderMap) -> Result<RequestContext, Error> {
     })
 }
 
-fn session_response(
-    fetched: &Fetched,
-    include_raw: bool,
-    status: StatusCode,
-    cache: CacheOutcome,
-) -> Response {
-    let session = fetched.session.as_of(chrono::Utc::now());
-    let body = SessionResponse {
-        session: &session,
-        raw: include_raw.then_some(&*fetched.raw),
-    };
-    let mut response = (status, Json(body)).into_response();
+fn json_response(status: StatusCode, body: bytes::Bytes) -> Response {
+    let mut response = (status, body).into_response();
     response
         .headers_mut()
-        .insert(X_CACHE, HeaderValue::from_static(cache.header_value()));
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }
 
@@ -191,26 +168,28 @@ pub async fn get_session(
     let key = id.to_string();
     let read = if wants_no_cache(&headers) {
         let fetched = fetch.await?;
-        state.cache.insert(key, fetched.clone()).await;
+        let entry = state.cache.insert(key, fetched).await;
         state
             .metrics
             .cache_event(CacheOutcome::Bypass.header_value());
         Read {
-            fetched,
+            entry,
             outcome: CacheOutcome::Bypass,
-            age: Duration::ZERO,
         }
     } else {
         state.cache.get_or_fetch(&key, fetch).await?
     };
-    let mut response = session_response(&read.fetched, include_raw, StatusCode::OK, read.outcome);
+    let mut response = json_response(StatusCode::OK, read.entry.body(include_raw));
+    let headers = response.headers_mut();
+    headers.insert(
+        X_CACHE,
+        HeaderValue::from_static(read.outcome.header_value()),
+    );
     if matches!(read.outcome, CacheOutcome::Hit | CacheOutcome::Stale) {
-        response
-            .headers_mut()
-            .insert(AGE, HeaderValue::from(read.age.as_secs()));
+        headers.insert(AGE, HeaderValue::from(read.entry.age().as_secs()));
     }
     if read.outcome == CacheOutcome::Stale {
-        response.headers_mut().insert(
+        headers.insert(
             WARNING,
             HeaderValue::from_static("110 - \"Response is Stale\""),
         );
@@ -354,8 +333,7 @@ async fn create_upstream(
 }
 
 fn created(fetched: &Fetched) -> Response {
-    let mut response = session_response(fetched, false, StatusCode::CREATED, CacheOutcome::Miss);
-    response.headers_mut().remove(X_CACHE);
+    let mut response = json_response(StatusCode::CREATED, render(fetched, false));
     if let Ok(location) =
         HeaderValue::from_str(&format!("/v1/checkout-sessions/{}", fetched.session.id))
     {
