@@ -472,7 +472,9 @@ async fn vendor_errors_map_to_the_canonical_model() {
     control(
         &s,
         "/rate-limit",
-        json!({"requests": 1, "message": "Rate limit exceeded for this API key"}),
+        // The gateway retries a rate-limited read twice (resilience.max_retries
+        // default): three limited answers exhaust it.
+        json!({"requests": 3, "message": "Rate limit exceeded for this API key"}),
     )
     .await;
     let (status, _, err) = json_of(s.session(&id).send().await.unwrap()).await;

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use checkout_gateway::cli::load;
+use checkout_gateway::reload::{ConfigSource, Gateway};
 use figment::providers::{Format, Toml};
 use figment::Figment;
 use tokio::net::TcpListener;
@@ -51,6 +52,16 @@ pub async fn start(extra: &str) -> Stack {
 /// Start a sandbox and a gateway with this TOML config, in which every
 /// `{sandbox}` is replaced by the sandbox's base URL (`http://127.0.0.1:PORT`).
 pub async fn start_with(config_toml: &str) -> Stack {
+    start_inner(config_toml, None).await
+}
+
+/// Like [`start_with`], but the config is written to `file`, and reloads
+/// (`POST /admin/reload`, SIGHUP) re-read that file.
+pub async fn start_from_file(config_toml: &str, file: std::path::PathBuf) -> Stack {
+    start_inner(config_toml, Some(file)).await
+}
+
+async fn start_inner(config_toml: &str, file: Option<std::path::PathBuf>) -> Stack {
     let sandbox_listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind sandbox");
@@ -67,9 +78,16 @@ pub async fn start_with(config_toml: &str) -> Stack {
         .await
         .expect("bind gateway");
     let gateway_addr = gateway_listener.local_addr().expect("gateway addr");
+    let source: ConfigSource = match file {
+        Some(path) => {
+            std::fs::write(&path, &toml).expect("write the config file");
+            Arc::new(move || Ok(Figment::from(Toml::file_exact(&path))))
+        }
+        None => Arc::new(move || Ok(Figment::from(Toml::string(&toml)))),
+    };
     tokio::spawn(checkout_gateway::server::serve(
         gateway_listener,
-        Arc::new(state),
+        Gateway::new(state, Some(source)),
         std::future::pending(),
     ));
     Stack {

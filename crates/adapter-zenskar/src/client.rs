@@ -380,6 +380,12 @@ impl Adapter for ZenskarClient {
         .await
     }
 
+    /// Family A deduplicates creates by the body `idempotency_key`, so a
+    /// create carrying one may be repeated safely.
+    fn create_is_idempotent(&self, ctx: &RequestContext) -> bool {
+        self.config.family == Family::Checkout && ctx.idempotency_key.is_some()
+    }
+
     fn redacted_config(&self) -> Value {
         serde_json::to_value(&self.config).unwrap_or(Value::Null)
     }

@@ -79,6 +79,13 @@ pub trait Adapter: Send + Sync {
     async fn create(&self, request: &CreateSession, ctx: &RequestContext)
         -> Result<Fetched, Error>;
 
+    /// Whether repeating this create can never make a second session (the
+    /// vendor honours an idempotency key carried in `ctx`). Only then does
+    /// the gateway retry a create whose outcome is unknown.
+    fn create_is_idempotent(&self, _ctx: &RequestContext) -> bool {
+        false
+    }
+
     /// The account's effective configuration with every secret shown as `***`.
     fn redacted_config(&self) -> serde_json::Value;
 }

@@ -24,6 +24,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// Missing or unknown client key.
     Unauthenticated,
+    /// The client key may not do this.
+    Forbidden,
     /// No such session (or not one this client may see).
     NotFound,
     MethodNotAllowed,
@@ -43,6 +45,10 @@ pub enum ErrorCode {
     ProviderBadResponse,
     /// The vendor did not answer in time.
     ProviderTimeout,
+    /// An `Idempotency-Key` reused with a different request body.
+    IdempotencyKeyReused,
+    /// A configuration reload was refused; the old configuration serves on.
+    InvalidConfig,
     Internal,
 }
 
@@ -52,12 +58,13 @@ impl ErrorCode {
         match self {
             InvalidRequest | InvalidId | UnknownProvider | ProviderInvalidRequest => 400,
             Unauthenticated => 401,
+            Forbidden => 403,
             NotFound => 404,
             MethodNotAllowed => 405,
             ProviderConflict => 409,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
-            UnsupportedField => 422,
+            UnsupportedField | IdempotencyKeyReused | InvalidConfig => 422,
             RateLimited => 429,
             Internal => 500,
             ProviderAuthFailed | ProviderError | ProviderBadResponse => 502,
@@ -71,10 +78,10 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             InvalidRequest | InvalidId | UnknownProvider | UnsupportedField
-            | UnsupportedMediaType | PayloadTooLarge | NotFound | MethodNotAllowed => {
-                "invalid_request_error"
-            }
+            | UnsupportedMediaType | PayloadTooLarge | NotFound | MethodNotAllowed
+            | IdempotencyKeyReused => "invalid_request_error",
             Unauthenticated => "authentication_error",
+            Forbidden => "permission_error",
             RateLimited => "rate_limit_error",
             ProviderInvalidRequest
             | ProviderConflict
@@ -83,7 +90,7 @@ impl ErrorCode {
             | ProviderError
             | ProviderBadResponse
             | ProviderTimeout => "provider_error",
-            Internal => "api_error",
+            Internal | InvalidConfig => "api_error",
         }
     }
 
@@ -111,6 +118,9 @@ pub struct Error {
     pub provider_request_id: Option<String>,
     pub retryable: bool,
     pub retry_after: Option<Duration>,
+    /// The request provably never reached the vendor (e.g. connection
+    /// refused): even a create may then be retried without risk of a duplicate.
+    pub not_sent: bool,
 }
 
 impl Error {
@@ -124,6 +134,7 @@ impl Error {
             provider_request_id: None,
             retryable: code.default_retryable(),
             retry_after: None,
+            not_sent: false,
         }
     }
 

@@ -108,7 +108,9 @@ impl TransportFailure {
                 format!("{provider} connection failed"),
             ),
         };
-        Error::new(code, message).with_provider(provider)
+        let mut err = Error::new(code, message).with_provider(provider);
+        err.not_sent = self == TransportFailure::Connect;
+        err
     }
 }
 

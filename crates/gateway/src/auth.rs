@@ -10,14 +10,21 @@ use http::HeaderMap;
 
 pub struct Client {
     pub name: String,
+    /// May read `/metrics`.
+    pub admin: bool,
     key: Secret,
     /// `(provider, account)` pairs this client may use.
     accounts: HashSet<(String, String)>,
 }
 
 impl Client {
+    pub fn with_admin(self, admin: bool) -> Client {
+        Client { admin, ..self }
+    }
+
     pub fn new(name: String, key: Secret, accounts: HashSet<(String, String)>) -> Client {
         Client {
+            admin: false,
             name,
             key,
             accounts,

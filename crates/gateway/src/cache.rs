@@ -1,15 +1,22 @@
 //! Session cache (PRODUCT §5): moka, keyed by canonical id. Open sessions
 //! live briefly, terminal ones long, and never past the moment `expires_at`
 //! changes the derived status. Concurrent misses for one id share one
-//! upstream call.
+//! upstream call. Copies are kept a while past fresh, to be served with
+//! `X-Cache: stale` when the vendor fails (stale-if-error).
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use checkout_core::{CheckoutSession, Error, Fetched};
+use bytes::Bytes;
+use checkout_core::{CheckoutSession, Error, ErrorCode, Fetched, Status};
 use moka::future::Cache;
+use moka::notification::RemovalCause;
+use moka::ops::compute::{CompResult, Op};
 use moka::Expiry;
+
+use crate::metrics::Metrics;
 
 use crate::config::CacheConfig;
 
@@ -18,6 +25,8 @@ pub enum CacheOutcome {
     Hit,
     Miss,
     Bypass,
+    /// The vendor failed; an older copy is served (stale-if-error).
+    Stale,
 }
 
 impl CacheOutcome {
@@ -26,22 +35,106 @@ impl CacheOutcome {
             CacheOutcome::Hit => "hit",
             CacheOutcome::Miss => "miss",
             CacheOutcome::Bypass => "bypass",
+            CacheOutcome::Stale => "stale",
+        }
+    }
+
+    fn code(self) -> u8 {
+        self as u8
+    }
+
+    fn from_code(code: u8) -> CacheOutcome {
+        match code {
+            1 => CacheOutcome::Miss,
+            2 => CacheOutcome::Bypass,
+            3 => CacheOutcome::Stale,
+            _ => CacheOutcome::Hit,
         }
     }
 }
 
+/// A cached session and how long it stays fresh.
+pub struct Entry {
+    pub fetched: Arc<Fetched>,
+    stored_at: Instant,
+    fresh_for: Duration,
+    /// The canonical JSON, rendered once: a hit writes these bytes.
+    body: Bytes,
+    /// The status `body` shows (derived at render time).
+    rendered_status: Status,
+    /// Approximate bytes held: the vendor body and the canonical session.
+    bytes: u64,
+}
+
+/// The canonical session, plus the vendor payload when `?include=raw`.
+#[derive(serde::Serialize)]
+struct SessionJson<'a> {
+    #[serde(flatten)]
+    session: &'a CheckoutSession,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    raw: Option<&'a serde_json::value::RawValue>,
+}
+
+/// The response body for a session as seen now (derived expiry applied).
+pub fn render(fetched: &Fetched, include_raw: bool) -> Bytes {
+    let session = fetched.session.as_of(chrono::Utc::now());
+    let json = SessionJson {
+        session: &session,
+        raw: include_raw.then_some(&*fetched.raw),
+    };
+    // A session of plain strings, numbers and maps always serialises.
+    Bytes::from(serde_json::to_vec(&json).unwrap_or_default())
+}
+
+impl Entry {
+    /// The response body now: the pre-rendered bytes unless the derived
+    /// status has moved since, or the vendor payload is wanted too.
+    pub fn body(&self, include_raw: bool) -> Bytes {
+        let session = &self.fetched.session;
+        let status_now = session
+            .status
+            .derived(session.expires_at, chrono::Utc::now());
+        if !include_raw && status_now == self.rendered_status {
+            self.body.clone()
+        } else {
+            render(&self.fetched, include_raw)
+        }
+    }
+
+    fn is_fresh(&self) -> bool {
+        self.stored_at.elapsed() < self.fresh_for
+    }
+
+    /// How long ago the vendor said this.
+    pub fn age(&self) -> Duration {
+        self.stored_at.elapsed()
+    }
+}
+
+/// What a read returns: the cached entry and where it came from.
+pub struct Read {
+    pub entry: Arc<Entry>,
+    pub outcome: CacheOutcome,
+}
+
 #[derive(Clone)]
 pub struct SessionCache {
-    inner: Cache<String, Arc<Fetched>>,
+    inner: Cache<String, Arc<Entry>>,
+    policy: Arc<TtlPolicy>,
+    metrics: Arc<Metrics>,
 }
 
 struct TtlPolicy {
     open: Duration,
     terminal: Duration,
+    /// Kept this much longer than fresh, for stale-if-error.
+    stale: Duration,
 }
 
 impl TtlPolicy {
-    fn ttl(&self, session: &CheckoutSession) -> Duration {
+    /// How long a copy is fresh: by status, and never past the moment
+    /// `expires_at` changes the derived status.
+    fn fresh_for(&self, session: &CheckoutSession) -> Duration {
         if session.status.is_terminal() {
             return self.terminal;
         }
@@ -56,66 +149,151 @@ impl TtlPolicy {
     }
 }
 
-impl Expiry<String, Arc<Fetched>> for TtlPolicy {
-    fn expire_after_create(
-        &self,
-        _: &String,
-        value: &Arc<Fetched>,
-        _: Instant,
-    ) -> Option<Duration> {
-        Some(self.ttl(&value.session))
+impl SessionCache {
+    pub fn new(
+        config: &CacheConfig,
+        stale_if_error: Duration,
+        metrics: Arc<Metrics>,
+    ) -> SessionCache {
+        let policy = Arc::new(TtlPolicy {
+            open: Duration::from_secs(config.open_ttl_secs),
+            terminal: Duration::from_secs(config.terminal_ttl_secs),
+            stale: stale_if_error,
+        });
+        let on_evict = metrics.clone();
+        let inner = Cache::builder()
+            .max_capacity(config.max_entries)
+            .expire_after(ExpiryRef(policy.clone()))
+            .eviction_listener(move |_key, entry: Arc<Entry>, cause| {
+                on_evict.cache_bytes_removed(entry.bytes);
+                let cause = match cause {
+                    RemovalCause::Expired => "evicted_expired",
+                    RemovalCause::Size => "evicted_size",
+                    RemovalCause::Replaced => "evicted_replaced",
+                    RemovalCause::Explicit => "evicted_explicit",
+                };
+                on_evict.cache_event(cause);
+            })
+            .build();
+        SessionCache {
+            inner,
+            policy,
+            metrics,
+        }
+    }
+
+    /// Sessions held now (for the metrics), after moka's pending housekeeping.
+    pub async fn entry_count(&self) -> u64 {
+        self.inner.run_pending_tasks().await;
+        self.inner.entry_count()
+    }
+
+    fn entry(&self, fetched: Arc<Fetched>) -> Arc<Entry> {
+        let fresh_for = self.policy.fresh_for(&fetched.session);
+        let session = &fetched.session;
+        let rendered_status = session
+            .status
+            .derived(session.expires_at, chrono::Utc::now());
+        let body = render(&fetched, false);
+        let bytes = (fetched.raw.get().len() + body.len()) as u64;
+        self.metrics.cache_bytes_added(bytes);
+        Arc::new(Entry {
+            fetched,
+            stored_at: Instant::now(),
+            fresh_for,
+            body,
+            rendered_status,
+            bytes,
+        })
+    }
+
+    /// A fresh cached session, or the result of `fetch`. Calls for one id
+    /// are serialised, so concurrent misses make one upstream call. When
+    /// `fetch` fails and a copy younger than the stale window exists, that
+    /// copy is served instead. Errors are never cached.
+    pub async fn get_or_fetch<F>(&self, id: &str, fetch: F) -> Result<Read, Error>
+    where
+        F: Future<Output = Result<Arc<Fetched>, Error>>,
+    {
+        // The hot path: a fresh copy, read without taking the per-key lock.
+        if let Some(entry) = self.inner.get(id).await {
+            if entry.is_fresh() {
+                self.metrics.cache_event(CacheOutcome::Hit.header_value());
+                return Ok(Read {
+                    entry,
+                    outcome: CacheOutcome::Hit,
+                });
+            }
+        }
+        let outcome = AtomicU8::new(CacheOutcome::Hit.code());
+        let stale_window = self.policy.stale;
+        let computed = self
+            .inner
+            .entry_by_ref(id)
+            .and_try_compute_with(|existing| async {
+                if let Some(e) = &existing {
+                    if e.value().is_fresh() {
+                        return Ok(Op::Nop);
+                    }
+                }
+                match fetch.await {
+                    Ok(fetched) => {
+                        outcome.store(CacheOutcome::Miss.code(), Ordering::Relaxed);
+                        Ok(Op::Put(self.entry(fetched)))
+                    }
+                    Err(err) => match existing {
+                        Some(e)
+                            if !stale_window.is_zero()
+                                && e.value().age() <= e.value().fresh_for + stale_window =>
+                        {
+                            tracing::warn!(code = ?err.code, "vendor failed; serving a stale copy");
+                            outcome.store(CacheOutcome::Stale.code(), Ordering::Relaxed);
+                            Ok(Op::Nop)
+                        }
+                        _ => Err(err),
+                    },
+                }
+            })
+            .await?;
+        let entry = match computed {
+            CompResult::Inserted(e) | CompResult::ReplacedWith(e) | CompResult::Unchanged(e) => {
+                e.into_value()
+            }
+            CompResult::StillNone(_) | CompResult::Removed(_) => {
+                return Err(Error::new(
+                    ErrorCode::Internal,
+                    "cache lost an entry it was computing",
+                ))
+            }
+        };
+        let outcome = CacheOutcome::from_code(outcome.load(Ordering::Relaxed));
+        self.metrics.cache_event(outcome.header_value());
+        Ok(Read { entry, outcome })
+    }
+
+    pub async fn insert(&self, id: String, fetched: Arc<Fetched>) -> Arc<Entry> {
+        let entry = self.entry(fetched);
+        self.inner.insert(id, entry.clone()).await;
+        entry
+    }
+}
+
+/// moka owns its expiry policy; the cache keeps a handle to the same one.
+struct ExpiryRef(Arc<TtlPolicy>);
+
+impl Expiry<String, Arc<Entry>> for ExpiryRef {
+    fn expire_after_create(&self, _: &String, entry: &Arc<Entry>, _: Instant) -> Option<Duration> {
+        Some(entry.fresh_for + self.0.stale)
     }
 
     fn expire_after_update(
         &self,
         _: &String,
-        value: &Arc<Fetched>,
+        entry: &Arc<Entry>,
         _: Instant,
         _: Option<Duration>,
     ) -> Option<Duration> {
-        Some(self.ttl(&value.session))
-    }
-}
-
-impl SessionCache {
-    pub fn new(config: &CacheConfig) -> SessionCache {
-        let policy = TtlPolicy {
-            open: Duration::from_secs(config.open_ttl_secs),
-            terminal: Duration::from_secs(config.terminal_ttl_secs),
-        };
-        SessionCache {
-            inner: Cache::builder()
-                .max_capacity(config.max_entries)
-                .expire_after(policy)
-                .build(),
-        }
-    }
-
-    /// The cached session, or the result of `fetch` (shared by every
-    /// concurrent caller of the same id; errors are never cached).
-    pub async fn get_or_fetch<F>(
-        &self,
-        id: &str,
-        fetch: F,
-    ) -> Result<(Arc<Fetched>, CacheOutcome), Arc<Error>>
-    where
-        F: Future<Output = Result<Arc<Fetched>, Error>>,
-    {
-        let entry = self
-            .inner
-            .entry_by_ref(id)
-            .or_try_insert_with(fetch)
-            .await?;
-        let outcome = if entry.is_fresh() {
-            CacheOutcome::Miss
-        } else {
-            CacheOutcome::Hit
-        };
-        Ok((entry.into_value(), outcome))
-    }
-
-    pub async fn insert(&self, id: String, fetched: Arc<Fetched>) {
-        self.inner.insert(id, fetched).await;
+        Some(entry.fresh_for + self.0.stale)
     }
 }
 
@@ -138,23 +316,27 @@ mod tests {
         let p = TtlPolicy {
             open: Duration::from_secs(5),
             terminal: Duration::from_secs(3600),
+            stale: Duration::ZERO,
         };
         assert_eq!(
-            p.ttl(&session(Status::Complete, None)),
+            p.fresh_for(&session(Status::Complete, None)),
             Duration::from_secs(3600)
         );
-        assert_eq!(p.ttl(&session(Status::Open, None)), Duration::from_secs(5));
         assert_eq!(
-            p.ttl(&session(Status::Open, Some(chrono::Duration::hours(1)))),
+            p.fresh_for(&session(Status::Open, None)),
             Duration::from_secs(5)
         );
-        let short = p.ttl(&session(Status::Open, Some(chrono::Duration::seconds(2))));
+        assert_eq!(
+            p.fresh_for(&session(Status::Open, Some(chrono::Duration::hours(1)))),
+            Duration::from_secs(5)
+        );
+        let short = p.fresh_for(&session(Status::Open, Some(chrono::Duration::seconds(2))));
         assert!(
             short <= Duration::from_secs(2) && short > Duration::from_secs(1),
             "{short:?}"
         );
         assert_eq!(
-            p.ttl(&session(
+            p.fresh_for(&session(
                 Status::Processing,
                 Some(chrono::Duration::seconds(-10))
             )),

@@ -9,6 +9,8 @@ use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use crate::config::{self, GatewayConfig, CONFIG_PATH_ENV};
+use crate::observe::{init_logging, LogFormat};
+use crate::reload::{reload_on_sighup, ConfigSource, Gateway};
 use crate::state::AppState;
 use crate::{demo, registry, server};
 
@@ -19,6 +21,9 @@ use crate::{demo, registry, server};
     about = "One HTTP API for checkout sessions across billing vendors"
 )]
 pub struct Cli {
+    /// Log line format (to stderr).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -74,10 +79,14 @@ fn parse_at(s: &str) -> Result<DateTime<Utc>, String> {
 pub type CliResult = Result<(), String>;
 
 pub async fn run(cli: Cli) -> CliResult {
+    let format = cli.log_format;
     match cli.command {
-        Command::Serve { config } => serve(config.as_deref()).await,
-        Command::Demo(args) => demo::run(args).await,
-        Command::Sandbox { listen } => run_sandbox(&listen).await,
+        Command::Serve { config } => serve(config.as_deref(), format).await,
+        Command::Demo(args) => demo::run(args, format).await,
+        Command::Sandbox { listen } => {
+            init_logging(format, &crate::config::LogConfig::default())?;
+            run_sandbox(&listen).await
+        }
         Command::Normalize {
             provider,
             account,
@@ -97,13 +106,18 @@ pub fn load(figment: &figment::Figment) -> Result<(GatewayConfig, AppState), Str
     Ok((config, state))
 }
 
-async fn serve(path: Option<&Path>) -> CliResult {
+async fn serve(path: Option<&Path>, format: LogFormat) -> CliResult {
     let (config, state) = load(&config::figment(path))?;
+    init_logging(format, &config.log)?;
     let listener = TcpListener::bind(config.server.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.server.listen))?;
     tracing::info!(listen = %config.server.listen, accounts = state.accounts.len(), "checkout-gateway serving");
-    server::serve(listener, Arc::new(state), shutdown_signal())
+    let path = path.map(Path::to_path_buf);
+    let source: ConfigSource = Arc::new(move || Ok(config::figment(path.as_deref())));
+    let gateway = Gateway::new(state, Some(source));
+    reload_on_sighup(gateway.clone());
+    server::serve(listener, gateway, shutdown_signal())
         .await
         .map_err(|e| e.to_string())
 }

@@ -25,6 +25,12 @@ pub struct GatewayConfig {
     pub server: ServerConfig,
     #[serde(default)]
     pub cache: CacheConfig,
+    #[serde(default)]
+    pub resilience: ResilienceConfig,
+    #[serde(default)]
+    pub idempotency: IdempotencyConfig,
+    #[serde(default)]
+    pub log: LogConfig,
     /// `providers.<vendor>.accounts.<account>`: each account's table is
     /// checked by the vendor's adapter.
     #[serde(default)]
@@ -72,6 +78,85 @@ impl Default for CacheConfig {
     }
 }
 
+/// How the gateway protects callers from sick vendors (every account).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResilienceConfig {
+    /// A caller always has an answer within this bound (then 504).
+    pub deadline_ms: u64,
+    /// Extra attempts for reads (and for creates only when provably safe).
+    pub max_retries: u32,
+    /// First retry delay; doubles per attempt, with full jitter.
+    pub backoff_base_ms: u64,
+    pub backoff_max_ms: u64,
+    /// Consecutive failed calls that open an account's circuit breaker.
+    pub breaker_failures: u32,
+    /// How long an open breaker fails fast before letting one probe through.
+    pub breaker_open_secs: u64,
+    /// Upstream calls in flight per account; more are refused with 503.
+    pub max_in_flight: usize,
+    /// How long past fresh a cached session may still be served when the vendor fails (0 = never).
+    pub stale_if_error_secs: u64,
+    /// On SIGTERM, how long in-flight requests may take to finish.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for ResilienceConfig {
+    fn default() -> Self {
+        ResilienceConfig {
+            deadline_ms: 15_000,
+            max_retries: 2,
+            backoff_base_ms: 100,
+            backoff_max_ms: 2_000,
+            breaker_failures: 5,
+            breaker_open_secs: 30,
+            max_in_flight: 64,
+            stale_if_error_secs: 300,
+            shutdown_grace_secs: 20,
+        }
+    }
+}
+
+/// Logging.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `RUST_LOG`-style filter (`RUST_LOG` itself, when set, wins).
+    pub filter: String,
+    /// OTLP/HTTP traces endpoint (e.g. `http://127.0.0.1:4318/v1/traces`);
+    /// needs a binary built with `--features otlp`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otlp_endpoint: Option<String>,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            filter: "info".to_owned(),
+            otlp_endpoint: None,
+        }
+    }
+}
+
+/// Gateway-side idempotent create (`Idempotency-Key`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdempotencyConfig {
+    /// How long a key and its response are kept.
+    pub ttl_secs: u64,
+    /// Most keys kept at once.
+    pub max_keys: u64,
+}
+
+impl Default for IdempotencyConfig {
+    fn default() -> Self {
+        IdempotencyConfig {
+            ttl_secs: 24 * 3600,
+            max_keys: 1_000_000,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
@@ -90,6 +175,9 @@ pub struct ClientConfig {
     /// `provider:account` entries this client may read and create in.
     #[serde(default)]
     pub accounts: Vec<String>,
+    /// May read `/metrics`.
+    #[serde(default)]
+    pub admin: bool,
 }
 
 /// A configuration error with the key path it concerns.
@@ -116,13 +204,23 @@ impl From<figment::Error> for ConfigError {
     }
 }
 
+/// The built-in defaults, the first layer of every configuration.
+pub fn defaults() -> Figment {
+    Figment::from(Serialized::defaults(GatewayConfig::default_values()))
+}
+
+/// The environment layer, which overrides every other.
+pub fn environment() -> Env {
+    Env::prefixed(ENV_PREFIX).split("__")
+}
+
 /// The layered sources: defaults, then the file (if any), then the environment.
 pub fn figment(file: Option<&Path>) -> Figment {
-    let mut f = Figment::from(Serialized::defaults(GatewayConfig::default_values()));
+    let mut f = defaults();
     if let Some(path) = file {
         f = f.merge(Toml::file_exact(path));
     }
-    f.merge(Env::prefixed(ENV_PREFIX).split("__"))
+    f.merge(environment())
 }
 
 impl GatewayConfig {
@@ -130,6 +228,9 @@ impl GatewayConfig {
         GatewayConfig {
             server: ServerConfig::default(),
             cache: CacheConfig::default(),
+            resilience: ResilienceConfig::default(),
+            idempotency: IdempotencyConfig::default(),
+            log: LogConfig::default(),
             providers: BTreeMap::new(),
             clients: BTreeMap::new(),
         }
@@ -242,6 +343,7 @@ mod tests {
             key: Some(Secret::new("short")),
             key_file: None,
             accounts: vec![],
+            admin: false,
         };
         let err = client_key("demo", &short).unwrap_err();
         assert!(err.to_string().contains("clients.demo.key"), "{err}");
@@ -250,6 +352,7 @@ mod tests {
             key: Some(Secret::new("0123456789abcdef")),
             key_file: None,
             accounts: vec![],
+            admin: false,
         };
         assert!(client_key("demo", &ok).is_ok());
         assert!(!format!("{ok:?}").contains("0123456789abcdef"));

@@ -2,15 +2,17 @@
 //! both on loopback, with curl lines that work as printed.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use figment::providers::{Env, Format, Serialized, Toml};
+use figment::providers::{Format, Serialized, Toml};
 use figment::Figment;
 use tokio::net::TcpListener;
 
 use crate::cli::{load, shutdown_signal, CliResult};
-use crate::config::{GatewayConfig, ENV_PREFIX};
+use crate::config::{self, GatewayConfig};
+use crate::observe::{init_logging, LogFormat};
+use crate::reload::{reload_on_sighup, ConfigSource, Gateway};
 use crate::server;
 
 /// The demo config shipped with the binary, used when `config/demo.toml`
@@ -32,20 +34,37 @@ pub struct DemoArgs {
     pub sandbox_listen: SocketAddr,
 }
 
-fn demo_figment(args: &DemoArgs) -> Figment {
-    let file = if args.config.exists() {
-        Toml::file_exact(&args.config)
+/// The demo's config sources, every account pointed at the sandbox
+/// (whatever port it got). Read afresh on each call, so a reload sees edits.
+fn demo_sources(
+    config_file: &Path,
+    listen: Option<SocketAddr>,
+    sandbox: SocketAddr,
+) -> Result<Figment, String> {
+    let file = if config_file.exists() {
+        Toml::file_exact(config_file)
     } else {
         Toml::string(DEMO_TOML)
     };
-    Figment::from(Serialized::defaults(
-        GatewayConfig::from_figment(&Figment::new()).ok(),
-    ))
-    .merge(file)
-    .merge(Env::prefixed(ENV_PREFIX).split("__"))
+    let mut figment = config::defaults().merge(file).merge(config::environment());
+    let base =
+        GatewayConfig::from_figment(&figment).map_err(|e| format!("invalid demo config: {e}"))?;
+    for (provider, p) in &base.providers {
+        for account in p.accounts.keys() {
+            let key = format!("providers.{provider}.accounts.{account}.base_url");
+            figment = figment.merge(Serialized::default(
+                &key,
+                format!("http://{sandbox}/{provider}"),
+            ));
+        }
+    }
+    if let Some(listen) = listen {
+        figment = figment.merge(Serialized::default("server.listen", listen.to_string()));
+    }
+    Ok(figment)
 }
 
-pub async fn run(args: DemoArgs) -> CliResult {
+pub async fn run(args: DemoArgs, format: LogFormat) -> CliResult {
     let sandbox_listener = TcpListener::bind(args.sandbox_listen).await.map_err(|e| {
         format!(
             "cannot listen on {} for the sandbox: {e}",
@@ -54,23 +73,11 @@ pub async fn run(args: DemoArgs) -> CliResult {
     })?;
     let sandbox_addr = sandbox_listener.local_addr().map_err(|e| e.to_string())?;
 
-    // Point every account at the sandbox, whatever port it got.
-    let mut figment = demo_figment(&args);
-    let base: GatewayConfig =
-        GatewayConfig::from_figment(&figment).map_err(|e| format!("invalid demo config: {e}"))?;
-    for (provider, p) in &base.providers {
-        for account in p.accounts.keys() {
-            let key = format!("providers.{provider}.accounts.{account}.base_url");
-            figment = figment.merge(Serialized::default(
-                &key,
-                format!("http://{sandbox_addr}/{provider}"),
-            ));
-        }
-    }
-    if let Some(listen) = args.listen {
-        figment = figment.merge(Serialized::default("server.listen", listen.to_string()));
-    }
+    let (config_file, listen) = (args.config.clone(), args.listen);
+    let sources = move || demo_sources(&config_file, listen, sandbox_addr);
+    let figment = sources()?;
     let (config, state) = load(&figment)?;
+    init_logging(format, &config.log)?;
     let client_key = config
         .clients
         .get(DEMO_CLIENT)
@@ -90,11 +97,10 @@ pub async fn run(args: DemoArgs) -> CliResult {
     sandbox_config.meteroid.public_url = format!("http://{sandbox_addr}/meteroid");
     let sandbox = sandbox::Sandbox::new(sandbox_config);
     tokio::spawn(sandbox::serve(sandbox_listener, sandbox));
-    let gateway = tokio::spawn(server::serve(
-        gateway_listener,
-        Arc::new(state),
-        shutdown_signal(),
-    ));
+    let source: ConfigSource = Arc::new(sources);
+    let gateway = Gateway::new(state, Some(source));
+    reload_on_sighup(gateway.clone());
+    let gateway = tokio::spawn(server::serve(gateway_listener, gateway, shutdown_signal()));
 
     let gateway_url = format!("http://{gateway_addr}");
     let session_id = create_demo_session(&gateway_url, &client_key).await?;

@@ -2,14 +2,21 @@
 //! vendor holds them.
 
 pub mod auth;
+pub mod breaker;
 pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod errors;
+pub mod health;
+pub mod idempotency;
+pub mod metrics;
+pub mod observe;
 pub mod openapi;
 pub mod providers;
 pub mod registry;
+pub mod reload;
 pub mod server;
 pub mod sessions;
 pub mod state;
+pub mod upstream;

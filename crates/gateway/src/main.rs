@@ -1,16 +1,13 @@
 use checkout_gateway::cli::{run, Cli};
+use checkout_gateway::observe::shutdown_telemetry;
 use clap::Parser;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
-    match run(Cli::parse()).await {
+    // Logging starts once the config (and its log filter) is loaded.
+    let outcome = run(Cli::parse()).await;
+    shutdown_telemetry();
+    match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("checkout-gateway: {message}");

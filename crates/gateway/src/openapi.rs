@@ -10,7 +10,10 @@ use utoipa::{Modify, OpenApi};
         crate::sessions::get_session,
         crate::sessions::create_session,
         crate::providers::list_providers,
-        crate::providers::healthz,
+        crate::health::healthz,
+        crate::health::readyz,
+        crate::health::metrics,
+        crate::reload::reload,
     ),
     components(schemas(
         checkout_core::CheckoutSession,

@@ -1,9 +1,7 @@
 //! `GET /v1/providers`: what this client key may use, and what each vendor can do.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use axum::extract::State;
 use axum::Json;
 use checkout_core::Capabilities;
 use http::HeaderMap;
@@ -12,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::errors::ApiError;
 use crate::registry;
-use crate::state::AppState;
+use crate::reload::Current;
 
 #[derive(Serialize, ToSchema)]
 pub struct ProviderList {
@@ -40,10 +38,11 @@ pub struct ProviderEntry {
     security(("client_key" = []))
 )]
 pub async fn list_providers(
-    State(state): State<Arc<AppState>>,
+    Current(state): Current,
     headers: HeaderMap,
 ) -> Result<Json<ProviderList>, ApiError> {
     let client = state.clients.authenticate(&headers)?;
+    crate::observe::record_client(&client.name);
     let mut visible: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (provider, account) in client.accounts() {
         visible
@@ -67,16 +66,4 @@ pub async fn list_providers(
         object: "list",
         data,
     }))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Health {
-    /// `ok` while the process serves.
-    pub status: &'static str,
-}
-
-#[utoipa::path(get, path = "/healthz", tag = "health",
-    responses((status = 200, description = "The process is up", body = Health)))]
-pub async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok" })
 }

@@ -4,32 +4,25 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::{to_bytes, Body};
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use checkout_core::{
     CheckoutSession, CreateSession, Error, ErrorCode, Fetched, RequestContext, SessionId,
 };
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
+use http::header::{AGE, CACHE_CONTROL, CONTENT_TYPE, LOCATION, RETRY_AFTER, WARNING};
 use http::{HeaderMap, HeaderValue, StatusCode};
-use serde::Serialize;
-use serde_json::value::RawValue;
 
-use crate::cache::CacheOutcome;
+use crate::cache::{render, CacheOutcome, Read};
 use crate::errors::{ApiError, REQUEST_ID};
+use crate::idempotency::{fingerprint, Claim, StoredResponse};
+use crate::observe::record_client;
 use crate::registry;
+use crate::reload::Current;
 use crate::state::AppState;
 
 pub const X_CACHE: &str = "x-cache";
-
-/// The canonical session, plus the vendor payload when `?include=raw`.
-#[derive(Serialize)]
-struct SessionResponse<'a> {
-    #[serde(flatten)]
-    session: &'a CheckoutSession,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    raw: Option<&'a RawValue>,
-}
+/// Set on a create answered from the idempotency store.
+pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
 
 /// Longest `Idempotency-Key` accepted (Stripe's limit).
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
@@ -61,21 +54,11 @@ fn context(headers: &HeaderMap) -> Result<RequestContext, Error> {
     })
 }
 
-fn session_response(
-    fetched: &Fetched,
-    include_raw: bool,
-    status: StatusCode,
-    cache: CacheOutcome,
-) -> Response {
-    let session = fetched.session.as_of(chrono::Utc::now());
-    let body = SessionResponse {
-        session: &session,
-        raw: include_raw.then_some(&*fetched.raw),
-    };
-    let mut response = (status, Json(body)).into_response();
+fn json_response(status: StatusCode, body: bytes::Bytes) -> Response {
+    let mut response = (status, body).into_response();
     response
         .headers_mut()
-        .insert(X_CACHE, HeaderValue::from_static(cache.header_value()));
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }
 
@@ -156,18 +139,22 @@ fn parse_id(raw: &str) -> Result<SessionId, Error> {
     security(("client_key" = []))
 )]
 pub async fn get_session(
-    State(state): State<Arc<AppState>>,
+    Current(state): Current,
     Path(raw_id): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let client = state.clients.authenticate(&headers)?;
+    record_client(&client.name);
     let id = parse_id(&raw_id)?;
     let include_raw = include_raw(query.as_deref())?;
     let account = state.account_for(&client, id.provider(), id.account())?;
     let ctx = context(&headers)?;
     let fetch = async {
-        let fetched = account.adapter.get(id.reference(), &ctx).await?;
+        let fetched = account
+            .guard
+            .get(account.adapter.as_ref(), id.reference(), &ctx)
+            .await?;
         // A vendor answering with another session than asked for is not to be trusted.
         if fetched.session.provider_session_id != id.reference() {
             return Err(Error::new(
@@ -179,19 +166,35 @@ pub async fn get_session(
         Ok(Arc::new(fetched))
     };
     let key = id.to_string();
-    let (fetched, outcome) = if wants_no_cache(&headers) {
+    let read = if wants_no_cache(&headers) {
         let fetched = fetch.await?;
-        state.cache.insert(key, fetched.clone()).await;
-        (fetched, CacheOutcome::Bypass)
+        let entry = state.cache.insert(key, fetched).await;
+        state
+            .metrics
+            .cache_event(CacheOutcome::Bypass.header_value());
+        Read {
+            entry,
+            outcome: CacheOutcome::Bypass,
+        }
     } else {
         state.cache.get_or_fetch(&key, fetch).await?
     };
-    Ok(session_response(
-        &fetched,
-        include_raw,
-        StatusCode::OK,
-        outcome,
-    ))
+    let mut response = json_response(StatusCode::OK, read.entry.body(include_raw));
+    let headers = response.headers_mut();
+    headers.insert(
+        X_CACHE,
+        HeaderValue::from_static(read.outcome.header_value()),
+    );
+    if matches!(read.outcome, CacheOutcome::Hit | CacheOutcome::Stale) {
+        headers.insert(AGE, HeaderValue::from(read.entry.age().as_secs()));
+    }
+    if read.outcome == CacheOutcome::Stale {
+        headers.insert(
+            WARNING,
+            HeaderValue::from_static("110 - \"Response is Stale\""),
+        );
+    }
+    Ok(response)
 }
 
 #[utoipa::path(
@@ -213,11 +216,12 @@ pub async fn get_session(
     security(("client_key" = []))
 )]
 pub async fn create_session(
-    State(state): State<Arc<AppState>>,
+    Current(state): Current,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     let client = state.clients.authenticate(&headers)?;
+    record_client(&client.name);
     let is_json = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -247,21 +251,152 @@ pub async fn create_session(
             ),
         )
     })?;
-    let account = state.account_for(&client, provider.name(), &request.account)?;
+    state.account_for(&client, provider.name(), &request.account)?;
+    let ctx = context(&headers)?;
+    let target = (provider.name().to_owned(), request.account.clone());
+    let Some(key) = ctx.idempotency_key.clone() else {
+        return Ok(created(
+            &*create_upstream(&state, &target, &request, &ctx).await?,
+        ));
+    };
+    // Keys are the client's own: two clients may use the same key.
+    let scoped_key = format!("{}\u{1f}{key}", client.name);
+    let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    match state
+        .idempotency
+        .claim(&scoped_key, fingerprint(&body))
+        .await
+    {
+        Claim::Replay(stored) => {
+            state.metrics.idempotency_replays.inc();
+            return Ok(replay(stored));
+        }
+        Claim::Mismatch => {
+            return Err(Error::new(
+                ErrorCode::IdempotencyKeyReused,
+                "Idempotency-Key was already used with a different request body",
+            )
+            .into())
+        }
+        Claim::New => {}
+    }
+    // Run to the end even if the caller goes away, so the key always settles
+    // and a retry replays instead of creating a second checkout.
+    let task = tokio::spawn(async move {
+        let result = create_upstream(&state, &target, &request, &ctx).await;
+        let vendor_idempotent = state
+            .accounts
+            .get(&target)
+            .is_some_and(|a| a.adapter.create_is_idempotent(&ctx));
+        match &result {
+            Ok(fetched) => {
+                state
+                    .idempotency
+                    .complete(&scoped_key, stored_success(fetched))
+                    .await
+            }
+            Err(e) if worth_replaying(e, vendor_idempotent) => {
+                state
+                    .idempotency
+                    .complete(&scoped_key, stored_error(e, &ctx.request_id))
+                    .await
+            }
+            Err(_) => state.idempotency.release(&scoped_key).await,
+        }
+        result
+    });
+    let fetched = task
+        .await
+        .map_err(|_| Error::new(ErrorCode::Internal, "the create task failed"))??;
+    Ok(created(&fetched))
+}
+
+/// Create through the account's guard and cache the result.
+async fn create_upstream(
+    state: &AppState,
+    target: &(String, String),
+    request: &CreateSession,
+    ctx: &RequestContext,
+) -> Result<Arc<Fetched>, Error> {
+    let account = state.accounts.get(target).ok_or_else(Error::not_found)?;
     let fetched = Arc::new(
         account
-            .adapter
-            .create(&request, &context(&headers)?)
+            .guard
+            .create(account.adapter.as_ref(), request, ctx)
             .await?,
     );
-    let id = fetched.session.id.clone();
-    state.cache.insert(id.clone(), fetched.clone()).await;
-    let mut response = session_response(&fetched, false, StatusCode::CREATED, CacheOutcome::Miss);
-    response.headers_mut().remove(X_CACHE);
-    if let Ok(location) = HeaderValue::from_str(&format!("/v1/checkout-sessions/{id}")) {
+    state
+        .cache
+        .insert(fetched.session.id.clone(), fetched.clone())
+        .await;
+    Ok(fetched)
+}
+
+fn created(fetched: &Fetched) -> Response {
+    let mut response = json_response(StatusCode::CREATED, render(fetched, false));
+    if let Ok(location) =
+        HeaderValue::from_str(&format!("/v1/checkout-sessions/{}", fetched.session.id))
+    {
         response.headers_mut().insert(LOCATION, location);
     }
-    Ok(response)
+    response
+}
+
+/// Whether a failed create is answered the same way on a retry with the
+/// same key. Not when nothing happened at the vendor (never sent, rate
+/// limited, refused before the call): the retry should try again. When the
+/// outcome is unknown (timeout, 5xx), replaying the failure is what keeps a
+/// retry from making a second checkout — unless the vendor itself
+/// deduplicates, in which case retrying is the better answer.
+fn worth_replaying(e: &Error, vendor_idempotent: bool) -> bool {
+    match e.code {
+        ErrorCode::RateLimited => false,
+        _ if e.not_sent => false,
+        ErrorCode::ProviderTimeout
+        | ErrorCode::ProviderError
+        | ErrorCode::ProviderBadResponse
+        | ErrorCode::ProviderUnavailable => !vendor_idempotent,
+        // The vendor decided (a 4xx): replay its decision.
+        _ => e.provider_http_status.is_some(),
+    }
+}
+
+fn stored_success(fetched: &Fetched) -> StoredResponse {
+    let response_body =
+        serde_json::to_vec(&fetched.session.as_of(chrono::Utc::now())).unwrap_or_default();
+    StoredResponse {
+        status: StatusCode::CREATED.as_u16(),
+        body: response_body.into(),
+        location: Some(format!("/v1/checkout-sessions/{}", fetched.session.id)),
+        retry_after: None,
+    }
+}
+
+fn stored_error(e: &Error, request_id: &str) -> StoredResponse {
+    StoredResponse {
+        status: e.http_status,
+        body: serde_json::to_vec(&e.body(Some(request_id)))
+            .unwrap_or_default()
+            .into(),
+        location: None,
+        retry_after: e.retry_after.map(|d| d.as_secs()),
+    }
+}
+
+/// The first response for this key, again.
+fn replay(stored: StoredResponse) -> Response {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, stored.body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    if let Some(location) = stored.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        headers.insert(LOCATION, location);
+    }
+    if let Some(after) = stored.retry_after {
+        headers.insert(RETRY_AFTER, HeaderValue::from(after));
+    }
+    response
 }
 
 /// Parse the create body, naming the field that is wrong.

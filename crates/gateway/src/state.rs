@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
+use std::time::Duration;
 
 use checkout_core::id::is_valid_account_name;
 use checkout_core::{Adapter, Error, ErrorCode, Provider};
@@ -9,11 +10,16 @@ use checkout_core::{Adapter, Error, ErrorCode, Provider};
 use crate::auth::{Client, Clients};
 use crate::cache::SessionCache;
 use crate::config::{client_key, ConfigError, GatewayConfig};
+use crate::idempotency::{IdempotencyStore, MemoryStore};
+use crate::metrics::Metrics;
 use crate::registry;
+use crate::upstream::Guard;
 
 pub struct Account {
     pub provider: &'static dyn Provider,
     pub adapter: Arc<dyn Adapter>,
+    /// Deadline, retries, breaker and in-flight limit for this account.
+    pub guard: Guard,
 }
 
 pub struct AppState {
@@ -21,11 +27,24 @@ pub struct AppState {
     pub accounts: BTreeMap<(String, String), Account>,
     pub clients: Clients,
     pub cache: SessionCache,
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    pub metrics: Arc<Metrics>,
     pub max_body_bytes: usize,
+    pub shutdown_grace: Duration,
 }
 
 impl AppState {
     pub fn build(config: &GatewayConfig) -> Result<AppState, ConfigError> {
+        AppState::build_reusing(config, None)
+    }
+
+    /// Build from `config`; on a reload, keep the previous state's cache,
+    /// idempotency store and metrics (their settings need a restart).
+    pub fn build_reusing(
+        config: &GatewayConfig,
+        previous: Option<&AppState>,
+    ) -> Result<AppState, ConfigError> {
+        let metrics = previous.map_or_else(|| Arc::new(Metrics::new()), |p| p.metrics.clone());
         let mut accounts = BTreeMap::new();
         for (name, provider_config) in &config.providers {
             let provider = registry::provider(name).ok_or_else(|| {
@@ -48,9 +67,19 @@ impl AppState {
                 let adapter = provider
                     .build(account, table.clone())
                     .map_err(|e| ConfigError::invalid(format!("{path}.{}", e.path), e.message))?;
+                let guard = Guard::new(
+                    provider.name(),
+                    account,
+                    &config.resilience,
+                    metrics.clone(),
+                );
                 accounts.insert(
                     (name.clone(), account.clone()),
-                    Account { provider, adapter },
+                    Account {
+                        provider,
+                        adapter,
+                        guard,
+                    },
                 );
             }
         }
@@ -78,13 +107,29 @@ impl AppState {
                 }
                 allowed.insert((p.to_owned(), a.to_owned()));
             }
-            clients.push(Client::new(name.clone(), key, allowed));
+            clients.push(Client::new(name.clone(), key, allowed).with_admin(client.admin));
         }
         Ok(AppState {
             accounts,
             clients: Clients::new(clients),
-            cache: SessionCache::new(&config.cache),
+            cache: match previous {
+                Some(p) => p.cache.clone(),
+                None => SessionCache::new(
+                    &config.cache,
+                    Duration::from_secs(config.resilience.stale_if_error_secs),
+                    metrics.clone(),
+                ),
+            },
+            idempotency: match previous {
+                Some(p) => p.idempotency.clone(),
+                None => Arc::new(MemoryStore::new(
+                    Duration::from_secs(config.idempotency.ttl_secs),
+                    config.idempotency.max_keys,
+                )),
+            },
             max_body_bytes: config.server.max_body_bytes,
+            shutdown_grace: Duration::from_secs(config.resilience.shutdown_grace_secs),
+            metrics,
         })
     }
 

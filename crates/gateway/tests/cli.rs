@@ -150,42 +150,109 @@ fn config_check_prints_the_effective_config_redacted() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The demo prints curl lines; every one of them must work as printed.
-#[test]
-fn demo_serves_and_every_printed_curl_line_works() {
-    let mut child = Command::new(BIN)
-        .args([
+/// A running `checkout-gateway demo` and what it printed.
+struct Demo {
+    child: std::process::Child,
+    lines: Vec<String>,
+}
+
+impl Demo {
+    fn start(envs: &[(&str, &str)]) -> Demo {
+        Demo::start_logging(envs, &[], Stdio::null())
+    }
+
+    fn start_logging(envs: &[(&str, &str)], flags: &[&str], stderr: Stdio) -> Demo {
+        let mut cmd = Command::new(BIN);
+        cmd.args(flags).args([
             "demo",
             "--listen",
             "127.0.0.1:0",
             "--sandbox-listen",
             "127.0.0.1:0",
-        ])
-        .current_dir(repo())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn demo");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
+        ]);
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        Demo::from_command(cmd, stderr)
+    }
+
+    fn from_command(mut cmd: Command, stderr: Stdio) -> Demo {
+        cmd.current_dir(repo())
+            .stdout(Stdio::piped())
+            .stderr(stderr);
+        let mut child = cmd.spawn().expect("spawn demo");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut lines = Vec::new();
+        while Instant::now() < deadline {
+            match rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(line) if line.starts_with("Ctrl-C") => break,
+                Ok(line) => lines.push(line),
+                Err(_) => {}
             }
         }
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut lines = Vec::new();
-    while Instant::now() < deadline {
-        match rx.recv_timeout(Duration::from_millis(200)) {
-            Ok(line) if line.starts_with("Ctrl-C") => break,
-            Ok(line) => lines.push(line),
-            Err(_) => {}
-        }
+        Demo { child, lines }
     }
-    let curls: Vec<&str> = lines.iter().filter_map(|l| l.strip_prefix("$ ")).collect();
-    assert!(curls.len() >= 6, "demo printed: {lines:#?}");
+
+    /// The URL printed after `label` (`gateway`, `sandbox`).
+    fn url(&self, label: &str) -> String {
+        self.lines
+            .iter()
+            .find_map(|l| l.trim_start().strip_prefix(label))
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("demo printed no {label} URL: {:#?}", self.lines))
+            .to_owned()
+    }
+
+    fn curls(&self) -> Vec<&str> {
+        self.lines
+            .iter()
+            .filter_map(|l| l.strip_prefix("$ "))
+            .collect()
+    }
+
+    fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn curl(args: &str) -> (bool, String) {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("curl -sS {args}"))
+        .output()
+        .expect("sh");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// The demo prints curl lines; every one of them must work as printed.
+#[test]
+fn demo_serves_and_every_printed_curl_line_works() {
+    let demo = Demo::start(&[]);
+    let curls = demo.curls();
+    assert!(curls.len() >= 6, "demo printed: {:#?}", demo.lines);
     let mut outputs = Vec::new();
     for curl in &curls {
         let out = Command::new("sh").arg("-c").arg(curl).output().expect("sh");
@@ -197,13 +264,204 @@ fn demo_serves_and_every_printed_curl_line_works() {
         );
         outputs.push(text);
     }
-    let _ = child.kill();
-    let _ = child.wait();
     let completed = outputs
         .iter()
         .any(|o| o.contains("\"status\":\"complete\"") && o.contains("\"raw\""));
     assert!(
         completed,
         "the walkthrough ends with a completed session read past the cache: {outputs:#?}"
+    );
+}
+
+/// SIGTERM lets a request in flight finish, then the process exits cleanly;
+/// past the grace period it stops waiting.
+#[test]
+fn sigterm_finishes_in_flight_requests_within_the_grace_period() {
+    for (grace, latency_ms, finishes) in [("5", 1500, true), ("1", 6000, false)] {
+        let mut demo = Demo::start(&[("CHECKOUT_GATEWAY__RESILIENCE__SHUTDOWN_GRACE_SECS", grace)]);
+        let gateway = demo.url("gateway");
+        let sandbox = demo.url("sandbox");
+        let providers = demo
+            .curls()
+            .first()
+            .copied()
+            .expect("a curl line")
+            .to_owned();
+        let key = providers
+            .rsplit("Bearer ")
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches('\'')
+            .to_owned();
+        let get_line = demo
+            .curls()
+            .iter()
+            .find(|c| c.contains("-i "))
+            .copied()
+            .expect("a GET line")
+            .to_owned();
+        let id = get_line
+            .split("/v1/checkout-sessions/")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .expect("id")
+            .to_owned();
+        let fault = format!(
+            r#"-X POST {sandbox}/_sandbox/faults -H 'Content-Type: application/json' -d '{{"vendor":"meteroid","op":"get","fault":{{"latency_ms":{latency_ms}}}}}'"#
+        );
+        assert!(curl(&fault).0);
+        let in_flight = std::thread::spawn(move || {
+            curl(&format!("-o /dev/null -w '%{{http_code}}' -H 'Cache-Control: no-cache' -H 'Authorization: Bearer {key}' {gateway}/v1/checkout-sessions/{id}"))
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        let stopping = Instant::now();
+        demo.terminate();
+        let exited = loop {
+            if let Some(status) = demo.child.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(stopping.elapsed() < Duration::from_secs(10), "did not exit");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let took = stopping.elapsed();
+        let (_, code) = in_flight.join().expect("request thread");
+        assert!(exited.success(), "grace {grace}: exit {exited:?}");
+        if finishes {
+            assert_eq!(code, "200", "the in-flight request finished");
+            assert!(
+                took >= Duration::from_millis(1000),
+                "waited for it: {took:?}"
+            );
+        } else {
+            assert_ne!(code, "200");
+            assert!(
+                took < Duration::from_millis(3000),
+                "stopped after the grace period: {took:?}"
+            );
+        }
+    }
+}
+
+/// Trace-level JSON logs of a whole walkthrough, errors included, never
+/// contain a client key or a vendor key.
+#[test]
+fn logs_at_trace_level_carry_no_secrets() {
+    let log_path = std::env::temp_dir().join(format!("cg-logs-{}.jsonl", std::process::id()));
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let demo = Demo::start_logging(
+        &[("RUST_LOG", "trace")],
+        &["--log-format", "json"],
+        Stdio::from(log),
+    );
+    let gateway = demo.url("gateway");
+    let key = demo.curls()[0]
+        .rsplit("Bearer ")
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('\'')
+        .to_owned();
+    for curl_line in demo.curls() {
+        Command::new("sh")
+            .arg("-c")
+            .arg(curl_line)
+            .output()
+            .expect("sh");
+    }
+    // Error paths: wrong key, unknown session, a vendor failure.
+    curl(&format!(
+        "-H 'Authorization: Bearer wrong-key-wrong-key' {gateway}/v1/providers"
+    ));
+    curl(&format!(
+        "-H 'Authorization: Bearer {key}' {gateway}/v1/checkout-sessions/meteroid:default:che_1"
+    ));
+    drop(demo);
+    let logs = std::fs::read_to_string(&log_path).expect("logs");
+    let _ = std::fs::remove_file(&log_path);
+    assert!(logs.lines().count() > 20, "trace logging happened");
+    assert!(
+        logs.contains("\"route\":\"/v1/checkout-sessions/{id}\""),
+        "request spans carry the route template"
+    );
+    assert!(logs.contains("\"client\":\"demo\""), "and the client name");
+    for secret in [
+        key.as_str(),
+        sandbox::DEMO_METEROID_API_KEY,
+        "wrong-key-wrong-key",
+    ] {
+        assert!(!logs.contains(secret), "{secret} appears in the logs");
+    }
+    let secret_part = sandbox::DEMO_METEROID_API_KEY
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    assert!(!logs.contains(secret_part));
+}
+
+/// SIGHUP re-reads the config file: a rotated client key takes over.
+#[test]
+fn sighup_reloads_the_config_file() {
+    let file = std::env::temp_dir().join(format!("cg-sighup-{}.toml", std::process::id()));
+    let demo_toml = std::fs::read_to_string(repo().join("config/demo.toml")).expect("demo config");
+    let old_key = "demo-client-key-0000000000000001";
+    let new_key = "rotated-client-key-000000000000001";
+    assert!(
+        demo_toml.contains(old_key),
+        "config/demo.toml changed its demo key"
+    );
+    std::fs::write(&file, &demo_toml).unwrap();
+    let file_arg = file.to_str().expect("utf-8 path").to_owned();
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "demo",
+        "--config",
+        &file_arg,
+        "--listen",
+        "127.0.0.1:0",
+        "--sandbox-listen",
+        "127.0.0.1:0",
+    ]);
+    let demo = Demo::from_command(cmd, Stdio::null());
+    let gateway = demo.url("gateway");
+    let status = |key: &str| {
+        curl(&format!("-o /dev/null -w '%{{http_code}}' -H 'Authorization: Bearer {key}' {gateway}/v1/providers")).1
+    };
+    assert_eq!(status(old_key), "200");
+    std::fs::write(&file, demo_toml.replace(old_key, new_key)).unwrap();
+    let hup = Command::new("kill")
+        .args(["-HUP", &demo.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(hup.success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while status(new_key) != "200" {
+        assert!(Instant::now() < deadline, "the new key never took over");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(status(old_key), "401");
+    let _ = std::fs::remove_file(&file);
+}
+
+/// Asking for OTLP export from a binary built without it is a clear start-up error.
+#[cfg(not(feature = "otlp"))]
+#[test]
+fn otlp_without_the_feature_is_refused_at_start() {
+    let (ok, _, err) = run(
+        &[
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--sandbox-listen",
+            "127.0.0.1:0",
+        ],
+        b"",
+        &[(
+            "CHECKOUT_GATEWAY__LOG__OTLP_ENDPOINT",
+            "http://127.0.0.1:4318/v1/traces",
+        )],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("otlp") && err.contains("--features otlp"),
+        "{err}"
     );
 }

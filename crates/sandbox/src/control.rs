@@ -10,12 +10,20 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use crate::calls::{CallCounter, CallCounts};
+use crate::faults::{self, FaultQueue};
 
-pub(crate) fn router(calls: CallCounter) -> Router {
+pub(crate) fn router(calls: CallCounter, faults: FaultQueue) -> Router {
+    let fault_routes = Router::new()
+        .route(
+            "/faults",
+            post(faults::queue_fault).delete(faults::clear_faults),
+        )
+        .with_state(faults);
     Router::new()
         .route("/calls", get(counts))
         .route("/calls/reset", post(reset))
         .with_state(calls)
+        .merge(fault_routes)
 }
 
 async fn counts(State(calls): State<CallCounter>) -> Json<CallCounts> {

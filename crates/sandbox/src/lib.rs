@@ -4,9 +4,9 @@
 //! Each vendor lives in its own module and is mounted under its own path
 //! prefix (`/meteroid/api/v1/…`), so a gateway account whose base URL is
 //! `http://127.0.0.1:PORT/meteroid` talks to it exactly as to the vendor.
-//! Around each vendor's router sits the call counter; per-request fault
-//! injection belongs just inside it, so a faulted call is still counted and
-//! never reaches the emulated vendor. Control routes (`/_sandbox/…`) move sessions
+//! Around each vendor's router sit, outermost first: the call counter, then
+//! per-request fault injection (`faults`), so a faulted call is still
+//! counted. Control routes (`/_sandbox/…`) move sessions
 //! along their lifecycle and read the call counts.
 //!
 //! This crate never imports an adapter: if both shared code, a misreading
@@ -14,6 +14,7 @@
 
 mod calls;
 mod control;
+pub mod faults;
 pub mod flowglad;
 pub mod frontier;
 pub mod meteroid;
@@ -60,6 +61,7 @@ pub(crate) struct VendorMount {
 
 struct Inner {
     calls: calls::CallCounter,
+    faults: faults::FaultQueue,
     meteroid: Arc<meteroid::Meteroid>,
     zenskar: Arc<zenskar::Zenskar>,
     flowglad: Arc<flowglad::Flowglad>,
@@ -78,6 +80,7 @@ impl Sandbox {
         Sandbox {
             inner: Arc::new(Inner {
                 calls: calls::CallCounter::default(),
+                faults: faults::FaultQueue::default(),
                 meteroid: Arc::new(meteroid::Meteroid::new(&config.meteroid)),
                 zenskar: Arc::new(zenskar::Zenskar::new()),
                 flowglad: Arc::new(flowglad::Flowglad::new(&config.flowglad)),
@@ -101,8 +104,13 @@ impl Sandbox {
     /// control routes (e.g. `POST /_sandbox/meteroid/expire-overdue`).
     pub fn router(&self) -> Router {
         let mut app = Router::new();
-        let mut controls = control::router(self.inner.calls.clone());
+        let mut controls = control::router(self.inner.calls.clone(), self.inner.faults.clone());
         for mount in self.mounts() {
+            let faulting = faults::FaultPoint {
+                queue: self.inner.faults.clone(),
+                vendor: mount.name,
+                classify: mount.classify,
+            };
             let counting = calls::CountPoint {
                 counter: self.inner.calls.clone(),
                 vendor: mount.name,
@@ -110,6 +118,10 @@ impl Sandbox {
             };
             let api = mount
                 .api
+                .layer(axum::middleware::from_fn_with_state(
+                    faulting,
+                    faults::inject,
+                ))
                 .layer(axum::middleware::from_fn_with_state(counting, calls::count));
             app = app.nest(&format!("/{}", mount.name), api);
             controls = controls.nest(&format!("/{}", mount.name), mount.control);

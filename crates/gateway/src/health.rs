@@ -1,0 +1,131 @@
+//! `/healthz`, `/readyz` and `/metrics`.
+
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use checkout_core::{Error, ErrorCode};
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, HeaderValue, StatusCode};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::breaker::BreakerState;
+use crate::errors::ApiError;
+use crate::metrics::AccountLabels;
+use crate::observe::record_client;
+use crate::reload::Current;
+use crate::upstream::LastCall;
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` while the process serves.
+    pub status: &'static str,
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "health",
+    responses((status = 200, description = "The process is up", body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready`, or `not_ready` when every account's breaker is open.
+    pub status: &'static str,
+    pub accounts: AccountSummary,
+}
+
+/// Counts only: account names are not for anonymous callers.
+#[derive(Serialize, ToSchema, Default)]
+pub struct AccountSummary {
+    pub total: usize,
+    /// Last vendor call answered.
+    pub ok: usize,
+    /// Last vendor call failed (5xx, timeout, unreachable, unreadable).
+    pub failing: usize,
+    /// No call yet.
+    pub idle: usize,
+    /// Breaker open or probing: calls fail fast.
+    pub breaker_open: usize,
+}
+
+#[utoipa::path(get, path = "/readyz", tag = "health",
+    responses(
+        (status = 200, description = "Config loaded and serving; some account may be failing", body = Readiness),
+        (status = 503, description = "Every account's breaker is open", body = Readiness),
+    ))]
+pub async fn readyz(Current(state): Current) -> Response {
+    let mut summary = AccountSummary {
+        total: state.accounts.len(),
+        ..AccountSummary::default()
+    };
+    for account in state.accounts.values() {
+        match account.guard.last_call() {
+            LastCall::Ok => summary.ok += 1,
+            LastCall::Failed => summary.failing += 1,
+            LastCall::None => summary.idle += 1,
+        }
+        if account.guard.breaker.state() != BreakerState::Closed {
+            summary.breaker_open += 1;
+        }
+    }
+    // One sick vendor must not take the whole gateway out of rotation: only
+    // when every account fails fast is there nothing left to serve.
+    let all_down = summary.total > 0 && summary.breaker_open == summary.total;
+    let status = if all_down { "not_ready" } else { "ready" };
+    let code = if all_down {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    (
+        code,
+        Json(Readiness {
+            status,
+            accounts: summary,
+        }),
+    )
+        .into_response()
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "health",
+    responses(
+        (status = 200, description = "Prometheus text exposition", content_type = "text/plain"),
+        (status = 401, description = "Missing or unknown client key", body = checkout_core::error::ErrorBody),
+        (status = 403, description = "The key is not an admin key", body = checkout_core::error::ErrorBody),
+    ),
+    security(("client_key" = [])))]
+pub async fn metrics(Current(state): Current, headers: HeaderMap) -> Result<Response, ApiError> {
+    let client = state.clients.authenticate(&headers)?;
+    record_client(&client.name);
+    if !client.admin {
+        return Err(Error::new(
+            ErrorCode::Forbidden,
+            "metrics need a client key with `admin = true`",
+        )
+        .into());
+    }
+    let m = &state.metrics;
+    m.cache_entries
+        .set(i64::try_from(state.cache.entry_count().await).unwrap_or(i64::MAX));
+    for ((provider, account), a) in &state.accounts {
+        let labels = AccountLabels {
+            provider: provider.clone(),
+            account: account.clone(),
+        };
+        m.in_flight
+            .get_or_create(&labels)
+            .set(a.guard.in_flight() as i64);
+        let breaker = match a.guard.breaker.state() {
+            BreakerState::Closed => 0,
+            BreakerState::HalfOpen => 1,
+            BreakerState::Open => 2,
+        };
+        m.breaker_state.get_or_create(&labels).set(breaker);
+    }
+    let mut response = m.render().into_response();
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    Ok(response)
+}

@@ -1,0 +1,230 @@
+//! Prometheus metrics (`GET /metrics`), with prometheus-client: one
+//! registry per gateway, so several gateways in one process (tests) never
+//! mix their numbers. Gauges that mirror live state (cache size, in-flight,
+//! breakers) are read at scrape time.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub method: String,
+    /// The route template (`/v1/checkout-sessions/{id}`), never the raw path.
+    pub route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub method: String,
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AccountLabels {
+    pub provider: String,
+    pub account: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OperationLabels {
+    pub provider: String,
+    pub account: String,
+    pub operation: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    pub provider: String,
+    pub account: String,
+    pub operation: String,
+    /// `ok`, or the canonical error code of the attempt.
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CacheLabels {
+    /// `hit`, `miss`, `stale`, `bypass`, or `evicted_<cause>`.
+    pub event: String,
+}
+
+fn latency_histogram() -> Histogram {
+    // 0.5 ms … ~16 s.
+    Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub requests: Family<RequestLabels, Counter>,
+    pub request_duration: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    pub upstream_calls: Family<OutcomeLabels, Counter>,
+    pub upstream_duration: Family<OperationLabels, Histogram, fn() -> Histogram>,
+    pub cache_events: Family<CacheLabels, Counter>,
+    pub cache_entries: Gauge,
+    pub cache_bytes: Gauge,
+    pub in_flight: Family<AccountLabels, Gauge>,
+    pub breaker_state: Family<AccountLabels, Gauge>,
+    pub idempotency_replays: Counter,
+    /// Bytes held by the cache, kept by the cache itself.
+    pub cache_bytes_held: AtomicU64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("checkout_gateway");
+        let m = Metrics {
+            requests: Family::default(),
+            request_duration: Family::new_with_constructor(latency_histogram),
+            upstream_calls: Family::default(),
+            upstream_duration: Family::new_with_constructor(latency_histogram),
+            cache_events: Family::default(),
+            cache_entries: Gauge::default(),
+            cache_bytes: Gauge::default(),
+            in_flight: Family::default(),
+            breaker_state: Family::default(),
+            idempotency_replays: Counter::default(),
+            cache_bytes_held: AtomicU64::new(0),
+            registry: Registry::default(),
+        };
+        registry.register(
+            "http_requests",
+            "Requests answered, by route template, method and status",
+            m.requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer a request, by route template and method",
+            m.request_duration.clone(),
+        );
+        registry.register(
+            "upstream_calls",
+            "Vendor call attempts, by provider, account, operation and outcome",
+            m.upstream_calls.clone(),
+        );
+        registry.register(
+            "upstream_call_duration_seconds",
+            "Time of one vendor call attempt, by provider, account and operation",
+            m.upstream_duration.clone(),
+        );
+        registry.register(
+            "cache_events",
+            "Cache reads by outcome, and evictions by cause",
+            m.cache_events.clone(),
+        );
+        registry.register(
+            "cache_entries",
+            "Sessions in the cache",
+            m.cache_entries.clone(),
+        );
+        registry.register(
+            "cache_bytes",
+            "Approximate bytes held by the cache (vendor bodies and canonical sessions)",
+            m.cache_bytes.clone(),
+        );
+        registry.register(
+            "upstream_in_flight",
+            "Vendor calls in flight, per account",
+            m.in_flight.clone(),
+        );
+        registry.register(
+            "breaker_state",
+            "Circuit breaker per account: 0 closed, 1 half-open, 2 open",
+            m.breaker_state.clone(),
+        );
+        registry.register(
+            "idempotency_replays",
+            "Creates answered from the idempotency store",
+            m.idempotency_replays.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+
+    pub fn observe_request(&self, method: &str, route: &str, status: u16, took: Duration) {
+        let (method, route) = (method.to_owned(), route.to_owned());
+        self.requests
+            .get_or_create(&RequestLabels {
+                method: method.clone(),
+                route: route.clone(),
+                status,
+            })
+            .inc();
+        self.request_duration
+            .get_or_create(&RouteLabels { method, route })
+            .observe(took.as_secs_f64());
+    }
+
+    pub fn observe_upstream(
+        &self,
+        provider: &str,
+        account: &str,
+        operation: &str,
+        outcome: &str,
+        took: Duration,
+    ) {
+        let labels = OperationLabels {
+            provider: provider.to_owned(),
+            account: account.to_owned(),
+            operation: operation.to_owned(),
+        };
+        self.upstream_duration
+            .get_or_create(&labels)
+            .observe(took.as_secs_f64());
+        let OperationLabels {
+            provider,
+            account,
+            operation,
+        } = labels;
+        self.upstream_calls
+            .get_or_create(&OutcomeLabels {
+                provider,
+                account,
+                operation,
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    pub fn cache_event(&self, event: &str) {
+        self.cache_events
+            .get_or_create(&CacheLabels {
+                event: event.to_owned(),
+            })
+            .inc();
+    }
+
+    pub fn cache_bytes_added(&self, bytes: u64) {
+        self.cache_bytes_held.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    pub fn cache_bytes_removed(&self, bytes: u64) {
+        // Saturating: an entry is only ever removed once, but never go below zero.
+        let _ = self
+            .cache_bytes_held
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
+                Some(held.saturating_sub(bytes))
+            });
+    }
+
+    /// The text exposition, after the caller has set the live gauges.
+    pub fn render(&self) -> String {
+        self.cache_bytes
+            .set(i64::try_from(self.cache_bytes_held.load(Ordering::Relaxed)).unwrap_or(i64::MAX));
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}

@@ -1,0 +1,354 @@
+//! Every call to a vendor goes through here: the caller's deadline, the
+//! account's circuit breaker and in-flight limit, and retries — for reads,
+//! and for creates only when a retry cannot make a second checkout.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use checkout_core::{Adapter, CreateSession, Error, ErrorCode, Fetched, RequestContext};
+use rand::Rng;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+use crate::breaker::Breaker;
+use crate::config::ResilienceConfig;
+use crate::metrics::Metrics;
+
+enum Failure {
+    /// Refused by the gateway (breaker open, too many in flight): never sent.
+    Refused(Error),
+    /// The vendor call failed.
+    Upstream(Error),
+}
+
+/// The snake_case code of an error, as in the error body.
+fn error_code_name(e: &Error) -> String {
+    serde_json::to_value(e.code)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// One account's protections; shared by every request to that account.
+pub struct Guard {
+    provider: &'static str,
+    account: String,
+    metrics: Arc<Metrics>,
+    policy: ResilienceConfig,
+    pub breaker: Breaker,
+    in_flight: Arc<Semaphore>,
+    /// How the last call went (for readiness).
+    last: AtomicU8,
+}
+
+/// How an account's last vendor call went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LastCall {
+    None,
+    Ok,
+    Failed,
+}
+
+impl Guard {
+    pub fn new(
+        provider: &'static str,
+        account: &str,
+        policy: &ResilienceConfig,
+        metrics: Arc<Metrics>,
+    ) -> Guard {
+        Guard {
+            provider,
+            account: account.to_owned(),
+            metrics,
+            policy: policy.clone(),
+            breaker: Breaker::new(
+                policy.breaker_failures,
+                Duration::from_secs(policy.breaker_open_secs),
+            ),
+            in_flight: Arc::new(Semaphore::new(policy.max_in_flight)),
+            last: AtomicU8::new(0),
+        }
+    }
+
+    pub fn last_call(&self) -> LastCall {
+        match self.last.load(Ordering::Relaxed) {
+            1 => LastCall::Ok,
+            2 => LastCall::Failed,
+            _ => LastCall::None,
+        }
+    }
+
+    /// Calls to this account in flight right now.
+    pub fn in_flight(&self) -> usize {
+        self.policy.max_in_flight - self.in_flight.available_permits()
+    }
+
+    pub async fn get(
+        &self,
+        adapter: &dyn Adapter,
+        reference: &str,
+        ctx: &RequestContext,
+    ) -> Result<Fetched, Error> {
+        self.run("get", || adapter.get(reference, ctx), |_| true)
+            .await
+    }
+
+    pub async fn create(
+        &self,
+        adapter: &dyn Adapter,
+        request: &CreateSession,
+        ctx: &RequestContext,
+    ) -> Result<Fetched, Error> {
+        let idempotent = adapter.create_is_idempotent(ctx);
+        // A create is repeated only if the vendor never saw it, or the vendor
+        // itself makes repeats harmless.
+        self.run(
+            "create",
+            || adapter.create(request, ctx),
+            |e| e.not_sent || idempotent,
+        )
+        .await
+    }
+
+    async fn run<F, Fut>(
+        &self,
+        operation: &'static str,
+        call: F,
+        may_retry: impl Fn(&Error) -> bool,
+    ) -> Result<Fetched, Error>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<Fetched, Error>>,
+    {
+        let deadline = Instant::now() + Duration::from_millis(self.policy.deadline_ms);
+        let mut attempt = 0;
+        loop {
+            let err = match self.attempt(operation, &call, deadline, attempt).await {
+                Ok(fetched) => return Ok(fetched),
+                // The gateway's own refusals are answered at once, not retried.
+                Err(Failure::Refused(err)) => return Err(err),
+                Err(Failure::Upstream(err)) => err,
+            };
+            if attempt >= self.policy.max_retries || !err.retryable || !may_retry(&err) {
+                return Err(err);
+            }
+            let wait = self
+                .backoff(attempt)
+                .max(err.retry_after.unwrap_or_default());
+            if Instant::now() + wait >= deadline {
+                return Err(err);
+            }
+            tracing::info!(provider = self.provider, attempt, wait_ms = wait.as_millis() as u64, code = ?err.code, "retrying upstream call");
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn attempt<F, Fut>(
+        &self,
+        operation: &'static str,
+        call: &F,
+        deadline: Instant,
+        attempt: u32,
+    ) -> Result<Fetched, Failure>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<Fetched, Error>>,
+    {
+        // Bounded, not queued: excess calls are refused at once.
+        let Ok(_permit) = self.in_flight.clone().try_acquire_owned() else {
+            let err = Error::new(
+                ErrorCode::ProviderUnavailable,
+                format!("too many calls to this {} account in flight", self.provider),
+            )
+            .with_provider(self.provider)
+            .with_retry_after(Some(Duration::from_secs(1)));
+            return Err(Failure::Refused(Error {
+                not_sent: true,
+                ..err
+            }));
+        };
+        let admission = self.breaker.admit(self.provider).map_err(|e| {
+            Failure::Refused(Error {
+                not_sent: true,
+                ..e
+            })
+        })?;
+        let span = tracing::info_span!(
+            "upstream_attempt",
+            provider = self.provider,
+            account = %self.account,
+            operation,
+            attempt,
+        );
+        let started = Instant::now();
+        let result =
+            match tokio::time::timeout_at(deadline, tracing::Instrument::instrument(call(), span))
+                .await
+            {
+                Ok(result) => result,
+                Err(_) => Err(Error::new(
+                    ErrorCode::ProviderTimeout,
+                    format!(
+                        "{} did not answer within the gateway's deadline",
+                        self.provider
+                    ),
+                )
+                .with_provider(self.provider)),
+            };
+        self.breaker.record(admission, result.as_ref().map(|_| ()));
+        let outcome = match &result {
+            Ok(_) => "ok".to_owned(),
+            Err(e) => error_code_name(e),
+        };
+        // A vendor that answers, even "no", is up; failures are the breaker's kind.
+        let vendor_failed = matches!(
+            &result,
+            Err(e) if matches!(e.code, ErrorCode::ProviderError | ErrorCode::ProviderUnavailable | ErrorCode::ProviderTimeout | ErrorCode::ProviderBadResponse)
+        );
+        self.last
+            .store(if vendor_failed { 2 } else { 1 }, Ordering::Relaxed);
+        self.metrics.observe_upstream(
+            self.provider,
+            &self.account,
+            operation,
+            &outcome,
+            started.elapsed(),
+        );
+        result.map_err(Failure::Upstream)
+    }
+
+    /// Exponential backoff, jittered between half and the whole step so
+    /// that callers retrying together spread out.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let cap = self
+            .policy
+            .backoff_base_ms
+            .saturating_mul(1 << attempt.min(16))
+            .min(self.policy.backoff_max_ms);
+        Duration::from_millis(rand::rng().random_range(cap / 2..=cap))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use async_trait::async_trait;
+    use checkout_core::vendor::TransportFailure;
+
+    /// Fails `failures` times with `error`, then answers.
+    struct Flaky {
+        calls: AtomicU32,
+        failures: u32,
+        error: Error,
+        idempotent: bool,
+    }
+
+    fn session() -> Fetched {
+        let body = r#"{"session":{"id":"che_1","customer_id":"cus_1","plan_version_id":"plv_1","status":"CREATED","checkout_type":"SELF_SERVE","created_at":"2026-01-19T10:00:00Z"}}"#;
+        Fetched {
+            session: adapter_meteroid::convert::session_body("default", body.as_bytes()).unwrap(),
+            raw: serde_json::value::RawValue::from_string(body.to_owned()).unwrap(),
+        }
+    }
+
+    #[async_trait]
+    impl Adapter for Flaky {
+        async fn get(&self, _: &str, _: &RequestContext) -> Result<Fetched, Error> {
+            self.create(&CreateSession::default(), &RequestContext::default())
+                .await
+        }
+
+        async fn create(&self, _: &CreateSession, _: &RequestContext) -> Result<Fetched, Error> {
+            if self.calls.fetch_add(1, Ordering::SeqCst) < self.failures {
+                Err(self.error.clone())
+            } else {
+                Ok(session())
+            }
+        }
+
+        fn create_is_idempotent(&self, _: &RequestContext) -> bool {
+            self.idempotent
+        }
+
+        fn redacted_config(&self) -> serde_json::Value {
+            serde_json::Value::Null
+        }
+    }
+
+    fn guard() -> Guard {
+        let policy = ResilienceConfig {
+            backoff_base_ms: 1,
+            backoff_max_ms: 2,
+            ..ResilienceConfig::default()
+        };
+        Guard::new("meteroid", "default", &policy, Arc::new(Metrics::new()))
+    }
+
+    fn flaky(error: Error, idempotent: bool) -> Flaky {
+        Flaky {
+            calls: AtomicU32::new(0),
+            failures: 1,
+            error,
+            idempotent,
+        }
+    }
+
+    #[tokio::test]
+    async fn creates_retry_only_when_provably_safe() {
+        let ctx = RequestContext::default();
+        let req = CreateSession::default();
+        let cases = [
+            (TransportFailure::Connect.error("meteroid"), false, true, 2),
+            (TransportFailure::Timeout.error("meteroid"), false, false, 1),
+            (
+                Error::from_vendor_status("meteroid", 503, "down"),
+                false,
+                false,
+                1,
+            ),
+            (TransportFailure::Timeout.error("meteroid"), true, true, 2),
+            (
+                Error::from_vendor_status("meteroid", 400, "bad"),
+                true,
+                false,
+                1,
+            ),
+        ];
+        for (error, idempotent, succeeds, calls) in cases {
+            let adapter = flaky(error.clone(), idempotent);
+            let result = guard().create(&adapter, &req, &ctx).await;
+            assert_eq!(
+                result.is_ok(),
+                succeeds,
+                "{error:?} idempotent={idempotent}"
+            );
+            assert_eq!(
+                adapter.calls.load(Ordering::SeqCst),
+                calls,
+                "{error:?} idempotent={idempotent}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn reads_retry_what_is_retryable_only() {
+        let ctx = RequestContext::default();
+        let adapter = flaky(TransportFailure::Timeout.error("meteroid"), false);
+        assert!(guard().get(&adapter, "che_1", &ctx).await.is_ok());
+        let adapter = flaky(Error::from_vendor_status("meteroid", 404, "nope"), false);
+        assert_eq!(
+            guard()
+                .get(&adapter, "che_1", &ctx)
+                .await
+                .unwrap_err()
+                .http_status,
+            404
+        );
+        assert_eq!(adapter.calls.load(Ordering::SeqCst), 1);
+    }
+}

@@ -1,0 +1,179 @@
+//! Fault injection over real sockets, shown on the Meteroid emulation.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use sandbox::DEMO_METEROID_API_KEY;
+use serde_json::json;
+use support::{start, SESSIONS};
+
+fn create_body() -> serde_json::Value {
+    json!({"customer_id": sandbox::seed::METEROID_CUSTOMER_ALIAS, "plan_version_id": sandbox::seed::METEROID_PLAN_VERSION_ID})
+}
+
+async fn session_count(s: &support::Running) -> usize {
+    let list: serde_json::Value = s
+        .client
+        .get(format!("{}/meteroid{SESSIONS}", s.base))
+        .bearer_auth(DEMO_METEROID_API_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    list["sessions"].as_array().map_or(0, Vec::len)
+}
+
+/// A fresh client each time: a faulted connection is dead and must not be reused.
+fn create(s: &support::Running, fault: serde_json::Value) -> reqwest::RequestBuilder {
+    reqwest::Client::new()
+        .post(format!("{}/meteroid{SESSIONS}", s.base))
+        .bearer_auth(DEMO_METEROID_API_KEY)
+        .header("x-sandbox-fault", fault.to_string())
+        .json(&create_body())
+}
+
+#[tokio::test]
+async fn chosen_status_body_and_retry_after() {
+    let s = start().await;
+    let r = create(&s, json!({"status": 429, "body": "{\"code\":\"TOO_MANY_REQUESTS\",\"message\":\"slow down\"}", "retry_after": "3"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "3");
+    assert_eq!(r.headers()["content-type"], "application/json");
+    assert_eq!(
+        r.text().await.unwrap(),
+        r#"{"code":"TOO_MANY_REQUESTS","message":"slow down"}"#
+    );
+    assert_eq!(
+        session_count(&s).await,
+        0,
+        "a canned answer never reaches the vendor"
+    );
+    assert_eq!(
+        s.sandbox.calls("meteroid", "create"),
+        1,
+        "but the call is counted"
+    );
+}
+
+#[tokio::test]
+async fn resets_before_and_after_the_vendor_handled_it() {
+    let s = start().await;
+    let err = create(&s, json!({"reset": "before_read"}))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(!err.is_timeout() && !err.is_connect(), "{err:?}");
+    assert_eq!(session_count(&s).await, 0);
+    // After read: the vendor created the session, the answer is lost.
+    let outcome = create(&s, json!({"reset": "after_read"})).send().await;
+    match outcome {
+        Err(_) => {}
+        Ok(r) => assert!(r.bytes().await.is_err(), "the body must not arrive"),
+    }
+    assert_eq!(session_count(&s).await, 1);
+}
+
+#[tokio::test]
+async fn truncated_malformed_and_wrong_shape_bodies() {
+    let s = start().await;
+    let r = create(&s, json!({"truncate_at": 10})).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.bytes().await.is_err(), "a truncated body fails to read");
+
+    let r = create(&s, json!({"malformed_json": true}))
+        .send()
+        .await
+        .unwrap();
+    let text = r.text().await.unwrap();
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&text).is_err(),
+        "{text}"
+    );
+
+    let r = create(&s, json!({"wrong_shape": true}))
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert!(v.get("session").is_none(), "{v}");
+}
+
+#[tokio::test]
+async fn latency_and_trickle_take_time() {
+    let s = start().await;
+    let started = Instant::now();
+    let r = create(&s, json!({"latency_ms": 300})).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+
+    let r = create(&s, json!({"status": 404, "body": "{\"code\":\"NOT_FOUND\",\"message\":\"Resource not found\"}", "trickle_ms": 5}))
+        .send()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let body = r.text().await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(5 * (body.len() as u64 - 1)),
+        "trickled"
+    );
+    assert!(body.contains("Resource not found"));
+}
+
+#[tokio::test]
+async fn queued_faults_hit_the_matching_requests_only() {
+    let s = start().await;
+    let queue = |body: serde_json::Value| {
+        s.client
+            .post(format!("{}/_sandbox/faults", s.base))
+            .json(&body)
+            .send()
+    };
+    let r = queue(json!({"vendor": "meteroid", "op": "get", "times": 2, "fault": {"status": 503}}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let get = || {
+        s.client
+            .get(format!("{}/meteroid{SESSIONS}/che_1", s.base))
+            .bearer_auth(DEMO_METEROID_API_KEY)
+            .send()
+    };
+    assert_eq!(get().await.unwrap().status(), 503);
+    // A create is not a get: untouched.
+    let created = s
+        .client
+        .post(format!("{}/meteroid{SESSIONS}", s.base))
+        .bearer_auth(DEMO_METEROID_API_KEY)
+        .json(&create_body())
+        .send();
+    assert_eq!(created.await.unwrap().status(), 200);
+    assert_eq!(get().await.unwrap().status(), 503);
+    assert_eq!(get().await.unwrap().status(), 404, "used up after two");
+
+    queue(json!({"vendor": "meteroid", "times": 0, "fault": {"status": 500}}))
+        .await
+        .unwrap();
+    assert_eq!(get().await.unwrap().status(), 500);
+    assert_eq!(get().await.unwrap().status(), 500);
+    let r = s
+        .client
+        .delete(format!("{}/_sandbox/faults", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(get().await.unwrap().status(), 404);
+
+    let bad = s
+        .client
+        .get(format!("{}/meteroid{SESSIONS}/che_1", s.base))
+        .header("x-sandbox-fault", "{\"explode\":1}")
+        .send();
+    assert_eq!(bad.await.unwrap().status(), 400);
+}

@@ -1,0 +1,371 @@
+//! Faults upstream never become hangs, lost or duplicated checkouts.
+//! The sandbox's fault queue plays the sick vendor.
+
+use std::time::{Duration, Instant};
+
+use checkout_gateway_e2e::{start, Stack};
+use serde_json::{json, Value};
+
+const TEST_POLICY: &str = "[resilience]\ndeadline_ms = 1500\nmax_retries = 2\nbackoff_base_ms = 20\nbackoff_max_ms = 100\nbreaker_failures = 50\nbreaker_open_secs = 30\nmax_in_flight = 64\nstale_if_error_secs = 60\nshutdown_grace_secs = 1\n";
+
+async fn fault(s: &Stack, body: Value) {
+    let r = s
+        .http
+        .post(format!("{}/_sandbox/faults", s.sandbox))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204, "fault refused");
+}
+
+async fn clear_faults(s: &Stack) {
+    s.http
+        .delete(format!("{}/_sandbox/faults", s.sandbox))
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn status_and_body(r: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderMap, Value) {
+    let r = r.send().await.unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    (status, headers, r.json().await.unwrap_or(Value::Null))
+}
+
+fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}
+
+async fn sessions_at_vendor(s: &Stack) -> usize {
+    let list: Value = s
+        .http
+        .get(format!("{}/meteroid/api/v1/checkout-sessions", s.sandbox))
+        .bearer_auth(sandbox::DEMO_METEROID_API_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    list["sessions"].as_array().map_or(0, Vec::len)
+}
+
+#[tokio::test]
+async fn reads_retry_transient_failures_and_honour_retry_after() {
+    let s = start(TEST_POLICY).await;
+    let reference = s.vendor_session().await;
+    let id = format!("meteroid:default:{reference}");
+    fault(
+        &s,
+        json!({"vendor": "meteroid", "op": "get", "times": 2, "fault": {"status": 503}}),
+    )
+    .await;
+    let (status, _, body) = status_and_body(s.session(&id)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(s.upstream_calls("get"), 3);
+
+    fault(
+        &s,
+        json!({"vendor": "meteroid", "op": "get", "fault": {"status": 429, "retry_after": "1"}}),
+    )
+    .await;
+    let started = Instant::now();
+    let (status, _, _) = status_and_body(s.session(&id).header("cache-control", "no-cache")).await;
+    assert_eq!(status, 200);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited as the vendor asked"
+    );
+    assert_eq!(s.upstream_calls("get"), 5);
+}
+
+#[tokio::test]
+async fn a_caller_always_gets_an_answer_within_the_deadline() {
+    let s = start(TEST_POLICY).await;
+    let reference = s.vendor_session().await;
+    let id = format!("meteroid:default:{reference}");
+    for slow in [json!({"latency_ms": 5000}), json!({"trickle_ms": 200})] {
+        clear_faults(&s).await;
+        fault(
+            &s,
+            json!({"vendor": "meteroid", "op": "get", "times": 0, "fault": slow}),
+        )
+        .await;
+        let started = Instant::now();
+        let (status, _, body) =
+            status_and_body(s.session(&id).header("cache-control", "no-cache")).await;
+        let took = started.elapsed();
+        assert_eq!((status, code(&body)), (504, "provider_timeout"), "{body}");
+        assert!(took < Duration::from_millis(2500), "answered in {took:?}");
+    }
+}
+
+#[tokio::test]
+async fn unreadable_vendor_answers_are_502_never_a_crash() {
+    let s = start("[resilience]\ndeadline_ms = 3000\nmax_retries = 0\nbackoff_base_ms = 10\nbackoff_max_ms = 10\nbreaker_failures = 50\nbreaker_open_secs = 30\nmax_in_flight = 64\nstale_if_error_secs = 0\nshutdown_grace_secs = 1\n").await;
+    let reference = s.vendor_session().await;
+    let id = format!("meteroid:default:{reference}");
+    for broken in [
+        json!({"malformed_json": true}),
+        json!({"wrong_shape": true}),
+        json!({"truncate_at": 12}),
+        json!({"status": 500, "body": "<html>oops</html>", "content_type": "text/html"}),
+        json!({"reset": "before_read"}),
+    ] {
+        fault(
+            &s,
+            json!({"vendor": "meteroid", "op": "get", "fault": broken.clone()}),
+        )
+        .await;
+        let (status, _, body) =
+            status_and_body(s.session(&id).header("cache-control", "no-cache")).await;
+        assert_eq!(status, 502, "{broken}: {body}");
+        assert!(code(&body).starts_with("provider_"), "{broken}: {body}");
+    }
+    let (status, _, _) = status_and_body(s.session(&id)).await;
+    assert_eq!(status, 200, "still serving");
+}
+
+#[tokio::test]
+async fn creates_are_not_retried_when_the_vendor_may_have_acted() {
+    let s = start(TEST_POLICY).await;
+    for (broken, want) in [
+        (json!({"status": 503}), 503),
+        (json!({"reset": "after_read"}), 502),
+        (json!({"latency_ms": 5000}), 504),
+    ] {
+        let before = s.upstream_calls("create");
+        fault(
+            &s,
+            json!({"vendor": "meteroid", "op": "create", "fault": broken.clone()}),
+        )
+        .await;
+        let (status, _, body) = status_and_body(s.create(s.create_body())).await;
+        assert_eq!(status, want, "{broken}: {body}");
+        assert_eq!(
+            s.upstream_calls("create") - before,
+            1,
+            "{broken}: one attempt only"
+        );
+    }
+    // Only the reset-after-read reached the vendor's handler: one session, never two.
+    assert_eq!(sessions_at_vendor(&s).await, 1);
+}
+
+#[tokio::test]
+async fn the_breaker_opens_fails_fast_and_recovers_through_a_probe() {
+    let s = start("[resilience]\ndeadline_ms = 2000\nmax_retries = 0\nbackoff_base_ms = 10\nbackoff_max_ms = 10\nbreaker_failures = 3\nbreaker_open_secs = 1\nmax_in_flight = 64\nstale_if_error_secs = 0\nshutdown_grace_secs = 1\n").await;
+    let reference = s.vendor_session().await;
+    let id = format!("meteroid:default:{reference}");
+    fault(
+        &s,
+        json!({"vendor": "meteroid", "op": "get", "times": 0, "fault": {"status": 500}}),
+    )
+    .await;
+    for _ in 0..3 {
+        let (status, _, _) = status_and_body(s.session(&id)).await;
+        assert_eq!(status, 502);
+    }
+    let started = Instant::now();
+    let (status, headers, body) = status_and_body(s.session(&id)).await;
+    assert_eq!(
+        (status, code(&body)),
+        (503, "provider_unavailable"),
+        "{body}"
+    );
+    assert!(headers.get("retry-after").is_some());
+    assert!(started.elapsed() < Duration::from_millis(100), "fails fast");
+    assert_eq!(s.upstream_calls("get"), 3, "an open breaker sends nothing");
+    // Another account is not affected by this account's breaker.
+    let (status, _, _) = status_and_body(s.session(&format!("meteroid:badkey:{reference}"))).await;
+    assert_ne!(status, 503);
+
+    clear_faults(&s).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (status, _, _) = status_and_body(s.session(&id)).await;
+    assert_eq!(status, 200, "the probe succeeds and closes the breaker");
+    let (status, _, _) = status_and_body(s.session(&id).header("cache-control", "no-cache")).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn stale_copies_are_served_when_the_vendor_fails() {
+    let s = start(&format!(
+        "[cache]\nopen_ttl_secs = 1\nterminal_ttl_secs = 3600\nmax_entries = 100\n{TEST_POLICY}"
+    ))
+    .await;
+    let reference = s.vendor_session().await;
+    let id = format!("meteroid:default:{reference}");
+    let (_, headers, fresh) = status_and_body(s.session(&id)).await;
+    assert_eq!(headers["x-cache"], "miss");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    fault(
+        &s,
+        json!({"vendor": "meteroid", "op": "get", "times": 0, "fault": {"status": 500}}),
+    )
+    .await;
+    let (status, headers, stale) = status_and_body(s.session(&id)).await;
+    assert_eq!(status, 200, "{stale}");
+    assert_eq!(headers["x-cache"], "stale");
+    assert!(headers["warning"].to_str().unwrap().starts_with("110"));
+    assert!(headers["age"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+    assert_eq!(stale["id"], fresh["id"]);
+    // Never for creates: a failing create is an error.
+    fault(
+        &s,
+        json!({"vendor": "meteroid", "op": "create", "fault": {"status": 500}}),
+    )
+    .await;
+    let (status, _, _) = status_and_body(s.create(s.create_body())).await;
+    assert_eq!(status, 502);
+}
+
+#[tokio::test]
+async fn no_stale_copy_past_the_configured_staleness() {
+    let s = start("[cache]\nopen_ttl_secs = 1\nterminal_ttl_secs = 3600\nmax_entries = 100\n[resilience]\ndeadline_ms = 2000\nmax_retries = 0\nbackoff_base_ms = 10\nbackoff_max_ms = 10\nbreaker_failures = 50\nbreaker_open_secs = 30\nmax_in_flight = 64\nstale_if_error_secs = 1\nshutdown_grace_secs = 1\n").await;
+    let reference = s.vendor_session().await;
+    let id = format!("meteroid:default:{reference}");
+    status_and_body(s.session(&id)).await;
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    fault(
+        &s,
+        json!({"vendor": "meteroid", "op": "get", "times": 0, "fault": {"status": 500}}),
+    )
+    .await;
+    let (status, _, _) = status_and_body(s.session(&id)).await;
+    assert_eq!(status, 502);
+}
+
+#[tokio::test]
+async fn idempotent_create_replays_refuses_reuse_and_coalesces() {
+    let s = start(TEST_POLICY).await;
+    let create = |key: &str, body: Value| s.create(body).header("idempotency-key", key);
+    let (status, headers, first) = status_and_body(create("order-1", s.create_body())).await;
+    assert_eq!(status, 201);
+    assert!(headers.get("idempotent-replayed").is_none());
+    let (status, headers, again) = status_and_body(create("order-1", s.create_body())).await;
+    assert_eq!(status, 201);
+    assert_eq!(headers["idempotent-replayed"], "true");
+    assert_eq!(
+        headers["location"],
+        format!("/v1/checkout-sessions/{}", first["id"].as_str().unwrap())
+    );
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(s.upstream_calls("create"), 1);
+
+    let mut other = s.create_body();
+    other["metadata"] = json!({"order": "2"});
+    let (status, _, body) = status_and_body(create("order-1", other)).await;
+    assert_eq!(
+        (status, code(&body)),
+        (422, "idempotency_key_reused"),
+        "{body}"
+    );
+
+    // Concurrent requests with one key: one upstream create.
+    fault(
+        &s,
+        json!({"vendor": "meteroid", "op": "create", "fault": {"latency_ms": 300}}),
+    )
+    .await;
+    let requests = (0..10).map(|_| {
+        let r = create("order-2", s.create_body()).send();
+        async move {
+            let r = r.await.unwrap();
+            let status = r.status().as_u16();
+            let body: Value = r.json().await.unwrap();
+            (status, body["id"].as_str().unwrap_or("").to_owned())
+        }
+    });
+    let answers = futures::future::join_all(requests).await;
+    assert!(answers.iter().all(|(st, _)| *st == 201), "{answers:?}");
+    assert!(
+        answers.windows(2).all(|w| w[0].1 == w[1].1),
+        "one session: {answers:?}"
+    );
+    assert_eq!(s.upstream_calls("create"), 2);
+}
+
+#[tokio::test]
+async fn an_unknown_outcome_is_replayed_not_created_twice() {
+    let s = start(TEST_POLICY).await;
+    fault(
+        &s,
+        json!({"vendor": "meteroid", "op": "create", "fault": {"reset": "after_read"}}),
+    )
+    .await;
+    let create = || {
+        s.create(s.create_body())
+            .header("idempotency-key", "order-9")
+    };
+    let (status, _, first) = status_and_body(create()).await;
+    assert_eq!(status, 502, "{first}");
+    let (status, headers, again) = status_and_body(create()).await;
+    assert_eq!(status, 502);
+    assert_eq!(headers["idempotent-replayed"], "true");
+    assert_eq!(again, first);
+    assert_eq!(
+        sessions_at_vendor(&s).await,
+        1,
+        "the vendor has exactly one session"
+    );
+
+    // A rate-limited create did nothing at the vendor: the retry creates.
+    fault(&s, json!({"vendor": "meteroid", "op": "create", "fault": {"status": 429, "body": "{\"code\":\"TOO_MANY_REQUESTS\",\"message\":\"slow down\"}"}})).await;
+    let retry = || {
+        s.create(s.create_body())
+            .header("idempotency-key", "order-10")
+    };
+    let (status, _, _) = status_and_body(retry()).await;
+    assert_eq!(status, 429);
+    let (status, headers, _) = status_and_body(retry()).await;
+    assert_eq!(status, 201);
+    assert!(headers.get("idempotent-replayed").is_none());
+}
+
+#[tokio::test]
+async fn in_flight_calls_are_bounded_per_account() {
+    let s = start("[resilience]\ndeadline_ms = 3000\nmax_retries = 0\nbackoff_base_ms = 10\nbackoff_max_ms = 10\nbreaker_failures = 50\nbreaker_open_secs = 30\nmax_in_flight = 2\nstale_if_error_secs = 0\nshutdown_grace_secs = 1\n").await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        ids.push(format!("meteroid:default:{}", s.vendor_session().await));
+    }
+    fault(
+        &s,
+        json!({"vendor": "meteroid", "op": "get", "times": 0, "fault": {"latency_ms": 500}}),
+    )
+    .await;
+    let requests = ids.iter().map(|id| {
+        let r = s.session(id).send();
+        async move {
+            let r = r.await.unwrap();
+            (
+                r.status().as_u16(),
+                r.headers().get("retry-after").is_some(),
+            )
+        }
+    });
+    let answers = futures::future::join_all(requests).await;
+    let ok = answers.iter().filter(|(st, _)| *st == 200).count();
+    let refused = answers.iter().filter(|(st, ra)| *st == 503 && *ra).count();
+    assert_eq!((ok, refused), (2, 3), "{answers:?}");
+}
+
+#[tokio::test]
+async fn oversized_headers_are_refused_before_any_work() {
+    let s = start(TEST_POLICY).await;
+    let mut request = s.get("/v1/providers");
+    for i in 0..200 {
+        request = request.header(format!("x-filler-{i}"), "x");
+    }
+    let status = request.send().await.unwrap().status().as_u16();
+    assert_eq!(status, 431);
+    let huge = "x".repeat(512 * 1024);
+    let outcome = s.get("/v1/providers").header("x-huge", huge).send().await;
+    assert!(
+        outcome.map(|r| r.status().as_u16() == 431).unwrap_or(true),
+        "refused or dropped, never served"
+    );
+}
