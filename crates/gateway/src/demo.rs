@@ -103,12 +103,14 @@ pub async fn run(args: DemoArgs, format: LogFormat) -> CliResult {
     let gateway = tokio::spawn(server::serve(gateway_listener, gateway, shutdown_signal()));
 
     let gateway_url = format!("http://{gateway_addr}");
-    let session_id = create_demo_session(&gateway_url, &client_key).await?;
+    let tours = tours();
+    let ids = create_demo_sessions(&gateway_url, &client_key, &tours).await?;
     print_walkthrough(
         &gateway_url,
         &format!("http://{sandbox_addr}"),
         &client_key,
-        &session_id,
+        &tours,
+        &ids,
     );
 
     gateway
@@ -117,68 +119,156 @@ pub async fn run(args: DemoArgs, format: LogFormat) -> CliResult {
         .map_err(|e| e.to_string())
 }
 
-fn create_body() -> String {
-    serde_json::json!({
-        "provider": "meteroid",
-        "account": "default",
-        "customer": sandbox::seed::METEROID_CUSTOMER_ALIAS,
-        "plan": sandbox::seed::METEROID_PLAN_VERSION_ID,
-    })
-    .to_string()
+/// One vendor account's walk: what to create, and how the sandbox moves it on.
+struct Tour {
+    title: &'static str,
+    provider: &'static str,
+    account: &'static str,
+    create: serde_json::Value,
+    /// Body for `POST /_sandbox/<provider>/sessions/<vendor id>`.
+    control: serde_json::Value,
+    control_says: &'static str,
 }
 
-/// Create one session through the gateway so the printed GET works at once.
-async fn create_demo_session(gateway_url: &str, client_key: &str) -> Result<String, String> {
-    let response = reqwest::Client::new()
-        .post(format!("{gateway_url}/v1/checkout-sessions"))
-        .bearer_auth(client_key)
-        .header("content-type", "application/json")
-        .body(create_body())
-        .send()
-        .await
-        .map_err(|e| format!("demo: the gateway did not answer: {e}"))?;
-    let status = response.status();
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| format!("demo: unreadable answer: {e}"))?;
-    let body: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|e| format!("demo: the gateway answered something that is not JSON: {e}"))?;
-    match body["id"].as_str() {
-        Some(id) if status.is_success() => Ok(id.to_owned()),
-        _ => Err(format!(
-            "demo: creating a session failed ({status}): {body}"
-        )),
+fn tours() -> Vec<Tour> {
+    use sandbox::seed;
+    use serde_json::json;
+    vec![
+        Tour {
+            title: "Meteroid",
+            provider: "meteroid",
+            account: "default",
+            create: json!({"provider": "meteroid", "account": "default",
+                "customer": seed::METEROID_CUSTOMER_ALIAS, "plan": seed::METEROID_PLAN_VERSION_ID}),
+            control: json!({"status": "COMPLETED"}),
+            control_says: "the customer pays",
+        },
+        Tour {
+            title: "Flowglad",
+            provider: "flowglad",
+            account: "default",
+            create: json!({"provider": "flowglad", "account": "default",
+                "customer": seed::FLOWGLAD_CUSTOMER_EXTERNAL_ID, "plan": seed::FLOWGLAD_PRICE_ID,
+                "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no",
+                "metadata": {"order": "1234"}}),
+            control: json!({"status": "succeeded"}),
+            control_says: "the payment succeeds",
+        },
+        Tour {
+            title: "Frontier (ConnectRPC)",
+            provider: "frontier",
+            account: "default",
+            create: json!({"provider": "frontier", "account": "default",
+                "customer": seed::FRONTIER_ORG_ID, "plan": seed::FRONTIER_PLAN_ID,
+                "success_url": "https://shop.example/ok?checkout={{.CheckoutID}}",
+                "cancel_url": "https://shop.example/no"}),
+            control: json!({"state": "complete"}),
+            control_says: "Stripe reports the checkout complete",
+        },
+        Tour {
+            title: "Frontier (legacy REST)",
+            provider: "frontier",
+            account: "legacy",
+            create: json!({"provider": "frontier", "account": "legacy", "customer": seed::FRONTIER_ORG_ID,
+                "provider_options": {"product_body": {"product": seed::FRONTIER_PRODUCT_ID, "quantity": 2}},
+                "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no"}),
+            control: json!({"state": "expired"}),
+            control_says: "the Stripe session expires",
+        },
+        Tour {
+            title: "Zenskar (/checkout)",
+            provider: "zenskar",
+            account: "default",
+            create: json!({"provider": "zenskar", "account": "default",
+                "customer": seed::ZENSKAR_CUSTOMER_ID, "plan": seed::ZENSKAR_PLAN_ID,
+                "success_url": "https://shop.example/ok",
+                "provider_options": {"currency": "USD", "start_date": "2026-12-01"}}),
+            control: json!({"action": "confirm", "confirmation": "charge_immediately"}),
+            control_says: "the checkout is confirmed (complete, not yet paid)",
+        },
+        Tour {
+            title: "Zenskar (/checkouts)",
+            provider: "zenskar",
+            account: "checkouts",
+            create: json!({"provider": "zenskar", "account": "checkouts",
+                "customer": seed::ZENSKAR_CUSTOMER_ID, "plan": seed::ZENSKAR_PLAN_ID}),
+            control: json!({"action": "pay"}),
+            control_says: "the payment succeeds",
+        },
+    ]
+}
+
+/// Create one session per tour through the gateway, so the printed reads
+/// work at once.
+async fn create_demo_sessions(
+    gateway_url: &str,
+    client_key: &str,
+    tours: &[Tour],
+) -> Result<Vec<String>, String> {
+    let http = reqwest::Client::new();
+    let mut ids = Vec::new();
+    for tour in tours {
+        let response = http
+            .post(format!("{gateway_url}/v1/checkout-sessions"))
+            .bearer_auth(client_key)
+            .header("content-type", "application/json")
+            .body(tour.create.to_string())
+            .send()
+            .await
+            .map_err(|e| format!("demo: the gateway did not answer: {e}"))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| format!("demo: unreadable answer: {e}"))?;
+        let body: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| format!("demo: the gateway answered something that is not JSON: {e}"))?;
+        match body["id"].as_str() {
+            Some(id) if status.is_success() => ids.push(id.to_owned()),
+            _ => {
+                return Err(format!(
+                    "demo: creating a {} session failed ({status}): {body}",
+                    tour.title
+                ))
+            }
+        }
     }
+    Ok(ids)
 }
 
-fn print_walkthrough(gateway: &str, sandbox: &str, key: &str, id: &str) {
-    let reference = id.rsplit(':').next().unwrap_or(id);
+fn print_walkthrough(gateway: &str, sandbox: &str, key: &str, tours: &[Tour], ids: &[String]) {
     let auth = format!("-H 'Authorization: Bearer {key}'");
+    let json = "-H 'Content-Type: application/json'";
     println!("checkout-gateway demo");
     println!("  gateway  {gateway}   client key: {key}");
-    println!("  sandbox  {sandbox}   (Meteroid at {sandbox}/meteroid)");
-    println!("  a session was created for you: {id}");
+    println!("  sandbox  {sandbox}   (each vendor under /<vendor>, controls under /_sandbox)");
+    println!("  one session per vendor account was created for you");
     println!();
     println!("# what this key may use");
     println!("$ curl -sS --fail-with-body {gateway}/v1/providers {auth}");
-    println!("# create a checkout session");
-    println!(
-        "$ curl -sS --fail-with-body -X POST {gateway}/v1/checkout-sessions {auth} -H 'Content-Type: application/json' -d '{}'",
-        create_body()
-    );
-    println!("# read it (X-Cache tells hit or miss)");
-    println!("$ curl -sS --fail-with-body -i {gateway}/v1/checkout-sessions/{id} {auth}");
-    println!("# the customer pays: move the sandbox session to COMPLETED");
-    println!(
-        "$ curl -sS --fail-with-body -X POST {sandbox}/_sandbox/meteroid/sessions/{reference} -H 'Content-Type: application/json' -d '{{\"status\":\"COMPLETED\"}}'"
-    );
-    println!("# read past the cache, with the vendor's own payload");
-    println!(
-        "$ curl -sS --fail-with-body '{gateway}/v1/checkout-sessions/{id}?include=raw' {auth} -H 'Cache-Control: no-cache'"
-    );
-    println!("# the gateway's OpenAPI document");
+    for (tour, id) in tours.iter().zip(ids) {
+        let vendor_id = id.rsplit(':').next().unwrap_or(id);
+        println!();
+        println!(
+            "## {} — account {}:{}",
+            tour.title, tour.provider, tour.account
+        );
+        println!("# create a checkout session");
+        println!("$ curl -sS --fail-with-body -X POST {gateway}/v1/checkout-sessions {auth} {json} -d '{}'", tour.create);
+        println!("# read one (X-Cache tells hit or miss)");
+        println!("$ curl -sS --fail-with-body -i {gateway}/v1/checkout-sessions/{id} {auth}");
+        println!("# {}: move the sandbox session on", tour.control_says);
+        println!(
+            "$ curl -sS --fail-with-body -X POST {sandbox}/_sandbox/{}/sessions/{vendor_id} {json} -d '{}'",
+            tour.provider, tour.control
+        );
+        println!("# read past the cache, with the vendor's own payload");
+        println!("$ curl -sS --fail-with-body '{gateway}/v1/checkout-sessions/{id}?include=raw' {auth} -H 'Cache-Control: no-cache'");
+    }
+    println!();
+    println!("# the gateway's OpenAPI document, and its metrics (the demo key is an admin key)");
     println!("$ curl -sS --fail-with-body {gateway}/openapi.json");
+    println!("$ curl -sS --fail-with-body {gateway}/metrics {auth}");
     println!();
     println!("Ctrl-C stops both.");
 }

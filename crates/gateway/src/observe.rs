@@ -73,7 +73,10 @@ pub fn init_logging(format: LogFormat, config: &LogConfig) -> Result<(), String>
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.filter))
         .map_err(|e| format!("log.filter: {e}"))?;
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(colour);
     let fmt: BoxedLayer = match format {
         LogFormat::Pretty => fmt.boxed(),
         LogFormat::Json => fmt
