@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use checkout_gateway_e2e::{start, Stack};
+use checkout_gateway_e2e::{start, start_with, Stack, CLIENT_KEY};
 use serde_json::{json, Value};
 
 const TEST_POLICY: &str = "[resilience]\ndeadline_ms = 1500\nmax_retries = 2\nbackoff_base_ms = 20\nbackoff_max_ms = 100\nbreaker_failures = 50\nbreaker_open_secs = 30\nmax_in_flight = 64\nstale_if_error_secs = 60\nshutdown_grace_secs = 1\n";
@@ -367,5 +367,94 @@ async fn oversized_headers_are_refused_before_any_work() {
     assert!(
         outcome.map(|r| r.status().as_u16() == 431).unwrap_or(true),
         "refused or dropped, never served"
+    );
+}
+
+/// p99 of `n` uncached Flowglad reads, in milliseconds.
+async fn flowglad_p99(s: &Stack, id: &str, n: usize) -> f64 {
+    let mut took = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = Instant::now();
+        let r = s
+            .session(id)
+            .header("cache-control", "no-cache")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        took.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    took.sort_by(f64::total_cmp);
+    took[(n * 99 / 100).min(n - 1)]
+}
+
+#[tokio::test]
+async fn one_sick_vendor_never_slows_the_others() {
+    let toml = format!(
+        r#"
+        [resilience]
+        deadline_ms = 3000
+        max_retries = 0
+        backoff_base_ms = 10
+        backoff_max_ms = 10
+        breaker_failures = 1000
+        breaker_open_secs = 30
+        max_in_flight = 64
+        stale_if_error_secs = 0
+        shutdown_grace_secs = 1
+        [providers.meteroid.accounts.default]
+        base_url = "{{sandbox}}/meteroid"
+        api_key = "{meteroid_key}"
+        [providers.flowglad.accounts.default]
+        base_url = "{{sandbox}}/flowglad"
+        api_key = "{flowglad_key}"
+        [clients.main]
+        key = "{CLIENT_KEY}"
+        accounts = ["meteroid:default", "flowglad:default"]
+        "#,
+        meteroid_key = sandbox::DEMO_METEROID_API_KEY,
+        flowglad_key = sandbox::seed::FLOWGLAD_API_KEY,
+    );
+    let s = start_with(&toml).await;
+    let created = s
+        .create(json!({"provider": "flowglad", "account": "default",
+            "customer": sandbox::seed::FLOWGLAD_CUSTOMER_EXTERNAL_ID, "plan": sandbox::seed::FLOWGLAD_PRICE_ID,
+            "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let flowglad_id = created.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let meteroid_id = format!("meteroid:default:{}", s.vendor_session().await);
+
+    flowglad_p99(&s, &flowglad_id, 20).await; // warm up connections
+    let healthy = flowglad_p99(&s, &flowglad_id, 100).await;
+
+    // Meteroid hangs for 2 s on every read while 40 callers wait on it.
+    fault(
+        &s,
+        json!({"vendor": "meteroid", "op": "get", "times": 0, "fault": {"latency_ms": 2000}}),
+    )
+    .await;
+    let stuck: Vec<_> = (0..40)
+        .map(|_| {
+            tokio::spawn(
+                s.session(&meteroid_id)
+                    .header("cache-control", "no-cache")
+                    .send(),
+            )
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let sick = flowglad_p99(&s, &flowglad_id, 100).await;
+    for call in stuck {
+        let _ = call.await;
+    }
+    assert!(
+        sick <= healthy * 3.0 + 25.0,
+        "Flowglad p99 went from {healthy:.2} ms to {sick:.2} ms while Meteroid hung"
     );
 }
