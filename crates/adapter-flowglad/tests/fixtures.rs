@@ -12,25 +12,13 @@ const OUTSIDE_THE_SPEC: [&str; 2] = ["get_iso_timestamps.json", "get_future_unkn
 
 #[test]
 fn every_fixture_has_a_provenance_row() {
-    let fixtures = Fixtures::load("flowglad");
-    assert!(
-        fixtures.files().len() >= 12,
-        "at least 12 Flowglad fixtures"
-    );
-    assert_eq!(
-        fixtures.missing_rows(),
-        Vec::<&str>::new(),
-        "rows missing in fixtures/flowglad/README.md"
-    );
+    Fixtures::load("flowglad").assert_provenance(12);
 }
 
 #[test]
 fn snapshots_of_every_fixture() {
     let fixtures = Fixtures::load("flowglad");
-    let mut settings = insta::Settings::clone_current();
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_snapshot_path("snapshots");
-    let _guard = settings.bind_to_scope();
+    let _guard = fixture_kit::snapshot_settings().bind_to_scope();
     for (file, body) in fixtures.files() {
         let value = if let Some(status) = error_status(file) {
             let err = client::vendor_error(status, body, None);

@@ -1,17 +1,16 @@
 //! HTTP calls to one Frontier account over ConnectRPC JSON or the legacy
 //! REST gateway: URLs, Basic or bearer auth, vendor error bodies.
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
 
 use async_trait::async_trait;
 use base64::Engine;
 use checkout_core::adapter::ConfigError;
-use checkout_core::vendor::{parse_retry_after, raw_json, truncate_message, TransportFailure};
+use checkout_core::vendor::{raw_json, truncate_message};
 use checkout_core::{Adapter, CreateSession, Error, ErrorCode, Fetched, RequestContext, Secret};
-use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use serde::{Deserialize, Serialize};
-use tracing::Instrument;
+use vendor_http::config_error;
 
 use crate::convert::{self, Origin};
 use crate::wire::{self, Code};
@@ -42,17 +41,10 @@ pub struct AccountConfig {
     pub bearer_token: Option<Secret>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bearer_token_file: Option<PathBuf>,
-    #[serde(default = "default_connect_timeout_ms")]
+    #[serde(default = "vendor_http::default_connect_timeout_ms")]
     pub connect_timeout_ms: u64,
-    #[serde(default = "default_timeout_ms")]
+    #[serde(default = "vendor_http::default_timeout_ms")]
     pub timeout_ms: u64,
-}
-
-fn default_connect_timeout_ms() -> u64 {
-    2_000
-}
-fn default_timeout_ms() -> u64 {
-    10_000
 }
 
 pub struct FrontierClient {
@@ -64,48 +56,18 @@ pub struct FrontierClient {
     http: reqwest::Client,
 }
 
-fn config_error(path: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        path: path.to_owned(),
-        message: message.into(),
-    }
-}
-
-/// A secret given inline or in a file (its trailing newline dropped).
-fn secret(
-    key: &str,
-    inline: &Option<Secret>,
-    file: &Option<PathBuf>,
-) -> Result<Option<Secret>, ConfigError> {
-    match (inline, file) {
-        (Some(value), None) => Ok(Some(value.clone())),
-        (None, Some(path)) => read_secret_file(&format!("{key}_file"), path).map(Some),
-        (Some(_), Some(_)) => Err(config_error(
-            key,
-            format!("set {key} or {key}_file, not both"),
-        )),
-        (None, None) => Ok(None),
-    }
-}
-
-fn read_secret_file(key: &str, path: &Path) -> Result<Secret, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| config_error(key, format!("cannot read {}: {e}", path.display())))?;
-    Ok(Secret::new(text.trim_end_matches(['\r', '\n'])))
-}
-
 fn printable(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic())
 }
 
 /// The Authorization header: exactly one scheme, checked and built once.
 fn authorization(config: &AccountConfig) -> Result<HeaderValue, ConfigError> {
-    let client_secret = secret(
+    let client_secret = vendor_http::optional_secret(
         "client_secret",
         &config.client_secret,
         &config.client_secret_file,
     )?;
-    let bearer = secret(
+    let bearer = vendor_http::optional_secret(
         "bearer_token",
         &config.bearer_token,
         &config.bearer_token_file,
@@ -163,10 +125,8 @@ fn authorization(config: &AccountConfig) -> Result<HeaderValue, ConfigError> {
                  or bearer_token (or bearer_token_file)",
             )),
         };
-    let mut header = HeaderValue::from_str(&value)
-        .map_err(|_| config_error("client_secret", "cannot be sent in a header"))?;
-    header.set_sensitive(true);
-    Ok(header)
+    // Both schemes' values were checked printable above: a valid header.
+    vendor_http::credential_header("client_secret", &value)
 }
 
 impl FrontierClient {
@@ -174,8 +134,7 @@ impl FrontierClient {
         account: &str,
         value: serde_json::Value,
     ) -> Result<FrontierClient, ConfigError> {
-        let config: AccountConfig = serde_path_to_error::deserialize(value)
-            .map_err(|e| config_error(&e.path().to_string(), e.inner().to_string()))?;
+        let config: AccountConfig = vendor_http::parse_config(value)?;
         let authorization = authorization(&config)?;
         if config.base_url.is_empty() {
             return Err(config_error(
@@ -184,28 +143,11 @@ impl FrontierClient {
                  (or, with protocol = \"rest\", of its REST gateway)",
             ));
         }
-        let url = reqwest::Url::parse(&config.base_url)
-            .map_err(|e| config_error("base_url", format!("not a URL: {e}")))?;
-        if !matches!(url.scheme(), "http" | "https") || url.query().is_some() {
-            return Err(config_error(
-                "base_url",
-                "must be an http(s) URL without a query",
-            ));
-        }
-        if config.timeout_ms == 0 || config.connect_timeout_ms == 0 {
-            return Err(config_error(
-                "timeout_ms",
-                "timeouts must be greater than zero",
-            ));
-        }
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
-            .timeout(Duration::from_millis(config.timeout_ms))
-            .build()
-            .map_err(|e| config_error("base_url", format!("cannot build HTTP client: {e}")))?;
+        let base_url = vendor_http::base_url(&config.base_url)?;
+        let http = vendor_http::http_client(config.connect_timeout_ms, config.timeout_ms)?;
         Ok(FrontierClient {
             account: account.to_owned(),
-            base_url: config.base_url.trim_end_matches('/').to_owned(),
+            base_url,
             config,
             authorization,
             http,
@@ -237,76 +179,29 @@ impl FrontierClient {
         request: reqwest::RequestBuilder,
         ctx: &RequestContext,
     ) -> Result<Fetched, Error> {
-        let span = tracing::info_span!(
-            "upstream",
-            provider = PROVIDER,
-            account = %self.account,
-            operation = op,
-            vendor_status = tracing::field::Empty,
-            latency_ms = tracing::field::Empty,
-        );
-        async {
-            let started = Instant::now();
-            let mut request = request
-                .header(AUTHORIZATION, self.authorization.clone())
-                .header(ACCEPT, "application/json");
-            // Frontier logs the caller's x-request-id with the call.
-            if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
-                if !ctx.request_id.is_empty() {
-                    request = request.header("x-request-id", id);
-                }
-            }
-            let response = match request.send().await {
-                Ok(r) => r,
-                Err(e) => {
-                    let failure = transport_failure(&e);
-                    tracing::warn!(error = failure.as_str(), "upstream call failed");
-                    return Err(failure.error(PROVIDER));
-                }
-            };
-            let status = response.status().as_u16();
-            let retry_after = response
-                .headers()
-                .get(RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(parse_retry_after);
-            let is_json = response
-                .headers()
-                .get(CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.starts_with("application/json"));
-            let body = response.bytes().await.map_err(|e| {
-                if e.is_timeout() {
-                    transport_failure(&e).error(PROVIDER)
-                } else {
-                    Error::new(
-                        ErrorCode::ProviderBadResponse,
-                        format!("{PROVIDER} response body could not be read"),
-                    )
-                    .with_provider(PROVIDER)
-                    .with_provider_status(status)
-                }
-            })?;
-            let current = tracing::Span::current();
-            current.record("vendor_status", status);
-            current.record("latency_ms", started.elapsed().as_millis() as u64);
-            if (200..300).contains(&status) {
-                let session = convert::session_body(&self.account, origin, &body)
-                    .map_err(|e| e.with_provider_status(status))?;
-                let raw = raw_json(PROVIDER, &body).map_err(|e| e.with_provider_status(status))?;
-                Ok(Fetched { session, raw })
-            } else {
-                tracing::info!(vendor_status = status, "upstream refused");
-                Err(vendor_error(status, is_json, &body).with_retry_after(retry_after))
+        let mut request = request.header(AUTHORIZATION, self.authorization.clone());
+        // Frontier logs the caller's x-request-id with the call.
+        if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
+            if !ctx.request_id.is_empty() {
+                request = request.header("x-request-id", id);
             }
         }
-        .instrument(span)
-        .await
+        let call = vendor_http::Call {
+            provider: PROVIDER,
+            account: &self.account,
+            operation: op,
+        };
+        let answer = vendor_http::send(call, request).await?;
+        if !answer.is_success() {
+            return Err(vendor_error(answer.status, answer.is_json(), &answer.body)
+                .with_retry_after(answer.retry_after()));
+        }
+        let session = convert::session_body(&self.account, origin, &answer.body)
+            .map_err(|e| e.with_provider_status(answer.status))?;
+        let raw =
+            raw_json(PROVIDER, &answer.body).map_err(|e| e.with_provider_status(answer.status))?;
+        Ok(Fetched { session, raw })
     }
-}
-
-fn transport_failure(e: &reqwest::Error) -> TransportFailure {
-    TransportFailure::classify(e.is_timeout(), e.is_connect())
 }
 
 /// A non-2xx Frontier answer → canonical error. Pure, so every vendor error
@@ -533,6 +428,11 @@ mod tests {
             ),
             (json!({"bearer_token": "t", "protocol": "grpc"}), "protocol"),
             (json!({"bearer_token": "t", "timeout": 3}), ""),
+            (json!({"bearer_token": "t", "timeout_ms": 0}), "timeout_ms"),
+            (
+                json!({"bearer_token": "t", "connect_timeout_ms": 0}),
+                "connect_timeout_ms",
+            ),
         ] {
             let err = build(base(extra.clone())).err().expect("must fail");
             assert!(

@@ -34,15 +34,7 @@ fn origin(file: &str) -> Origin<'static> {
 #[test]
 fn every_fixture_has_a_provenance_row() {
     let fixtures = Fixtures::load("frontier");
-    assert!(
-        fixtures.files().len() >= 12,
-        "at least 12 Frontier fixtures"
-    );
-    assert_eq!(
-        fixtures.missing_rows(),
-        Vec::<&str>::new(),
-        "rows missing in fixtures/frontier/README.md"
-    );
+    fixtures.assert_provenance(12);
     for protocol in ["_connect_", "_legacy_"] {
         for kind in ["create_", "get_", "list_", "error_"] {
             assert!(
@@ -59,10 +51,7 @@ fn every_fixture_has_a_provenance_row() {
 #[test]
 fn snapshots_of_every_fixture() {
     let fixtures = Fixtures::load("frontier");
-    let mut settings = insta::Settings::clone_current();
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_snapshot_path("snapshots");
-    let _guard = settings.bind_to_scope();
+    let _guard = fixture_kit::snapshot_settings().bind_to_scope();
     for (file, body) in fixtures.files() {
         let value = if let Some(status) = error_status(file) {
             let err = client::vendor_error(status, file.ends_with(".json"), body);

@@ -1,15 +1,13 @@
 //! HTTP calls to one Meteroid account: URLs, bearer auth, vendor error bodies.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use checkout_core::adapter::ConfigError;
-use checkout_core::vendor::{parse_retry_after, raw_json, truncate_message, TransportFailure};
+use checkout_core::vendor::{raw_json, truncate_message};
 use checkout_core::{Adapter, CreateSession, Error, ErrorCode, Fetched, RequestContext, Secret};
-use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use serde::{Deserialize, Serialize};
-use tracing::Instrument;
 
 use crate::{convert, wire, PROVIDER};
 
@@ -24,20 +22,14 @@ pub struct AccountConfig {
     pub api_key: Option<Secret>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_key_file: Option<PathBuf>,
-    #[serde(default = "default_connect_timeout_ms")]
+    #[serde(default = "vendor_http::default_connect_timeout_ms")]
     pub connect_timeout_ms: u64,
-    #[serde(default = "default_timeout_ms")]
+    #[serde(default = "vendor_http::default_timeout_ms")]
     pub timeout_ms: u64,
 }
 
 fn default_base_url() -> String {
     "https://api.meteroid.com".to_owned()
-}
-fn default_connect_timeout_ms() -> u64 {
-    2_000
-}
-fn default_timeout_ms() -> u64 {
-    10_000
 }
 
 pub struct MeteroidClient {
@@ -49,76 +41,20 @@ pub struct MeteroidClient {
     http: reqwest::Client,
 }
 
-fn config_error(path: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        path: path.to_owned(),
-        message: message.into(),
-    }
-}
-
 impl MeteroidClient {
     pub fn from_config(
         account: &str,
         value: serde_json::Value,
     ) -> Result<MeteroidClient, ConfigError> {
-        let config: AccountConfig = serde_path_to_error::deserialize(value)
-            .map_err(|e| config_error(&e.path().to_string(), e.inner().to_string()))?;
-        let api_key = match (&config.api_key, &config.api_key_file) {
-            (Some(key), None) => key.clone(),
-            (None, Some(path)) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    config_error(
-                        "api_key_file",
-                        format!("cannot read {}: {e}", path.display()),
-                    )
-                })?;
-                Secret::new(text.trim_end_matches(['\r', '\n']))
-            }
-            (Some(_), Some(_)) => {
-                return Err(config_error(
-                    "api_key",
-                    "set api_key or api_key_file, not both",
-                ))
-            }
-            (None, None) => {
-                return Err(config_error(
-                    "api_key",
-                    "missing: set api_key or api_key_file",
-                ))
-            }
-        };
-        let mut authorization = HeaderValue::from_str(&format!("Bearer {}", api_key.expose()))
-            .ok()
-            .filter(|_| !api_key.is_empty() && !api_key.expose().chars().any(char::is_whitespace))
-            .ok_or_else(|| {
-                config_error(
-                    "api_key",
-                    "must be a non-empty key of printable characters without spaces",
-                )
-            })?;
-        authorization.set_sensitive(true);
-        let url = reqwest::Url::parse(&config.base_url)
-            .map_err(|e| config_error("base_url", format!("not a URL: {e}")))?;
-        if !matches!(url.scheme(), "http" | "https") || url.query().is_some() {
-            return Err(config_error(
-                "base_url",
-                "must be an http(s) URL without a query",
-            ));
-        }
-        if config.timeout_ms == 0 || config.connect_timeout_ms == 0 {
-            return Err(config_error(
-                "timeout_ms",
-                "timeouts must be greater than zero",
-            ));
-        }
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
-            .timeout(Duration::from_millis(config.timeout_ms))
-            .build()
-            .map_err(|e| config_error("base_url", format!("cannot build HTTP client: {e}")))?;
+        let config: AccountConfig = vendor_http::parse_config(value)?;
+        let api_key =
+            vendor_http::required_secret("api_key", &config.api_key, &config.api_key_file)?;
+        let authorization = vendor_http::secret_header("api_key", "Bearer ", &api_key)?;
+        let base_url = vendor_http::base_url(&config.base_url)?;
+        let http = vendor_http::http_client(config.connect_timeout_ms, config.timeout_ms)?;
         Ok(MeteroidClient {
             account: account.to_owned(),
-            base_url: config.base_url.trim_end_matches('/').to_owned(),
+            base_url,
             config,
             authorization,
             http,
@@ -132,72 +68,27 @@ impl MeteroidClient {
     /// Send one request and turn the answer into a session or a canonical error.
     async fn call(
         &self,
-        op: &'static str,
+        operation: &'static str,
         request: reqwest::RequestBuilder,
     ) -> Result<Fetched, Error> {
-        let span = tracing::info_span!(
-            "upstream",
-            provider = PROVIDER,
-            account = %self.account,
-            operation = op,
-            vendor_status = tracing::field::Empty,
-            latency_ms = tracing::field::Empty,
-        );
-        async {
-            let started = Instant::now();
-            let result = request
-                .header(AUTHORIZATION, self.authorization.clone())
-                .header(ACCEPT, "application/json")
-                .send()
-                .await;
-            let response = match result {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::warn!(
-                        error = transport_failure(&e).as_str(),
-                        "upstream call failed"
-                    );
-                    return Err(transport_failure(&e).error(PROVIDER));
-                }
-            };
-            let status = response.status().as_u16();
-            let retry_after = response
-                .headers()
-                .get(RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(parse_retry_after);
-            let is_json = response
-                .headers()
-                .get(CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.starts_with("application/json"));
-            let body = response.bytes().await.map_err(|e| {
-                if e.is_timeout() {
-                    transport_failure(&e).error(PROVIDER)
-                } else {
-                    Error::new(
-                        ErrorCode::ProviderBadResponse,
-                        format!("{PROVIDER} response body could not be read"),
-                    )
-                    .with_provider(PROVIDER)
-                    .with_provider_status(status)
-                }
-            })?;
-            let current = tracing::Span::current();
-            current.record("vendor_status", status);
-            current.record("latency_ms", started.elapsed().as_millis() as u64);
-            if (200..300).contains(&status) {
-                let session = convert::session_body(&self.account, &body)
-                    .map_err(|e| e.with_provider_status(status))?;
-                let raw = raw_json(PROVIDER, &body)?;
-                Ok(Fetched { session, raw })
-            } else {
-                tracing::info!(vendor_status = status, "upstream refused");
-                Err(vendor_error(status, is_json, &body).with_retry_after(retry_after))
-            }
+        let call = vendor_http::Call {
+            provider: PROVIDER,
+            account: &self.account,
+            operation,
+        };
+        let answer = vendor_http::send(
+            call,
+            request.header(AUTHORIZATION, self.authorization.clone()),
+        )
+        .await?;
+        if !answer.is_success() {
+            return Err(vendor_error(answer.status, answer.is_json(), &answer.body)
+                .with_retry_after(answer.retry_after()));
         }
-        .instrument(span)
-        .await
+        let session = convert::session_body(&self.account, &answer.body)
+            .map_err(|e| e.with_provider_status(answer.status))?;
+        let raw = raw_json(PROVIDER, &answer.body)?;
+        Ok(Fetched { session, raw })
     }
 }
 
@@ -219,10 +110,6 @@ fn vendor_message(body: &[u8], is_json: bool) -> String {
         }
     }
     truncate_message(String::from_utf8_lossy(body).trim())
-}
-
-fn transport_failure(e: &reqwest::Error) -> TransportFailure {
-    TransportFailure::classify(e.is_timeout(), e.is_connect())
 }
 
 #[async_trait]

@@ -8,25 +8,13 @@ use serde_json::json;
 
 #[test]
 fn every_fixture_has_a_provenance_row() {
-    let fixtures = Fixtures::load("meteroid");
-    assert!(
-        fixtures.files().len() >= 10,
-        "at least 10 Meteroid fixtures"
-    );
-    assert_eq!(
-        fixtures.missing_rows(),
-        Vec::<&str>::new(),
-        "rows missing in fixtures/meteroid/README.md"
-    );
+    Fixtures::load("meteroid").assert_provenance(10);
 }
 
 #[test]
 fn snapshots_of_every_fixture() {
     let fixtures = Fixtures::load("meteroid");
-    let mut settings = insta::Settings::clone_current();
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_snapshot_path("snapshots");
-    let _guard = settings.bind_to_scope();
+    let _guard = fixture_kit::snapshot_settings().bind_to_scope();
     for (file, body) in fixtures.files() {
         let value = if let Some(status) = error_status(file) {
             let err = client::vendor_error(status, file.ends_with(".json"), body);

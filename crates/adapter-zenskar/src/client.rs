@@ -2,16 +2,15 @@
 //! (+ `apiversion`) headers, vendor error bodies.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use checkout_core::adapter::ConfigError;
-use checkout_core::vendor::{parse_retry_after, raw_json, truncate_message, TransportFailure};
+use checkout_core::vendor::{raw_json, truncate_message};
 use checkout_core::{Adapter, CreateSession, Error, ErrorCode, Fetched, RequestContext, Secret};
-use reqwest::header::{HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tracing::Instrument;
+use vendor_http::config_error;
 
 use crate::{convert, wire, Family, PROVIDER};
 
@@ -41,9 +40,9 @@ pub struct AccountConfig {
     /// Sent as the `apiversion` header.
     #[serde(default = "default_api_version")]
     pub api_version: String,
-    #[serde(default = "default_connect_timeout_ms")]
+    #[serde(default = "vendor_http::default_connect_timeout_ms")]
     pub connect_timeout_ms: u64,
-    #[serde(default = "default_timeout_ms")]
+    #[serde(default = "vendor_http::default_timeout_ms")]
     pub timeout_ms: u64,
 }
 
@@ -52,12 +51,6 @@ fn default_base_url() -> String {
 }
 fn default_api_version() -> String {
     "20230501".to_owned()
-}
-fn default_connect_timeout_ms() -> u64 {
-    2_000
-}
-fn default_timeout_ms() -> u64 {
-    10_000
 }
 
 pub struct ZenskarClient {
@@ -71,51 +64,11 @@ pub struct ZenskarClient {
     http: reqwest::Client,
 }
 
-fn config_error(path: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        path: path.to_owned(),
-        message: message.into(),
-    }
-}
-
-fn read_api_key(config: &AccountConfig) -> Result<Secret, ConfigError> {
-    match (&config.api_key, &config.api_key_file) {
-        (Some(key), None) => Ok(key.clone()),
-        (None, Some(path)) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                config_error(
-                    "api_key_file",
-                    format!("cannot read {}: {e}", path.display()),
-                )
-            })?;
-            Ok(Secret::new(text.trim_end_matches(['\r', '\n'])))
-        }
-        (Some(_), Some(_)) => Err(config_error(
-            "api_key",
-            "set api_key or api_key_file, not both",
-        )),
-        (None, None) => Err(config_error(
-            "api_key",
-            "missing: set api_key or api_key_file",
-        )),
-    }
-}
-
 impl ZenskarClient {
     pub fn from_config(account: &str, value: Value) -> Result<ZenskarClient, ConfigError> {
-        let config: AccountConfig = serde_path_to_error::deserialize(value)
-            .map_err(|e| config_error(&e.path().to_string(), e.inner().to_string()))?;
-        let key = read_api_key(&config)?;
-        let mut api_key = HeaderValue::from_str(key.expose())
-            .ok()
-            .filter(|_| !key.is_empty() && !key.expose().chars().any(char::is_whitespace))
-            .ok_or_else(|| {
-                config_error(
-                    "api_key",
-                    "must be a non-empty key of printable characters without spaces",
-                )
-            })?;
-        api_key.set_sensitive(true);
+        let config: AccountConfig = vendor_http::parse_config(value)?;
+        let key = vendor_http::required_secret("api_key", &config.api_key, &config.api_key_file)?;
+        let api_key = vendor_http::secret_header("api_key", "", &key)?;
         let organisation = uuid::Uuid::parse_str(&config.organisation)
             .ok()
             .and_then(|u| HeaderValue::from_str(&u.hyphenated().to_string()).ok())
@@ -133,28 +86,11 @@ impl ZenskarClient {
                     "must be a version such as \"20230501\" (letters, digits, '-', '.')",
                 )
             })?;
-        let url = reqwest::Url::parse(&config.base_url)
-            .map_err(|e| config_error("base_url", format!("not a URL: {e}")))?;
-        if !matches!(url.scheme(), "http" | "https") || url.query().is_some() {
-            return Err(config_error(
-                "base_url",
-                "must be an http(s) URL without a query",
-            ));
-        }
-        if config.timeout_ms == 0 || config.connect_timeout_ms == 0 {
-            return Err(config_error(
-                "timeout_ms",
-                "timeouts must be greater than zero",
-            ));
-        }
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
-            .timeout(Duration::from_millis(config.timeout_ms))
-            .build()
-            .map_err(|e| config_error("base_url", format!("cannot build HTTP client: {e}")))?;
+        let base_url = vendor_http::base_url(&config.base_url)?;
+        let http = vendor_http::http_client(config.connect_timeout_ms, config.timeout_ms)?;
         Ok(ZenskarClient {
             account: account.to_owned(),
-            base_url: config.base_url.trim_end_matches('/').to_owned(),
+            base_url,
             config,
             api_key,
             organisation,
@@ -174,80 +110,33 @@ impl ZenskarClient {
     /// Send one request and turn the answer into a session or a canonical error.
     async fn call(
         &self,
-        op: &'static str,
+        operation: &'static str,
         request: reqwest::RequestBuilder,
     ) -> Result<Fetched, Error> {
-        let span = tracing::info_span!(
-            "upstream",
-            provider = PROVIDER,
-            account = %self.account,
-            operation = op,
-            vendor_status = tracing::field::Empty,
-            latency_ms = tracing::field::Empty,
-        );
-        async {
-            let started = Instant::now();
-            let result = request
-                .header(X_API_KEY, self.api_key.clone())
-                .header(ORGANISATION, self.organisation.clone())
-                .header(API_VERSION, self.api_version.clone())
-                .header(ACCEPT, "application/json")
-                .send()
-                .await;
-            let response = match result {
-                Ok(r) => r,
-                Err(e) => {
-                    let failure = transport_failure(&e);
-                    tracing::warn!(error = failure.as_str(), "upstream call failed");
-                    return Err(failure.error(PROVIDER));
-                }
-            };
-            let status = response.status().as_u16();
-            let headers = response.headers();
-            let retry_after = headers
-                .get(RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(parse_retry_after);
-            let request_id = headers
-                .get(AMZN_REQUEST_ID)
-                .and_then(|v| v.to_str().ok())
-                .map(truncate_message);
-            let is_json = headers
-                .get(CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.starts_with("application/json"));
-            let body = response.bytes().await.map_err(|e| {
-                if e.is_timeout() {
-                    transport_failure(&e).error(PROVIDER)
-                } else {
-                    Error::new(
-                        ErrorCode::ProviderBadResponse,
-                        format!("{PROVIDER} response body could not be read"),
-                    )
-                    .with_provider(PROVIDER)
-                    .with_provider_status(status)
-                }
-            })?;
-            let current = tracing::Span::current();
-            current.record("vendor_status", status);
-            current.record("latency_ms", started.elapsed().as_millis() as u64);
-            if (200..300).contains(&status) {
-                let session = convert::session_body(&self.account, self.config.family, &body)
-                    .map_err(|e| {
-                        e.with_provider_status(status)
-                            .with_provider_request_id(request_id.clone())
-                    })?;
-                let raw = raw_json(PROVIDER, &body)?;
-                Ok(Fetched { session, raw })
-            } else {
-                tracing::info!(vendor_status = status, "upstream refused");
-                Err(vendor_error(status, is_json, &body)
-                    .with_retry_after(retry_after)
-                    .with_provider_request_id(request_id))
-            }
+        let call = vendor_http::Call {
+            provider: PROVIDER,
+            account: &self.account,
+            operation,
+        };
+        let request = request
+            .header(X_API_KEY, self.api_key.clone())
+            .header(ORGANISATION, self.organisation.clone())
+            .header(API_VERSION, self.api_version.clone());
+        let answer = vendor_http::send(call, request).await?;
+        // `send` already put it on the upstream span; errors carry it too.
+        let request_id = answer.header(AMZN_REQUEST_ID).map(truncate_message);
+        if !answer.is_success() {
+            return Err(vendor_error(answer.status, answer.is_json(), &answer.body)
+                .with_retry_after(answer.retry_after())
+                .with_provider_request_id(request_id));
         }
-        .instrument(span)
-        .await
+        let session = convert::session_body(&self.account, self.config.family, &answer.body)
+            .map_err(|e| {
+                e.with_provider_status(answer.status)
+                    .with_provider_request_id(request_id)
+            })?;
+        let raw = raw_json(PROVIDER, &answer.body)?;
+        Ok(Fetched { session, raw })
     }
 }
 
@@ -330,16 +219,6 @@ fn canonical_name(path: &str) -> Option<&'static str> {
         "contract.start_date" => "provider_options.start_date",
         _ => return None,
     })
-}
-
-fn transport_failure(e: &reqwest::Error) -> TransportFailure {
-    if e.is_timeout() {
-        TransportFailure::Timeout
-    } else if e.is_connect() {
-        TransportFailure::Connect
-    } else {
-        TransportFailure::Other
-    }
 }
 
 fn encode(body: &impl Serialize) -> Result<Vec<u8>, Error> {
@@ -447,6 +326,14 @@ mod tests {
             (
                 json!({"api_key": "k", "organisation": ORG, "base_url": "ftp://x"}),
                 "base_url",
+            ),
+            (
+                json!({"api_key": "k", "organisation": ORG, "timeout_ms": 0}),
+                "timeout_ms",
+            ),
+            (
+                json!({"api_key": "k", "organisation": ORG, "connect_timeout_ms": 0}),
+                "connect_timeout_ms",
             ),
         ] {
             let err = build(v.clone())

@@ -28,12 +28,7 @@ fn family_of(file: &str) -> Family {
 #[test]
 fn every_fixture_has_a_provenance_row() {
     let fixtures = Fixtures::load("zenskar");
-    assert!(fixtures.files().len() >= 14, "at least 14 Zenskar fixtures");
-    assert_eq!(
-        fixtures.missing_rows(),
-        Vec::<&str>::new(),
-        "rows missing in fixtures/zenskar/README.md"
-    );
+    fixtures.assert_provenance(14);
     for family in ["_checkout_", "_checkouts_"] {
         let n = fixtures
             .files()
@@ -85,10 +80,7 @@ fn normalize_refuses_list_and_error_bodies_clearly() {
 #[test]
 fn snapshots_of_every_fixture() {
     let fixtures = Fixtures::load("zenskar");
-    let mut settings = insta::Settings::clone_current();
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_snapshot_path("snapshots");
-    let _guard = settings.bind_to_scope();
+    let _guard = fixture_kit::snapshot_settings().bind_to_scope();
     for (file, body) in fixtures.files() {
         let value = if let Some(status) = error_status(file) {
             let err = client::vendor_error(status, file.ends_with(".json"), body);

@@ -65,6 +65,21 @@ impl Fixtures {
         &self.files
     }
 
+    /// At least `min` fixtures, and a provenance row in the README for each.
+    pub fn assert_provenance(&self, min: usize) {
+        assert!(
+            self.files.len() >= min,
+            "at least {min} {} fixtures",
+            self.vendor
+        );
+        assert_eq!(
+            self.missing_rows(),
+            Vec::<&str>::new(),
+            "rows missing in fixtures/{}/README.md",
+            self.vendor
+        );
+    }
+
     /// Files without a provenance row in the README.
     pub fn missing_rows(&self) -> Vec<&str> {
         self.files
@@ -99,4 +114,13 @@ pub fn error_status(file: &str) -> Option<u16> {
 /// The file name without its extension: the snapshot name.
 pub fn stem(file: &str) -> &str {
     file.rsplit_once('.').map_or(file, |(s, _)| s)
+}
+
+/// insta settings for fixture snapshots: one `snapshots/<stem>.snap` per
+/// fixture beside the test, named by the fixture alone.
+pub fn snapshot_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_snapshot_path("snapshots");
+    settings
 }

@@ -16,14 +16,12 @@ use uuid::Uuid;
 
 use super::error::ApiError;
 use super::store::{
-    self, ContractInput, ListFilter, NewCheckout, NewSessionA, Order, Override, Refusal,
-    CONFIRMATIONS, REASON_TYPES,
+    self, ContractInput, ListFilter, NewCheckout, NewSessionA, Order, Override, Refusal, SessionA,
+    SessionB, CONFIRMATIONS, REASON_TYPES,
 };
 use super::validate::{self as v, Fields, Issues, Loc};
 use super::Zenskar;
 
-const SESSION_NOT_FOUND: &str = "Checkout session not found";
-const CHECKOUT_NOT_FOUND: &str = "Checkout not found";
 /// Where a `redirect: true` confirmation sends the customer (invented host).
 const PAYMENT_PAGE: &str = "https://pay.sandbox.zenskar.invalid/checkout";
 const STATUSES: &[&str] = &["open", "processing", "completed", "closed", "cancelled"];
@@ -95,15 +93,106 @@ fn path_uuid(raw: &str, name: &str) -> Result<Uuid, ApiError> {
     })
 }
 
-fn refused(r: Refusal, not_found: &'static str) -> ApiError {
-    match r {
-        Refusal::NotFound => ApiError::NotFound(not_found),
-        Refusal::Rule(m) => ApiError::BadRequest(m),
+fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Response {
+    (status, Json(body)).into_response()
+}
+
+/// A body's fields and the problems found so far, or a 422 when the body
+/// is not an object.
+fn body_fields(body: &Value) -> Result<(Fields<'_>, Issues), ApiError> {
+    let mut issues = Issues::default();
+    match Fields::of(body, &body_loc(), &mut issues) {
+        Some(f) => Ok((f, issues)),
+        None => Err(ApiError::invalid(issues)),
     }
 }
 
-fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Response {
-    (status, Json(body)).into_response()
+/// A 422 with every problem collected so far, if there is any.
+fn settled(issues: &mut Issues) -> Result<(), ApiError> {
+    if issues.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(std::mem::take(issues)))
+    }
+}
+
+/// The root rule both families share: a guest checkout needs
+/// `customer_data` and `business_entity_id`, any other a `customer_id`.
+/// Whether this is a guest checkout (`false` when not given).
+fn guest_checkout(
+    issues: &mut Issues,
+    guest: Option<bool>,
+    has_customer: bool,
+    has_guest_details: bool,
+) -> bool {
+    let guest = guest.unwrap_or(false);
+    if guest {
+        if !has_guest_details {
+            root_issue(
+                issues,
+                "customer_data and business_entity_id are required when guest_checkout is true",
+            );
+        }
+    } else if !has_customer {
+        root_issue(
+            issues,
+            "customer_id is required when guest_checkout is false",
+        );
+    }
+    guest
+}
+
+/// What the session routes of the two families differ in: the name of the
+/// id path parameter and the 404 message.
+struct Sessions {
+    param: &'static str,
+    not_found: &'static str,
+}
+
+/// Family A: `/checkout/{checkout_session_id}`.
+const SESSIONS_A: Sessions = Sessions {
+    param: "checkout_session_id",
+    not_found: "Checkout session not found",
+};
+/// Family B: `/checkouts/{checkout_id}`.
+const SESSIONS_B: Sessions = Sessions {
+    param: "checkout_id",
+    not_found: "Checkout not found",
+};
+
+impl Sessions {
+    fn id(&self, raw: &str) -> Result<Uuid, ApiError> {
+        path_uuid(raw, self.param)
+    }
+
+    /// The path's session id and the JSON body of an operation on it.
+    fn operation(
+        &self,
+        raw: &str,
+        body: &Bytes,
+        required: bool,
+    ) -> Result<(Uuid, Value), ApiError> {
+        Ok((self.id(raw)?, json_body(body, required)?))
+    }
+
+    /// The store's refusal: a 404 or a 400 naming the rule.
+    fn refused(&self, r: Refusal) -> ApiError {
+        match r {
+            Refusal::NotFound => ApiError::NotFound(self.not_found),
+            Refusal::Rule(m) => ApiError::BadRequest(m),
+        }
+    }
+
+    /// `GET …/{id}`: the session rendered, or a 404.
+    fn get<S, M: serde::Serialize>(
+        &self,
+        raw: &str,
+        find: impl FnOnce(Uuid) -> Option<S>,
+        render: impl FnOnce(&S) -> M,
+    ) -> Result<Response, ApiError> {
+        let session = find(self.id(raw)?).ok_or(ApiError::NotFound(self.not_found))?;
+        Ok(json_response(StatusCode::OK, &render(&session)))
+    }
 }
 
 // ------------------------------------------------------------ family A
@@ -148,10 +237,7 @@ fn contract(value: &Value, loc: &[Loc], issues: &mut Issues) -> Option<ContractI
 }
 
 fn create_a_request(body: &Value) -> Result<NewSessionA, ApiError> {
-    let mut issues = Issues::default();
-    let Some(f) = Fields::of(body, &body_loc(), &mut issues) else {
-        return Err(ApiError::invalid(issues));
-    };
+    let (f, mut issues) = body_fields(body)?;
     let contract = f.req_with("contract", &mut issues, contract);
     let customer_id = f.opt_with("customer_id", &mut issues, v::uuid);
     let guest = f.opt_with("guest_checkout", &mut issues, v::boolean);
@@ -169,29 +255,19 @@ fn create_a_request(body: &Value) -> Result<NewSessionA, ApiError> {
     let (Some(contract), true) = (contract, issues.is_empty()) else {
         return Err(ApiError::invalid(issues));
     };
-    let guest = guest.unwrap_or(false);
-    if guest {
-        if customer_data.is_none() || business_entity_id.is_none() {
-            root_issue(
-                &mut issues,
-                "customer_data and business_entity_id are required when guest_checkout is true",
-            );
-        }
-    } else if customer_id.is_none() {
-        root_issue(
-            &mut issues,
-            "customer_id is required when guest_checkout is false",
-        );
-    }
+    let guest = guest_checkout(
+        &mut issues,
+        guest,
+        customer_id.is_some(),
+        customer_data.is_some() && business_entity_id.is_some(),
+    );
     if currency
         .as_deref()
         .is_some_and(|c| c != contract.currency())
     {
         root_issue(&mut issues, "currency must match the contract currency");
     }
-    if !issues.is_empty() {
-        return Err(ApiError::invalid(issues));
-    }
+    settled(&mut issues)?;
     Ok(NewSessionA {
         contract,
         customer_id,
@@ -216,7 +292,7 @@ pub async fn create_a(State(z): State<Arc<Zenskar>>, body: Bytes) -> Result<Resp
     let (session, created) = z
         .store
         .create_a(request, store::now())
-        .map_err(|r| refused(r, SESSION_NOT_FOUND))?;
+        .map_err(|r| SESSIONS_A.refused(r))?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -229,12 +305,7 @@ pub async fn get_a(
     State(z): State<Arc<Zenskar>>,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
-    let id = path_uuid(&raw, "checkout_session_id")?;
-    let session = z
-        .store
-        .get_a(id)
-        .ok_or(ApiError::NotFound(SESSION_NOT_FOUND))?;
-    Ok(json_response(StatusCode::OK, &session.render()))
+    SESSIONS_A.get(&raw, |id| z.store.get_a(id), SessionA::render)
 }
 
 pub async fn cancel_a(
@@ -242,12 +313,8 @@ pub async fn cancel_a(
     Path(raw): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let id = path_uuid(&raw, "checkout_session_id")?;
-    let body = json_body(&body, false)?;
-    let mut issues = Issues::default();
-    let Some(f) = Fields::of(&body, &body_loc(), &mut issues) else {
-        return Err(ApiError::invalid(issues));
-    };
+    let (id, body) = SESSIONS_A.operation(&raw, &body, false)?;
+    let (f, mut issues) = body_fields(&body)?;
     let reason_type = f.opt_with("reason_type", &mut issues, v::one_of(REASON_TYPES));
     let reason = f.opt_with("reason", &mut issues, v::bounded(500));
     let reference_id = f.opt_with("reference_id", &mut issues, v::string);
@@ -259,13 +326,11 @@ pub async fn cancel_a(
             None,
         );
     }
-    if !issues.is_empty() {
-        return Err(ApiError::invalid(issues));
-    }
+    settled(&mut issues)?;
     let session = z
         .store
         .cancel_a(id, reason_type, reason, reference_id, store::now())
-        .map_err(|r| refused(r, SESSION_NOT_FOUND))?;
+        .map_err(|r| SESSIONS_A.refused(r))?;
     let answer = session.cancel_response().ok_or(ApiError::Internal)?;
     Ok(json_response(StatusCode::OK, &answer))
 }
@@ -275,12 +340,8 @@ pub async fn confirm_a(
     Path(raw): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let id = path_uuid(&raw, "checkout_session_id")?;
-    let body = json_body(&body, true)?;
-    let mut issues = Issues::default();
-    let Some(f) = Fields::of(&body, &body_loc(), &mut issues) else {
-        return Err(ApiError::invalid(issues));
-    };
+    let (id, body) = SESSIONS_A.operation(&raw, &body, true)?;
+    let (f, mut issues) = body_fields(&body)?;
     let confirmation = f.req_with("confirmation", &mut issues, v::one_of(CONFIRMATIONS));
     let redirect = f.opt_with("redirect", &mut issues, v::boolean);
     f.opt_with(
@@ -296,7 +357,7 @@ pub async fn confirm_a(
     let session = z
         .store
         .confirm_a(id, confirmation, store::now())
-        .map_err(|r| refused(r, SESSION_NOT_FOUND))?;
+        .map_err(|r| SESSIONS_A.refused(r))?;
     if redirect == Some(true) && confirmation == "charge_immediately" {
         let location = format!("{PAYMENT_PAGE}/{}", session.id);
         return Ok((StatusCode::FOUND, [(header::LOCATION, location)]).into_response());
@@ -397,11 +458,8 @@ fn list_query(query: Option<&str>) -> Result<(ListFilter, Order, usize, usize), 
             _ => {}
         }
     }
-    if issues.is_empty() {
-        Ok((filter, order, offset, limit))
-    } else {
-        Err(ApiError::invalid(issues))
-    }
+    settled(&mut issues)?;
+    Ok((filter, order, offset, limit))
 }
 
 /// `GET /checkout`: summaries, `next` while more remain, `total`.
@@ -438,10 +496,7 @@ fn product_override(value: &Value, loc: &[Loc], issues: &mut Issues) -> Option<O
 }
 
 fn create_b_request(body: &Value) -> Result<NewCheckout, ApiError> {
-    let mut issues = Issues::default();
-    let Some(f) = Fields::of(body, &body_loc(), &mut issues) else {
-        return Err(ApiError::invalid(issues));
-    };
+    let (f, mut issues) = body_fields(body)?;
     let plan_id = f.opt_with("plan_id", &mut issues, v::uuid);
     let contract_id = f.opt_with("contract_id", &mut issues, v::uuid);
     let start_date = f.opt_with("start_date", &mut issues, v::date_or_datetime);
@@ -466,9 +521,7 @@ fn create_b_request(body: &Value) -> Result<NewCheckout, ApiError> {
             .collect();
         parsed.into_iter().collect::<Option<Vec<_>>>()
     });
-    if !issues.is_empty() {
-        return Err(ApiError::invalid(issues));
-    }
+    settled(&mut issues)?;
     if plan_id.is_none() && contract_id.is_none() {
         root_issue(
             &mut issues,
@@ -481,23 +534,13 @@ fn create_b_request(body: &Value) -> Result<NewCheckout, ApiError> {
             "product_overrides are required when contract_id is provided",
         );
     }
-    let guest = guest.unwrap_or(false);
-    if guest {
-        if customer_data.is_none() || business_entity_id.is_none() {
-            root_issue(
-                &mut issues,
-                "customer_data and business_entity_id are required when guest_checkout is true",
-            );
-        }
-    } else if customer_id.is_none() {
-        root_issue(
-            &mut issues,
-            "customer_id is required when guest_checkout is false",
-        );
-    }
-    if !issues.is_empty() {
-        return Err(ApiError::invalid(issues));
-    }
+    let guest = guest_checkout(
+        &mut issues,
+        guest,
+        customer_id.is_some(),
+        customer_data.is_some() && business_entity_id.is_some(),
+    );
+    settled(&mut issues)?;
     Ok(NewCheckout {
         plan_id,
         contract_id,
@@ -520,7 +563,7 @@ pub async fn create_b(State(z): State<Arc<Zenskar>>, body: Bytes) -> Result<Resp
     let session = z
         .store
         .create_b(request, store::now())
-        .map_err(|r| refused(r, CHECKOUT_NOT_FOUND))?;
+        .map_err(|r| SESSIONS_B.refused(r))?;
     Ok(json_response(StatusCode::CREATED, &session.render()))
 }
 
@@ -528,12 +571,7 @@ pub async fn get_b(
     State(z): State<Arc<Zenskar>>,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
-    let id = path_uuid(&raw, "checkout_id")?;
-    let session = z
-        .store
-        .get_b(id)
-        .ok_or(ApiError::NotFound(CHECKOUT_NOT_FOUND))?;
-    Ok(json_response(StatusCode::OK, &session.render()))
+    SESSIONS_B.get(&raw, |id| z.store.get_b(id), SessionB::render)
 }
 
 pub async fn confirm_b(
@@ -541,19 +579,14 @@ pub async fn confirm_b(
     Path(raw): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let id = path_uuid(&raw, "checkout_id")?;
-    let body = json_body(&body, false)?;
-    let mut issues = Issues::default();
-    if let Some(f) = Fields::of(&body, &body_loc(), &mut issues) {
-        f.opt_with("payment_method_id", &mut issues, v::uuid);
-    }
-    if !issues.is_empty() {
-        return Err(ApiError::invalid(issues));
-    }
+    let (id, body) = SESSIONS_B.operation(&raw, &body, false)?;
+    let (f, mut issues) = body_fields(&body)?;
+    f.opt_with("payment_method_id", &mut issues, v::uuid);
+    settled(&mut issues)?;
     let session = z
         .store
         .confirm_b(id, store::now())
-        .map_err(|r| refused(r, CHECKOUT_NOT_FOUND))?;
+        .map_err(|r| SESSIONS_B.refused(r))?;
     Ok(json_response(StatusCode::OK, &session.confirmed()))
 }
 
