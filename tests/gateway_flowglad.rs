@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use checkout_gateway_e2e::{start_with, Stack, CLIENT_KEY};
+use checkout_gateway_e2e::{header, json_of, start_with, Stack, CLIENT_KEY};
 use sandbox::seed::flowglad as seed;
 use serde_json::{json, Value};
 
@@ -28,17 +28,6 @@ async fn start(open_ttl_secs: u64) -> Stack {
         key = seed::API_KEY,
     );
     start_with(&toml).await
-}
-
-async fn json_of(r: reqwest::Response) -> (u16, reqwest::header::HeaderMap, Value) {
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let body = r.json().await.expect("JSON body");
-    (status, headers, body)
-}
-
-fn header<'a>(h: &'a reqwest::header::HeaderMap, name: &str) -> &'a str {
-    h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
 fn create_body() -> Value {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use checkout_gateway_e2e::{start_with, Stack, CLIENT_KEY};
+use checkout_gateway_e2e::{header, json_of, start_with, Stack, CLIENT_KEY};
 use sandbox::seed;
 use serde_json::{json, Value};
 
@@ -35,17 +35,6 @@ fn config(extra: &str) -> String {
 
 async fn start(extra: &str) -> Stack {
     start_with(&config(extra)).await
-}
-
-async fn json_of(r: reqwest::Response) -> (u16, reqwest::header::HeaderMap, Value) {
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let body = r.json().await.expect("JSON body");
-    (status, headers, body)
-}
-
-fn header<'a>(h: &'a reqwest::header::HeaderMap, name: &str) -> &'a str {
-    h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
 fn code(body: &Value) -> &str {

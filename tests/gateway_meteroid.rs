@@ -2,19 +2,8 @@
 
 use std::time::Duration;
 
-use checkout_gateway_e2e::{start, Stack, OTHER_CLIENT_KEY};
+use checkout_gateway_e2e::{header, json_of, start, Stack, OTHER_CLIENT_KEY};
 use serde_json::{json, Value};
-
-async fn json_of(r: reqwest::Response) -> (u16, reqwest::header::HeaderMap, Value) {
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let body = r.json().await.expect("JSON body");
-    (status, headers, body)
-}
-
-fn header<'a>(h: &'a reqwest::header::HeaderMap, name: &str) -> &'a str {
-    h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
-}
 
 /// Assert the canonical error shape and return its code.
 fn error_code(body: &Value, headers: &reqwest::header::HeaderMap) -> String {

@@ -1,7 +1,7 @@
 //! The gateway in front of the Zenskar sandbox, over real sockets: one
 //! account per API family (`checkout` = family A, `checkouts` = family B).
 
-use checkout_gateway_e2e::{start_with, Stack, CLIENT_KEY};
+use checkout_gateway_e2e::{header, json_of, start_with, Stack, CLIENT_KEY};
 use sandbox::seed::zenskar as seed;
 use serde_json::{json, Value};
 
@@ -47,17 +47,6 @@ async fn stack() -> Stack {
         "#
     ))
     .await
-}
-
-async fn json_of(r: reqwest::Response) -> (u16, reqwest::header::HeaderMap, Value) {
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let body = r.json().await.expect("JSON body");
-    (status, headers, body)
-}
-
-fn header<'a>(h: &'a reqwest::header::HeaderMap, name: &str) -> &'a str {
-    h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
 /// A family A create body for the seeded customer and plan.

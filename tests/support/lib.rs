@@ -180,3 +180,16 @@ impl Stack {
         })
     }
 }
+
+/// A gateway answer read whole: status, headers, JSON body.
+pub async fn json_of(r: reqwest::Response) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let body = r.json().await.expect("JSON body");
+    (status, headers, body)
+}
+
+/// A header's value, or "" when absent.
+pub fn header<'a>(h: &'a reqwest::header::HeaderMap, name: &str) -> &'a str {
+    h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
