@@ -30,7 +30,7 @@ fn config() -> String {
         accounts = ["meteroid:default", "meteroid:other"]
         [clients.ops]
         key = "{OTHER_CLIENT_KEY}"
-        admin = true
+        scopes = ["sessions:read", "sessions:write", "admin"]
         "#
     )
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use checkout_gateway_e2e::start_from_file;
+use checkout_gateway_e2e::{start_from_file, with_hashed_keys};
 use serde_json::json;
 
 const ADMIN_KEY: &str = "admin-key-000000000000000001";
@@ -11,7 +11,7 @@ const OLD_KEY: &str = "client-key-old-0000000000001";
 const NEW_KEY: &str = "client-key-new-0000000000002";
 
 fn config(sandbox: &str, client_key: &str, vendor_key: &str) -> String {
-    format!(
+    with_hashed_keys(&format!(
         r#"
         [providers.meteroid.accounts.default]
         base_url = "{sandbox}/meteroid"
@@ -21,9 +21,9 @@ fn config(sandbox: &str, client_key: &str, vendor_key: &str) -> String {
         accounts = ["meteroid:default"]
         [clients.ops]
         key = "{ADMIN_KEY}"
-        admin = true
+        scopes = ["sessions:read", "sessions:write", "admin"]
         "#
-    )
+    ))
 }
 
 #[tokio::test]

@@ -72,7 +72,7 @@ async fn start_inner(config_toml: &str, file: Option<std::path::PathBuf>) -> Sta
     let sandbox_state = sandbox::Sandbox::new(sandbox_config);
     tokio::spawn(sandbox::serve(sandbox_listener, sandbox_state.clone()));
 
-    let toml = config_toml.replace("{sandbox}", &sandbox_url);
+    let toml = with_hashed_keys(&config_toml.replace("{sandbox}", &sandbox_url));
     let (_, state) = load(&Figment::from(Toml::string(&toml))).expect("test config loads");
     let gateway_listener = TcpListener::bind("127.0.0.1:0")
         .await
@@ -192,4 +192,28 @@ pub async fn json_of(r: reqwest::Response) -> (u16, reqwest::header::HeaderMap, 
 /// A header's value, or "" when absent.
 pub fn header<'a>(h: &'a reqwest::header::HeaderMap, name: &str) -> &'a str {
     h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+/// Test sugar: a client table's `key = "<key>"` line becomes the
+/// `key_sha256 = ["<hash>"]` the gateway takes (keys are never configured
+/// in clear).
+pub fn with_hashed_keys(toml: &str) -> String {
+    toml.lines()
+        .map(|line| {
+            let trimmed = line.trim_start();
+            match trimmed
+                .strip_prefix("key = \"")
+                .and_then(|rest| rest.strip_suffix('"'))
+            {
+                Some(key) => format!("key_sha256 = [\"{}\"]", key_sha256(key)),
+                None => line.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The hex SHA-256 of a client key, as `checkout-gateway hash-key` prints it.
+pub fn key_sha256(key: &str) -> String {
+    checkout_gateway::auth::to_hex(&checkout_gateway::auth::key_hash(key))
 }

@@ -1,43 +1,115 @@
-//! Gateway client authentication: `Authorization: Bearer <client key>`,
-//! each key limited to the accounts listed for it.
+//! Gateway client authentication: `Authorization: Bearer <client key>`.
+//! Keys are configured as SHA-256 hashes only; each client has a name, the
+//! accounts it may use (`provider:account`, or `provider:*`) and scopes.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use checkout_core::{Error, ErrorCode, Secret};
+use checkout_core::{Error, ErrorCode};
 use http::header::AUTHORIZATION;
 use http::HeaderMap;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// What a client key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Scope {
+    /// Read sessions and list providers.
+    #[serde(rename = "sessions:read")]
+    SessionsRead,
+    /// Create sessions.
+    #[serde(rename = "sessions:write")]
+    SessionsWrite,
+    /// Read `/metrics`, reload the configuration.
+    #[serde(rename = "admin")]
+    Admin,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::SessionsRead => "sessions:read",
+            Scope::SessionsWrite => "sessions:write",
+            Scope::Admin => "admin",
+        }
+    }
+}
+
+/// Accounts a client may use.
+#[derive(Debug, Clone, Default)]
+pub struct Grants {
+    /// `(provider, account)` pairs.
+    pub exact: HashSet<(String, String)>,
+    /// Providers all of whose accounts are granted (`provider:*`).
+    pub every_account_of: HashSet<String>,
+}
 
 pub struct Client {
     pub name: String,
-    /// May read `/metrics`.
-    pub admin: bool,
-    key: Secret,
-    /// `(provider, account)` pairs this client may use.
-    accounts: HashSet<(String, String)>,
+    key_hashes: Vec<[u8; 32]>,
+    grants: Grants,
+    scopes: HashSet<Scope>,
+}
+
+/// SHA-256 of a key, as configured (`key_sha256`) and as compared.
+pub fn key_hash(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+/// Lower-case hex, as `checkout-gateway hash-key` prints it.
+pub fn to_hex(hash: &[u8; 32]) -> String {
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Parse 64 hex digits.
+pub fn from_hex(hex: &str) -> Option<[u8; 32]> {
+    if hex.len() != 64 || !hex.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
 }
 
 impl Client {
-    pub fn with_admin(self, admin: bool) -> Client {
-        Client { admin, ..self }
-    }
-
-    pub fn new(name: String, key: Secret, accounts: HashSet<(String, String)>) -> Client {
+    pub fn new(
+        name: String,
+        key_hashes: Vec<[u8; 32]>,
+        grants: Grants,
+        scopes: HashSet<Scope>,
+    ) -> Client {
         Client {
-            admin: false,
             name,
-            key,
-            accounts,
+            key_hashes,
+            grants,
+            scopes,
         }
     }
 
     pub fn may_use(&self, provider: &str, account: &str) -> bool {
-        self.accounts
-            .contains(&(provider.to_owned(), account.to_owned()))
+        self.grants.every_account_of.contains(provider)
+            || self
+                .grants
+                .exact
+                .contains(&(provider.to_owned(), account.to_owned()))
     }
 
-    pub fn accounts(&self) -> impl Iterator<Item = &(String, String)> {
-        self.accounts.iter()
+    pub fn has(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope)
+    }
+
+    /// 403 unless the key carries `scope`.
+    pub fn require(&self, scope: Scope) -> Result<(), Error> {
+        if self.has(scope) {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorCode::Forbidden,
+                format!("this client key lacks the `{}` scope", scope.as_str()),
+            ))
+        }
     }
 }
 
@@ -64,20 +136,32 @@ impl Clients {
                     "missing client key: send `Authorization: Bearer <client key>`",
                 )
             })?;
-        // Compare against every key so the time taken does not say which matched.
+        let presented = key_hash(presented);
+        // Compare against every hash of every client, so the time taken
+        // says nothing about which (if any) matched.
         let mut found = None;
         for client in &self.0 {
-            if constant_time_eq(client.key.expose().as_bytes(), presented.as_bytes()) {
-                found = Some(client.clone());
+            for hash in &client.key_hashes {
+                if constant_time_eq(hash, &presented) {
+                    found = Some(client.clone());
+                }
             }
         }
         found.ok_or_else(|| Error::new(ErrorCode::Unauthenticated, "unknown client key"))
     }
+
+    /// The providers and accounts a client may see, among `configured`.
+    pub fn visible<'a>(
+        client: &Client,
+        configured: impl Iterator<Item = &'a (String, String)>,
+    ) -> Vec<&'a (String, String)> {
+        configured.filter(|(p, a)| client.may_use(p, a)).collect()
+    }
 }
 
-/// Equality whose duration depends only on the lengths.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Equality of two hashes whose duration does not depend on where they differ.
+fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -85,12 +169,20 @@ mod tests {
     use super::*;
     use http::HeaderValue;
 
+    const KEY: &str = "k-0123456789abcdef";
+
     fn clients() -> Clients {
-        let accounts = HashSet::from([("meteroid".to_owned(), "default".to_owned())]);
+        let grants = Grants {
+            exact: HashSet::from([("meteroid".to_owned(), "default".to_owned())]),
+            every_account_of: HashSet::from(["flowglad".to_owned()]),
+        };
+        let scopes = HashSet::from([Scope::SessionsRead]);
+        let old_and_new = vec![key_hash(KEY), key_hash("k-rotated-0123456789")];
         Clients::new(vec![Client::new(
             "demo".into(),
-            Secret::new("k-0123456789abcdef"),
-            accounts,
+            old_and_new,
+            grants,
+            scopes,
         )])
     }
 
@@ -101,28 +193,47 @@ mod tests {
     }
 
     #[test]
-    fn bearer_keys() {
+    fn bearer_keys_by_hash_with_rotation() {
         let c = clients();
-        let client = c
-            .authenticate(&headers("Bearer k-0123456789abcdef"))
-            .unwrap();
-        assert!(client.may_use("meteroid", "default"));
-        assert!(!client.may_use("meteroid", "other"));
-        assert!(c
-            .authenticate(&headers("bearer k-0123456789abcdef"))
-            .is_ok());
-        for bad in [
-            "Bearer nope",
-            "Basic k-0123456789abcdef",
-            "k-0123456789abcdef",
-            "Bearer",
-        ] {
-            assert_eq!(
-                c.authenticate(&headers(bad)).err().map(|e| e.code),
-                Some(ErrorCode::Unauthenticated),
-                "{bad}"
-            );
+        let client = c.authenticate(&headers(&format!("Bearer {KEY}"))).unwrap();
+        assert_eq!(client.name, "demo");
+        assert!(
+            c.authenticate(&headers("bearer k-rotated-0123456789"))
+                .is_ok(),
+            "both keys work"
+        );
+        for bad in ["Bearer nope", &format!("Basic {KEY}"), KEY, "Bearer"] {
+            let err = c.authenticate(&headers(bad)).err().map(|e| e.code);
+            assert_eq!(err, Some(ErrorCode::Unauthenticated), "{bad}");
         }
         assert!(c.authenticate(&HeaderMap::new()).is_err());
+    }
+
+    #[test]
+    fn grants_and_scopes() {
+        let c = clients();
+        let client = c.authenticate(&headers(&format!("Bearer {KEY}"))).unwrap();
+        assert!(client.may_use("meteroid", "default"));
+        assert!(!client.may_use("meteroid", "other"));
+        assert!(client.may_use("flowglad", "anything"), "provider wildcard");
+        assert!(client.require(Scope::SessionsRead).is_ok());
+        let denied = client.require(Scope::SessionsWrite).unwrap_err();
+        assert_eq!(
+            (denied.code, denied.http_status),
+            (ErrorCode::Forbidden, 403)
+        );
+        assert!(denied.message.contains("sessions:write"));
+    }
+
+    #[test]
+    fn hex_round_trips() {
+        let h = key_hash("abc");
+        assert_eq!(
+            to_hex(&h),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(from_hex(&to_hex(&h)), Some(h));
+        assert_eq!(from_hex("zz"), None);
+        assert_eq!(from_hex(&"g".repeat(64)), None);
     }
 }

@@ -53,6 +53,8 @@ pub enum Command {
         #[arg(long, value_parser = parse_at)]
         at: Option<DateTime<Utc>>,
     },
+    /// Print the SHA-256 of a client key read from stdin, for `clients.<name>.key_sha256`.
+    HashKey,
     /// Configuration tools.
     Config {
         #[command(subcommand)]
@@ -92,6 +94,7 @@ pub async fn run(cli: Cli) -> CliResult {
             account,
             at,
         } => normalize(&provider, &account, at),
+        Command::HashKey => hash_key(),
         Command::Config {
             command: ConfigCommand::Check { config },
         } => config_check(config.as_deref()),
@@ -151,6 +154,22 @@ fn normalize(provider: &str, account: &str, at: Option<DateTime<Utc>>) -> CliRes
     let session = session.as_of(at.unwrap_or_else(Utc::now));
     let json = serde_json::to_string_pretty(&session).map_err(|e| e.to_string())?;
     println!("{json}");
+    Ok(())
+}
+
+/// Shortest client key accepted: anything shorter is guessable.
+const MIN_CLIENT_KEY_LEN: usize = 16;
+
+fn hash_key() -> CliResult {
+    let mut key = String::new();
+    std::io::stdin()
+        .read_to_string(&mut key)
+        .map_err(|e| format!("cannot read stdin: {e}"))?;
+    let key = key.trim_end_matches(['\r', '\n']);
+    if key.len() < MIN_CLIENT_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(format!("a client key is at least {MIN_CLIENT_KEY_LEN} printable ASCII characters without spaces"));
+    }
+    println!("{}", crate::auth::to_hex(&crate::auth::key_hash(key)));
     Ok(())
 }
 

@@ -4,19 +4,18 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use checkout_core::Secret;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
+
+use crate::auth::{from_hex, Scope};
 
 /// Environment prefix; `__` separates key path segments.
 pub const ENV_PREFIX: &str = "CHECKOUT_GATEWAY__";
 /// Environment variable naming the config file when `--config` is absent.
 pub const CONFIG_PATH_ENV: &str = "CHECKOUT_GATEWAY_CONFIG";
-/// Shortest client key accepted: anything shorter is guessable.
-const MIN_CLIENT_KEY_LEN: usize = 16;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -167,17 +166,20 @@ pub struct ProviderConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientConfig {
-    /// The bearer key the client presents; or `key_file`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key: Option<Secret>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_file: Option<PathBuf>,
-    /// `provider:account` entries this client may read and create in.
+    /// SHA-256 (hex) of each key the client may present — several while a
+    /// key rotates. Keys themselves are never configured: `checkout-gateway
+    /// hash-key` prints the hash of a key read from stdin.
+    pub key_sha256: Vec<String>,
+    /// `provider:account` entries, or `provider:*` for every account of a provider.
     #[serde(default)]
     pub accounts: Vec<String>,
-    /// May read `/metrics`.
-    #[serde(default)]
-    pub admin: bool,
+    /// `sessions:read`, `sessions:write`, `admin`.
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<Scope>,
+}
+
+fn default_scopes() -> Vec<Scope> {
+    vec![Scope::SessionsRead, Scope::SessionsWrite]
 }
 
 /// A configuration error with the key path it concerns.
@@ -255,36 +257,27 @@ impl GatewayConfig {
     }
 }
 
-/// A client key resolved from `key` or `key_file`.
-pub fn client_key(name: &str, client: &ClientConfig) -> Result<Secret, ConfigError> {
-    let path = format!("clients.{name}.key");
-    let key = match (&client.key, &client.key_file) {
-        (Some(k), None) => k.clone(),
-        (None, Some(file)) => {
-            let text = std::fs::read_to_string(file).map_err(|e| {
-                ConfigError::invalid(
-                    format!("clients.{name}.key_file"),
-                    format!("cannot read {}: {e}", file.display()),
-                )
-            })?;
-            Secret::new(text.trim_end_matches(['\r', '\n']))
-        }
-        (Some(_), Some(_)) => {
-            return Err(ConfigError::invalid(path, "set key or key_file, not both"))
-        }
-        (None, None) => return Err(ConfigError::invalid(path, "missing: set key or key_file")),
-    };
-    if key.expose().len() < MIN_CLIENT_KEY_LEN
-        || key.expose().chars().any(|c| !c.is_ascii_graphic())
-    {
+/// The key hashes of one client, checked.
+pub fn client_key_hashes(name: &str, client: &ClientConfig) -> Result<Vec<[u8; 32]>, ConfigError> {
+    if client.key_sha256.is_empty() {
         return Err(ConfigError::invalid(
-            path,
-            format!(
-                "must be at least {MIN_CLIENT_KEY_LEN} printable ASCII characters without spaces"
-            ),
+            format!("clients.{name}.key_sha256"),
+            "give at least one key hash",
         ));
     }
-    Ok(key)
+    client
+        .key_sha256
+        .iter()
+        .enumerate()
+        .map(|(i, hex)| {
+            from_hex(hex.trim()).ok_or_else(|| {
+                ConfigError::invalid(
+                    format!("clients.{name}.key_sha256[{i}]"),
+                    "not a SHA-256 in hex (64 hex digits; see `checkout-gateway hash-key`)",
+                )
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -338,23 +331,29 @@ mod tests {
     }
 
     #[test]
-    fn client_keys_are_checked_and_never_shown() {
-        let short = ClientConfig {
-            key: Some(Secret::new("short")),
-            key_file: None,
+    fn client_keys_are_hashes() {
+        let client = |hashes: Vec<&str>| ClientConfig {
+            key_sha256: hashes.into_iter().map(str::to_owned).collect(),
             accounts: vec![],
-            admin: false,
+            scopes: default_scopes(),
         };
-        let err = client_key("demo", &short).unwrap_err();
-        assert!(err.to_string().contains("clients.demo.key"), "{err}");
-        assert!(!err.to_string().contains("short\""), "{err}");
-        let ok = ClientConfig {
-            key: Some(Secret::new("0123456789abcdef")),
-            key_file: None,
-            accounts: vec![],
-            admin: false,
-        };
-        assert!(client_key("demo", &ok).is_ok());
-        assert!(!format!("{ok:?}").contains("0123456789abcdef"));
+        let err = client_key_hashes("demo", &client(vec![])).unwrap_err();
+        assert!(err.to_string().contains("clients.demo.key_sha256"), "{err}");
+        let err = client_key_hashes("demo", &client(vec!["plain-key-not-a-hash"])).unwrap_err();
+        assert!(
+            err.to_string().contains("clients.demo.key_sha256[0]"),
+            "{err}"
+        );
+        assert!(
+            !err.to_string().contains("plain-key-not-a-hash"),
+            "the value is not echoed"
+        );
+        let hash = crate::auth::to_hex(&crate::auth::key_hash("0123456789abcdef"));
+        assert_eq!(
+            client_key_hashes("demo", &client(vec![&hash, &hash]))
+                .unwrap()
+                .len(),
+            2
+        );
     }
 }

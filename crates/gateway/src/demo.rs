@@ -9,6 +9,7 @@ use figment::providers::{Format, Serialized, Toml};
 use figment::Figment;
 use tokio::net::TcpListener;
 
+use crate::auth::{key_hash, to_hex};
 use crate::cli::{load, shutdown_signal, CliResult};
 use crate::config::{self, GatewayConfig};
 use crate::observe::{init_logging, LogFormat};
@@ -20,6 +21,9 @@ use crate::server;
 pub const DEMO_TOML: &str = include_str!("../../../config/demo.toml");
 /// The client the demo prints the key of.
 const DEMO_CLIENT: &str = "demo";
+/// The demo client's key (config/demo.toml holds its SHA-256). Not a secret:
+/// it opens a sandbox on loopback.
+pub const DEMO_CLIENT_KEY: &str = "demo-client-key-0000000000000001";
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -78,12 +82,21 @@ pub async fn run(args: DemoArgs, format: LogFormat) -> CliResult {
     let figment = sources()?;
     let (config, state) = load(&figment)?;
     init_logging(format, &config.log)?;
-    let client_key = config
+    // The config holds only the key's hash; the demo knows the key itself.
+    let configured = config
         .clients
         .get(DEMO_CLIENT)
-        .and_then(|c| c.key.as_ref())
-        .map(|k| k.expose().to_owned())
-        .ok_or_else(|| format!("the demo config needs a `clients.{DEMO_CLIENT}.key`"))?;
+        .map(|c| c.key_sha256.as_slice())
+        .unwrap_or_default();
+    if !configured
+        .iter()
+        .any(|h| h.trim() == to_hex(&key_hash(DEMO_CLIENT_KEY)))
+    {
+        return Err(format!(
+            "the demo config's `clients.{DEMO_CLIENT}.key_sha256` must hold the hash of the demo key {DEMO_CLIENT_KEY}"
+        ));
+    }
+    let client_key = DEMO_CLIENT_KEY.to_owned();
 
     let gateway_listener = TcpListener::bind(config.server.listen).await.map_err(|e| {
         format!(

@@ -2,16 +2,16 @@
 
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use checkout_core::{Error, ErrorCode};
+
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::auth::Scope;
 use crate::breaker::BreakerState;
 use crate::errors::ApiError;
 use crate::metrics::AccountLabels;
-use crate::observe::record_client;
 use crate::reload::Current;
 use crate::upstream::LastCall;
 
@@ -91,19 +91,11 @@ pub async fn readyz(Current(state): Current) -> Response {
     responses(
         (status = 200, description = "Prometheus text exposition", content_type = "text/plain"),
         (status = 401, description = "Missing or unknown client key", body = checkout_core::error::ErrorBody),
-        (status = 403, description = "The key is not an admin key", body = checkout_core::error::ErrorBody),
+        (status = 403, description = "The key lacks the `admin` scope", body = checkout_core::error::ErrorBody),
     ),
     security(("client_key" = [])))]
 pub async fn metrics(Current(state): Current, headers: HeaderMap) -> Result<Response, ApiError> {
-    let client = state.clients.authenticate(&headers)?;
-    record_client(&client.name);
-    if !client.admin {
-        return Err(Error::new(
-            ErrorCode::Forbidden,
-            "metrics need a client key with `admin = true`",
-        )
-        .into());
-    }
+    state.authorize(&headers, Scope::Admin)?;
     let m = &state.metrics;
     m.cache_entries
         .set(i64::try_from(state.cache.entry_count().await).unwrap_or(i64::MAX));

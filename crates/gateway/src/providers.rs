@@ -8,6 +8,7 @@ use http::HeaderMap;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::auth::Scope;
 use crate::errors::ApiError;
 use crate::registry;
 use crate::reload::Current;
@@ -41,10 +42,10 @@ pub async fn list_providers(
     Current(state): Current,
     headers: HeaderMap,
 ) -> Result<Json<ProviderList>, ApiError> {
-    let client = state.clients.authenticate(&headers)?;
-    crate::observe::record_client(&client.name);
+    let client = state.authorize(&headers, Scope::SessionsRead)?;
     let mut visible: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for (provider, account) in client.accounts() {
+    let configured = state.accounts.keys().filter(|(p, a)| client.may_use(p, a));
+    for (provider, account) in configured {
         visible
             .entry(provider.as_str())
             .or_default()

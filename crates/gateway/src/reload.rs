@@ -8,17 +8,18 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use axum::extract::{FromRequestParts, State};
 use axum::Json;
-use checkout_core::{Error, ErrorCode};
+
 use figment::Figment;
 use http::request::Parts;
 use http::HeaderMap;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::auth::Scope;
 use crate::config::GatewayConfig;
 use crate::errors::ApiError;
-use crate::observe::record_client;
 use crate::state::AppState;
+use checkout_core::{Error, ErrorCode};
 
 /// Re-reads the config sources (file and environment) on each call.
 pub type ConfigSource = Arc<dyn Fn() -> Result<Figment, String> + Send + Sync>;
@@ -88,7 +89,7 @@ pub struct Reloaded {
     responses(
         (status = 200, description = "The new configuration is serving", body = Reloaded),
         (status = 401, description = "Missing or unknown client key", body = checkout_core::error::ErrorBody),
-        (status = 403, description = "Not an admin key", body = checkout_core::error::ErrorBody),
+        (status = 403, description = "The key lacks the `admin` scope", body = checkout_core::error::ErrorBody),
         (status = 422, description = "The new configuration is invalid; the old one keeps serving", body = checkout_core::error::ErrorBody),
     ),
     security(("client_key" = [])))]
@@ -97,15 +98,7 @@ pub async fn reload(
     headers: HeaderMap,
 ) -> Result<Json<Reloaded>, ApiError> {
     let state = gateway.current();
-    let client = state.clients.authenticate(&headers)?;
-    record_client(&client.name);
-    if !client.admin {
-        return Err(Error::new(
-            ErrorCode::Forbidden,
-            "reloading needs a client key with `admin = true`",
-        )
-        .into());
-    }
+    state.authorize(&headers, Scope::Admin)?;
     match gateway.reload().await {
         Ok(accounts) => Ok(Json(Reloaded {
             status: "reloaded",

@@ -12,10 +12,10 @@ use checkout_core::{
 use http::header::{AGE, CACHE_CONTROL, CONTENT_TYPE, LOCATION, RETRY_AFTER, WARNING};
 use http::{HeaderMap, HeaderValue, StatusCode};
 
+use crate::auth::Scope;
 use crate::cache::{render, CacheOutcome, Read};
 use crate::errors::{ApiError, REQUEST_ID};
 use crate::idempotency::{fingerprint, Claim, StoredResponse};
-use crate::observe::record_client;
 use crate::registry;
 use crate::reload::Current;
 use crate::state::AppState;
@@ -144,8 +144,7 @@ pub async fn get_session(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let client = state.clients.authenticate(&headers)?;
-    record_client(&client.name);
+    let client = state.authorize(&headers, Scope::SessionsRead)?;
     let id = parse_id(&raw_id)?;
     let include_raw = include_raw(query.as_deref())?;
     let account = state.account_for(&client, id.provider(), id.account())?;
@@ -220,8 +219,7 @@ pub async fn create_session(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let client = state.clients.authenticate(&headers)?;
-    record_client(&client.name);
+    let client = state.authorize(&headers, Scope::SessionsWrite)?;
     let is_json = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

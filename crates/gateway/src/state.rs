@@ -7,9 +7,9 @@ use std::time::Duration;
 use checkout_core::id::is_valid_account_name;
 use checkout_core::{Adapter, Error, ErrorCode, Provider};
 
-use crate::auth::{Client, Clients};
+use crate::auth::{Client, Clients, Grants, Scope};
 use crate::cache::SessionCache;
-use crate::config::{client_key, ConfigError, GatewayConfig};
+use crate::config::{client_key_hashes, ConfigError, GatewayConfig};
 use crate::idempotency::{IdempotencyStore, MemoryStore};
 use crate::metrics::Metrics;
 use crate::registry;
@@ -86,28 +86,43 @@ impl AppState {
         let mut clients = Vec::new();
         let mut seen_keys = HashSet::new();
         for (name, client) in &config.clients {
-            let key = client_key(name, client)?;
-            if !seen_keys.insert(key.expose().to_owned()) {
-                return Err(ConfigError::invalid(
-                    format!("clients.{name}.key"),
-                    "the same key is given to another client",
-                ));
+            let hashes = client_key_hashes(name, client)?;
+            for (i, hash) in hashes.iter().enumerate() {
+                if !seen_keys.insert(*hash) {
+                    return Err(ConfigError::invalid(
+                        format!("clients.{name}.key_sha256[{i}]"),
+                        "this key is already given (to this or another client)",
+                    ));
+                }
             }
-            let mut allowed = HashSet::new();
+            let mut grants = Grants::default();
             for (i, entry) in client.accounts.iter().enumerate() {
                 let path = format!("clients.{name}.accounts[{i}]");
                 let (p, a) = entry.split_once(':').ok_or_else(|| {
-                    ConfigError::invalid(&path, format!("{entry:?} is not `provider:account`"))
+                    ConfigError::invalid(
+                        &path,
+                        format!("{entry:?} is not `provider:account` or `provider:*`"),
+                    )
                 })?;
-                if !accounts.contains_key(&(p.to_owned(), a.to_owned())) {
+                if a == "*" {
+                    if registry::provider(p).is_none() {
+                        return Err(ConfigError::invalid(
+                            path,
+                            format!("{p:?} is not a supported provider"),
+                        ));
+                    }
+                    grants.every_account_of.insert(p.to_owned());
+                } else if accounts.contains_key(&(p.to_owned(), a.to_owned())) {
+                    grants.exact.insert((p.to_owned(), a.to_owned()));
+                } else {
                     return Err(ConfigError::invalid(
                         path,
                         format!("{entry:?} is not a configured account"),
                     ));
                 }
-                allowed.insert((p.to_owned(), a.to_owned()));
             }
-            clients.push(Client::new(name.clone(), key, allowed).with_admin(client.admin));
+            let scopes = client.scopes.iter().copied().collect();
+            clients.push(Client::new(name.clone(), hashes, grants, scopes));
         }
         Ok(AppState {
             accounts,
@@ -131,6 +146,15 @@ impl AppState {
             shutdown_grace: Duration::from_secs(config.resilience.shutdown_grace_secs),
             metrics,
         })
+    }
+
+    /// The client presenting this request's key (401 otherwise), named on
+    /// the request span, holding `scope` (403 otherwise).
+    pub fn authorize(&self, headers: &http::HeaderMap, scope: Scope) -> Result<Arc<Client>, Error> {
+        let client = self.clients.authenticate(headers)?;
+        crate::observe::record_client(&client.name);
+        client.require(scope)?;
+        Ok(client)
     }
 
     /// The account a client asks for. Accounts the client may not use, and

@@ -88,13 +88,14 @@ fn normalize_explains_what_it_cannot_read() {
 fn config_check_prints_the_effective_config_redacted() {
     let dir = std::env::temp_dir().join(format!("cg-config-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    let shop_hash = hash("client-key-in-clear-0001");
     let key_file = dir.join("meteroid-key");
     std::fs::write(&key_file, "pv_sand_FROMFILEFROMFILEFROMFILEFROMFI/tok\n").unwrap();
     let config = dir.join("gw.toml");
     std::fs::write(
         &config,
         format!(
-            "[providers.meteroid.accounts.eu]\napi_key_file = {key_file:?}\n[providers.meteroid.accounts.us]\napi_key = \"pv_sand_INFILEINFILEINFILEINFILEINFILE/t\"\n[clients.shop]\nkey = \"client-key-in-clear-0001\"\naccounts = [\"meteroid:eu\"]\n"
+            "[providers.meteroid.accounts.eu]\napi_key_file = {key_file:?}\n[providers.meteroid.accounts.us]\napi_key = \"pv_sand_INFILEINFILEINFILEINFILEINFILE/t\"\n[clients.shop]\nkey_sha256 = [\"{shop_hash}\"]\naccounts = [\"meteroid:eu\"]\n"
         ),
     )
     .unwrap();
@@ -120,7 +121,14 @@ fn config_check_prints_the_effective_config_redacted() {
         v["providers"]["meteroid"]["accounts"]["eu"]["timeout_ms"], 10000,
         "defaults are shown"
     );
-    assert_eq!(v["clients"]["shop"]["key"], "***");
+    assert_eq!(
+        v["clients"]["shop"]["key_sha256"][0], shop_hash,
+        "hashes are not secrets"
+    );
+    assert_eq!(
+        v["clients"]["shop"]["scopes"],
+        serde_json::json!(["sessions:read", "sessions:write"])
+    );
 
     // Bad configs fail naming the exact key path.
     for (toml, path_named) in [
@@ -138,7 +146,7 @@ fn config_check_prints_the_effective_config_redacted() {
             "providers.stripe",
         ),
         (
-            "[clients.shop]\nkey = \"client-key-in-clear-0001\"\naccounts = [\"meteroid:nope\"]\n",
+            "[clients.shop]\nkey_sha256 = [\"0000000000000000000000000000000000000000000000000000000000000000\"]\naccounts = [\"meteroid:nope\"]\n",
             "clients.shop.accounts[0]",
         ),
     ] {
@@ -233,6 +241,13 @@ impl Drop for Demo {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// What `checkout-gateway hash-key` prints for `key`.
+fn hash(key: &str) -> String {
+    let (ok, out, err) = run(&["hash-key"], key.as_bytes(), &[]);
+    assert!(ok, "{err}");
+    out.trim().to_owned()
 }
 
 fn curl(args: &str) -> (bool, String) {
@@ -405,7 +420,7 @@ fn sighup_reloads_the_config_file() {
     let old_key = "demo-client-key-0000000000000001";
     let new_key = "rotated-client-key-000000000000001";
     assert!(
-        demo_toml.contains(old_key),
+        demo_toml.contains(&hash(old_key)),
         "config/demo.toml changed its demo key"
     );
     std::fs::write(&file, &demo_toml).unwrap();
@@ -426,7 +441,7 @@ fn sighup_reloads_the_config_file() {
         curl(&format!("-o /dev/null -w '%{{http_code}}' -H 'Authorization: Bearer {key}' {gateway}/v1/providers")).1
     };
     assert_eq!(status(old_key), "200");
-    std::fs::write(&file, demo_toml.replace(old_key, new_key)).unwrap();
+    std::fs::write(&file, demo_toml.replace(&hash(old_key), &hash(new_key))).unwrap();
     let hup = Command::new("kill")
         .args(["-HUP", &demo.child.id().to_string()])
         .status()
@@ -464,4 +479,17 @@ fn otlp_without_the_feature_is_refused_at_start() {
         err.contains("otlp") && err.contains("--features otlp"),
         "{err}"
     );
+}
+
+#[test]
+fn hash_key_prints_the_sha256_and_refuses_weak_keys() {
+    let (ok, out, _) = run(&["hash-key"], b"demo-client-key-0000000000000001\n", &[]);
+    assert!(ok);
+    let config = std::fs::read_to_string(repo().join("config/demo.toml")).unwrap();
+    assert!(
+        config.contains(out.trim()),
+        "config/demo.toml carries the demo key's hash"
+    );
+    let (ok, _, err) = run(&["hash-key"], b"short", &[]);
+    assert!(!ok && err.contains("at least 16"), "{err}");
 }
