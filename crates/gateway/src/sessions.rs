@@ -142,9 +142,18 @@ pub async fn get_session(
     Current(state): Current,
     Path(raw_id): Path<String>,
     RawQuery(query): RawQuery,
+    uri: http::Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let client = state.authorize(&headers, Scope::SessionsRead)?;
+    // Ids are path-safe by construction: an encoded one is a trick.
+    if uri.path().contains('%') {
+        return Err(Error::new(
+            ErrorCode::InvalidId,
+            "invalid session id: ids are never percent-encoded",
+        )
+        .into());
+    }
     let id = parse_id(&raw_id)?;
     let include_raw = include_raw(query.as_deref())?;
     let account = state.account_for(&client, id.provider(), id.account())?;

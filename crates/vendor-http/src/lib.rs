@@ -133,8 +133,26 @@ pub fn http_client(
     reqwest::Client::builder()
         .connect_timeout(Duration::from_millis(connect_timeout_ms))
         .timeout(Duration::from_millis(timeout_ms))
+        .redirect(same_host_redirects())
         .build()
         .map_err(|e| config_error("base_url", format!("cannot build HTTP client: {e}")))
+}
+
+/// Follow a vendor's redirect only within its own host and scheme: a
+/// redirect elsewhere would carry the account's credentials to a stranger.
+fn same_host_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let stay = attempt.previous().last().is_some_and(|from| {
+            from.scheme() == attempt.url().scheme()
+                && from.host_str() == attempt.url().host_str()
+                && from.port_or_known_default() == attempt.url().port_or_known_default()
+        });
+        if stay && attempt.previous().len() < 5 {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
 }
 
 /// A vendor's answer, read whole.
@@ -191,15 +209,20 @@ pub async fn send(call: Call<'_>, request: reqwest::RequestBuilder) -> Result<An
     );
     async {
         let started = Instant::now();
-        let response = request
-            .header(ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| {
-                let failure = transport_failure(&e);
-                tracing::warn!(error = failure.as_str(), "upstream call failed");
-                failure.error(call.provider)
-            })?;
+        let (client, built) = request.header(ACCEPT, "application/json").build_split();
+        let request = built.map_err(|_| {
+            Error::new(
+                ErrorCode::Internal,
+                format!("could not build the {} request", call.provider),
+            )
+            .with_provider(call.provider)
+        })?;
+        let credentials = credentials_in(request.headers());
+        let response = client.execute(request).await.map_err(|e| {
+            let failure = transport_failure(&e);
+            tracing::warn!(error = failure.as_str(), "upstream call failed");
+            failure.error(call.provider)
+        })?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response.bytes().await.map_err(|e| {
@@ -227,7 +250,7 @@ pub async fn send(call: Call<'_>, request: reqwest::RequestBuilder) -> Result<An
         let answer = Answer {
             status,
             headers,
-            body,
+            body: scrub(body, &credentials),
         };
         if !answer.is_success() {
             tracing::info!(vendor_status = status, "upstream refused");
@@ -242,6 +265,57 @@ pub async fn send(call: Call<'_>, request: reqwest::RequestBuilder) -> Result<An
 /// `X-Request-Id`, the AWS API Gateway in front of Zenskar), recorded on the
 /// `upstream` span.
 pub const VENDOR_REQUEST_ID_HEADERS: [&str; 3] = ["x-request-id", "x-amzn-requestid", "request-id"];
+
+/// The credentials a request carries, in every form a vendor might echo
+/// back: each sensitive header value, its token after the scheme, and the
+/// secret inside a Basic pair.
+fn credentials_in(headers: &HeaderMap) -> Vec<Vec<u8>> {
+    use base64::Engine as _;
+    let mut found = Vec::new();
+    for value in headers.values().filter(|v| v.is_sensitive()) {
+        let bytes = value.as_bytes();
+        found.push(bytes.to_vec());
+        if let Some(at) = bytes.iter().position(|b| *b == b' ') {
+            let (scheme, token) = (&bytes[..at], &bytes[at + 1..]);
+            found.push(token.to_vec());
+            if scheme.eq_ignore_ascii_case(b"basic") {
+                if let Ok(pair) = base64::engine::general_purpose::STANDARD.decode(token) {
+                    if let Some(colon) = pair.iter().position(|b| *b == b':') {
+                        found.push(pair[colon + 1..].to_vec());
+                    }
+                }
+            }
+        }
+    }
+    // Short fragments would blank out ordinary text.
+    found.retain(|c| c.len() >= 8);
+    found
+}
+
+/// The body with every credential replaced by `***`: a vendor that echoes
+/// request headers into its answer must not make the gateway relay them.
+fn scrub(body: Bytes, credentials: &[Vec<u8>]) -> Bytes {
+    let hit = |c: &Vec<u8>| body.windows(c.len()).any(|w| w == c.as_slice());
+    if !credentials.iter().any(hit) {
+        return body;
+    }
+    let mut out = body.to_vec();
+    for credential in credentials {
+        let mut scrubbed = Vec::with_capacity(out.len());
+        let mut rest = out.as_slice();
+        while let Some(at) = rest
+            .windows(credential.len())
+            .position(|w| w == credential.as_slice())
+        {
+            scrubbed.extend_from_slice(&rest[..at]);
+            scrubbed.extend_from_slice(b"***");
+            rest = &rest[at + credential.len()..];
+        }
+        scrubbed.extend_from_slice(rest);
+        out = scrubbed;
+    }
+    Bytes::from(out)
+}
 
 fn transport_failure(e: &reqwest::Error) -> TransportFailure {
     TransportFailure::classify(e.is_timeout(), e.is_connect())
@@ -321,5 +395,86 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.http_status, 503);
         assert!(err.not_sent);
+    }
+
+    #[test]
+    fn echoed_credentials_are_scrubbed() {
+        use base64::Engine as _;
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "authorization",
+            secret_header("api_key", "Bearer ", &Secret::new("sk_live_topsecret")).unwrap(),
+        );
+        let basic =
+            base64::engine::general_purpose::STANDARD.encode("client-id:client-secret-value");
+        headers.insert(
+            "proxy-authorization",
+            credential_header("client_secret", &format!("Basic {basic}")).unwrap(),
+        );
+        headers.insert("x-trace", HeaderValue::from_static("not-a-secret-at-all"));
+        let credentials = credentials_in(&headers);
+        let body = Bytes::from(format!(
+            "{{\"error\":\"bad key sk_live_topsecret\",\"echo\":\"Bearer sk_live_topsecret\",\"b\":\"{basic}\",\"s\":\"client-secret-value\",\"t\":\"not-a-secret-at-all\"}}"
+        ));
+        let clean = String::from_utf8(scrub(body, &credentials).to_vec()).unwrap();
+        for secret in ["sk_live_topsecret", "client-secret-value", basic.as_str()] {
+            assert!(!clean.contains(secret), "{secret} in {clean}");
+        }
+        assert!(
+            clean.contains("not-a-secret-at-all"),
+            "only credentials are scrubbed"
+        );
+        let untouched = Bytes::from_static(b"{\"ok\":true}");
+        assert_eq!(scrub(untouched.clone(), &credentials), untouched);
+    }
+
+    #[tokio::test]
+    async fn redirects_never_leave_the_vendor_host() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+
+        let stolen = Arc::new(AtomicUsize::new(0));
+        let thief = {
+            let stolen = stolen.clone();
+            axum::Router::new().fallback(move || {
+                stolen.fetch_add(1, Ordering::SeqCst);
+                async { "got your key" }
+            })
+        };
+        let elsewhere = tokio::net::TcpListener::bind("127.0.0.2:0").await.unwrap();
+        let elsewhere_addr = elsewhere.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(elsewhere, thief).await });
+
+        let vendor = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let vendor_addr = vendor.local_addr().unwrap();
+        let redirects = axum::Router::new()
+            .route(
+                "/away",
+                axum::routing::get(move || async move {
+                    axum::response::Redirect::temporary(&format!("http://{elsewhere_addr}/steal"))
+                }),
+            )
+            .route(
+                "/moved",
+                axum::routing::get(|| async { axum::response::Redirect::temporary("/here") }),
+            )
+            .route("/here", axum::routing::get(|| async { "{}" }));
+        tokio::spawn(async move { axum::serve(vendor, redirects).await });
+
+        let client = http_client(1000, 2000).unwrap();
+        let call = Call {
+            provider: "acme",
+            account: "default",
+            operation: "get",
+        };
+        let away = send(call, client.get(format!("http://{vendor_addr}/away")))
+            .await
+            .unwrap();
+        assert_eq!(away.status, 307, "the redirect is not followed");
+        assert_eq!(stolen.load(Ordering::SeqCst), 0);
+        let moved = send(call, client.get(format!("http://{vendor_addr}/moved")))
+            .await
+            .unwrap();
+        assert_eq!(moved.status, 200, "same-host redirects are followed");
     }
 }

@@ -1,0 +1,341 @@
+//! Nobody reads a session they are not entitled to; no credential leaves the
+//! gateway; forged ids never reach a vendor.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use checkout_gateway_e2e::{header, json_of, start_with, Stack};
+use serde_json::{json, Value};
+
+const SHOP_A: &str = "CLIENTKEY-shop-a-zq7x-0001";
+const SHOP_B: &str = "CLIENTKEY-shop-b-zq7x-0002";
+const READER: &str = "CLIENTKEY-reader-zq7x-0003";
+const OPS: &str = "CLIENTKEY-ops-zq7x-0004";
+const BAD_VENDOR_KEY: &str = "pv_sand_VENDORSECRETzq7xVENDORSECRETzq/x";
+
+fn config() -> String {
+    format!(
+        r#"
+        [providers.meteroid.accounts.a]
+        base_url = "{{sandbox}}/meteroid"
+        api_key = "{meteroid}"
+        [providers.meteroid.accounts.b]
+        base_url = "{{sandbox}}/meteroid"
+        api_key = "{meteroid}"
+        [providers.meteroid.accounts.broken]
+        base_url = "{{sandbox}}/meteroid"
+        api_key = "{BAD_VENDOR_KEY}"
+        [providers.flowglad.accounts.default]
+        base_url = "{{sandbox}}/flowglad"
+        api_key = "{flowglad}"
+        [clients.shop-a]
+        key = "{SHOP_A}"
+        accounts = ["meteroid:a", "meteroid:broken"]
+        [clients.shop-b]
+        key = "{SHOP_B}"
+        accounts = ["meteroid:b"]
+        [clients.reader]
+        key = "{READER}"
+        accounts = ["meteroid:*", "flowglad:*"]
+        scopes = ["sessions:read"]
+        [clients.ops]
+        key = "{OPS}"
+        scopes = ["admin"]
+        "#,
+        meteroid = sandbox::DEMO_METEROID_API_KEY,
+        flowglad = sandbox::seed::FLOWGLAD_API_KEY,
+    )
+}
+
+/// Every log line of this test binary, at trace level.
+fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs: Arc<Mutex<Vec<u8>>> = Arc::default();
+        let sink = logs.clone();
+        let writer = move || Sink(sink.clone());
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
+            .with_writer(writer)
+            .json()
+            .try_init();
+        logs
+    })
+    .clone()
+}
+
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn get(s: &Stack, key: &str, path: &str) -> reqwest::RequestBuilder {
+    s.http.get(format!("{}{path}", s.gateway)).bearer_auth(key)
+}
+
+fn create_in(account: &str) -> Value {
+    json!({"provider": "meteroid", "account": account,
+        "customer": sandbox::seed::METEROID_CUSTOMER_ALIAS, "plan": sandbox::seed::METEROID_PLAN_VERSION_ID})
+}
+
+#[tokio::test]
+async fn sessions_cached_for_one_client_are_invisible_to_another() {
+    let s = start_with(&config()).await;
+    let r = s
+        .http
+        .post(format!("{}/v1/checkout-sessions", s.gateway))
+        .bearer_auth(SHOP_A)
+        .json(&create_in("a"));
+    let (status, _, created) = json_of(r.send().await.unwrap()).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let reference = id.rsplit(':').next().unwrap().to_owned();
+
+    // Shop A reads it from the cache; shop B cannot, under either account.
+    let (status, headers, _) = json_of(
+        get(&s, SHOP_A, &format!("/v1/checkout-sessions/{id}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, header(&headers, "x-cache")), (200, "hit"));
+    let (status, headers, body) = json_of(
+        get(&s, SHOP_B, &format!("/v1/checkout-sessions/{id}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(
+        header(&headers, "x-cache"),
+        "",
+        "no cache header leaks existence"
+    );
+    assert_eq!(
+        body["error"]["message"],
+        "no such checkout session or account"
+    );
+    let (unknown_status, _, unknown) = json_of(
+        get(&s, SHOP_B, "/v1/checkout-sessions/meteroid:nosuch:che_1")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (unknown_status, &unknown["error"]["message"]),
+        (404, &body["error"]["message"]),
+        "absent and forbidden look alike"
+    );
+    assert_eq!(
+        s.calls("meteroid", "get"),
+        0,
+        "refused before the cache and the vendor"
+    );
+    // The same vendor id under shop B's own account is a different canonical
+    // id: never served from account a's cache entry (here both accounts share
+    // one sandbox tenant, so the vendor has it).
+    let (status, headers, _) = json_of(
+        get(
+            &s,
+            SHOP_B,
+            &format!("/v1/checkout-sessions/meteroid:b:{reference}"),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!((status, header(&headers, "x-cache")), (200, "miss"));
+    assert_eq!(s.calls("meteroid", "get"), 1);
+
+    // A reader may read but not create, and sees only its grants in /v1/providers.
+    let r = s
+        .http
+        .post(format!("{}/v1/checkout-sessions", s.gateway))
+        .bearer_auth(READER)
+        .json(&create_in("a"));
+    let (status, _, body) = json_of(r.send().await.unwrap()).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("forbidden")),
+        "{body}"
+    );
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("sessions:write"));
+    let (_, _, providers) = json_of(get(&s, SHOP_B, "/v1/providers").send().await.unwrap()).await;
+    assert_eq!(
+        providers["data"],
+        json!([{"provider": "meteroid", "accounts": ["b"],
+        "capabilities": providers["data"][0]["capabilities"].clone()}])
+    );
+    let (_, _, providers) = json_of(get(&s, READER, "/v1/providers").send().await.unwrap()).await;
+    let names: Vec<&str> = providers["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["provider"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["meteroid", "flowglad"],
+        "wildcards expand to the configured accounts"
+    );
+    assert_eq!(
+        providers["data"][0]["accounts"],
+        json!(["a", "b", "broken"])
+    );
+    // An admin-only key reads nothing.
+    let (status, _, _) = json_of(
+        get(&s, OPS, &format!("/v1/checkout-sessions/{id}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn forged_ids_are_refused_before_any_vendor_call() {
+    let s = start_with(&config()).await;
+    let long = format!("meteroid:a:che_{}", "1".repeat(300));
+    let forged = [
+        "meteroid:a:..",
+        "meteroid:a:che_1%2F..%2Fcancel",
+        "meteroid:a:che_1%2Fcancel",
+        "meteroid%3Aa%3Ache_1",
+        "meteroid:a%3Ache_1",
+        "meteroid:a:che_1%3Acancel",
+        "meteroid:a:%2e%2e",
+        "meteroid:a:che_ü",
+        "meteroid:a:che_%00",
+        "meteroid:a:chckt_session_000000000000000000000",
+        "flowglad:default:che_7n42DGM5Tflk9n8mt7Fhc7",
+        "frontier:a:00000000-0000-0000-0000-000000000000",
+        "meteroid:a:che_1?x=1",
+        long.as_str(),
+    ];
+    for id in forged {
+        let r = get(&s, SHOP_A, &format!("/v1/checkout-sessions/{id}"))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        assert!(matches!(status, 400 | 404), "{id}: {status}");
+    }
+    for op in ["get", "create", "list", "cancel", "other"] {
+        assert_eq!(
+            s.calls("meteroid", op) + s.calls("flowglad", op) + s.calls("frontier", op),
+            0,
+            "{op}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn no_credential_appears_in_any_answer_or_log_line() {
+    let logs = captured_logs();
+    let s = start_with(&config()).await;
+    let reference = s.vendor_session().await;
+    let mut answers = Vec::new();
+    let keep = |r: reqwest::Response| async {
+        let headers = format!("{:?}", r.headers());
+        let body = r.text().await.unwrap_or_default();
+        format!("{headers}\n{body}")
+    };
+    // Every route, as every kind of caller, and the error paths.
+    for key in [SHOP_A, SHOP_B, READER, OPS, "CLIENTKEY-unknown-zq7x-9999"] {
+        for path in [
+            format!("/v1/checkout-sessions/meteroid:a:{reference}?include=raw"),
+            format!("/v1/checkout-sessions/meteroid:broken:{reference}"),
+            "/v1/checkout-sessions/meteroid:a:che_1".to_owned(),
+            "/v1/providers".to_owned(),
+            "/metrics".to_owned(),
+            "/readyz".to_owned(),
+            "/healthz".to_owned(),
+            "/openapi.json".to_owned(),
+        ] {
+            answers.push(keep(get(&s, key, &path).send().await.unwrap()).await);
+        }
+        let create = s
+            .http
+            .post(format!("{}/v1/checkout-sessions", s.gateway))
+            .bearer_auth(key)
+            .json(&create_in("broken"));
+        answers.push(keep(create.send().await.unwrap()).await);
+        let reload = s
+            .http
+            .post(format!("{}/admin/reload", s.gateway))
+            .bearer_auth(key);
+        answers.push(keep(reload.send().await.unwrap()).await);
+    }
+    // A vendor whose error echoes the request's Authorization header.
+    let echo = json!({"vendor": "meteroid", "op": "get", "fault": {"status": 400,
+        "body": format!("{{\"code\":\"BAD_REQUEST\",\"message\":\"bad header: Bearer {BAD_VENDOR_KEY}\"}}")}});
+    s.http
+        .post(format!("{}/_sandbox/faults", s.sandbox))
+        .json(&echo)
+        .send()
+        .await
+        .unwrap();
+    let echoed = get(
+        &s,
+        SHOP_A,
+        &format!("/v1/checkout-sessions/meteroid:broken:{reference}"),
+    )
+    .header("cache-control", "no-cache");
+    let echoed = keep(echoed.send().await.unwrap()).await;
+    assert!(
+        echoed.contains("bad header: ***"),
+        "the vendor's message is relayed, scrubbed: {echoed}"
+    );
+    answers.push(echoed);
+
+    // The gateway's lines; the sandbox plays the vendor in this process and
+    // its own lines (which show the fault bodies we planted) are not ours.
+    let logs: String = String::from_utf8_lossy(&logs.lock().unwrap_or_else(|e| e.into_inner()))
+        .lines()
+        .filter(|line| !line.contains("\"target\":\"sandbox"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        logs.contains("\"route\":\"/v1/checkout-sessions/{id}\""),
+        "trace logs were captured"
+    );
+    let secrets = [
+        SHOP_A,
+        SHOP_B,
+        READER,
+        OPS,
+        "CLIENTKEY-unknown-zq7x-9999",
+        BAD_VENDOR_KEY,
+        "VENDORSECRETzq7x",
+        sandbox::DEMO_METEROID_API_KEY,
+        sandbox::seed::FLOWGLAD_API_KEY,
+    ];
+    for secret in secrets {
+        for answer in &answers {
+            assert!(!answer.contains(secret), "{secret} in an answer: {answer}");
+        }
+        if let Some(at) = logs.find(secret) {
+            let from = logs[..at].rfind('\n').map_or(0, |i| i + 1);
+            let to = logs[at..].find('\n').map_or(logs.len(), |i| at + i);
+            panic!("{secret} in the logs: {}", &logs[from..to]);
+        }
+    }
+}
