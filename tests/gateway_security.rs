@@ -339,3 +339,32 @@ async fn no_credential_appears_in_any_answer_or_log_line() {
         }
     }
 }
+
+/// Caller mistakes are 400s naming the field, whatever the vendor.
+#[tokio::test]
+async fn create_bodies_are_checked_field_by_field_before_any_vendor() {
+    let s = start_with(&config()).await;
+    for (field, value) in [
+        ("cancel_url", json!("not a url")),
+        ("success_url", json!("http://shop.example/ok")),
+        ("quantity", json!(0)),
+        ("customer", json!("")),
+        ("expires_at", json!("2001-01-01T00:00:00Z")),
+        ("metadata", json!({"k": "v".repeat(501)})),
+    ] {
+        let mut body = create_in("a");
+        body[field] = value;
+        let r = s
+            .http
+            .post(format!("{}/v1/checkout-sessions", s.gateway))
+            .bearer_auth(SHOP_A)
+            .json(&body);
+        let (status, _, err) = json_of(r.send().await.unwrap()).await;
+        assert_eq!(status, 400, "{field}: {err}");
+        assert!(
+            err["error"]["message"].as_str().unwrap().starts_with(field),
+            "{err}"
+        );
+    }
+    assert_eq!(s.calls("meteroid", "create"), 0);
+}

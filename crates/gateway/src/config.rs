@@ -45,6 +45,9 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Largest create body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Admit `http://localhost` redirect URLs on create (the demo); https otherwise.
+    #[serde(default)]
+    pub allow_http_localhost_urls: bool,
 }
 
 impl Default for ServerConfig {
@@ -52,6 +55,7 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 64 * 1024,
+            allow_http_localhost_urls: false,
         }
     }
 }

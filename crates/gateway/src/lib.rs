@@ -10,6 +10,7 @@ pub mod demo;
 pub mod errors;
 pub mod health;
 pub mod idempotency;
+pub mod input;
 pub mod metrics;
 pub mod observe;
 pub mod openapi;

@@ -1,6 +1,5 @@
 //! `GET /v1/checkout-sessions/{id}` and `POST /v1/checkout-sessions`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::{to_bytes, Body};
@@ -16,6 +15,7 @@ use crate::auth::Scope;
 use crate::cache::{render, CacheOutcome, Read};
 use crate::errors::{ApiError, REQUEST_ID};
 use crate::idempotency::{fingerprint, Claim, StoredResponse};
+use crate::input;
 use crate::registry;
 use crate::reload::Current;
 use crate::state::AppState;
@@ -247,7 +247,7 @@ pub async fn create_session(
             format!("request body is larger than {} bytes", state.max_body_bytes),
         )
     })?;
-    let request = parse_create(&bytes)?;
+    let request = input::parse_create(&bytes, state.allow_http_localhost_urls)?;
     let provider = registry::provider(&request.provider).ok_or_else(|| {
         Error::new(
             ErrorCode::UnknownProvider,
@@ -406,54 +406,6 @@ fn replay(stored: StoredResponse) -> Response {
     response
 }
 
-/// Parse the create body, naming the field that is wrong.
-fn parse_create(bytes: &[u8]) -> Result<CreateSession, Error> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let request: CreateSession = serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            Error::invalid_request(format!("body is not valid JSON: {inner}"))
-        } else if path == "." {
-            Error::invalid_request(format!("body: {inner}"))
-        } else {
-            Error::invalid_request(format!("{path}: {inner}"))
-        }
-    })?;
-    validate_metadata(request.metadata.as_ref())?;
-    Ok(request)
-}
-
-/// Metadata rules shared by every vendor: short keys, bounded size.
-fn validate_metadata(metadata: Option<&checkout_core::Metadata>) -> Result<(), Error> {
-    const MAX_KEYS: usize = 50;
-    const MAX_KEY_LEN: usize = 40;
-    const MAX_VALUE_LEN: usize = 500;
-    let Some(m) = metadata else { return Ok(()) };
-    if m.len() > MAX_KEYS {
-        return Err(Error::invalid_request(format!(
-            "metadata: at most {MAX_KEYS} keys"
-        )));
-    }
-    let mut problems: HashMap<&str, String> = HashMap::new();
-    for (key, value) in m {
-        if key.is_empty() || key.chars().count() > MAX_KEY_LEN {
-            problems.insert(key, format!("keys are 1 to {MAX_KEY_LEN} characters"));
-        } else if let checkout_core::MetadataValue::String(s) = value {
-            if s.chars().count() > MAX_VALUE_LEN {
-                problems.insert(
-                    key,
-                    format!("string values are at most {MAX_VALUE_LEN} characters"),
-                );
-            }
-        }
-    }
-    match problems.into_iter().min() {
-        Some((key, why)) => Err(Error::invalid_request(format!("metadata.{key}: {why}"))),
-        None => Ok(()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -493,29 +445,5 @@ mod tests {
             HeaderValue::from_static("max-age=0, No-Cache"),
         );
         assert!(wants_no_cache(&h));
-    }
-
-    #[test]
-    fn create_body_errors_name_the_field() {
-        let e = parse_create(br#"{"provider":"meteroid","account":"default","quantity":"two"}"#)
-            .unwrap_err();
-        assert!(e.message.starts_with("quantity:"), "{}", e.message);
-        let e = parse_create(
-            br#"{"provider":"meteroid","account":"default","metadata":{"a":{"b":1}}}"#,
-        )
-        .unwrap_err();
-        assert!(e.message.starts_with("metadata"), "{}", e.message);
-        let e = parse_create(br#"{"account":"default"}"#).unwrap_err();
-        assert!(e.message.contains("provider"), "{}", e.message);
-        let e = parse_create(br#"{"provider":"meteroid""#).unwrap_err();
-        assert!(e.message.contains("not valid JSON"), "{}", e.message);
-        let long = format!(
-            r#"{{"provider":"meteroid","account":"default","metadata":{{"k":"{}"}}}}"#,
-            "x".repeat(501)
-        );
-        assert!(parse_create(long.as_bytes())
-            .unwrap_err()
-            .message
-            .starts_with("metadata.k:"));
     }
 }

@@ -30,6 +30,7 @@ pub struct AppState {
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub metrics: Arc<Metrics>,
     pub max_body_bytes: usize,
+    pub allow_http_localhost_urls: bool,
     pub shutdown_grace: Duration,
 }
 
@@ -143,6 +144,7 @@ impl AppState {
                 )),
             },
             max_body_bytes: config.server.max_body_bytes,
+            allow_http_localhost_urls: config.server.allow_http_localhost_urls,
             shutdown_grace: Duration::from_secs(config.resilience.shutdown_grace_secs),
             metrics,
         })

@@ -1,0 +1,241 @@
+//! The create body, checked before anything else happens: every mistake is
+//! a 400 naming the field, and nothing half-valid goes on to a vendor.
+
+use checkout_core::id::is_valid_account_name;
+use checkout_core::{CreateSession, Error, Metadata, MetadataValue};
+
+/// Longest customer or plan reference accepted.
+const MAX_REFERENCE_LEN: usize = 255;
+/// Most units one checkout may ask for.
+const MAX_QUANTITY: u64 = 1_000_000;
+/// Longest URL browsers and vendors agree on.
+const MAX_URL_LEN: usize = 2083;
+const MAX_METADATA_KEYS: usize = 50;
+const MAX_METADATA_KEY_LEN: usize = 40;
+const MAX_METADATA_VALUE_LEN: usize = 500;
+
+/// Parse and check the create body. `allow_http_localhost` admits
+/// `http://localhost` redirect URLs (the demo); everything else is https.
+pub fn parse_create(bytes: &[u8], allow_http_localhost: bool) -> Result<CreateSession, Error> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let request: CreateSession = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            Error::invalid_request(format!("body is not valid JSON: {inner}"))
+        } else if path == "." {
+            Error::invalid_request(format!("body: {inner}"))
+        } else {
+            Error::invalid_request(format!("{path}: {inner}"))
+        }
+    })?;
+    validate(&request, allow_http_localhost)?;
+    Ok(request)
+}
+
+fn field(name: &str, why: impl std::fmt::Display) -> Error {
+    Error::invalid_request(format!("{name}: {why}"))
+}
+
+fn validate(r: &CreateSession, allow_http_localhost: bool) -> Result<(), Error> {
+    if !is_valid_account_name(&r.account) {
+        return Err(field(
+            "account",
+            "lower-case letters, digits, '_' and '-', at most 64",
+        ));
+    }
+    for (name, value) in [("customer", &r.customer), ("plan", &r.plan)] {
+        if let Some(v) = value {
+            if v.is_empty()
+                || v.chars().count() > MAX_REFERENCE_LEN
+                || v.chars().any(char::is_control)
+            {
+                return Err(field(
+                    name,
+                    format!("1 to {MAX_REFERENCE_LEN} characters, no control characters"),
+                ));
+            }
+        }
+    }
+    if let Some(q) = r.quantity {
+        if !(1..=MAX_QUANTITY).contains(&q) {
+            return Err(field("quantity", format!("between 1 and {MAX_QUANTITY}")));
+        }
+    }
+    for (name, value) in [
+        ("success_url", &r.success_url),
+        ("cancel_url", &r.cancel_url),
+    ] {
+        if let Some(url) = value {
+            check_url(name, url, allow_http_localhost)?;
+        }
+    }
+    if let Some(at) = r.expires_at {
+        if at <= chrono::Utc::now() {
+            return Err(field("expires_at", "must be in the future"));
+        }
+    }
+    if let Some(m) = &r.metadata {
+        check_metadata(m)?;
+    }
+    Ok(())
+}
+
+/// Absolute https URLs (or `http://localhost` where allowed), no credentials in them.
+fn check_url(name: &str, url: &str, allow_http_localhost: bool) -> Result<(), Error> {
+    if url.len() > MAX_URL_LEN {
+        return Err(field(name, format!("at most {MAX_URL_LEN} characters")));
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|_| field(name, "not an absolute URL"))?;
+    let local = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    let scheme_ok = match parsed.scheme() {
+        "https" => true,
+        "http" => allow_http_localhost && local,
+        _ => false,
+    };
+    if !scheme_ok {
+        let allowed = if allow_http_localhost {
+            "https (or http://localhost)"
+        } else {
+            "https"
+        };
+        return Err(field(name, format!("must use {allowed}")));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(field(name, "must not carry credentials"));
+    }
+    Ok(())
+}
+
+/// Metadata rules shared by every vendor: bounded count and sizes,
+/// printable keys.
+fn check_metadata(m: &Metadata) -> Result<(), Error> {
+    if m.len() > MAX_METADATA_KEYS {
+        return Err(field(
+            "metadata",
+            format!("at most {MAX_METADATA_KEYS} keys"),
+        ));
+    }
+    for (key, value) in m {
+        let key_ok = !key.is_empty()
+            && key.chars().count() <= MAX_METADATA_KEY_LEN
+            && !key.chars().any(|c| c.is_control() || c == '[' || c == ']');
+        if !key_ok {
+            return Err(field(
+                "metadata",
+                format!(
+                    "keys are 1 to {MAX_METADATA_KEY_LEN} printable characters without brackets"
+                ),
+            ));
+        }
+        if let MetadataValue::String(s) = value {
+            if s.chars().count() > MAX_METADATA_VALUE_LEN {
+                return Err(field(
+                    &format!("metadata.{key}"),
+                    format!("string values are at most {MAX_METADATA_VALUE_LEN} characters"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(body: &str) -> String {
+        parse_create(body.as_bytes(), false).unwrap_err().message
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let base = r#""provider":"meteroid","account":"default""#;
+        for (body, starts) in [
+            (format!(r#"{{{base},"quantity":"two"}}"#), "quantity:"),
+            (format!(r#"{{{base},"quantity":0}}"#), "quantity:"),
+            (format!(r#"{{{base},"quantity":2000000}}"#), "quantity:"),
+            (format!(r#"{{{base},"quantity":-1}}"#), "quantity:"),
+            (
+                format!(r#"{{{base},"metadata":{{"a":{{"b":1}}}}}}"#),
+                "metadata",
+            ),
+            (
+                format!(r#"{{{base},"metadata":{{"k":"{}"}}}}"#, "x".repeat(501)),
+                "metadata.k:",
+            ),
+            (format!(r#"{{{base},"metadata":{{"":"x"}}}}"#), "metadata:"),
+            (format!(r#"{{{base},"customer":""}}"#), "customer:"),
+            (
+                format!(r#"{{{base},"plan":"{}"}}"#, "p".repeat(300)),
+                "plan:",
+            ),
+            (
+                format!(r#"{{{base},"success_url":"http://shop.example/ok"}}"#),
+                "success_url:",
+            ),
+            (
+                format!(r#"{{{base},"cancel_url":"javascript:alert(1)"}}"#),
+                "cancel_url:",
+            ),
+            (
+                format!(r#"{{{base},"cancel_url":"/relative"}}"#),
+                "cancel_url:",
+            ),
+            (
+                format!(r#"{{{base},"success_url":"https://user:pw@shop.example/"}}"#),
+                "success_url:",
+            ),
+            (
+                format!(
+                    r#"{{{base},"success_url":"https://x/{}"}}"#,
+                    "a".repeat(2100)
+                ),
+                "success_url:",
+            ),
+            (
+                format!(r#"{{{base},"expires_at":"2001-01-01T00:00:00Z"}}"#),
+                "expires_at:",
+            ),
+            (
+                format!(r#"{{{base},"expires_at":"tomorrow"}}"#),
+                "expires_at:",
+            ),
+            (
+                format!(r#"{{{base},"provider_options":[1]}}"#),
+                "provider_options:",
+            ),
+            (
+                format!(r#"{{{base},"colour":"red"}}"#),
+                "colour: unknown field",
+            ),
+            (
+                r#"{"provider":"meteroid","account":"Default"}"#.to_owned(),
+                "account:",
+            ),
+            (r#"{"account":"default"}"#.to_owned(), "body:"),
+            (
+                r#"{"provider":"meteroid""#.to_owned(),
+                "body is not valid JSON",
+            ),
+        ] {
+            let message = err(&body);
+            assert!(message.starts_with(starts), "{body}\n→ {message}");
+        }
+        let nested = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert!(err(&format!(
+            r#"{{{base},"provider_options":{{"x":{nested}}}}}"#
+        ))
+        .contains("recursion limit"));
+    }
+
+    #[test]
+    fn good_bodies_pass_and_localhost_only_in_the_demo() {
+        let ok = r#"{"provider":"frontier","account":"default","customer":"org","plan":"p","quantity":1,
+            "success_url":"https://shop.example/ok?checkout={{.CheckoutID}}","metadata":{"order":"1","n":2,"paid":false}}"#;
+        assert!(parse_create(ok.as_bytes(), false).is_ok());
+        let local = r#"{"provider":"meteroid","account":"default","success_url":"http://localhost:3000/ok"}"#;
+        assert!(parse_create(local.as_bytes(), false).is_err());
+        assert!(parse_create(local.as_bytes(), true).is_ok());
+    }
+}
