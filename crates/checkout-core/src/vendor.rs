@@ -7,6 +7,9 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, ErrorCode};
 
+/// Longest vendor-body path named in a parse error.
+const MAX_PATH_LEN: usize = 120;
+
 /// Longest vendor error text relayed to a caller.
 pub const MAX_MESSAGE_LEN: usize = 500;
 
@@ -42,7 +45,12 @@ pub fn bad_response(provider: &str, what: impl std::fmt::Display) -> Error {
 pub fn parse_body<T: DeserializeOwned>(provider: &str, body: &[u8]) -> Result<T, Error> {
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
+        // The path holds the vendor's object keys: bound it, a key can be huge.
         let path = e.path().to_string();
+        let path = match path.char_indices().nth(MAX_PATH_LEN) {
+            Some((at, _)) => format!("{}…", &path[..at]),
+            None => path,
+        };
         let what = match e.inner().classify() {
             serde_json::error::Category::Data => "wrong type or missing field",
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {

@@ -1,0 +1,309 @@
+//! Hostile Frontier bodies (Connect and legacy REST shapes) through `Provider::normalize`: huge, deeply
+//! nested, wrong types, NaN-like numbers, invalid UTF-8. Each one is
+//! `provider_bad_response` (a 502 at the gateway), never a panic, and the
+//! error names where the body went wrong without echoing it.
+//!
+//! Two laxities of the shared body parser are pinned down as they are: bytes
+//! after the JSON value, and invalid UTF-8 inside a value the adapter does not
+//! read, pass `normalize`, and the gateway's read path refuses them when it
+//! keeps the body for `?include=raw` (`raw_json`), so the caller still gets a
+//! 502. Nesting inside an ignored value is skipped without recursion, so it
+//! is harmless and read like the body without it.
+//! (The fuzz target `fuzz/fuzz_targets/frontier.rs` covers the rest.)
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use adapter_frontier::{Frontier, PROVIDER};
+use checkout_core::vendor::raw_json;
+use checkout_core::{CheckoutSession, Error, ErrorCode, Provider};
+use serde_json::{json, Value};
+
+const MIB: usize = 1 << 20;
+const DEPTH: usize = 100_000;
+
+/// Where the session's fields sit in a body.
+const SESSION: &str = "checkout_session";
+/// A field the adapter does not read (a future one).
+const IGNORED: &str = "some_future_field";
+
+/// A real get body (fixtures/frontier/get_connect_open.json).
+fn base() -> Value {
+    serde_json::from_slice(include_bytes!(
+        "../../../fixtures/frontier/get_connect_open.json"
+    ))
+    .expect("fixture is JSON")
+}
+
+/// The base body with `session.<field>` set to `value`.
+fn with(field: &str, value: Value) -> Vec<u8> {
+    let mut body = base();
+    body[SESSION][field] = value;
+    serde_json::to_vec(&body).unwrap()
+}
+
+/// The base body with `text` spliced in, unparsed, as `session.<field>`.
+fn with_raw(field: &str, text: &[u8]) -> Vec<u8> {
+    let marker = "\u{1}marker\u{1}";
+    let body = String::from_utf8(with(field, json!(marker))).unwrap();
+    let quoted = serde_json::to_string(marker).unwrap();
+    let at = body.find(&quoted).unwrap();
+    let mut out = body.as_bytes()[..at].to_vec();
+    out.extend_from_slice(text);
+    out.extend_from_slice(&body.as_bytes()[at + quoted.len()..]);
+    out
+}
+
+fn clip(s: &str) -> &str {
+    s.get(..80).unwrap_or(s)
+}
+
+#[track_caller]
+fn normalize(what: &str, body: &[u8]) -> Result<CheckoutSession, Error> {
+    catch_unwind(AssertUnwindSafe(|| Frontier.normalize("default", body)))
+        .unwrap_or_else(|_| panic!("{what}: normalize panicked"))
+}
+
+#[track_caller]
+fn assert_502(what: &str, e: &Error) {
+    assert_eq!(e.code, ErrorCode::ProviderBadResponse, "{what}: {e}");
+    assert_eq!(e.http_status, 502, "{what}");
+    assert!(e.message.len() < 1_000, "{what}: {}", clip(&e.message));
+}
+
+/// `normalize` answers `provider_bad_response`, does not panic, and keeps
+/// its message short (the body is never echoed).
+#[track_caller]
+fn assert_bad_response(what: &str, body: &[u8]) {
+    match normalize(what, body) {
+        Ok(s) => panic!("{what}: read as a session {} ({:?})", clip(&s.id), s.status),
+        Err(e) => assert_502(what, &e),
+    }
+}
+
+/// `normalize` refuses the body, or the gateway's read path does when it
+/// keeps the body verbatim (what every adapter client does after converting).
+#[track_caller]
+fn assert_read_path_refuses(what: &str, body: &[u8]) {
+    match normalize(what, body) {
+        Ok(_) => assert_502(what, &raw_json(PROVIDER, body).expect_err(what)),
+        Err(e) => assert_502(what, &e),
+    }
+}
+
+/// Hostile data where the adapter reads nothing: no panic, and the session
+/// is exactly the one of the body without it.
+#[track_caller]
+fn assert_ignored(what: &str, body: &[u8]) {
+    let plain = Frontier
+        .normalize("default", &serde_json::to_vec(&base()).unwrap())
+        .unwrap();
+    assert_eq!(normalize(what, body).expect(what), plain, "{what}");
+}
+
+#[test]
+fn the_base_body_is_read() {
+    assert!(Frontier
+        .normalize("default", &serde_json::to_vec(&base()).unwrap())
+        .is_ok());
+}
+
+#[test]
+fn huge_bodies() {
+    assert_bad_response("8 MiB of text", &vec![b'x'; 8 * MIB]);
+    let mut zeros = b"[".to_vec();
+    zeros.extend(std::iter::repeat_n(&b"0,"[..], 4 * MIB).flatten());
+    zeros.extend_from_slice(b"0]");
+    assert_bad_response("an 8 MiB array", &zeros);
+    let mut unterminated = br#"{"checkout_session":{"id":""#.to_vec();
+    unterminated.resize(8 * MIB, b'a');
+    assert_bad_response("an unterminated 8 MiB string", &unterminated);
+    let mut trailing = serde_json::to_vec(&base()).unwrap();
+    trailing.resize(8 * MIB, b' ');
+    trailing.push(b'x');
+    assert_read_path_refuses("a body followed by 8 MiB and garbage", &trailing);
+    assert_bad_response(
+        "an 8 MiB state of the wrong type",
+        &with("state", json!(vec![0; MIB])),
+    );
+    // The parser's error names the path, and the path holds the key: see
+    // `a_huge_key_is_not_echoed` below; here only the code is checked.
+    let key = [
+        &br#"{"checkout_session":{""#[..],
+        &vec![b'k'; 8 * MIB],
+        br#"":[nope]}}"#,
+    ]
+    .concat();
+    let e = normalize("a huge key", &key).expect_err("a huge key");
+    assert_eq!(e.code, ErrorCode::ProviderBadResponse);
+}
+
+#[test]
+fn deeply_nested_bodies() {
+    let open = "[".repeat(DEPTH);
+    let closed = "]".repeat(DEPTH);
+    assert_bad_response("100k [", open.as_bytes());
+    assert_bad_response("100k [ and ]", format!("{open}{closed}").as_bytes());
+    let objects = format!(
+        "{}0{}",
+        r#"{"checkout_session":"#.repeat(DEPTH),
+        "}".repeat(DEPTH)
+    );
+    assert_bad_response("100k nested objects", objects.as_bytes());
+    assert_bad_response(
+        "100k [ as the session",
+        format!(r#"{{"checkout_session":{open}{closed}}}"#).as_bytes(),
+    );
+    assert_ignored(
+        "100k [ in a field the adapter ignores",
+        &with_raw(IGNORED, format!("{open}{closed}").as_bytes()),
+    );
+    assert_ignored(
+        "100k nested objects in an unknown field",
+        &with_raw("no_such_field", objects.as_bytes()),
+    );
+    assert_bad_response(
+        "100k [ in metadata (kept as a JSON value)",
+        &with_raw("metadata", format!("{open}{closed}").as_bytes()),
+    );
+    assert_bad_response(
+        "100k unbalanced [ in an unknown field",
+        &with_raw("no_such_field", open.as_bytes()),
+    );
+}
+
+#[test]
+fn wrong_types() {
+    for top in [
+        "null",
+        "true",
+        "42",
+        r#""text""#,
+        "[]",
+        r#"{"checkout_session":null}"#,
+    ] {
+        assert_bad_response(top, top.as_bytes());
+    }
+    assert_bad_response("the body in an array", format!("[{}]", base()).as_bytes());
+    for session in [
+        json!(null),
+        json!([]),
+        json!("be037d6c-6284-4a81-acd3-cead659d9022"),
+        json!(1),
+        json!(true),
+    ] {
+        assert_bad_response(
+            &format!("session {session}"),
+            &serde_json::to_vec(&json!({ "checkout_session": session })).unwrap(),
+        );
+    }
+    // proto3: `null` is an empty string for the string fields, so it is no
+    // wrong type there.
+    for (field, value) in [
+        ("id", json!(42)),
+        ("id", json!(null)),
+        ("id", json!("")),
+        ("id", json!("BE037D6C-6284-4A81-ACD3-CEAD659D9022")),
+        ("id", json!("be037d6c-6284-4a81-acd3-cead659d9022/../x")),
+        ("state", json!(1)),
+        ("state", json!(["open"])),
+        ("plan", json!(5)),
+        ("product", json!({})),
+        ("checkout_url", json!(5)),
+        ("success_url", json!(true)),
+        ("created_at", json!(null)),
+        ("created_at", json!(1_763_370_012)),
+        ("created_at", json!("yesterday")),
+        ("created_at", json!("2026-13-45T25:61:61Z")),
+        ("created_at", json!({"seconds": 1_763_370_012})),
+        ("updated_at", json!("nope")),
+        ("expire_at", json!([])),
+        ("expire_at", json!("+275760-09-13T00:00:00Z")),
+    ] {
+        assert_bad_response(&format!("session.{field} = {value}"), &with(field, value));
+    }
+    for field in ["id", "created_at"] {
+        let mut missing = base();
+        missing[SESSION].as_object_mut().unwrap().remove(field);
+        assert_bad_response(
+            &format!("no {field}"),
+            &serde_json::to_vec(&missing).unwrap(),
+        );
+    }
+}
+
+#[test]
+fn nan_like_numbers() {
+    for number in [
+        "NaN",
+        "-NaN",
+        "Infinity",
+        "-Infinity",
+        "1e400",
+        "-1e400",
+        "-0",
+        "0e0",
+        "123456789012345678901234567890",
+        "-9223372036854775809",
+        "18446744073709551616",
+        "0x10",
+        "01",
+        "1.",
+        ".5",
+        "+1",
+    ] {
+        assert_bad_response(number, number.as_bytes());
+        for field in ["id", "state", "plan", "created_at", "expire_at"] {
+            assert_bad_response(
+                &format!("session.{field} = {number}"),
+                &with_raw(field, number.as_bytes()),
+            );
+        }
+    }
+}
+
+#[test]
+fn invalid_utf8() {
+    assert_bad_response("bare invalid bytes", b"\xff\xfe\xfd");
+    assert_bad_response("a UTF-16 body", b"\xff\xfe{\x00\"\x00");
+    let mut bom = serde_json::to_vec(&base()).unwrap();
+    bom.splice(0..0, b"\xef\xbb\xbf".iter().copied());
+    assert_bad_response("a byte-order mark", &bom);
+    let bytes: [&[u8]; 5] = [
+        b"\"che_\xff\"",
+        b"\"\xc0\xaf\"",
+        b"\"\xed\xa0\x80\"",
+        b"\"\xf4\x90\x80\x80\"",
+        b"\"caf\xe9\"",
+    ];
+    // Lone surrogates: valid JSON text, but no Unicode string.
+    let escapes: [&[u8]; 2] = [b"\"\\ud800\"", b"\"\\udfff\\ud800\""];
+    for text in bytes.iter().chain(&escapes) {
+        let what = String::from_utf8_lossy(text);
+        for field in ["id", "state", "plan", "created_at", "checkout_url"] {
+            assert_bad_response(&format!("session.{field} = {what}"), &with_raw(field, text));
+        }
+    }
+    for text in bytes {
+        let what = format!("an ignored field = {}", String::from_utf8_lossy(text));
+        assert_read_path_refuses(&what, &with_raw(IGNORED, text));
+    }
+    for text in escapes {
+        let what = format!("an ignored field = {}", String::from_utf8_lossy(text));
+        assert_ignored(&what, &with_raw(IGNORED, text));
+    }
+}
+
+/// Known gap, in the shared parser (`checkout_core::vendor::parse_body`),
+/// not in this adapter: its error message names the JSON path where reading
+/// failed, and an object key on that path is copied in whole, so a vendor
+/// body can put any text, of any length, into the caller's 502 message.
+#[test]
+fn a_huge_key_is_not_echoed() {
+    let key = [
+        &br#"{"checkout_session":{""#[..],
+        &vec![b'k'; MIB],
+        br#"":[nope]}}"#,
+    ]
+    .concat();
+    assert_bad_response("a 1 MiB key before a broken value", &key);
+}
