@@ -44,7 +44,7 @@ pub fn bad_response(provider: &str, what: impl std::fmt::Display) -> Error {
 /// vendor data into the error.
 pub fn parse_body<T: DeserializeOwned>(provider: &str, body: &[u8]) -> Result<T, Error> {
     let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         // The path holds the vendor's object keys: bound it, a key can be huge.
         let path = e.path().to_string();
         let path = match path.char_indices().nth(MAX_PATH_LEN) {
@@ -59,7 +59,11 @@ pub fn parse_body<T: DeserializeOwned>(provider: &str, body: &[u8]) -> Result<T,
             serde_json::error::Category::Io => "unreadable body",
         };
         bad_response(provider, format_args!("{what} at `{path}`"))
-    })
+    })?;
+    // Bytes after the value mean the body is not the JSON document it claims.
+    de.end()
+        .map_err(|_| bad_response(provider, "data after the JSON value"))?;
+    Ok(value)
 }
 
 /// A 2xx vendor body kept verbatim for `?include=raw`; not JSON is a bad response.

@@ -225,18 +225,7 @@ pub async fn send(call: Call<'_>, request: reqwest::RequestBuilder) -> Result<An
         })?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|e| {
-            if e.is_timeout() {
-                transport_failure(&e).error(call.provider)
-            } else {
-                Error::new(
-                    ErrorCode::ProviderBadResponse,
-                    format!("{} response body could not be read", call.provider),
-                )
-                .with_provider(call.provider)
-                .with_provider_status(status)
-            }
-        })?;
+        let body = read_body(call, status, response).await?;
         let span = tracing::Span::current();
         span.record("vendor_status", status);
         span.record("latency_ms", started.elapsed().as_millis() as u64);
@@ -315,6 +304,46 @@ fn scrub(body: Bytes, credentials: &[Vec<u8>]) -> Bytes {
         out = scrubbed;
     }
     Bytes::from(out)
+}
+
+/// Largest vendor answer read: a session is a few KiB, and a vendor must not
+/// be able to make the gateway hold gigabytes.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// The whole body, chunk by chunk, refusing more than [`MAX_BODY_BYTES`].
+async fn read_body(
+    call: Call<'_>,
+    status: u16,
+    mut response: reqwest::Response,
+) -> Result<Bytes, Error> {
+    let unreadable = |what: &str| {
+        Error::new(
+            ErrorCode::ProviderBadResponse,
+            format!("{} response body {what}", call.provider),
+        )
+        .with_provider(call.provider)
+        .with_provider_status(status)
+    };
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+    {
+        return Err(unreadable("is too large"));
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(unreadable("is too large"));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(Bytes::from(body)),
+            Err(e) if e.is_timeout() => return Err(transport_failure(&e).error(call.provider)),
+            Err(_) => return Err(unreadable("could not be read")),
+        }
+    }
 }
 
 fn transport_failure(e: &reqwest::Error) -> TransportFailure {
