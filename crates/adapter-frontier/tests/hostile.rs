@@ -3,11 +3,11 @@
 //! `provider_bad_response` (a 502 at the gateway), never a panic, and the
 //! error names where the body went wrong without echoing it.
 //!
-//! Two laxities of the shared body parser are pinned down as they are: bytes
-//! after the JSON value, and invalid UTF-8 inside a value the adapter does not
-//! read, pass `normalize`, and the gateway's read path refuses them when it
-//! keeps the body for `?include=raw` (`raw_json`), so the caller still gets a
-//! 502. Nesting inside an ignored value is skipped without recursion, so it
+//! Bytes after the JSON value are refused by the shared parser. Invalid UTF-8
+//! inside a value the adapter does not read passes `normalize`, and the
+//! gateway's read path refuses it when it keeps the body for `?include=raw`
+//! (`raw_json`), so the caller still gets a 502; both are checked through that
+//! read path. Nesting inside an ignored value is skipped without recursion, so it
 //! is harmless and read like the body without it.
 //! (The fuzz target `fuzz/fuzz_targets/frontier.rs` covers the rest.)
 
