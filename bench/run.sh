@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The performance benchmark (issue 8): the gateway beside nginx and a bare
+# hyper server on loopback; writes docs/performance.md. Options: see
+# `bench/run.sh --help` (e.g. --reps 3 --duration 4).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v nginx >/dev/null || missing+=(nginx-light)
+command -v taskset >/dev/null || missing+=(util-linux)
+if ((${#missing[@]})); then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+
+cargo build --release --locked -p checkout-gateway -p checkout-bench --bins
+exec python3 bench/run.py "$@"
