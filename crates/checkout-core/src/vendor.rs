@@ -43,6 +43,13 @@ pub fn bad_response(provider: &str, what: impl std::fmt::Display) -> Error {
 /// Deserialize a vendor body, naming where it went wrong but never echoing
 /// vendor data into the error.
 pub fn parse_body<T: DeserializeOwned>(provider: &str, body: &[u8]) -> Result<T, Error> {
+    // Tracking the path costs an allocation per key and doubles the parse
+    // (benches/conversion.rs), so it runs only to explain a failure.
+    serde_json::from_slice(body).or_else(|_| explain_bad_body(provider, body))
+}
+
+/// Parse again, tracking where it fails, for the error message.
+fn explain_bad_body<T: DeserializeOwned>(provider: &str, body: &[u8]) -> Result<T, Error> {
     let de = &mut serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         // The path holds the vendor's object keys: bound it, a key can be huge.

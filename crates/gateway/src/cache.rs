@@ -207,6 +207,14 @@ impl SessionCache {
         })
     }
 
+    /// A fresh copy, counted as a hit: the hot path, read without taking
+    /// the per-key lock.
+    pub async fn fresh(&self, id: &str) -> Option<Arc<Entry>> {
+        let entry = self.inner.get(id).await.filter(|e| e.is_fresh())?;
+        self.metrics.cache_event(CacheOutcome::Hit.header_value());
+        Some(entry)
+    }
+
     /// A fresh cached session, or the result of `fetch`. Calls for one id
     /// are serialised, so concurrent misses make one upstream call. When
     /// `fetch` fails and a copy younger than the stale window exists, that
@@ -215,15 +223,11 @@ impl SessionCache {
     where
         F: Future<Output = Result<Arc<Fetched>, Error>>,
     {
-        // The hot path: a fresh copy, read without taking the per-key lock.
-        if let Some(entry) = self.inner.get(id).await {
-            if entry.is_fresh() {
-                self.metrics.cache_event(CacheOutcome::Hit.header_value());
-                return Ok(Read {
-                    entry,
-                    outcome: CacheOutcome::Hit,
-                });
-            }
+        if let Some(entry) = self.fresh(id).await {
+            return Ok(Read {
+                entry,
+                outcome: CacheOutcome::Hit,
+            });
         }
         let outcome = AtomicU8::new(CacheOutcome::Hit.code());
         let stale_window = self.policy.stale;

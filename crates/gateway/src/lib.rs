@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod providers;
 pub mod registry;
 pub mod reload;
+pub mod request_id;
 pub mod server;
 pub mod sessions;
 pub mod state;

@@ -2,48 +2,97 @@
 //! route template, status, latency, request id, client name — never the
 //! key), the request metrics, and the log format.
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
+use http::{Method, StatusCode};
 use tracing::Instrument;
 
 use crate::config::LogConfig;
 use crate::errors::REQUEST_ID;
+use crate::metrics::{Label, Metrics};
 use crate::reload::Current;
+use crate::sessions::SESSION_ROUTE;
 
 /// Middleware: the request span, its closing log line, and the metrics.
 pub async fn track(Current(state): Current, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = request.method().as_str().to_owned();
     let route = request
         .extensions()
         .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+        .map_or(Cow::Borrowed("unmatched"), |p| route_label(p.as_str()));
     let request_id = request
         .headers()
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let span = tracing::info_span!(
-        "request",
-        method = %method,
-        route = %route,
-        request_id = %request_id,
-        client = tracing::field::Empty,
-        status = tracing::field::Empty,
-        latency_ms = tracing::field::Empty,
-    );
-    let response = next.run(request).instrument(span.clone()).await;
-    let took = started.elapsed();
-    let status = response.status().as_u16();
-    span.record("status", status);
-    span.record("latency_ms", took.as_secs_f64() * 1000.0);
-    span.in_scope(|| tracing::info!("answered"));
-    state.metrics.observe_request(&method, &route, status, took);
+        .unwrap_or_default();
+    let tracked = Tracked::start(request.method(), route, request_id);
+    let response = next.run(request).instrument(tracked.span.clone()).await;
+    tracked.finish(&state.metrics, response.status());
     response
+}
+
+/// One request from arrival to its closing log line and metrics: used by
+/// the middleware above and by the cache-hit fast path, so both look alike.
+pub struct Tracked {
+    pub span: tracing::Span,
+    started: Instant,
+    method: Label,
+    route: Label,
+}
+
+impl Tracked {
+    pub fn start(method: &Method, route: Label, request_id: &str) -> Tracked {
+        let method = method_label(method);
+        let span = tracing::info_span!(
+            "request",
+            method = %method,
+            route = %route,
+            request_id = %request_id,
+            client = tracing::field::Empty,
+            status = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        Tracked {
+            span,
+            started: Instant::now(),
+            method,
+            route,
+        }
+    }
+
+    pub fn finish(self, metrics: &Metrics, status: StatusCode) {
+        let took = self.started.elapsed();
+        self.span.record("status", status.as_u16());
+        self.span.record("latency_ms", took.as_secs_f64() * 1000.0);
+        self.span.in_scope(|| tracing::info!("answered"));
+        metrics.observe_request(self.method, self.route, status.as_u16(), took);
+    }
+}
+
+/// Static labels for the common methods, so counting allocates nothing.
+fn method_label(method: &Method) -> Label {
+    let name = match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::HEAD => "HEAD",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        _ => return Cow::Owned(method.as_str().to_owned()),
+    };
+    Cow::Borrowed(name)
+}
+
+fn route_label(route: &str) -> Label {
+    if route == SESSION_ROUTE {
+        Cow::Borrowed(SESSION_ROUTE)
+    } else {
+        Cow::Owned(route.to_owned())
+    }
 }
 
 /// Name the authenticated client on the request span (the key never).

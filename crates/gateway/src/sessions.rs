@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::body::{to_bytes, Body};
-use axum::extract::{Path, RawQuery};
+use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use checkout_core::{
     CheckoutSession, CreateSession, Error, ErrorCode, Fetched, RequestContext, SessionId,
@@ -18,7 +18,7 @@ use crate::idempotency::{fingerprint, Claim, StoredResponse};
 use crate::input;
 use crate::registry;
 use crate::reload::Current;
-use crate::state::AppState;
+use crate::state::{Account, AppState};
 
 pub const X_CACHE: &str = "x-cache";
 /// Set on a create answered from the idempotency store.
@@ -138,26 +138,11 @@ fn parse_id(raw: &str) -> Result<SessionId, Error> {
     ),
     security(("client_key" = []))
 )]
-pub async fn get_session(
-    Current(state): Current,
-    Path(raw_id): Path<String>,
-    RawQuery(query): RawQuery,
-    uri: http::Uri,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let client = state.authorize(&headers, Scope::SessionsRead)?;
-    // Ids are path-safe by construction: an encoded one is a trick.
-    if uri.path().contains('%') {
-        return Err(Error::new(
-            ErrorCode::InvalidId,
-            "invalid session id: ids are never percent-encoded",
-        )
-        .into());
-    }
-    let id = parse_id(&raw_id)?;
-    let include_raw = include_raw(query.as_deref())?;
-    let account = state.account_for(&client, id.provider(), id.account())?;
-    let ctx = context(&headers)?;
+pub async fn get_session(Current(state): Current, request: Request) -> Result<Response, ApiError> {
+    let (uri, headers) = (request.uri(), request.headers());
+    let raw_id = session_path_id(uri.path()).unwrap_or_default();
+    let (id, include_raw, account) = check_read(&state, uri, raw_id, headers)?;
+    let ctx = context(headers)?;
     let fetch = async {
         let fetched = account
             .guard
@@ -173,10 +158,9 @@ pub async fn get_session(
         }
         Ok(Arc::new(fetched))
     };
-    let key = id.to_string();
-    let read = if wants_no_cache(&headers) {
+    let read = if wants_no_cache(headers) {
         let fetched = fetch.await?;
-        let entry = state.cache.insert(key, fetched).await;
+        let entry = state.cache.insert(raw_id.to_owned(), fetched).await;
         state
             .metrics
             .cache_event(CacheOutcome::Bypass.header_value());
@@ -185,8 +169,45 @@ pub async fn get_session(
             outcome: CacheOutcome::Bypass,
         }
     } else {
-        state.cache.get_or_fetch(&key, fetch).await?
+        state.cache.get_or_fetch(raw_id, fetch).await?
     };
+    Ok(session_response(&read, include_raw))
+}
+
+/// The route the fast path serves.
+pub const SESSION_ROUTE: &str = "/v1/checkout-sessions/{id}";
+
+/// The `{id}` of a session path, as sent (ids are never percent-encoded,
+/// so the raw segment is the id).
+fn session_path_id(path: &str) -> Option<&str> {
+    path.strip_prefix("/v1/checkout-sessions/")
+        .filter(|id| !id.is_empty() && !id.contains('/'))
+}
+
+/// What every read checks, in this order: the client and its scope, the id,
+/// the query, the client's access to the account.
+fn check_read<'s>(
+    state: &'s AppState,
+    uri: &http::Uri,
+    raw_id: &str,
+    headers: &HeaderMap,
+) -> Result<(SessionId, bool, &'s Account), Error> {
+    let client = state.authorize(headers, Scope::SessionsRead)?;
+    // Ids are path-safe by construction: an encoded one is a trick.
+    if uri.path().contains('%') {
+        return Err(Error::new(
+            ErrorCode::InvalidId,
+            "invalid session id: ids are never percent-encoded",
+        ));
+    }
+    let id = parse_id(raw_id)?;
+    let include_raw = include_raw(uri.query())?;
+    let account = state.account_for(&client, id.provider(), id.account())?;
+    Ok((id, include_raw, account))
+}
+
+/// The answer to a read: the session (as of now) and where it came from.
+fn session_response(read: &Read, include_raw: bool) -> Response {
     let mut response = json_response(StatusCode::OK, read.entry.body(include_raw));
     let headers = response.headers_mut();
     headers.insert(
@@ -202,7 +223,31 @@ pub async fn get_session(
             HeaderValue::from_static("110 - \"Response is Stale\""),
         );
     }
-    Ok(response)
+    response
+}
+
+/// The cache-hit fast path, taken before routing: the same checks and the
+/// same answer as `get_session`, without the router and its middleware.
+/// Anything but a fresh hit of a valid read (an error, a miss, `no-cache`,
+/// an `Idempotency-Key` to validate) is `None` and goes the routed way.
+pub async fn answer_hit(state: &AppState, request: &http::request::Parts) -> Option<Response> {
+    if request.method != http::Method::GET {
+        return None;
+    }
+    let (uri, headers) = (&request.uri, &request.headers);
+    let raw_id = session_path_id(uri.path())?;
+    if wants_no_cache(headers) || headers.contains_key("idempotency-key") {
+        return None;
+    }
+    let (_, include_raw, _) = check_read(state, uri, raw_id, headers).ok()?;
+    let entry = state.cache.fresh(raw_id).await?;
+    Some(session_response(
+        &Read {
+            entry,
+            outcome: CacheOutcome::Hit,
+        },
+        include_raw,
+    ))
 }
 
 #[utoipa::path(
