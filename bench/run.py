@@ -417,7 +417,8 @@ def measure(stack: Stack, args):
             stack.work / f"ids-{provider}-{account}.txt")
     meteroid = ids[("meteroid", "default")]
     hot = meteroid[0]
-    large_body = {"provider": "meteroid", "account": "default", **MISS_ACCOUNTS[0][2],
+    # Large: a Flowglad session with the most metadata a create may carry.
+    large_body = {"provider": "flowglad", "account": "default", **MISS_ACCOUNTS[1][2],
                   "metadata": {f"key_{i:02}": "v" * 100 for i in range(50)}}
     status, _, created = http("POST", f"http://127.0.0.1:{port}/v1/checkout-sessions",
                               {**AUTH, "content-type": "application/json"},
@@ -486,34 +487,16 @@ def measure(stack: Stack, args):
 
     big = stack.servers["gateway-big"]
     big_port = PORTS["gateway-big"]
-    print("coalescing: 1000 callers at once for one id gateway-big has never seen", flush=True)
-    status, _, created = http("POST", f"http://127.0.0.1:{port}/v1/checkout-sessions",
-                              {**AUTH, "content-type": "application/json"},
-                              json.dumps({"provider": "meteroid", "account": "default",
-                                          **MISS_ACCOUNTS[0][2]}).encode())
-    assert status == 201, created
-    fresh = json.loads(created)["id"]
-    fault = {"vendor": "meteroid", "op": "get", "times": 1, "fault": {"latency_ms": 200}}
-    http("POST", f"http://127.0.0.1:{PORTS['sandbox']}/_sandbox/faults",
-         {"content-type": "application/json"}, json.dumps(fault).encode())
-    gets_before = sandbox_gets(PORTS["sandbox"], "meteroid")
-    burst = load_tool("--gateway", f"http://127.0.0.1:{big_port}", "burst", "--id", fresh,
-                      "--callers", "1000")
-    burst["upstream_calls"] = sandbox_gets(PORTS["sandbox"], "meteroid") - gets_before
-    print(f"  {burst}", flush=True)
-
     memory = []
     baseline = big.rss_kib()
-    base_entries = metric(big_port, "cache_entries")
     big_ids = []
     scaling = []
     for target in (args.mid, args.big):
-        need = target - len(big_ids)
         print(f"filling gateway-big to {target} entries", flush=True)
         big_ids += create_sessions(big_port, {"provider": "meteroid", "account": "default",
-                                              **MISS_ACCOUNTS[0][2]}, need,
+                                              **MISS_ACCOUNTS[0][2]}, target - len(big_ids),
                                    stack.work / f"ids-big-{target}.txt")
-        entries = metric(big_port, "cache_entries") - base_entries
+        entries = metric(big_port, "cache_entries")
         rss = big.rss_kib()
         memory.append({"entries": int(entries), "rss_mib": rss / 1024,
                        "per_session_bytes": (rss - baseline) * 1024 / max(entries, 1)})
@@ -524,6 +507,24 @@ def measure(stack: Stack, args):
         floor = Scenario("floor (bare hyper)", "floor")
         interleave(stack, [scenario, floor], args.reps, args.duration)
         scaling.append((scenario, floor))
+
+    print("coalescing: 1000 callers at once for one id the full gateway-big has never seen",
+          flush=True)
+    status, _, created = http("POST", f"http://127.0.0.1:{port}/v1/checkout-sessions",
+                              {**AUTH, "content-type": "application/json"},
+                              json.dumps({"provider": "meteroid", "account": "default",
+                                          **MISS_ACCOUNTS[0][2]}).encode())
+    assert status == 201, created
+    fresh = json.loads(created)["id"]
+    # The vendor takes 200 ms to answer, so all callers arrive while it thinks.
+    fault = {"vendor": "meteroid", "op": "get", "times": 1, "fault": {"latency_ms": 200}}
+    http("POST", f"http://127.0.0.1:{PORTS['sandbox']}/_sandbox/faults",
+         {"content-type": "application/json"}, json.dumps(fault).encode())
+    gets_before = sandbox_gets(PORTS["sandbox"], "meteroid")
+    burst = load_tool("--gateway", f"http://127.0.0.1:{big_port}", "burst", "--id", fresh,
+                      "--callers", "1000")
+    burst["upstream_calls"] = sandbox_gets(PORTS["sandbox"], "meteroid") - gets_before
+    print(f"  {burst}", flush=True)
 
     return {"main": main, "scaling": scaling, "memory": memory, "burst": burst,
             "bodies": {k: len(v) for k, v in bodies.items()}, "nginx_body": len(nginx_body),

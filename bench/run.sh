@@ -16,4 +16,5 @@ if ((${#missing[@]})); then
 fi
 
 cargo build --release --locked -p checkout-gateway -p checkout-bench --bins
+cargo bench --locked -p checkout-bench --no-run
 exec python3 bench/run.py "$@"

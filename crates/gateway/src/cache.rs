@@ -11,10 +11,12 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use checkout_core::{CheckoutSession, Error, ErrorCode, Fetched, Status};
+use chrono::{DateTime, Utc};
 use moka::future::Cache;
 use moka::notification::RemovalCause;
 use moka::ops::compute::{CompResult, Op};
 use moka::Expiry;
+use serde_json::value::RawValue;
 
 use crate::metrics::Metrics;
 
@@ -53,17 +55,20 @@ impl CacheOutcome {
     }
 }
 
-/// A cached session and how long it stays fresh.
+/// A cached session and how long it stays fresh. Only the rendered JSON is
+/// kept, not the parsed session nor the vendor payload (`?include=raw`
+/// reads from the vendor): a million sessions must fit in under 2 GiB
+/// (docs/performance.md).
 pub struct Entry {
-    pub fetched: Arc<Fetched>,
-    stored_at: Instant,
-    fresh_for: Duration,
     /// The canonical JSON, rendered once: a hit writes these bytes.
     body: Bytes,
-    /// The status `body` shows (derived at render time).
+    /// The status `body` shows (derived at render time)…
     rendered_status: Status,
-    /// Approximate bytes held: the vendor body and the canonical session.
-    bytes: u64,
+    /// …and what it is derived from, to notice when it changes.
+    vendor_status: Status,
+    expires_at: Option<DateTime<Utc>>,
+    stored_at: Instant,
+    fresh_for: Duration,
 }
 
 /// The canonical session, plus the vendor payload when `?include=raw`.
@@ -72,15 +77,18 @@ struct SessionJson<'a> {
     #[serde(flatten)]
     session: &'a CheckoutSession,
     #[serde(skip_serializing_if = "Option::is_none")]
-    raw: Option<&'a serde_json::value::RawValue>,
+    raw: Option<&'a RawValue>,
 }
 
 /// The response body for a session as seen now (derived expiry applied).
 pub fn render(fetched: &Fetched, include_raw: bool) -> Bytes {
-    let session = fetched.session.as_of(chrono::Utc::now());
+    render_json(&fetched.session, include_raw.then_some(&*fetched.raw))
+}
+
+fn render_json(session: &CheckoutSession, raw: Option<&RawValue>) -> Bytes {
     let json = SessionJson {
-        session: &session,
-        raw: include_raw.then_some(&*fetched.raw),
+        session: &session.as_of(Utc::now()),
+        raw,
     };
     // A session of plain strings, numbers and maps always serialises.
     Bytes::from(serde_json::to_vec(&json).unwrap_or_default())
@@ -88,16 +96,19 @@ pub fn render(fetched: &Fetched, include_raw: bool) -> Bytes {
 
 impl Entry {
     /// The response body now: the pre-rendered bytes unless the derived
-    /// status has moved since, or the vendor payload is wanted too.
-    pub fn body(&self, include_raw: bool) -> Bytes {
-        let session = &self.fetched.session;
-        let status_now = session
-            .status
-            .derived(session.expires_at, chrono::Utc::now());
-        if !include_raw && status_now == self.rendered_status {
-            self.body.clone()
-        } else {
-            render(&self.fetched, include_raw)
+    /// status has moved since (a copy served past its expiry, when stale).
+    pub fn body(&self) -> Bytes {
+        let status_now = self.vendor_status.derived(self.expires_at, Utc::now());
+        if status_now == self.rendered_status {
+            return self.body.clone();
+        }
+        // Rare: parse our own rendering back, with the status it came from.
+        match serde_json::from_slice::<CheckoutSession>(&self.body) {
+            Ok(mut session) => {
+                session.status = self.vendor_status;
+                render_json(&session, None)
+            }
+            Err(_) => self.body.clone(),
         }
     }
 
@@ -140,7 +151,7 @@ impl TtlPolicy {
         }
         let until_expiry = session
             .expires_at
-            .and_then(|at| (at - chrono::Utc::now()).to_std().ok())
+            .and_then(|at| (at - Utc::now()).to_std().ok())
             .filter(|left| !left.is_zero());
         match until_expiry {
             Some(left) => left.min(self.open),
@@ -165,7 +176,7 @@ impl SessionCache {
             .max_capacity(config.max_entries)
             .expire_after(ExpiryRef(policy.clone()))
             .eviction_listener(move |_key, entry: Arc<Entry>, cause| {
-                on_evict.cache_bytes_removed(entry.bytes);
+                on_evict.cache_bytes_removed(entry.body.len() as u64);
                 let cause = match cause {
                     RemovalCause::Expired => "evicted_expired",
                     RemovalCause::Size => "evicted_size",
@@ -188,22 +199,17 @@ impl SessionCache {
         self.inner.entry_count()
     }
 
-    fn entry(&self, fetched: Arc<Fetched>) -> Arc<Entry> {
-        let fresh_for = self.policy.fresh_for(&fetched.session);
+    fn entry(&self, fetched: &Fetched) -> Arc<Entry> {
         let session = &fetched.session;
-        let rendered_status = session
-            .status
-            .derived(session.expires_at, chrono::Utc::now());
-        let body = render(&fetched, false);
-        let bytes = (fetched.raw.get().len() + body.len()) as u64;
-        self.metrics.cache_bytes_added(bytes);
+        let body = render(fetched, false);
+        self.metrics.cache_bytes_added(body.len() as u64);
         Arc::new(Entry {
-            fetched,
+            rendered_status: session.status.derived(session.expires_at, Utc::now()),
+            vendor_status: session.status,
+            expires_at: session.expires_at,
+            fresh_for: self.policy.fresh_for(session),
             stored_at: Instant::now(),
-            fresh_for,
             body,
-            rendered_status,
-            bytes,
         })
     }
 
@@ -221,7 +227,7 @@ impl SessionCache {
     /// copy is served instead. Errors are never cached.
     pub async fn get_or_fetch<F>(&self, id: &str, fetch: F) -> Result<Read, Error>
     where
-        F: Future<Output = Result<Arc<Fetched>, Error>>,
+        F: Future<Output = Result<Fetched, Error>>,
     {
         if let Some(entry) = self.fresh(id).await {
             return Ok(Read {
@@ -243,7 +249,7 @@ impl SessionCache {
                 match fetch.await {
                     Ok(fetched) => {
                         outcome.store(CacheOutcome::Miss.code(), Ordering::Relaxed);
-                        Ok(Op::Put(self.entry(fetched)))
+                        Ok(Op::Put(self.entry(&fetched)))
                     }
                     Err(err) => match existing {
                         Some(e)
@@ -275,7 +281,7 @@ impl SessionCache {
         Ok(Read { entry, outcome })
     }
 
-    pub async fn insert(&self, id: String, fetched: Arc<Fetched>) -> Arc<Entry> {
+    pub async fn insert(&self, id: String, fetched: &Fetched) -> Arc<Entry> {
         let entry = self.entry(fetched);
         self.inner.insert(id, entry.clone()).await;
         entry
@@ -305,7 +311,6 @@ impl Expiry<String, Arc<Entry>> for ExpiryRef {
 mod tests {
     use super::*;
     use checkout_core::Status;
-    use chrono::Utc;
 
     fn session(status: Status, expires_in: Option<chrono::Duration>) -> CheckoutSession {
         let body = br#"{"session":{"id":"che_1","customer_id":"cus_1","plan_version_id":"plv_1","status":"CREATED","checkout_type":"SELF_SERVE","created_at":"2026-01-19T10:00:00Z"}}"#;
@@ -313,6 +318,30 @@ mod tests {
         s.status = status;
         s.expires_at = expires_in.map(|d| Utc::now() + d);
         s
+    }
+
+    #[test]
+    fn a_copy_past_its_expiry_is_rendered_again_as_expired() {
+        let open = session(Status::Open, Some(chrono::Duration::seconds(-10)));
+        // Rendered while it was still open (status as the vendor said).
+        let body = Bytes::from(serde_json::to_vec(&open).unwrap());
+        let entry = Entry {
+            body: body.clone(),
+            rendered_status: Status::Open,
+            vendor_status: Status::Open,
+            expires_at: open.expires_at,
+            stored_at: Instant::now(),
+            fresh_for: Duration::ZERO,
+        };
+        let now: serde_json::Value = serde_json::from_slice(&entry.body()).unwrap();
+        assert_eq!(now["status"], "expired");
+        assert_eq!(now["id"], open.id);
+
+        let unchanged = Entry {
+            rendered_status: Status::Expired,
+            ..entry
+        };
+        assert_eq!(unchanged.body(), body, "the pre-rendered bytes, untouched");
     }
 
     #[test]

@@ -134,7 +134,7 @@ impl Metrics {
         );
         registry.register(
             "cache_bytes",
-            "Approximate bytes held by the cache (vendor bodies and canonical sessions)",
+            "Bytes of canonical session JSON held by the cache",
             m.cache_bytes.clone(),
         );
         registry.register(

@@ -1,6 +1,7 @@
 //! `GET /v1/checkout-sessions/{id}` and `POST /v1/checkout-sessions`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{to_bytes, Body};
 use axum::extract::Request;
@@ -12,7 +13,7 @@ use http::header::{AGE, CACHE_CONTROL, CONTENT_TYPE, LOCATION, RETRY_AFTER, WARN
 use http::{HeaderMap, HeaderValue, StatusCode};
 
 use crate::auth::Scope;
-use crate::cache::{render, CacheOutcome, Read};
+use crate::cache::{render, CacheOutcome};
 use crate::errors::{ApiError, REQUEST_ID};
 use crate::idempotency::{fingerprint, Claim, StoredResponse};
 use crate::input;
@@ -156,22 +157,33 @@ pub async fn get_session(Current(state): Current, request: Request) -> Result<Re
             )
             .with_provider(id.provider()));
         }
-        Ok(Arc::new(fetched))
+        Ok(fetched)
     };
-    let read = if wants_no_cache(headers) {
+    // The cache holds canonical sessions only: the vendor payload is read
+    // from the vendor, which refreshes the cached copy too.
+    let no_cache = wants_no_cache(headers);
+    if no_cache || include_raw {
         let fetched = fetch.await?;
-        let entry = state.cache.insert(raw_id.to_owned(), fetched).await;
-        state
-            .metrics
-            .cache_event(CacheOutcome::Bypass.header_value());
-        Read {
-            entry,
-            outcome: CacheOutcome::Bypass,
-        }
-    } else {
-        state.cache.get_or_fetch(raw_id, fetch).await?
-    };
-    Ok(session_response(&read, include_raw))
+        let entry = state.cache.insert(raw_id.to_owned(), &fetched).await;
+        let outcome = if no_cache {
+            CacheOutcome::Bypass
+        } else {
+            CacheOutcome::Miss
+        };
+        state.metrics.cache_event(outcome.header_value());
+        let body = if include_raw {
+            render(&fetched, true)
+        } else {
+            entry.body()
+        };
+        return Ok(session_response(body, outcome, entry.age()));
+    }
+    let read = state.cache.get_or_fetch(raw_id, fetch).await?;
+    Ok(session_response(
+        read.entry.body(),
+        read.outcome,
+        read.entry.age(),
+    ))
 }
 
 /// The route the fast path serves.
@@ -206,18 +218,16 @@ fn check_read<'s>(
     Ok((id, include_raw, account))
 }
 
-/// The answer to a read: the session (as of now) and where it came from.
-fn session_response(read: &Read, include_raw: bool) -> Response {
-    let mut response = json_response(StatusCode::OK, read.entry.body(include_raw));
+/// The answer to a read: the session (as of now), where it came from and,
+/// for a cached copy, how old it is.
+fn session_response(body: bytes::Bytes, outcome: CacheOutcome, age: Duration) -> Response {
+    let mut response = json_response(StatusCode::OK, body);
     let headers = response.headers_mut();
-    headers.insert(
-        X_CACHE,
-        HeaderValue::from_static(read.outcome.header_value()),
-    );
-    if matches!(read.outcome, CacheOutcome::Hit | CacheOutcome::Stale) {
-        headers.insert(AGE, HeaderValue::from(read.entry.age().as_secs()));
+    headers.insert(X_CACHE, HeaderValue::from_static(outcome.header_value()));
+    if matches!(outcome, CacheOutcome::Hit | CacheOutcome::Stale) {
+        headers.insert(AGE, HeaderValue::from(age.as_secs()));
     }
-    if read.outcome == CacheOutcome::Stale {
+    if outcome == CacheOutcome::Stale {
         headers.insert(
             WARNING,
             HeaderValue::from_static("110 - \"Response is Stale\""),
@@ -240,13 +250,14 @@ pub async fn answer_hit(state: &AppState, request: &http::request::Parts) -> Opt
         return None;
     }
     let (_, include_raw, _) = check_read(state, uri, raw_id, headers).ok()?;
+    if include_raw {
+        return None;
+    }
     let entry = state.cache.fresh(raw_id).await?;
     Some(session_response(
-        &Read {
-            entry,
-            outcome: CacheOutcome::Hit,
-        },
-        include_raw,
+        entry.body(),
+        CacheOutcome::Hit,
+        entry.age(),
     ))
 }
 
@@ -379,7 +390,7 @@ async fn create_upstream(
     );
     state
         .cache
-        .insert(fetched.session.id.clone(), fetched.clone())
+        .insert(fetched.session.id.clone(), &fetched)
         .await;
     Ok(fetched)
 }
