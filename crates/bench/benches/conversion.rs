@@ -79,6 +79,15 @@ const CASES: &[Case] = &[
             adapter_zenskar::convert::session_body(ACCOUNT, Family::Checkout, body).unwrap()
         },
     },
+    // Family A bodies run from 1.0 to 1.9 KB (estimates, line items): the
+    // largest is above, this one is of the median size.
+    Case {
+        group: "zenskar_checkout",
+        fixture: "zenskar/get_checkout_processing_pending.json",
+        convert: |body| {
+            adapter_zenskar::convert::session_body(ACCOUNT, Family::Checkout, body).unwrap()
+        },
+    },
     Case {
         group: "zenskar_checkouts",
         fixture: "zenskar/get_checkouts_guest.json",

@@ -1,26 +1,29 @@
-//! The HTTP server: routes and the middleware every response passes through.
+//! The HTTP server: the connection loop, the cache-hit fast path, and the
+//! routes with the middleware every other response passes through.
 
 use std::borrow::Cow;
 use std::convert::Infallible;
-use std::future::IntoFuture;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::time::Duration;
 
+use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use futures::future::BoxFuture;
 use futures::FutureExt;
 use http::request::Parts;
-use tower::{Service, ServiceExt};
-use tracing::Instrument;
-
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tower::ServiceBuilder;
+use tower::{ServiceBuilder, ServiceExt};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+use tracing::Instrument;
 
 use crate::errors::{render_errors, REQUEST_ID};
 use crate::observe::Tracked;
@@ -74,29 +77,22 @@ impl App {
             gateway,
         }
     }
-}
 
-impl Service<Request> for App {
-    type Response = Response;
-    type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Response, Infallible>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request) -> Self::Future {
-        let (gateway, router) = (self.gateway.clone(), self.router.clone());
-        Box::pin(async move {
-            // A panic on the fast path only sends the request the routed
-            // way, where it is caught and answered.
-            let (parts, body) = request.into_parts();
-            let fast = AssertUnwindSafe(answer_hit(&gateway, &parts)).catch_unwind();
-            match fast.await {
-                Ok(Some(response)) => Ok(response),
-                _ => router.oneshot(Request::from_parts(parts, body)).await,
+    /// One request off the wire.
+    async fn handle(self, request: http::Request<Incoming>) -> Result<Response, Infallible> {
+        let (parts, body) = request.into_parts();
+        // A panic on the fast path only sends the request the routed way,
+        // where it is caught and answered.
+        match AssertUnwindSafe(answer_hit(&self.gateway, &parts))
+            .catch_unwind()
+            .await
+        {
+            Ok(Some(response)) => Ok(response),
+            _ => {
+                let request = Request::from_parts(parts, Body::new(body));
+                self.router.oneshot(request).await
             }
-        })
+        }
     }
 }
 
@@ -123,37 +119,51 @@ async fn answer_hit(gateway: &Gateway, request: &Parts) -> Option<Response> {
     Some(response)
 }
 
-/// Serve until `shutdown` resolves, then let in-flight requests finish for
-/// at most the configured grace period.
+/// Serve HTTP/1.1 until `shutdown` resolves, then let in-flight requests
+/// finish for at most the configured grace period. hyper's connection
+/// directly, not `axum::serve`: its protocol sniffing (for h2c, which no
+/// client of this API needs) showed on the cache-hit path.
 pub async fn serve(
     listener: TcpListener,
     gateway: Arc<Gateway>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let grace = gateway.current().shutdown_grace;
-    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-    let signal = async move {
-        shutdown.await;
-        tracing::info!(
-            grace_secs = grace.as_secs(),
-            "shutting down: finishing in-flight requests"
-        );
-        let _ = stopping_tx.send(());
-    };
-    let app = tower::make::Shared::new(App::new(gateway));
-    let server = axum::serve(listener, app).with_graceful_shutdown(signal);
-    let grace_over = async move {
-        if stopping_rx.await.is_ok() {
-            tokio::time::sleep(grace).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
+    let app = App::new(gateway);
+    let connections = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of descriptors, say: wait rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let app = app.clone();
+        let service = service_fn(move |request| app.clone().handle(request));
+        let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            // A client hanging up mid-request is its own business.
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    tracing::info!(
+        grace_secs = grace.as_secs(),
+        "shutting down: finishing in-flight requests"
+    );
     tokio::select! {
-        served = server.into_future() => served,
-        () = grace_over => {
+        () = connections.shutdown() => {}
+        () = tokio::time::sleep(grace) => {
             tracing::warn!("grace period over: dropping the requests still in flight");
-            Ok(())
         }
     }
+    Ok(())
 }
