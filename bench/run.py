@@ -10,12 +10,12 @@ server's utime+stime from /proc over the requests wrk completed.
 
 import argparse
 import datetime
-import hashlib
 import json
 import os
 import random
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -29,7 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / "target" / "release"
 DOC = ROOT / "docs" / "performance.md"
-KEY = "bench-client-key-000000000000000001"
+# The demo client's key (config/demo.toml holds its SHA-256; it may read,
+# create, and read /metrics).
+KEY = "demo-client-key-0000000000000001"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 PORTS = {
@@ -92,6 +94,8 @@ class Stack:
         self.servers = {}
 
     def start(self, name, argv, core, env=None):
+        if port_open(PORTS[name]):
+            sys.exit(f"port {PORTS[name]} ({name}) is taken: stop whatever listens there")
         log = open(self.work / f"{name}.log", "wb")
         full_env = dict(os.environ, **(env or {}))
         process = subprocess.Popen(
@@ -115,17 +119,22 @@ class Stack:
                 os.killpg(server.process.pid, signal.SIGKILL)
 
 
+def port_open(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        return True
+    except OSError:
+        return False
+
+
 def wait_for_port(server: Server, log: Path):
-    import socket
     deadline = time.time() + 30
     while time.time() < deadline:
         if server.process.poll() is not None:
             sys.exit(f"{server.name} exited at start:\n{log.read_text()[-3000:]}")
-        try:
-            socket.create_connection(("127.0.0.1", server.port), timeout=0.2).close()
+        if port_open(server.port):
             return
-        except OSError:
-            time.sleep(0.05)
+        time.sleep(0.05)
     sys.exit(f"{server.name} did not listen on {server.port}")
 
 
@@ -143,62 +152,23 @@ AUTH = {"authorization": f"Bearer {KEY}"}
 
 # --- configuration files -----------------------------------------------------
 
-def gateway_config(port: int, sandbox: str, max_entries: int) -> str:
-    key_hash = hashlib.sha256(KEY.encode()).hexdigest()
-    return f"""
-[server]
-listen = "127.0.0.1:{port}"
-allow_http_localhost_urls = true
-
-[cache]
-# Sessions stay fresh through the run: the point is to measure the hit path.
-open_ttl_secs = 3600
-terminal_ttl_secs = 3600
-max_entries = {max_entries}
-
-[resilience]
-# Enough for 256 connections of misses on one account.
-max_in_flight = 1024
-
-[log]
-# No per-request line, as nginx runs with access_log off.
-filter = "warn"
-
-[providers.meteroid.accounts.default]
-base_url = "{sandbox}/meteroid"
-api_key = "pv_sand_sfLPedfA3PcVxe91EP48suEoMZD8/325iPXhYKOOez0bJwnd0H"
-
-[providers.flowglad.accounts.default]
-base_url = "{sandbox}/flowglad"
-api_key = "sk_test_PS3c_2ckF7rJo5wtSAZKNoejQVg"
-
-[providers.frontier.accounts.default]
-base_url = "{sandbox}/frontier"
-protocol = "connect"
-client_id = "275ef377-9d47-485a-8e02-f68bb06289f9"
-client_secret = "C3J27XDCG2LmlZGEONYlgCtjfIZ4SOcMz9CPVNPk"
-
-[providers.frontier.accounts.legacy]
-base_url = "{sandbox}/frontier"
-protocol = "rest"
-bearer_token = "fpt_Na1Hedcm4pMbXDuCL1mHoOsFaQfDPrAJ71fTquWo"
-
-[providers.zenskar.accounts.default]
-base_url = "{sandbox}/zenskar"
-api_key = "zsk_sandbox_5b9e0c7d41a24f36a8d2e1f07c6b3a95"
-organisation = "aa92a968-3677-4eef-a4b3-c34c686c61c4"
-
-[providers.zenskar.accounts.checkouts]
-base_url = "{sandbox}/zenskar"
-family = "checkouts"
-api_key = "zsk_sandbox_5b9e0c7d41a24f36a8d2e1f07c6b3a95"
-organisation = "aa92a968-3677-4eef-a4b3-c34c686c61c4"
-
-[clients.bench]
-key_sha256 = ["{key_hash}"]
-accounts = ["meteroid:*", "flowglad:*", "frontier:*", "zenskar:*"]
-scopes = ["sessions:read", "sessions:write", "admin"]
-"""
+def gateway_env(port: int, sandbox: str, max_entries: int) -> dict:
+    """config/demo.toml (every vendor account, the sandbox's credentials, the
+    demo client key), with these settings over it from the environment."""
+    settings = {
+        "server.listen": f"127.0.0.1:{port}",
+        # Sessions stay fresh through the run: the point is the hit path.
+        "cache.open_ttl_secs": "3600",
+        "cache.max_entries": str(max_entries),
+        # Enough for 256 connections of misses on one account.
+        "resilience.max_in_flight": "1024",
+        # No line per request, as nginx runs with access_log off.
+        "log.filter": "warn",
+    }
+    for provider, account, _ in MISS_ACCOUNTS:
+        settings[f"providers.{provider}.accounts.{account}.base_url"] = f"{sandbox}/{provider}"
+    return {"CHECKOUT_GATEWAY__" + key.upper().replace(".", "__"): value
+            for key, value in settings.items()}
 
 
 # The vendor accounts measured on the miss path, and a create body for each.
@@ -404,9 +374,8 @@ def measure(stack: Stack, args):
     stack.start("sandbox", [gw, "sandbox", "--listen", f"127.0.0.1:{PORTS['sandbox']}"],
                 stack.load_core, quiet)
     for name, entries in (("gateway", 4 * args.big), ("gateway-big", 2 * args.big)):
-        config = stack.work / f"{name}.toml"
-        config.write_text(gateway_config(PORTS[name], sandbox_url, entries))
-        stack.start(name, [gw, "serve", "--config", str(config)], stack.server_core)
+        stack.start(name, [gw, "serve", "--config", str(ROOT / "config" / "demo.toml")],
+                    stack.server_core, gateway_env(PORTS[name], sandbox_url, entries))
     port = PORTS["gateway"]
 
     print(f"seeding {args.ids} sessions per vendor account through the gateway", flush=True)

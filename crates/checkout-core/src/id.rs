@@ -69,15 +69,15 @@ impl SessionId {
         if !is_valid_reference(reference) {
             return Err(IdError::Reference);
         }
-        let id = SessionId {
+        // As displayed: `provider:account:reference`.
+        if provider.len() + account.len() + reference.len() + 2 > MAX_ID_LEN {
+            return Err(IdError::TooLong);
+        }
+        Ok(SessionId {
             provider: provider.to_owned(),
             account: account.to_owned(),
             reference: reference.to_owned(),
-        };
-        if id.to_string().len() > MAX_ID_LEN {
-            return Err(IdError::TooLong);
-        }
-        Ok(id)
+        })
     }
 
     pub fn parse(s: &str) -> Result<SessionId, IdError> {

@@ -32,6 +32,9 @@ use crate::request_id::{request_id_of, RandomRequestId};
 use crate::sessions::SESSION_ROUTE;
 use crate::{health, observe, openapi, providers, sessions};
 
+/// Parsed once: inserting by `&str` parses the name on every response.
+static REQUEST_ID_NAME: http::HeaderName = http::HeaderName::from_static(REQUEST_ID);
+
 pub fn router(gateway: Arc<Gateway>) -> Router {
     let request_id = http::HeaderName::from_static(REQUEST_ID);
     let doc = openapi::document();
@@ -114,7 +117,9 @@ async fn answer_hit(gateway: &Gateway, request: &Parts) -> Option<Response> {
     let mut response = sessions::answer_hit(&state, request)
         .instrument(tracked.span.clone())
         .await?;
-    response.headers_mut().insert(REQUEST_ID, request_id);
+    response
+        .headers_mut()
+        .insert(REQUEST_ID_NAME.clone(), request_id);
     tracked.finish(&state.metrics, response.status());
     Some(response)
 }

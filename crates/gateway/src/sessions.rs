@@ -10,7 +10,7 @@ use checkout_core::{
     CheckoutSession, CreateSession, Error, ErrorCode, Fetched, RequestContext, SessionId,
 };
 use http::header::{AGE, CACHE_CONTROL, CONTENT_TYPE, LOCATION, RETRY_AFTER, WARNING};
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
 use crate::auth::Scope;
 use crate::cache::{render, CacheOutcome};
@@ -22,6 +22,8 @@ use crate::reload::Current;
 use crate::state::{Account, AppState};
 
 pub const X_CACHE: &str = "x-cache";
+/// Parsed once: inserting by `&str` parses the name on every response.
+static X_CACHE_NAME: HeaderName = HeaderName::from_static(X_CACHE);
 /// Set on a create answered from the idempotency store.
 pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
 
@@ -223,7 +225,10 @@ fn check_read<'s>(
 fn session_response(body: bytes::Bytes, outcome: CacheOutcome, age: Duration) -> Response {
     let mut response = json_response(StatusCode::OK, body);
     let headers = response.headers_mut();
-    headers.insert(X_CACHE, HeaderValue::from_static(outcome.header_value()));
+    headers.insert(
+        X_CACHE_NAME.clone(),
+        HeaderValue::from_static(outcome.header_value()),
+    );
     if matches!(outcome, CacheOutcome::Hit | CacheOutcome::Stale) {
         headers.insert(AGE, HeaderValue::from(age.as_secs()));
     }
