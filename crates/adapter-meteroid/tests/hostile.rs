@@ -11,15 +11,10 @@
 //! is harmless and read like the body without it.
 //! (The fuzz target `fuzz/fuzz_targets/meteroid.rs` covers the rest.)
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
-use adapter_meteroid::{Meteroid, PROVIDER};
-use checkout_core::vendor::raw_json;
-use checkout_core::{CheckoutSession, Error, ErrorCode, Provider};
-use serde_json::{json, Value};
-
-const MIB: usize = 1 << 20;
-const DEPTH: usize = 100_000;
+use adapter_meteroid::Meteroid;
+use checkout_core::Provider;
+use fixture_kit::hostile::{Hostile, DEPTH, MIB};
+use serde_json::json;
 
 /// Where the session's fields sit in a body.
 const SESSION: &str = "session";
@@ -27,103 +22,38 @@ const SESSION: &str = "session";
 const IGNORED: &str = "payment_methods_config";
 
 /// A real get body (fixtures/meteroid/get_created_open.json).
-fn base() -> Value {
-    serde_json::from_slice(include_bytes!(
-        "../../../fixtures/meteroid/get_created_open.json"
-    ))
-    .expect("fixture is JSON")
-}
-
-/// The base body with `session.<field>` set to `value`.
-fn with(field: &str, value: Value) -> Vec<u8> {
-    let mut body = base();
-    body[SESSION][field] = value;
-    serde_json::to_vec(&body).unwrap()
-}
-
-/// The base body with `text` spliced in, unparsed, as `session.<field>`.
-fn with_raw(field: &str, text: &[u8]) -> Vec<u8> {
-    let marker = "\u{1}marker\u{1}";
-    let body = String::from_utf8(with(field, json!(marker))).unwrap();
-    let quoted = serde_json::to_string(marker).unwrap();
-    let at = body.find(&quoted).unwrap();
-    let mut out = body.as_bytes()[..at].to_vec();
-    out.extend_from_slice(text);
-    out.extend_from_slice(&body.as_bytes()[at + quoted.len()..]);
-    out
-}
-
-fn clip(s: &str) -> &str {
-    s.get(..80).unwrap_or(s)
-}
-
-#[track_caller]
-fn normalize(what: &str, body: &[u8]) -> Result<CheckoutSession, Error> {
-    catch_unwind(AssertUnwindSafe(|| Meteroid.normalize("default", body)))
-        .unwrap_or_else(|_| panic!("{what}: normalize panicked"))
-}
-
-#[track_caller]
-fn assert_502(what: &str, e: &Error) {
-    assert_eq!(e.code, ErrorCode::ProviderBadResponse, "{what}: {e}");
-    assert_eq!(e.http_status, 502, "{what}");
-    assert!(e.message.len() < 1_000, "{what}: {}", clip(&e.message));
-}
-
-/// `normalize` answers `provider_bad_response`, does not panic, and keeps
-/// its message short (the body is never echoed).
-#[track_caller]
-fn assert_bad_response(what: &str, body: &[u8]) {
-    match normalize(what, body) {
-        Ok(s) => panic!("{what}: read as a session {} ({:?})", clip(&s.id), s.status),
-        Err(e) => assert_502(what, &e),
-    }
-}
-
-/// `normalize` refuses the body, or the gateway's read path does when it
-/// keeps the body verbatim (what every adapter client does after converting).
-#[track_caller]
-fn assert_read_path_refuses(what: &str, body: &[u8]) {
-    match normalize(what, body) {
-        Ok(_) => assert_502(what, &raw_json(PROVIDER, body).expect_err(what)),
-        Err(e) => assert_502(what, &e),
-    }
-}
-
-/// Hostile data where the adapter reads nothing: no panic, and the session
-/// is exactly the one of the body without it.
-#[track_caller]
-fn assert_ignored(what: &str, body: &[u8]) {
-    let plain = Meteroid
-        .normalize("default", &serde_json::to_vec(&base()).unwrap())
-        .unwrap();
-    assert_eq!(normalize(what, body).expect(what), plain, "{what}");
+fn hostile() -> Hostile {
+    Hostile::new(
+        &Meteroid,
+        &[SESSION],
+        include_bytes!("../../../fixtures/meteroid/get_created_open.json"),
+    )
 }
 
 #[test]
 fn the_base_body_is_read() {
     assert!(Meteroid
-        .normalize("default", &serde_json::to_vec(&base()).unwrap())
+        .normalize("default", &hostile().base_bytes())
         .is_ok());
 }
 
 #[test]
 fn huge_bodies() {
-    assert_bad_response("8 MiB of text", &vec![b'x'; 8 * MIB]);
+    hostile().assert_bad_response("8 MiB of text", &vec![b'x'; 8 * MIB]);
     let mut zeros = b"[".to_vec();
     zeros.extend(std::iter::repeat_n(&b"0,"[..], 4 * MIB).flatten());
     zeros.extend_from_slice(b"0]");
-    assert_bad_response("an 8 MiB array", &zeros);
+    hostile().assert_bad_response("an 8 MiB array", &zeros);
     let mut unterminated = br#"{"session":{"id":""#.to_vec();
     unterminated.resize(8 * MIB, b'a');
-    assert_bad_response("an unterminated 8 MiB string", &unterminated);
-    let mut trailing = serde_json::to_vec(&base()).unwrap();
+    hostile().assert_bad_response("an unterminated 8 MiB string", &unterminated);
+    let mut trailing = hostile().base_bytes();
     trailing.resize(8 * MIB, b' ');
     trailing.push(b'x');
-    assert_read_path_refuses("a body followed by 8 MiB and garbage", &trailing);
-    assert_bad_response(
+    hostile().assert_read_path_refuses("a body followed by 8 MiB and garbage", &trailing);
+    hostile().assert_bad_response(
         "an 8 MiB status of the wrong type",
-        &with("status", json!(vec![0; MIB])),
+        &hostile().with("status", json!(vec![0; MIB])),
     );
     // The error names the path, which holds the key: bounded, not echoed.
     let key = [
@@ -132,32 +62,32 @@ fn huge_bodies() {
         br#"":[nope]}}"#,
     ]
     .concat();
-    assert_bad_response("an 8 MiB key before a broken value", &key);
+    hostile().assert_bad_response("an 8 MiB key before a broken value", &key);
 }
 
 #[test]
 fn deeply_nested_bodies() {
     let open = "[".repeat(DEPTH);
     let closed = "]".repeat(DEPTH);
-    assert_bad_response("100k [", open.as_bytes());
-    assert_bad_response("100k [ and ]", format!("{open}{closed}").as_bytes());
+    hostile().assert_bad_response("100k [", open.as_bytes());
+    hostile().assert_bad_response("100k [ and ]", format!("{open}{closed}").as_bytes());
     let objects = format!("{}0{}", r#"{"session":"#.repeat(DEPTH), "}".repeat(DEPTH));
-    assert_bad_response("100k nested objects", objects.as_bytes());
-    assert_bad_response(
+    hostile().assert_bad_response("100k nested objects", objects.as_bytes());
+    hostile().assert_bad_response(
         "100k [ as the session",
         format!(r#"{{"session":{open}{closed}}}"#).as_bytes(),
     );
-    assert_ignored(
+    hostile().assert_ignored(
         "100k [ in a field Meteroid sends but the gateway ignores",
-        &with_raw(IGNORED, format!("{open}{closed}").as_bytes()),
+        &hostile().with_raw(IGNORED, format!("{open}{closed}").as_bytes()),
     );
-    assert_ignored(
+    hostile().assert_ignored(
         "100k nested objects in an unknown field",
-        &with_raw("no_such_field", objects.as_bytes()),
+        &hostile().with_raw("no_such_field", objects.as_bytes()),
     );
-    assert_bad_response(
+    hostile().assert_bad_response(
         "100k unbalanced [ in an unknown field",
-        &with_raw("no_such_field", open.as_bytes()),
+        &hostile().with_raw("no_such_field", open.as_bytes()),
     );
 }
 
@@ -172,9 +102,12 @@ fn wrong_types() {
         "{}",
         r#"{"session":null}"#,
     ] {
-        assert_bad_response(top, top.as_bytes());
+        hostile().assert_bad_response(top, top.as_bytes());
     }
-    assert_bad_response("the body in an array", format!("[{}]", base()).as_bytes());
+    hostile().assert_bad_response(
+        "the body in an array",
+        format!("[{}]", hostile().base()).as_bytes(),
+    );
     for session in [
         json!(null),
         json!([]),
@@ -182,7 +115,7 @@ fn wrong_types() {
         json!(1),
         json!(true),
     ] {
-        assert_bad_response(
+        hostile().assert_bad_response(
             &format!("session {session}"),
             &serde_json::to_vec(&json!({ "session": session })).unwrap(),
         );
@@ -204,11 +137,14 @@ fn wrong_types() {
         ("subscription_id", json!(7)),
         ("checkout_url", json!({"href": "https://x"})),
     ] {
-        assert_bad_response(&format!("session.{field} = {value}"), &with(field, value));
+        hostile().assert_bad_response(
+            &format!("session.{field} = {value}"),
+            &hostile().with(field, value),
+        );
     }
-    let mut missing = base();
+    let mut missing = hostile().base();
     missing[SESSION].as_object_mut().unwrap().remove("id");
-    assert_bad_response("no id", &serde_json::to_vec(&missing).unwrap());
+    hostile().assert_bad_response("no id", &serde_json::to_vec(&missing).unwrap());
 }
 
 #[test]
@@ -231,11 +167,11 @@ fn nan_like_numbers() {
         ".5",
         "+1",
     ] {
-        assert_bad_response(number, number.as_bytes());
+        hostile().assert_bad_response(number, number.as_bytes());
         for field in ["id", "status", "created_at", "expires_at", "completed_at"] {
-            assert_bad_response(
+            hostile().assert_bad_response(
                 &format!("session.{field} = {number}"),
-                &with_raw(field, number.as_bytes()),
+                &hostile().with_raw(field, number.as_bytes()),
             );
         }
     }
@@ -243,11 +179,11 @@ fn nan_like_numbers() {
 
 #[test]
 fn invalid_utf8() {
-    assert_bad_response("bare invalid bytes", b"\xff\xfe\xfd");
-    assert_bad_response("a UTF-16 body", b"\xff\xfe{\x00\"\x00");
-    let mut bom = serde_json::to_vec(&base()).unwrap();
+    hostile().assert_bad_response("bare invalid bytes", b"\xff\xfe\xfd");
+    hostile().assert_bad_response("a UTF-16 body", b"\xff\xfe{\x00\"\x00");
+    let mut bom = hostile().base_bytes();
     bom.splice(0..0, b"\xef\xbb\xbf".iter().copied());
-    assert_bad_response("a byte-order mark", &bom);
+    hostile().assert_bad_response("a byte-order mark", &bom);
     let bytes: [&[u8]; 5] = [
         b"\"che_\xff\"",
         b"\"\xc0\xaf\"",
@@ -260,16 +196,19 @@ fn invalid_utf8() {
     for text in bytes.iter().chain(&escapes) {
         let what = String::from_utf8_lossy(text);
         for field in ["id", "status", "created_at", "customer_id", "checkout_url"] {
-            assert_bad_response(&format!("session.{field} = {what}"), &with_raw(field, text));
+            hostile().assert_bad_response(
+                &format!("session.{field} = {what}"),
+                &hostile().with_raw(field, text),
+            );
         }
     }
     for text in bytes {
         let what = format!("an ignored field = {}", String::from_utf8_lossy(text));
-        assert_read_path_refuses(&what, &with_raw(IGNORED, text));
+        hostile().assert_read_path_refuses(&what, &hostile().with_raw(IGNORED, text));
     }
     for text in escapes {
         let what = format!("an ignored field = {}", String::from_utf8_lossy(text));
-        assert_ignored(&what, &with_raw(IGNORED, text));
+        hostile().assert_ignored(&what, &hostile().with_raw(IGNORED, text));
     }
 }
 
@@ -280,5 +219,5 @@ fn invalid_utf8() {
 #[test]
 fn a_huge_key_is_not_echoed() {
     let key = [&br#"{"session":{""#[..], &vec![b'k'; MIB], br#"":[nope]}}"#].concat();
-    assert_bad_response("a 1 MiB key before a broken value", &key);
+    hostile().assert_bad_response("a 1 MiB key before a broken value", &key);
 }

@@ -12,15 +12,10 @@
 //! is harmless and read like the body without it.
 //! (The fuzz target `fuzz/fuzz_targets/zenskar.rs` covers the rest.)
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
-use adapter_zenskar::{Zenskar, PROVIDER};
-use checkout_core::vendor::raw_json;
-use checkout_core::{CheckoutSession, Error, ErrorCode, Money, Provider};
+use adapter_zenskar::Zenskar;
+use checkout_core::{Money, Provider};
+use fixture_kit::hostile::{Hostile, DEPTH, MIB};
 use serde_json::{json, Value};
-
-const MIB: usize = 1 << 20;
-const DEPTH: usize = 100_000;
 
 /// The two families, each with a real get body and its field names.
 #[derive(Debug, Clone, Copy)]
@@ -33,14 +28,19 @@ enum Family {
 use Family::{A, B};
 
 impl Family {
-    fn base(self) -> Value {
-        let bytes: &[u8] = match self {
+    /// The harness over this family's real get body.
+    fn hostile(self) -> Hostile {
+        let fixture: &[u8] = match self {
             A => include_bytes!("../../../fixtures/zenskar/get_checkout_completed_paid_kwd.json"),
             B => {
                 include_bytes!("../../../fixtures/zenskar/get_checkouts_payment_succeeded_jpy.json")
             }
         };
-        serde_json::from_slice(bytes).expect("fixture is JSON")
+        Hostile::new(&Zenskar, &[], fixture)
+    }
+
+    fn base(self) -> Value {
+        self.hostile().base()
     }
 
     fn status(self) -> &'static str {
@@ -80,76 +80,23 @@ impl Family {
         ]
     }
 
-    /// The base body with the field at `path` set to `value`.
     fn with(self, path: &[&str], value: Value) -> Vec<u8> {
-        let mut body = self.base();
-        let (last, parents) = path.split_last().unwrap();
-        let mut at = &mut body;
-        for key in parents {
-            at = &mut at[*key];
-        }
-        at[*last] = value;
-        serde_json::to_vec(&body).unwrap()
+        self.hostile().with_at(path, value)
     }
 
-    /// The base body with `text` spliced in, unparsed, as the field at `path`.
     fn with_raw(self, path: &[&str], text: &[u8]) -> Vec<u8> {
-        let marker = "\u{1}marker\u{1}";
-        let body = String::from_utf8(self.with(path, json!(marker))).unwrap();
-        let quoted = serde_json::to_string(marker).unwrap();
-        let at = body.find(&quoted).unwrap();
-        let mut out = body.as_bytes()[..at].to_vec();
-        out.extend_from_slice(text);
-        out.extend_from_slice(&body.as_bytes()[at + quoted.len()..]);
-        out
+        self.hostile().with_raw_at(path, text)
     }
 
-    /// Hostile data where the adapter reads nothing: no panic, and the
-    /// session is exactly the one of the body without it.
     #[track_caller]
     fn assert_ignored(self, what: &str, body: &[u8]) {
-        let plain = Zenskar
-            .normalize("default", &serde_json::to_vec(&self.base()).unwrap())
-            .unwrap();
-        assert_eq!(normalize(what, body).expect(what), plain, "{what}");
+        self.hostile().assert_ignored(what, body)
     }
 }
 
-fn clip(s: &str) -> &str {
-    s.get(..80).unwrap_or(s)
-}
-
-#[track_caller]
-fn normalize(what: &str, body: &[u8]) -> Result<CheckoutSession, Error> {
-    catch_unwind(AssertUnwindSafe(|| Zenskar.normalize("default", body)))
-        .unwrap_or_else(|_| panic!("{what}: normalize panicked"))
-}
-
-#[track_caller]
-fn assert_502(what: &str, e: &Error) {
-    assert_eq!(e.code, ErrorCode::ProviderBadResponse, "{what}: {e}");
-    assert_eq!(e.http_status, 502, "{what}");
-    assert!(e.message.len() < 1_000, "{what}: {}", clip(&e.message));
-}
-
-/// `normalize` answers `provider_bad_response`, does not panic, and keeps
-/// its message short (the body is never echoed).
-#[track_caller]
-fn assert_bad_response(what: &str, body: &[u8]) {
-    match normalize(what, body) {
-        Ok(s) => panic!("{what}: read as a session {} ({:?})", clip(&s.id), s.status),
-        Err(e) => assert_502(what, &e),
-    }
-}
-
-/// `normalize` refuses the body, or the gateway's read path does when it
-/// keeps the body verbatim (what every adapter client does after converting).
-#[track_caller]
-fn assert_read_path_refuses(what: &str, body: &[u8]) {
-    match normalize(what, body) {
-        Ok(_) => assert_502(what, &raw_json(PROVIDER, body).expect_err(what)),
-        Err(e) => assert_502(what, &e),
-    }
+/// The checks that do not depend on the family.
+fn checks() -> Hostile {
+    A.hostile()
 }
 
 #[test]
@@ -164,27 +111,27 @@ fn the_base_bodies_are_read() {
 
 #[test]
 fn huge_bodies() {
-    assert_bad_response("8 MiB of text", &vec![b'x'; 8 * MIB]);
+    checks().assert_bad_response("8 MiB of text", &vec![b'x'; 8 * MIB]);
     let mut zeros = b"[".to_vec();
     zeros.extend(std::iter::repeat_n(&b"0,"[..], 4 * MIB).flatten());
     zeros.extend_from_slice(b"0]");
-    assert_bad_response("an 8 MiB array", &zeros);
+    checks().assert_bad_response("an 8 MiB array", &zeros);
     let mut unterminated = br#"{"checkout_session_status":"open","id":""#.to_vec();
     unterminated.resize(8 * MIB, b'a');
-    assert_bad_response("an unterminated 8 MiB string", &unterminated);
+    checks().assert_bad_response("an unterminated 8 MiB string", &unterminated);
     for family in [A, B] {
         let mut trailing = serde_json::to_vec(&family.base()).unwrap();
         trailing.resize(8 * MIB, b' ');
         trailing.push(b'x');
-        assert_read_path_refuses(
+        checks().assert_read_path_refuses(
             &format!("{family:?}: a body followed by 8 MiB and garbage"),
             &trailing,
         );
-        assert_bad_response(
+        checks().assert_bad_response(
             &format!("{family:?}: an 8 MiB status of the wrong type"),
             &family.with(&[family.status()], json!(vec![0; MIB])),
         );
-        assert_bad_response(
+        checks().assert_bad_response(
             &format!("{family:?}: an 8 MiB amount"),
             &family.with_raw(family.amount(), &vec![b'9'; 8 * MIB]),
         );
@@ -196,7 +143,7 @@ fn huge_bodies() {
         br#"":[nope]}"#,
     ]
     .concat();
-    assert_bad_response("an 8 MiB key before a broken value", &key);
+    checks().assert_bad_response("an 8 MiB key before a broken value", &key);
 }
 
 #[test]
@@ -204,21 +151,21 @@ fn deeply_nested_bodies() {
     let open = "[".repeat(DEPTH);
     let closed = "]".repeat(DEPTH);
     let nested = format!("{open}{closed}");
-    assert_bad_response("100k [", open.as_bytes());
-    assert_bad_response("100k [ and ]", nested.as_bytes());
+    checks().assert_bad_response("100k [", open.as_bytes());
+    checks().assert_bad_response("100k [ and ]", nested.as_bytes());
     let objects = format!("{}0{}", r#"{"id":"#.repeat(DEPTH), "}".repeat(DEPTH));
-    assert_bad_response("100k nested objects", objects.as_bytes());
+    checks().assert_bad_response("100k nested objects", objects.as_bytes());
     for family in [A, B] {
         let what = |w: &str| format!("{family:?}: {w}");
-        assert_bad_response(
+        checks().assert_bad_response(
             &what("100k [ as the status"),
             &family.with_raw(&[family.status()], nested.as_bytes()),
         );
-        assert_bad_response(
+        checks().assert_bad_response(
             &what("100k [ in customer_data (kept as a JSON value)"),
             &family.with_raw(&["customer_data"], nested.as_bytes()),
         );
-        assert_bad_response(
+        checks().assert_bad_response(
             &what("100k [ as the amount"),
             &family.with_raw(family.amount(), nested.as_bytes()),
         );
@@ -230,7 +177,7 @@ fn deeply_nested_bodies() {
             &what("100k nested objects in an unknown field"),
             &family.with_raw(&["no_such_field"], objects.as_bytes()),
         );
-        assert_bad_response(
+        checks().assert_bad_response(
             &what("100k unbalanced [ in an unknown field"),
             &family.with_raw(&["no_such_field"], open.as_bytes()),
         );
@@ -249,10 +196,10 @@ fn wrong_types() {
         r#"{"checkout_session_status":null}"#,
         r#"{"checkout_status":null}"#,
     ] {
-        assert_bad_response(top, top.as_bytes());
+        checks().assert_bad_response(top, top.as_bytes());
     }
     for family in [A, B] {
-        assert_bad_response(
+        checks().assert_bad_response(
             &format!("{family:?}: the body in an array"),
             format!("[{}]", family.base()).as_bytes(),
         );
@@ -277,7 +224,7 @@ fn wrong_types() {
             (family.amount(), json!({"value": 1})),
             (family.amount(), json!([21.295])),
         ] {
-            assert_bad_response(
+            checks().assert_bad_response(
                 &format!("{family:?}: {} = {value}", path.join(".")),
                 &family.with(path, value),
             );
@@ -287,10 +234,10 @@ fn wrong_types() {
             A => family.with(&["checkout_status"], json!("open")),
             B => family.with(&["checkout_session_status"], json!("open")),
         };
-        assert_bad_response(&format!("{family:?}: both statuses"), &both);
+        checks().assert_bad_response(&format!("{family:?}: both statuses"), &both);
         let mut missing = family.base();
         missing.as_object_mut().unwrap().remove("id");
-        assert_bad_response(
+        checks().assert_bad_response(
             &format!("{family:?}: no id"),
             &serde_json::to_vec(&missing).unwrap(),
         );
@@ -303,7 +250,7 @@ fn wrong_types() {
         (&["cancellation_details"], json!("fraud")),
         (&["estimates", "current_invoice", "line_items"], json!({})),
     ] {
-        assert_bad_response(
+        checks().assert_bad_response(
             &format!("A: {} = {value}", path.join(".")),
             &A.with(path, value),
         );
@@ -313,7 +260,7 @@ fn wrong_types() {
         (&["estimates", "current_invoice"], json!(15000)),
         (&["estimates", "current_invoice", "currency"], json!(392)),
     ] {
-        assert_bad_response(
+        checks().assert_bad_response(
             &format!("B: {} = {value}", path.join(".")),
             &B.with(path, value),
         );
@@ -345,22 +292,22 @@ fn nan_like_numbers() {
         "+1",
     ];
     for number in hostile {
-        assert_bad_response(number, number.as_bytes());
+        checks().assert_bad_response(number, number.as_bytes());
         for family in [A, B] {
             for field in family.read_fields() {
-                assert_bad_response(
+                checks().assert_bad_response(
                     &format!("{family:?}: {field} = {number}"),
                     &family.with_raw(&[field], number.as_bytes()),
                 );
             }
-            assert_bad_response(
+            checks().assert_bad_response(
                 &format!("{family:?}: amount = {number}"),
                 &family.with_raw(family.amount(), number.as_bytes()),
             );
             // Zenskar may send a decimal as a string, where `01`, `1.`, `.5`
             // and `+1` are fine; the rest are no amount in any form.
             if !matches!(number, "01" | "1." | ".5" | "+1") {
-                assert_bad_response(
+                checks().assert_bad_response(
                     &format!("{family:?}: amount = \"{number}\""),
                     &family.with(family.amount(), json!(number)),
                 );
@@ -370,17 +317,18 @@ fn nan_like_numbers() {
     // Zero in its ordinary spellings is an amount Zenskar may send: exactly
     // zero, in the body's currency, never negative or invented.
     for zero in ["-0", "0e0", "-0.0", "0E-5"] {
-        assert_bad_response(zero, zero.as_bytes());
+        checks().assert_bad_response(zero, zero.as_bytes());
         for (family, currency) in [(A, "KWD"), (B, "JPY")] {
             for field in ["id", family.status(), "created_at"] {
-                assert_bad_response(
+                checks().assert_bad_response(
                     &format!("{family:?}: {field} = {zero}"),
                     &family.with_raw(&[field], zero.as_bytes()),
                 );
             }
             let what = format!("{family:?}: amount = {zero}");
-            let s =
-                normalize(&what, &family.with_raw(family.amount(), zero.as_bytes())).expect(&what);
+            let s = checks()
+                .normalize(&what, &family.with_raw(family.amount(), zero.as_bytes()))
+                .expect(&what);
             assert_eq!(
                 s.amount_total,
                 Some(Money {
@@ -395,8 +343,8 @@ fn nan_like_numbers() {
 
 #[test]
 fn invalid_utf8() {
-    assert_bad_response("bare invalid bytes", b"\xff\xfe\xfd");
-    assert_bad_response("a UTF-16 body", b"\xff\xfe{\x00\"\x00");
+    checks().assert_bad_response("bare invalid bytes", b"\xff\xfe\xfd");
+    checks().assert_bad_response("a UTF-16 body", b"\xff\xfe{\x00\"\x00");
     let bytes: [&[u8]; 5] = [
         b"\"open\xff\"",
         b"\"\xc0\xaf\"",
@@ -409,16 +357,16 @@ fn invalid_utf8() {
     for family in [A, B] {
         let mut bom = serde_json::to_vec(&family.base()).unwrap();
         bom.splice(0..0, b"\xef\xbb\xbf".iter().copied());
-        assert_bad_response(&format!("{family:?}: a byte-order mark"), &bom);
+        checks().assert_bad_response(&format!("{family:?}: a byte-order mark"), &bom);
         for text in bytes.iter().chain(&escapes) {
             let what = String::from_utf8_lossy(text);
             for field in family.read_fields() {
-                assert_bad_response(
+                checks().assert_bad_response(
                     &format!("{family:?}: {field} = {what}"),
                     &family.with_raw(&[field], text),
                 );
             }
-            assert_bad_response(
+            checks().assert_bad_response(
                 &format!("{family:?}: amount = {what}"),
                 &family.with_raw(family.amount(), text),
             );
@@ -428,7 +376,7 @@ fn invalid_utf8() {
                 "{family:?}: an ignored field = {}",
                 String::from_utf8_lossy(text)
             );
-            assert_read_path_refuses(&what, &family.with_raw(&[family.ignored()], text));
+            checks().assert_read_path_refuses(&what, &family.with_raw(&[family.ignored()], text));
         }
         for text in escapes {
             let what = format!(
@@ -452,5 +400,5 @@ fn a_huge_key_is_not_echoed() {
         br#"":[nope]}"#,
     ]
     .concat();
-    assert_bad_response("a 1 MiB key before a broken value", &key);
+    checks().assert_bad_response("a 1 MiB key before a broken value", &key);
 }

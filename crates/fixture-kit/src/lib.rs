@@ -5,6 +5,8 @@
 //! "As of" is the vendor's clock when the body was produced (RFC 3339), or
 //! ``= `created_at` `` for bodies read at the moment they were created.
 
+pub mod hostile;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
