@@ -1,8 +1,10 @@
-//! What an operator sees: metrics, readiness.
+//! What an operator sees: metrics, readiness, one span per request.
 
 use std::time::Duration;
 
-use checkout_gateway_e2e::{start_with, Stack, CLIENT_KEY, OTHER_CLIENT_KEY};
+use checkout_gateway_e2e::{
+    captured_logs, header, start_with, Stack, CLIENT_KEY, OTHER_CLIENT_KEY,
+};
 use serde_json::{json, Value};
 
 fn config() -> String {
@@ -157,4 +159,38 @@ async fn readiness_reports_sick_accounts_and_fails_only_when_all_are_down() {
         !body.to_string().contains("default"),
         "no account names for anonymous callers"
     );
+}
+
+/// One request, one `request` span, whichever way it is answered: a miss
+/// passes the cache-hit fast path first, which must not open a span of its
+/// own (an exporter would show every miss twice).
+#[tokio::test]
+async fn each_request_opens_one_request_span() {
+    let logs = captured_logs();
+    let s = start_with(&config()).await;
+    let id = format!("meteroid:default:{}", s.vendor_session().await);
+    for (request_id, cache) in [("span-count-miss", "miss"), ("span-count-hit", "hit")] {
+        let r = s
+            .session(&id)
+            .header("x-request-id", request_id)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(header(r.headers(), "x-cache"), cache);
+    }
+    let text =
+        String::from_utf8_lossy(&logs.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
+    for request_id in ["span-count-miss", "span-count-hit"] {
+        let opened = text
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|line| {
+                line["fields"]["message"] == "new"
+                    && line["span"]["name"] == "request"
+                    && line["span"]["request_id"] == request_id
+            })
+            .count();
+        assert_eq!(opened, 1, "{request_id}: {opened} request spans opened");
+    }
 }

@@ -1,10 +1,7 @@
 //! Nobody reads a session they are not entitled to; no credential leaves the
 //! gateway; forged ids never reach a vendor.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
-
-use checkout_gateway_e2e::{header, json_of, start_with, Stack};
+use checkout_gateway_e2e::{captured_logs, header, json_of, start_with, Stack};
 use serde_json::{json, Value};
 
 const SHOP_A: &str = "CLIENTKEY-shop-a-zq7x-0001";
@@ -45,38 +42,6 @@ fn config() -> String {
         meteroid = sandbox::DEMO_METEROID_API_KEY,
         flowglad = sandbox::seed::FLOWGLAD_API_KEY,
     )
-}
-
-/// Every log line of this test binary, at trace level.
-fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs: Arc<Mutex<Vec<u8>>> = Arc::default();
-        let sink = logs.clone();
-        let writer = move || Sink(sink.clone());
-        let _ = tracing_subscriber::fmt()
-            .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
-            .with_writer(writer)
-            .json()
-            .try_init();
-        logs
-    })
-    .clone()
-}
-
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 fn get(s: &Stack, key: &str, path: &str) -> reqwest::RequestBuilder {

@@ -1,7 +1,7 @@
 //! Shared helpers for the end-to-end tests: a real sandbox and a real
 //! gateway, each on its own loopback socket.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use checkout_gateway::cli::load;
 use checkout_gateway::reload::{ConfigSource, Gateway};
@@ -216,4 +216,39 @@ pub fn with_hashed_keys(toml: &str) -> String {
 /// The hex SHA-256 of a client key, as `checkout-gateway hash-key` prints it.
 pub fn key_sha256(key: &str) -> String {
     checkout_gateway::auth::to_hex(&checkout_gateway::auth::key_hash(key))
+}
+
+/// Every log line of this test binary, at trace level, as JSON, with a line
+/// for each span opened (so a test can count spans). Installed once per
+/// binary; later calls share it.
+pub fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs: Arc<Mutex<Vec<u8>>> = Arc::default();
+        let sink = logs.clone();
+        let writer = move || Sink(sink.clone());
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::NEW)
+            .with_writer(writer)
+            .json()
+            .try_init();
+        logs
+    })
+    .clone()
+}
+
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

@@ -45,6 +45,17 @@ pub struct Tracked {
 
 impl Tracked {
     pub fn start(method: &Method, route: Label, request_id: &str) -> Tracked {
+        Tracked::started_at(Instant::now(), method, route, request_id)
+    }
+
+    /// For a request that arrived at `started` (the fast path opens its span
+    /// only once it knows it answers, so a miss leaves no second span).
+    pub fn started_at(
+        started: Instant,
+        method: &Method,
+        route: Label,
+        request_id: &str,
+    ) -> Tracked {
         let method = method_label(method);
         let span = tracing::info_span!(
             "request",
@@ -57,7 +68,7 @@ impl Tracked {
         );
         Tracked {
             span,
-            started: Instant::now(),
+            started,
             method,
             route,
         }

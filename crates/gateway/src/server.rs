@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -23,7 +23,6 @@ use tokio::net::TcpListener;
 use tower::{ServiceBuilder, ServiceExt};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
-use tracing::Instrument;
 
 use crate::errors::{render_errors, REQUEST_ID};
 use crate::observe::Tracked;
@@ -107,16 +106,17 @@ async fn answer_hit(gateway: &Gateway, request: &Parts) -> Option<Response> {
     {
         return None;
     }
+    let started = Instant::now();
     let state = gateway.current();
+    let (mut response, client) = sessions::answer_hit(&state, request).await?;
     let request_id = request_id_of(&request.headers);
-    let tracked = Tracked::start(
+    let tracked = Tracked::started_at(
+        started,
         &request.method,
         Cow::Borrowed(SESSION_ROUTE),
         request_id.to_str().unwrap_or_default(),
     );
-    let mut response = sessions::answer_hit(&state, request)
-        .instrument(tracked.span.clone())
-        .await?;
+    tracked.span.record("client", client.name.as_str());
     response
         .headers_mut()
         .insert(REQUEST_ID_NAME.clone(), request_id);

@@ -12,7 +12,7 @@ use checkout_core::{
 use http::header::{AGE, CACHE_CONTROL, CONTENT_TYPE, LOCATION, RETRY_AFTER, WARNING};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
-use crate::auth::Scope;
+use crate::auth::{Client, Scope};
 use crate::cache::{render, CacheOutcome};
 use crate::errors::{ApiError, REQUEST_ID};
 use crate::idempotency::{fingerprint, Claim, StoredResponse};
@@ -144,7 +144,7 @@ fn parse_id(raw: &str) -> Result<SessionId, Error> {
 pub async fn get_session(Current(state): Current, request: Request) -> Result<Response, ApiError> {
     let (uri, headers) = (request.uri(), request.headers());
     let raw_id = session_path_id(uri.path()).unwrap_or_default();
-    let (id, include_raw, account) = check_read(&state, uri, raw_id, headers)?;
+    let (_, id, include_raw, account) = check_read(&state, uri, raw_id, headers)?;
     let ctx = context(headers)?;
     let fetch = async {
         let fetched = account
@@ -205,7 +205,7 @@ fn check_read<'s>(
     uri: &http::Uri,
     raw_id: &str,
     headers: &HeaderMap,
-) -> Result<(SessionId, bool, &'s Account), Error> {
+) -> Result<(Arc<Client>, SessionId, bool, &'s Account), Error> {
     let client = state.authorize(headers, Scope::SessionsRead)?;
     // Ids are path-safe by construction: an encoded one is a trick.
     if uri.path().contains('%') {
@@ -217,7 +217,7 @@ fn check_read<'s>(
     let id = parse_id(raw_id)?;
     let include_raw = include_raw(uri.query())?;
     let account = state.account_for(&client, id.provider(), id.account())?;
-    Ok((id, include_raw, account))
+    Ok((client, id, include_raw, account))
 }
 
 /// The answer to a read: the session (as of now), where it came from and,
@@ -245,7 +245,11 @@ fn session_response(body: bytes::Bytes, outcome: CacheOutcome, age: Duration) ->
 /// same answer as `get_session`, without the router and its middleware.
 /// Anything but a fresh hit of a valid read (an error, a miss, `no-cache`,
 /// an `Idempotency-Key` to validate) is `None` and goes the routed way.
-pub async fn answer_hit(state: &AppState, request: &http::request::Parts) -> Option<Response> {
+/// Answers with the client it was for.
+pub async fn answer_hit(
+    state: &AppState,
+    request: &http::request::Parts,
+) -> Option<(Response, Arc<Client>)> {
     if request.method != http::Method::GET {
         return None;
     }
@@ -254,16 +258,13 @@ pub async fn answer_hit(state: &AppState, request: &http::request::Parts) -> Opt
     if wants_no_cache(headers) || headers.contains_key("idempotency-key") {
         return None;
     }
-    let (_, include_raw, _) = check_read(state, uri, raw_id, headers).ok()?;
+    let (client, _, include_raw, _) = check_read(state, uri, raw_id, headers).ok()?;
     if include_raw {
         return None;
     }
     let entry = state.cache.fresh(raw_id).await?;
-    Some(session_response(
-        entry.body(),
-        CacheOutcome::Hit,
-        entry.age(),
-    ))
+    let response = session_response(entry.body(), CacheOutcome::Hit, entry.age());
+    Some((response, client))
 }
 
 #[utoipa::path(
