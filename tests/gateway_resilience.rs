@@ -159,17 +159,22 @@ async fn the_breaker_opens_fails_fast_and_recovers_through_a_probe() {
     let s = start("[resilience]\ndeadline_ms = 2000\nmax_retries = 0\nbackoff_base_ms = 10\nbackoff_max_ms = 10\nbreaker_failures = 3\nbreaker_open_secs = 1\nmax_in_flight = 64\nstale_if_error_secs = 0\nshutdown_grace_secs = 1\n").await;
     let reference = s.vendor_session().await;
     let id = format!("meteroid:default:{reference}");
+    // Read once, so failures on it count (invented ids cannot open a breaker).
+    let (status, _, _) = status_and_body(s.session(&id)).await;
+    assert_eq!(status, 200);
     fault(
         &s,
         json!({"vendor": "meteroid", "op": "get", "times": 0, "fault": {"status": 500}}),
     )
     .await;
     for _ in 0..3 {
-        let (status, _, _) = status_and_body(s.session(&id)).await;
+        let (status, _, _) =
+            status_and_body(s.session(&id).header("cache-control", "no-cache")).await;
         assert_eq!(status, 502);
     }
     let started = Instant::now();
-    let (status, headers, body) = status_and_body(s.session(&id)).await;
+    let (status, headers, body) =
+        status_and_body(s.session(&id).header("cache-control", "no-cache")).await;
     assert_eq!(
         (status, code(&body)),
         (503, "provider_unavailable"),
@@ -177,14 +182,14 @@ async fn the_breaker_opens_fails_fast_and_recovers_through_a_probe() {
     );
     assert!(headers.get("retry-after").is_some());
     assert!(started.elapsed() < Duration::from_millis(100), "fails fast");
-    assert_eq!(s.upstream_calls("get"), 3, "an open breaker sends nothing");
+    assert_eq!(s.upstream_calls("get"), 4, "an open breaker sends nothing");
     // Another account is not affected by this account's breaker.
     let (status, _, _) = status_and_body(s.session(&format!("meteroid:badkey:{reference}"))).await;
     assert_ne!(status, 503);
 
     clear_faults(&s).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let (status, _, _) = status_and_body(s.session(&id)).await;
+    let (status, _, _) = status_and_body(s.session(&id).header("cache-control", "no-cache")).await;
     assert_eq!(status, 200, "the probe succeeds and closes the breaker");
     let (status, _, _) = status_and_body(s.session(&id).header("cache-control", "no-cache")).await;
     assert_eq!(status, 200);

@@ -2,6 +2,10 @@
 //! it fails fast for a while, then lets one probe through; the probe's
 //! outcome closes it or opens it again. One sick account never slows the
 //! others, and a dead vendor is not hammered.
+//!
+//! Every state change starts a new generation, and an outcome counts only
+//! in the generation its call was admitted in: a call that left before the
+//! breaker opened cannot close it by succeeding late.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -34,28 +38,52 @@ enum Inner {
 pub struct Breaker {
     threshold: u32,
     open_for: Duration,
-    inner: Mutex<Inner>,
+    inner: Mutex<Generation>,
+}
+
+#[derive(Debug)]
+struct Generation {
+    state: Inner,
+    /// Bumped on every state change.
+    number: u64,
 }
 
 /// Permission to make one call; report its outcome with [`Breaker::record`].
 #[must_use]
-pub struct Admission;
+pub struct Admission {
+    generation: u64,
+}
+
+/// What one admitted call says about the vendor's health.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The vendor answered as a healthy vendor does (a "no" included).
+    Healthy,
+    /// The vendor failed.
+    Failed,
+    /// Says nothing either way (e.g. a failure a caller could provoke by
+    /// choosing the request): neither counts nor resets.
+    Neutral,
+}
 
 impl Breaker {
     pub fn new(threshold: u32, open_for: Duration) -> Breaker {
         Breaker {
             threshold,
             open_for,
-            inner: Mutex::new(Inner::Closed { failures: 0 }),
+            inner: Mutex::new(Generation {
+                state: Inner::Closed { failures: 0 },
+                number: 0,
+            }),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Generation> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn state(&self) -> BreakerState {
-        match *self.lock() {
+        match self.lock().state {
             Inner::Closed { .. } => BreakerState::Closed,
             Inner::Open { .. } => BreakerState::Open,
             Inner::HalfOpen { .. } => BreakerState::HalfOpen,
@@ -64,48 +92,88 @@ impl Breaker {
 
     /// May a call go out now? An open breaker answers 503 with `Retry-After`.
     pub fn admit(&self, provider: &str) -> Result<Admission, Error> {
-        let mut inner = self.lock();
-        match *inner {
-            Inner::Closed { .. } => Ok(Admission),
-            Inner::Open { until } => {
-                let now = Instant::now();
-                if now >= until {
-                    *inner = Inner::HalfOpen { since: now };
-                    Ok(Admission)
-                } else {
-                    Err(open_error(provider, until - now))
-                }
+        let mut generation = self.lock();
+        let now = Instant::now();
+        let probe_from = match generation.state {
+            Inner::Closed { .. } => {
+                return Ok(Admission {
+                    generation: generation.number,
+                })
             }
-            Inner::HalfOpen { since } => {
-                let now = Instant::now();
-                if now >= since + self.open_for {
-                    *inner = Inner::HalfOpen { since: now };
-                    Ok(Admission)
-                } else {
-                    Err(open_error(provider, since + self.open_for - now))
-                }
-            }
+            Inner::Open { until } => until,
+            // A probe that never reported back: another may go after a period.
+            Inner::HalfOpen { since } => since + self.open_for,
+        };
+        if now < probe_from {
+            return Err(open_error(provider, probe_from - now));
         }
+        generation.enter(Inner::HalfOpen { since: now });
+        Ok(Admission {
+            generation: generation.number,
+        })
     }
 
-    /// Count the outcome of an admitted call.
-    pub fn record(&self, _admission: Admission, outcome: Result<(), &Error>) {
-        let mut inner = self.lock();
-        let failed = outcome.err().is_some_and(counts_as_failure);
-        *inner = match (&*inner, failed) {
-            (_, false) => Inner::Closed { failures: 0 },
-            (Inner::Closed { failures }, true) if failures + 1 < self.threshold => Inner::Closed {
-                failures: failures + 1,
-            },
-            (_, true) => Inner::Open {
+    /// Count the outcome of an admitted call, if the breaker is still in
+    /// the generation that admitted it.
+    pub fn record(&self, admission: Admission, verdict: Verdict) {
+        let mut generation = self.lock();
+        if admission.generation != generation.number {
+            return;
+        }
+        let next = match (&mut generation.state, verdict) {
+            (_, Verdict::Neutral) => return,
+            (Inner::Closed { failures }, Verdict::Healthy) => {
+                *failures = 0;
+                return;
+            }
+            (Inner::Closed { failures }, Verdict::Failed) if *failures + 1 < self.threshold => {
+                *failures += 1;
+                return;
+            }
+            (_, Verdict::Healthy) => Inner::Closed { failures: 0 },
+            (_, Verdict::Failed) => Inner::Open {
                 until: Instant::now() + self.open_for,
             },
         };
+        generation.enter(next);
+    }
+}
+
+impl Generation {
+    /// A change of state: outcomes of calls admitted before it no longer count.
+    fn enter(&mut self, state: Inner) {
+        self.state = state;
+        self.number += 1;
+    }
+}
+
+impl Verdict {
+    /// What a call's outcome says. `trusted` is false for a read of a
+    /// session the gateway has never seen: whoever picks such ids can make
+    /// a vendor fail on them (Frontier's legacy REST answers 500 for some),
+    /// so there only failures no id can cause count — the vendor could not
+    /// be reached, said it is unavailable, or did not answer in time.
+    pub fn of(outcome: Result<(), &Error>, trusted: bool) -> Verdict {
+        match outcome {
+            Ok(()) => Verdict::Healthy,
+            Err(e) if !counts_as_failure(e) => Verdict::Healthy,
+            Err(e)
+                if trusted
+                    || e.not_sent
+                    || matches!(
+                        e.code,
+                        ErrorCode::ProviderUnavailable | ErrorCode::ProviderTimeout
+                    ) =>
+            {
+                Verdict::Failed
+            }
+            Err(_) => Verdict::Neutral,
+        }
     }
 }
 
 /// The vendor failing, as opposed to refusing a request or rate limiting.
-fn counts_as_failure(e: &Error) -> bool {
+pub fn counts_as_failure(e: &Error) -> bool {
     matches!(
         e.code,
         ErrorCode::ProviderError
@@ -139,11 +207,11 @@ mod tests {
         let b = Breaker::new(3, Duration::from_millis(50));
         for _ in 0..2 {
             let a = b.admit("x").unwrap();
-            b.record(a, Err(&fail()));
+            b.record(a, Verdict::of(Err(&fail()), true));
         }
         assert_eq!(b.state(), BreakerState::Closed);
         let a = b.admit("x").unwrap();
-        b.record(a, Err(&fail()));
+        b.record(a, Verdict::of(Err(&fail()), true));
         assert_eq!(b.state(), BreakerState::Open);
         let refused = b.admit("x").err().unwrap();
         assert_eq!(refused.http_status, 503);
@@ -153,7 +221,7 @@ mod tests {
         let probe = b.admit("x").unwrap();
         assert_eq!(b.state(), BreakerState::HalfOpen);
         assert!(b.admit("x").is_err(), "only one probe at a time");
-        b.record(probe, Err(&fail()));
+        b.record(probe, Verdict::of(Err(&fail()), true));
         assert_eq!(
             b.state(),
             BreakerState::Open,
@@ -162,7 +230,7 @@ mod tests {
 
         std::thread::sleep(Duration::from_millis(60));
         let probe = b.admit("x").unwrap();
-        b.record(probe, Ok(()));
+        b.record(probe, Verdict::of(Ok(()), true));
         assert_eq!(b.state(), BreakerState::Closed, "a good probe closes it");
     }
 
@@ -176,7 +244,7 @@ mod tests {
             ErrorCode::ProviderAuthFailed,
         ] {
             let a = b.admit("x").unwrap();
-            b.record(a, Err(&Error::new(code, "no")));
+            b.record(a, Verdict::of(Err(&Error::new(code, "no")), true));
         }
         assert_eq!(b.state(), BreakerState::Closed);
     }
@@ -185,11 +253,61 @@ mod tests {
     fn a_success_resets_the_count() {
         let b = Breaker::new(2, Duration::from_secs(60));
         let a = b.admit("x").unwrap();
-        b.record(a, Err(&fail()));
+        b.record(a, Verdict::of(Err(&fail()), true));
         let a = b.admit("x").unwrap();
-        b.record(a, Ok(()));
+        b.record(a, Verdict::of(Ok(()), true));
         let a = b.admit("x").unwrap();
-        b.record(a, Err(&fail()));
+        b.record(a, Verdict::of(Err(&fail()), true));
         assert_eq!(b.state(), BreakerState::Closed);
+    }
+
+    #[test]
+    fn a_late_success_does_not_close_an_open_breaker() {
+        let b = Breaker::new(1, Duration::from_secs(60));
+        // Admitted while closed, answers after the breaker has opened.
+        let early = b.admit("x").unwrap();
+        let failing = b.admit("x").unwrap();
+        b.record(failing, Verdict::of(Err(&fail()), true));
+        assert_eq!(b.state(), BreakerState::Open);
+        b.record(early, Verdict::of(Ok(()), true));
+        assert_eq!(
+            b.state(),
+            BreakerState::Open,
+            "a call admitted before the breaker opened does not close it"
+        );
+    }
+
+    #[test]
+    fn a_stale_result_does_not_decide_the_probe() {
+        let b = Breaker::new(1, Duration::from_millis(20));
+        let early = b.admit("x").unwrap();
+        let failing = b.admit("x").unwrap();
+        b.record(failing, Verdict::of(Err(&fail()), true));
+        std::thread::sleep(Duration::from_millis(30));
+        let probe = b.admit("x").unwrap();
+        assert_eq!(b.state(), BreakerState::HalfOpen);
+        b.record(early, Verdict::of(Ok(()), true));
+        assert_eq!(b.state(), BreakerState::HalfOpen, "only the probe decides");
+        b.record(probe, Verdict::of(Ok(()), true));
+        assert_eq!(b.state(), BreakerState::Closed);
+    }
+
+    #[test]
+    fn failures_on_unseen_sessions_count_only_when_no_id_could_cause_them() {
+        let b = Breaker::new(1, Duration::from_secs(60));
+        for code in [ErrorCode::ProviderError, ErrorCode::ProviderBadResponse] {
+            let a = b.admit("x").unwrap();
+            b.record(a, Verdict::of(Err(&Error::new(code, "no")), false));
+        }
+        assert_eq!(b.state(), BreakerState::Closed);
+        let a = b.admit("x").unwrap();
+        b.record(
+            a,
+            Verdict::of(
+                Err(&Error::new(ErrorCode::ProviderUnavailable, "down")),
+                false,
+            ),
+        );
+        assert_eq!(b.state(), BreakerState::Open);
     }
 }

@@ -1,12 +1,15 @@
 //! Session cache (PRODUCT §5): moka, keyed by canonical id. Open sessions
 //! live briefly, terminal ones long, and never past the moment `expires_at`
 //! changes the derived status. Concurrent misses for one id share one
-//! upstream call. Copies are kept a while past fresh, to be served with
-//! `X-Cache: stale` when the vendor fails (stale-if-error).
+//! upstream call, and share its failure too. Copies are kept a while past
+//! fresh, to be served with `X-Cache: stale` when the vendor fails
+//! (stale-if-error). The cache also remembers, for longer, which sessions
+//! it has held: the breaker weighs failures on ids nobody has seen less.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -17,6 +20,7 @@ use moka::notification::RemovalCause;
 use moka::ops::compute::{CompResult, Op};
 use moka::Expiry;
 use serde_json::value::RawValue;
+use tokio::sync::watch;
 
 use crate::metrics::Metrics;
 
@@ -133,7 +137,18 @@ pub struct SessionCache {
     inner: Cache<String, Arc<Entry>>,
     policy: Arc<TtlPolicy>,
     metrics: Arc<Metrics>,
+    /// Reads of one id going to the vendor now: later readers wait for the
+    /// first one's outcome, success or failure.
+    flights: Arc<Mutex<HashMap<String, Flight>>>,
+    /// Ids of sessions that have passed through the cache.
+    seen: moka::sync::Cache<String, ()>,
 }
+
+/// The outcome of one read in flight, `None` until it lands.
+type Flight = watch::Receiver<Option<Result<Arc<Entry>, Error>>>;
+
+/// How long a session counts as seen after it was last read or created.
+const SEEN_FOR: Duration = Duration::from_secs(7 * 24 * 3600);
 
 struct TtlPolicy {
     open: Duration,
@@ -190,7 +205,19 @@ impl SessionCache {
             inner,
             policy,
             metrics,
+            flights: Arc::default(),
+            // Ids only, a few dozen bytes each: four times the sessions held.
+            seen: moka::sync::Cache::builder()
+                .max_capacity(config.max_entries.saturating_mul(4))
+                .time_to_idle(SEEN_FOR)
+                .build(),
         }
+    }
+
+    /// Whether this session has passed through the gateway (read or
+    /// created) within the last week, as far as memory allows.
+    pub fn has_seen(&self, id: &str) -> bool {
+        self.seen.contains_key(id)
     }
 
     /// Sessions held now (for the metrics), after moka's pending housekeeping.
@@ -201,6 +228,7 @@ impl SessionCache {
 
     fn entry(&self, fetched: &Fetched) -> Arc<Entry> {
         let session = &fetched.session;
+        self.seen.insert(session.id.clone(), ());
         let body = render(fetched, false);
         self.metrics.cache_bytes_added(body.len() as u64);
         Arc::new(Entry {
@@ -221,20 +249,77 @@ impl SessionCache {
         Some(entry)
     }
 
-    /// A fresh cached session, or the result of `fetch`. Calls for one id
-    /// are serialised, so concurrent misses make one upstream call. When
-    /// `fetch` fails and a copy younger than the stale window exists, that
-    /// copy is served instead. Errors are never cached.
+    /// A fresh cached session, or the result of `fetch`. Concurrent misses
+    /// for one id make one upstream call, and all see its outcome: the
+    /// session, or the same error. When `fetch` fails and a copy younger
+    /// than the stale window exists, that copy is served instead. Errors
+    /// are never cached.
     pub async fn get_or_fetch<F>(&self, id: &str, fetch: F) -> Result<Read, Error>
     where
         F: Future<Output = Result<Fetched, Error>>,
     {
-        if let Some(entry) = self.fresh(id).await {
-            return Ok(Read {
-                entry,
-                outcome: CacheOutcome::Hit,
-            });
+        let mut fetch = Some(fetch);
+        loop {
+            if let Some(entry) = self.fresh(id).await {
+                return Ok(Read {
+                    entry,
+                    outcome: CacheOutcome::Hit,
+                });
+            }
+            let joined = {
+                let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+                match flights.get(id) {
+                    Some(flight) => Err(flight.clone()),
+                    None => {
+                        let (landed, flight) = watch::channel(None);
+                        flights.insert(id.to_owned(), flight);
+                        Ok(landed)
+                    }
+                }
+            };
+            let mut flight = match joined {
+                Ok(landed) => {
+                    // The leader. Its flight ends with it, even when its
+                    // caller goes away (the others then try again).
+                    let _landing = Landing {
+                        flights: &self.flights,
+                        id,
+                    };
+                    // A caller leads at most once: leading always returns.
+                    let fetch = fetch.take().ok_or_else(|| {
+                        Error::new(ErrorCode::Internal, "a read led its flight twice")
+                    })?;
+                    let result = self.compute(id, fetch).await;
+                    landed.send_replace(Some(match &result {
+                        Ok(read) => Ok(read.entry.clone()),
+                        Err(e) => Err(e.clone()),
+                    }));
+                    return result;
+                }
+                Err(flight) => flight,
+            };
+            // A follower: the leader's outcome, or (leader cancelled) a new try.
+            let landed = match flight.wait_for(Option::is_some).await {
+                Ok(landed) => landed.clone(),
+                Err(_) => None,
+            };
+            if let Some(result) = landed {
+                let entry = result?;
+                self.metrics.cache_event(CacheOutcome::Hit.header_value());
+                return Ok(Read {
+                    entry,
+                    outcome: CacheOutcome::Hit,
+                });
+            }
         }
+    }
+
+    /// The vendor read behind a miss, serialised per id by moka, with
+    /// stale-if-error.
+    async fn compute<F>(&self, id: &str, fetch: F) -> Result<Read, Error>
+    where
+        F: Future<Output = Result<Fetched, Error>>,
+    {
         let outcome = AtomicU8::new(CacheOutcome::Hit.code());
         let stale_window = self.policy.stale;
         let computed = self
@@ -285,6 +370,21 @@ impl SessionCache {
         let entry = self.entry(fetched);
         self.inner.insert(id, entry.clone()).await;
         entry
+    }
+}
+
+/// Ends a read's flight when its leader is done or dropped.
+struct Landing<'a> {
+    flights: &'a Mutex<HashMap<String, Flight>>,
+    id: &'a str,
+}
+
+impl Drop for Landing<'_> {
+    fn drop(&mut self) {
+        self.flights
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(self.id);
     }
 }
 

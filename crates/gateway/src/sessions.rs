@@ -146,10 +146,11 @@ pub async fn get_session(Current(state): Current, request: Request) -> Result<Re
     let raw_id = session_path_id(uri.path()).unwrap_or_default();
     let (_, id, include_raw, account) = check_read(&state, uri, raw_id, headers)?;
     let ctx = context(headers)?;
+    let seen = state.cache.has_seen(raw_id);
     let fetch = async {
         let fetched = account
             .guard
-            .get(account.adapter.as_ref(), id.reference(), &ctx)
+            .get(account.adapter.as_ref(), id.reference(), seen, &ctx)
             .await?;
         // A vendor answering with another session than asked for is not to be trusted.
         if fetched.session.provider_session_id != id.reference() {

@@ -12,7 +12,7 @@ use rand::Rng;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use crate::breaker::Breaker;
+use crate::breaker::{Breaker, Verdict};
 use crate::config::ResilienceConfig;
 use crate::metrics::Metrics;
 
@@ -85,13 +85,17 @@ impl Guard {
         self.policy.max_in_flight - self.in_flight.available_permits()
     }
 
+    /// Read a session. `seen` says whether the gateway has handled this
+    /// session before: failures on ids nobody has seen are weighed by
+    /// [`Verdict::of`], so that invented ids cannot open the breaker.
     pub async fn get(
         &self,
         adapter: &dyn Adapter,
         reference: &str,
+        seen: bool,
         ctx: &RequestContext,
     ) -> Result<Fetched, Error> {
-        self.run("get", || adapter.get(reference, ctx), |_| true)
+        self.run("get", seen, || adapter.get(reference, ctx), |_| true)
             .await
     }
 
@@ -106,6 +110,7 @@ impl Guard {
         // itself makes repeats harmless.
         self.run(
             "create",
+            true,
             || adapter.create(request, ctx),
             |e| e.not_sent || idempotent,
         )
@@ -115,6 +120,7 @@ impl Guard {
     async fn run<F, Fut>(
         &self,
         operation: &'static str,
+        trusted: bool,
         call: F,
         may_retry: impl Fn(&Error) -> bool,
     ) -> Result<Fetched, Error>
@@ -125,7 +131,10 @@ impl Guard {
         let deadline = Instant::now() + Duration::from_millis(self.policy.deadline_ms);
         let mut attempt = 0;
         loop {
-            let err = match self.attempt(operation, &call, deadline, attempt).await {
+            let err = match self
+                .attempt(operation, trusted, &call, deadline, attempt)
+                .await
+            {
                 Ok(fetched) => return Ok(fetched),
                 // The gateway's own refusals are answered at once, not retried.
                 Err(Failure::Refused(err)) => return Err(err),
@@ -149,6 +158,7 @@ impl Guard {
     async fn attempt<F, Fut>(
         &self,
         operation: &'static str,
+        trusted: bool,
         call: &F,
         deadline: Instant,
         attempt: u32,
@@ -198,18 +208,18 @@ impl Guard {
                 )
                 .with_provider(self.provider)),
             };
-        self.breaker.record(admission, result.as_ref().map(|_| ()));
+        let verdict = Verdict::of(result.as_ref().map(|_| ()), trusted);
+        self.breaker.record(admission, verdict);
         let outcome = match &result {
             Ok(_) => "ok".to_owned(),
             Err(e) => error_code_name(e),
         };
         // A vendor that answers, even "no", is up; failures are the breaker's kind.
-        let vendor_failed = matches!(
-            &result,
-            Err(e) if matches!(e.code, ErrorCode::ProviderError | ErrorCode::ProviderUnavailable | ErrorCode::ProviderTimeout | ErrorCode::ProviderBadResponse)
-        );
-        self.last
-            .store(if vendor_failed { 2 } else { 1 }, Ordering::Relaxed);
+        match verdict {
+            Verdict::Healthy => self.last.store(1, Ordering::Relaxed),
+            Verdict::Failed => self.last.store(2, Ordering::Relaxed),
+            Verdict::Neutral => {}
+        }
         self.metrics.observe_upstream(
             self.provider,
             &self.account,
@@ -339,11 +349,11 @@ mod tests {
     async fn reads_retry_what_is_retryable_only() {
         let ctx = RequestContext::default();
         let adapter = flaky(TransportFailure::Timeout.error("meteroid"), false);
-        assert!(guard().get(&adapter, "che_1", &ctx).await.is_ok());
+        assert!(guard().get(&adapter, "che_1", true, &ctx).await.is_ok());
         let adapter = flaky(Error::from_vendor_status("meteroid", 404, "nope"), false);
         assert_eq!(
             guard()
-                .get(&adapter, "che_1", &ctx)
+                .get(&adapter, "che_1", true, &ctx)
                 .await
                 .unwrap_err()
                 .http_status,
