@@ -182,3 +182,104 @@ async fn concurrent_reads_of_an_unknown_id_share_one_vendor_call() {
         "ten concurrent reads of one unknown id"
     );
 }
+
+const OPS_KEY: &str = "test-ops-key-0000000000000000000000003";
+
+async fn series(s: &Stack) -> Vec<String> {
+    let text = s
+        .http
+        .get(format!("{}/metrics", s.gateway))
+        .bearer_auth(OPS_KEY)
+        .send()
+        .await
+        .expect("scrape")
+        .text()
+        .await
+        .expect("metrics text");
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            l.rsplit_once(' ')
+                .map_or(l, |(series, _)| series)
+                .to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn invented_methods_paths_and_statuses_add_no_series() {
+    let s = start(&format!(
+        "[clients.ops]\nkey = \"{OPS_KEY}\"\nscopes = [\"admin\"]\n"
+    ))
+    .await;
+    // The scrape is a request too: count it in before comparing.
+    series(&s).await;
+    let mut sizes = Vec::new();
+    for batch in 0..2 {
+        for n in 0..150 {
+            let method = reqwest::Method::from_bytes(format!("M{batch}X{n}").as_bytes())
+                .expect("a method token");
+            let path = if n % 2 == 0 {
+                format!("/invented/{batch}/{n}")
+            } else {
+                "/v1/checkout-sessions".to_owned()
+            };
+            let r = s
+                .http
+                .request(method, format!("{}{path}", s.gateway))
+                .bearer_auth(CLIENT_KEY)
+                .send()
+                .await
+                .expect("request");
+            assert!(r.status().is_client_error(), "{}", r.status());
+        }
+        let now = series(&s).await;
+        for line in now.iter().filter(|l| l.contains("method=\"")) {
+            assert!(
+                !line.contains("M0X") && !line.contains("M1X") && !line.contains("/invented/"),
+                "a caller-chosen label value: {line}"
+            );
+        }
+        sizes.push(now);
+    }
+    assert_eq!(
+        sizes[0].len(),
+        sizes[1].len(),
+        "150 more invented methods and paths: {:?}",
+        sizes[1]
+            .iter()
+            .filter(|l| !sizes[0].contains(l))
+            .collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn request_ids_are_bounded_and_cannot_forge_log_fields() {
+    let s = start("").await;
+    let forged = "x status=500 client=\"admin\"";
+    let huge = "r".repeat(400 * 1024);
+    for sent in [forged, huge.as_str()] {
+        let r = s
+            .get("/v1/providers")
+            .header("x-request-id", sent)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(r.status(), 200);
+        let echoed = r.headers()["x-request-id"].to_str().expect("ascii");
+        assert_ne!(echoed, sent);
+        assert!(echoed.len() <= 128, "{}", echoed.len());
+    }
+    // An id made of safe characters is kept, on the routed path and on errors.
+    let (status, headers, body) = json_of(
+        s.session("meteroid:default:nope")
+            .header("x-request-id", "req-42:abc")
+            .send()
+            .await
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(headers["x-request-id"], "req-42:abc");
+    assert_eq!(body["error"]["request_id"], "req-42:abc");
+}

@@ -311,6 +311,14 @@ async fn an_unknown_outcome_is_replayed_not_created_twice() {
     assert_eq!(status, 502);
     assert_eq!(headers["idempotent-replayed"], "true");
     assert_eq!(again, first);
+    // Every retry with this key gives this answer: it says so.
+    assert_eq!(first["error"]["retryable"], false, "{first}");
+    let message = first["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("new key") && message.contains("24 h"),
+        "{message}"
+    );
+    assert!(headers.get("retry-after").is_none());
     assert_eq!(
         sessions_at_vendor(&s).await,
         1,

@@ -27,7 +27,38 @@ pub type Label = std::borrow::Cow<'static, str>;
 pub struct RequestLabels {
     pub method: Label,
     pub route: Label,
-    pub status: u16,
+    /// From [`status_label`]'s closed set.
+    pub status: &'static str,
+}
+
+/// A status as a label: the ones the gateway answers by name, any other
+/// as `other`, so that no caller can grow the number of series.
+pub fn status_label(status: u16) -> &'static str {
+    match status {
+        200 => "200",
+        201 => "201",
+        204 => "204",
+        304 => "304",
+        400 => "400",
+        401 => "401",
+        403 => "403",
+        404 => "404",
+        405 => "405",
+        408 => "408",
+        409 => "409",
+        413 => "413",
+        414 => "414",
+        415 => "415",
+        422 => "422",
+        429 => "429",
+        431 => "431",
+        500 => "500",
+        501 => "501",
+        502 => "502",
+        503 => "503",
+        504 => "504",
+        _ => "other",
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -162,7 +193,7 @@ impl Metrics {
             .get_or_create(&RequestLabels {
                 method: method.clone(),
                 route: route.clone(),
-                status,
+                status: status_label(status),
             })
             .inc();
         self.request_duration

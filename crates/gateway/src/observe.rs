@@ -83,7 +83,8 @@ impl Tracked {
     }
 }
 
-/// Static labels for the common methods, so counting allocates nothing.
+/// The method as a label, from a closed set: anyone can invent methods,
+/// and each new label value would be a new series held forever.
 fn method_label(method: &Method) -> Label {
     let name = match *method {
         Method::GET => "GET",
@@ -93,11 +94,15 @@ fn method_label(method: &Method) -> Label {
         Method::DELETE => "DELETE",
         Method::PATCH => "PATCH",
         Method::OPTIONS => "OPTIONS",
-        _ => return Cow::Owned(method.as_str().to_owned()),
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
     };
     Cow::Borrowed(name)
 }
 
+/// Route templates are the router's own (a closed set); anything that
+/// matched none is `unmatched`.
 fn route_label(route: &str) -> Label {
     if route == SESSION_ROUTE {
         Cow::Borrowed(SESSION_ROUTE)

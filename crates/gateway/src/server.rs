@@ -82,7 +82,8 @@ impl App {
 
     /// One request off the wire.
     async fn handle(self, request: http::Request<Incoming>) -> Result<Response, Infallible> {
-        let (parts, body) = request.into_parts();
+        let (mut parts, body) = request.into_parts();
+        crate::request_id::settle(&mut parts.headers);
         // A panic on the fast path only sends the request the routed way,
         // where it is caught and answered.
         match AssertUnwindSafe(answer_hit(&self.gateway, &parts))

@@ -358,22 +358,27 @@ pub async fn create_session(
             .accounts
             .get(&target)
             .is_some_and(|a| a.adapter.create_is_idempotent(&ctx));
-        match &result {
+        match result {
             Ok(fetched) => {
                 state
                     .idempotency
-                    .complete(&scoped_key, stored_success(fetched))
-                    .await
+                    .complete(&scoped_key, stored_success(&fetched))
+                    .await;
+                Ok(fetched)
             }
-            Err(e) if worth_replaying(e, vendor_idempotent) => {
+            Err(e) if worth_replaying(&e, vendor_idempotent) => {
+                let e = settled(e, state.idempotency_ttl);
                 state
                     .idempotency
-                    .complete(&scoped_key, stored_error(e, &ctx.request_id))
-                    .await
+                    .complete(&scoped_key, stored_error(&e, &ctx.request_id))
+                    .await;
+                Err(e)
             }
-            Err(_) => state.idempotency.release(&scoped_key).await,
+            Err(e) => {
+                state.idempotency.release(&scoped_key).await;
+                Err(e)
+            }
         }
-        result
     });
     let fetched = task
         .await
@@ -428,6 +433,27 @@ fn worth_replaying(e: &Error, vendor_idempotent: bool) -> bool {
         | ErrorCode::ProviderUnavailable => !vendor_idempotent,
         // The vendor decided (a 4xx): replay its decision.
         _ => e.provider_http_status.is_some(),
+    }
+}
+
+/// A failure that every retry with this key will replay: a retry with the
+/// same key cannot help, so it is not `retryable`, and the message says
+/// what can.
+fn settled(e: Error, ttl: Duration) -> Error {
+    if !e.retryable {
+        return e;
+    }
+    let hours = ttl.as_secs().div_ceil(3600);
+    let message = format!(
+        "{} The outcome at the vendor is unknown, so this Idempotency-Key gives this same answer for {hours} h; \
+         check at the vendor whether the checkout was made before retrying with a new key.",
+        e.message
+    );
+    Error {
+        message,
+        retryable: false,
+        retry_after: None,
+        ..e
     }
 }
 

@@ -28,6 +28,8 @@ pub struct AppState {
     pub clients: Clients,
     pub cache: SessionCache,
     pub idempotency: Arc<dyn IdempotencyStore>,
+    /// How long a key replays its answer.
+    pub idempotency_ttl: Duration,
     pub metrics: Arc<Metrics>,
     pub max_body_bytes: usize,
     pub allow_http_localhost_urls: bool,
@@ -143,6 +145,7 @@ impl AppState {
                     config.idempotency.max_keys,
                 )),
             },
+            idempotency_ttl: Duration::from_secs(config.idempotency.ttl_secs),
             max_body_bytes: config.server.max_body_bytes,
             allow_http_localhost_urls: config.server.allow_http_localhost_urls,
             shutdown_grace: Duration::from_secs(config.resilience.shutdown_grace_secs),
