@@ -22,6 +22,15 @@ pub enum ErrorCode {
     UnsupportedField,
     UnsupportedMediaType,
     PayloadTooLarge,
+    /// The request target is longer than the gateway accepts.
+    UriTooLong,
+    /// A request header, or all of them together, is larger than the gateway accepts.
+    HeadersTooLarge,
+    /// This client key is over its request or vendor-call budget; see
+    /// `Retry-After` and the `RateLimit` headers.
+    TooManyRequests,
+    /// The gateway has no room for another connection or request now.
+    Overloaded,
     /// Missing or unknown client key.
     Unauthenticated,
     /// The client key may not do this.
@@ -63,12 +72,14 @@ impl ErrorCode {
             MethodNotAllowed => 405,
             ProviderConflict => 409,
             PayloadTooLarge => 413,
+            UriTooLong => 414,
             UnsupportedMediaType => 415,
+            HeadersTooLarge => 431,
             UnsupportedField | IdempotencyKeyReused | InvalidConfig => 422,
-            RateLimited => 429,
+            RateLimited | TooManyRequests => 429,
             Internal => 500,
             ProviderAuthFailed | ProviderError | ProviderBadResponse => 502,
-            ProviderUnavailable => 503,
+            ProviderUnavailable | Overloaded => 503,
             ProviderTimeout => 504,
         }
     }
@@ -78,11 +89,11 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             InvalidRequest | InvalidId | UnknownProvider | UnsupportedField
-            | UnsupportedMediaType | PayloadTooLarge | NotFound | MethodNotAllowed
-            | IdempotencyKeyReused => "invalid_request_error",
+            | UnsupportedMediaType | PayloadTooLarge | UriTooLong | HeadersTooLarge | NotFound
+            | MethodNotAllowed | IdempotencyKeyReused => "invalid_request_error",
             Unauthenticated => "authentication_error",
             Forbidden => "permission_error",
-            RateLimited => "rate_limit_error",
+            RateLimited | TooManyRequests => "rate_limit_error",
             ProviderInvalidRequest
             | ProviderConflict
             | ProviderAuthFailed
@@ -90,7 +101,7 @@ impl ErrorCode {
             | ProviderError
             | ProviderBadResponse
             | ProviderTimeout => "provider_error",
-            Internal | InvalidConfig => "api_error",
+            Internal | InvalidConfig | Overloaded => "api_error",
         }
     }
 
@@ -98,7 +109,12 @@ impl ErrorCode {
         use ErrorCode::*;
         matches!(
             self,
-            RateLimited | ProviderUnavailable | ProviderError | ProviderTimeout
+            RateLimited
+                | TooManyRequests
+                | Overloaded
+                | ProviderUnavailable
+                | ProviderError
+                | ProviderTimeout
         )
     }
 }
