@@ -134,7 +134,9 @@ async fn readiness_reports_sick_accounts_and_fails_only_when_all_are_down() {
     assert_eq!(body["accounts"]["total"], 2);
     assert_eq!(body["accounts"]["idle"], 2);
 
-    let fault = json!({"vendor": "meteroid", "op": "get", "times": 0, "fault": {"status": 500}});
+    // 503: the vendor says it is down, which counts whatever id was asked
+    // (a 500 on an id the gateway never saw would not).
+    let fault = json!({"vendor": "meteroid", "op": "get", "times": 0, "fault": {"status": 503}});
     s.http
         .post(format!("{}/_sandbox/faults", s.sandbox))
         .json(&fault)

@@ -40,7 +40,7 @@ pub struct GatewayConfig {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Largest create body accepted, in bytes.
@@ -48,6 +48,20 @@ pub struct ServerConfig {
     /// Admit `http://localhost` redirect URLs on create (the demo); https otherwise.
     #[serde(default)]
     pub allow_http_localhost_urls: bool,
+    /// Open connections at most (also bounded by the descriptor limit).
+    /// Past it the oldest idle connection is closed; when none is idle the
+    /// new one is answered 503 and closed.
+    pub max_connections: usize,
+    /// Time a client has to send a whole request head, from its first byte.
+    pub header_read_timeout_ms: u64,
+    /// A keep-alive connection without a request is closed after this long.
+    pub idle_timeout_secs: u64,
+    /// Longest request target (path and query), in bytes: 414 past it.
+    pub max_uri_bytes: usize,
+    /// Largest single header (name and value), in bytes: 431 past it.
+    pub max_header_bytes: usize,
+    /// Largest request head (request line and all headers), in bytes: 431 past it.
+    pub max_head_bytes: usize,
 }
 
 impl Default for ServerConfig {
@@ -56,6 +70,25 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 64 * 1024,
             allow_http_localhost_urls: false,
+            max_connections: 10_000,
+            header_read_timeout_ms: 10_000,
+            idle_timeout_secs: 60,
+            max_uri_bytes: 8 * 1024,
+            max_header_bytes: 8 * 1024,
+            max_head_bytes: 32 * 1024,
+        }
+    }
+}
+
+impl ServerConfig {
+    pub fn connection_limits(&self) -> crate::connections::ConnectionLimits {
+        crate::connections::ConnectionLimits {
+            max_connections: self.max_connections.max(1),
+            header_read_timeout: std::time::Duration::from_millis(self.header_read_timeout_ms),
+            idle_timeout: std::time::Duration::from_secs(self.idle_timeout_secs),
+            max_uri_bytes: self.max_uri_bytes,
+            max_header_bytes: self.max_header_bytes,
+            max_head_bytes: self.max_head_bytes,
         }
     }
 }
@@ -83,7 +116,7 @@ impl Default for CacheConfig {
 
 /// How the gateway protects callers from sick vendors (every account).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct ResilienceConfig {
     /// A caller always has an answer within this bound (then 504).
     pub deadline_ms: u64,

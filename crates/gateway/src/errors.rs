@@ -54,7 +54,12 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         None if is_foreign_error(&response) => foreign_error(response.status()),
         None => return response,
     };
-    let body = serde_json::to_vec(&error.body(request_id.as_deref())).unwrap_or_default();
+    render(response, &error, request_id.as_deref())
+}
+
+/// `response` (its status and headers) with `error` as its canonical body.
+pub fn render(response: Response, error: &Error, request_id: Option<&str>) -> Response {
+    let body = serde_json::to_vec(&error.body(request_id)).unwrap_or_default();
     let (mut parts, _) = response.into_parts();
     parts
         .headers

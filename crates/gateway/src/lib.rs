@@ -6,6 +6,7 @@ pub mod breaker;
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod demo;
 pub mod errors;
 pub mod health;

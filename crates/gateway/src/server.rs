@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::FutureExt;
@@ -18,13 +18,14 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tower::{ServiceBuilder, ServiceExt};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 
-use crate::errors::{render_errors, REQUEST_ID};
+use crate::connections::{self, ConnState, ConnectionLimits, TrackedIo, Tracker};
+use crate::errors::{render_errors, ApiError, REQUEST_ID};
 use crate::observe::Tracked;
 use crate::reload::{self, Gateway};
 use crate::request_id::{request_id_of, RandomRequestId};
@@ -70,20 +71,30 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
 pub struct App {
     gateway: Arc<Gateway>,
     router: Router,
+    limits: ConnectionLimits,
 }
 
 impl App {
-    pub fn new(gateway: Arc<Gateway>) -> App {
+    pub fn new(gateway: Arc<Gateway>, limits: ConnectionLimits) -> App {
         App {
             router: router(gateway.clone()),
             gateway,
+            limits,
         }
     }
 
     /// One request off the wire.
-    async fn handle(self, request: http::Request<Incoming>) -> Result<Response, Infallible> {
+    async fn handle(
+        self,
+        request: http::Request<Incoming>,
+        connection: Arc<ConnState>,
+    ) -> Result<Response, Infallible> {
+        let _in_flight = connection.request_started();
         let (mut parts, body) = request.into_parts();
         crate::request_id::settle(&mut parts.headers);
+        if let Some(refused) = self.over_limits(&parts) {
+            return Ok(refused);
+        }
         // A panic on the fast path only sends the request the routed way,
         // where it is caught and answered.
         match AssertUnwindSafe(answer_hit(&self.gateway, &parts))
@@ -96,6 +107,50 @@ impl App {
                 self.router.oneshot(request).await
             }
         }
+    }
+
+    /// 414 or 431 for a request target or single header past the limits
+    /// hyper does not bound itself, in the canonical shape.
+    fn over_limits(&self, request: &Parts) -> Option<Response> {
+        let limits = &self.limits;
+        let target = request.uri.path_and_query().map_or(0, |p| p.as_str().len());
+        let error = if target > limits.max_uri_bytes {
+            checkout_core::Error::new(
+                checkout_core::ErrorCode::UriTooLong,
+                format!(
+                    "the request target is longer than {} bytes",
+                    limits.max_uri_bytes
+                ),
+            )
+        } else if let Some(name) = request
+            .headers
+            .iter()
+            .find(|(name, value)| name.as_str().len() + value.len() > limits.max_header_bytes)
+            .map(|(name, _)| name)
+        {
+            checkout_core::Error::new(
+                checkout_core::ErrorCode::HeadersTooLarge,
+                format!(
+                    "header {name} is larger than {} bytes",
+                    limits.max_header_bytes
+                ),
+            )
+        } else {
+            return None;
+        };
+        let request_id = request_id_of(&request.headers);
+        let tracked = Tracked::start(
+            &request.method,
+            Cow::Borrowed("unmatched"),
+            request_id.to_str().unwrap_or_default(),
+        );
+        let response = ApiError(error.clone()).into_response();
+        let mut response = crate::errors::render(response, &error, request_id.to_str().ok());
+        response
+            .headers_mut()
+            .insert(REQUEST_ID_NAME.clone(), request_id);
+        tracked.finish(&self.gateway.current().metrics, response.status());
+        Some(response)
     }
 }
 
@@ -134,9 +189,26 @@ pub async fn serve(
     gateway: Arc<Gateway>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let grace = gateway.current().shutdown_grace;
-    let app = App::new(gateway);
-    let connections = GracefulShutdown::new();
+    let state = gateway.current();
+    let grace = state.shutdown_grace;
+    let mut limits = state.connection_limits;
+    drop(state);
+    limits.max_connections = connections::cap_for(
+        limits.max_connections,
+        connections::raise_descriptor_limit(),
+    );
+    tracing::info!(
+        max_connections = limits.max_connections,
+        "accepting connections"
+    );
+    let tracker = Tracker::new(limits);
+    let app = App::new(gateway, limits);
+    let mut http = http1::Builder::new();
+    http.max_buf_size(limits.max_head_bytes.max(8192) + 8192)
+        .max_header_size(limits.max_head_bytes)
+        // The tracker times heads and idle connections (hyper's timer
+        // would also run while a keep-alive connection waits).
+        .header_read_timeout(None);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let stream = tokio::select! {
@@ -151,25 +223,35 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let app = app.clone();
-        let service = service_fn(move |request| app.clone().handle(request));
-        let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-        let connection = connections.watch(connection);
-        tokio::spawn(async move {
-            // A client hanging up mid-request is its own business.
-            let _ = connection.await;
-        });
+        let Some(admitted) = tracker.admit() else {
+            tokio::spawn(refuse(stream, limits));
+            continue;
+        };
+        let io = TokioIo::new(TrackedIo::new(stream, admitted.state.clone(), limits));
+        let (app, connection) = (app.clone(), admitted.state.clone());
+        let service = service_fn(move |request| app.clone().handle(request, connection.clone()));
+        let connection = http.serve_connection(io, service);
+        tokio::spawn(tracker.clone().drive(admitted, connection));
     }
     drop(listener);
     tracing::info!(
         grace_secs = grace.as_secs(),
-        "shutting down: finishing in-flight requests"
+        open = tracker.open(),
+        "shutting down: closing idle connections, finishing in-flight requests"
     );
+    tracker.shut_down();
     tokio::select! {
-        () = connections.shutdown() => {}
+        () = tracker.drained() => {}
         () = tokio::time::sleep(grace) => {
             tracing::warn!("grace period over: dropping the requests still in flight");
         }
     }
     Ok(())
+}
+
+/// Every connection is busy at the cap: say so, and close.
+async fn refuse(mut stream: tokio::net::TcpStream, limits: ConnectionLimits) {
+    let answer = connections::refusal(503, &limits);
+    let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(&answer)).await;
+    let _ = stream.shutdown().await;
 }

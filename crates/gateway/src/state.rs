@@ -34,6 +34,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     pub allow_http_localhost_urls: bool,
     pub shutdown_grace: Duration,
+    /// The listener's limits (read when it starts; a reload keeps them).
+    pub connection_limits: crate::connections::ConnectionLimits,
 }
 
 impl AppState {
@@ -149,6 +151,7 @@ impl AppState {
             max_body_bytes: config.server.max_body_bytes,
             allow_http_localhost_urls: config.server.allow_http_localhost_urls,
             shutdown_grace: Duration::from_secs(config.resilience.shutdown_grace_secs),
+            connection_limits: config.server.connection_limits(),
             metrics,
         })
     }
