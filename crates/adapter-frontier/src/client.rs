@@ -53,6 +53,8 @@ pub struct FrontierClient {
     base_url: String,
     /// `Basic …` or `Bearer …`, marked sensitive so no HTTP layer prints it.
     authorization: HeaderValue,
+    /// The forms of that credential a vendor could echo, prepared once.
+    scrubber: vendor_http::Scrubber,
     http: reqwest::Client,
 }
 
@@ -145,11 +147,13 @@ impl FrontierClient {
         }
         let base_url = vendor_http::base_url(&config.base_url)?;
         let http = vendor_http::http_client(config.connect_timeout_ms, config.timeout_ms)?;
+        let scrubber = vendor_http::Scrubber::new([authorization.as_bytes()]);
         Ok(FrontierClient {
             account: account.to_owned(),
             base_url,
             config,
             authorization,
+            scrubber,
             http,
         })
     }
@@ -191,7 +195,7 @@ impl FrontierClient {
             account: &self.account,
             operation: op,
         };
-        let answer = vendor_http::send(call, request).await?;
+        let answer = vendor_http::send_with(call, request, &self.scrubber).await?;
         if !answer.is_success() {
             return Err(vendor_error(answer.status, answer.is_json(), &answer.body)
                 .with_retry_after(answer.retry_after()));
@@ -468,6 +472,17 @@ mod tests {
             json!({"client_id": "svc-1", "client_secret": "s3cr3t-value"}),
         ))
         .unwrap();
+        // The per-account scrubber is the one every request of it uses.
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(AUTHORIZATION, c.authorization.clone());
+        assert!(c.scrubber.covers(&headers));
+        let echoed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("svc-1:s3cr3t-value");
+        let body = format!(r#"{{"code":16,"message":"bad credentials {echoed}"}}"#);
+        let clean = c.scrubber.scrub(body.into());
+        assert_eq!(
+            &clean[..],
+            br#"{"code":16,"message":"bad credentials ***"}"#
+        );
         let shown = c.redacted_config().to_string();
         assert!(!shown.contains("s3cr3t"), "{shown}");
         assert!(shown.contains("***") && shown.contains("svc-1") && shown.contains("connect"));
