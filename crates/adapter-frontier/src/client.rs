@@ -53,6 +53,8 @@ pub struct FrontierClient {
     base_url: String,
     /// `Basic …` or `Bearer …`, marked sensitive so no HTTP layer prints it.
     authorization: HeaderValue,
+    /// The forms of that credential a vendor could echo, prepared once.
+    scrubber: vendor_http::Scrubber,
     http: reqwest::Client,
 }
 
@@ -145,11 +147,13 @@ impl FrontierClient {
         }
         let base_url = vendor_http::base_url(&config.base_url)?;
         let http = vendor_http::http_client(config.connect_timeout_ms, config.timeout_ms)?;
+        let scrubber = vendor_http::Scrubber::new([authorization.as_bytes()]);
         Ok(FrontierClient {
             account: account.to_owned(),
             base_url,
             config,
             authorization,
+            scrubber,
             http,
         })
     }
@@ -177,6 +181,7 @@ impl FrontierClient {
         op: &'static str,
         origin: Origin<'_>,
         request: reqwest::RequestBuilder,
+        refused: fn(u16, bool, &[u8]) -> Error,
         ctx: &RequestContext,
     ) -> Result<Fetched, Error> {
         let mut request = request.header(AUTHORIZATION, self.authorization.clone());
@@ -191,9 +196,9 @@ impl FrontierClient {
             account: &self.account,
             operation: op,
         };
-        let answer = vendor_http::send(call, request).await?;
+        let answer = vendor_http::send_with(call, request, &self.scrubber).await?;
         if !answer.is_success() {
-            return Err(vendor_error(answer.status, answer.is_json(), &answer.body)
+            return Err(refused(answer.status, answer.is_json(), &answer.body)
                 .with_retry_after(answer.retry_after()));
         }
         let session = convert::session_body(&self.account, origin, &answer.body)
@@ -272,6 +277,36 @@ pub fn vendor_error(status: u16, is_json: bool, body: &[u8]) -> Error {
     err
 }
 
+/// What the legacy gateway says for a checkout id it does not know: the
+/// legacy handler returned the store's not-found as a plain Go error, which
+/// the error interceptor turned into a sanitised `internal`.
+const LEGACY_UNKNOWN_CHECKOUT: &str = "internal server error";
+
+/// A non-2xx answer to a legacy REST read of one checkout → canonical
+/// error. That read answers an unknown id with 500 `{"code": 13, "message":
+/// "internal server error"}`: Frontier's not-found, not Frontier failing, so
+/// it must not count against the account (breaker). A genuine internal
+/// failure of this read looks the same and reads as not found too; anything
+/// else, and every create and Connect call, maps as [`vendor_error`].
+pub fn legacy_get_error(status: u16, is_json: bool, body: &[u8]) -> Error {
+    let unknown_id = status == 500
+        && serde_json::from_slice::<wire::ErrorBody>(body).is_ok_and(|e| {
+            e.code.code() == Some(Code::Internal) && e.message == LEGACY_UNKNOWN_CHECKOUT
+        });
+    if !unknown_id {
+        return vendor_error(status, is_json, body);
+    }
+    Error::new(
+        ErrorCode::NotFound,
+        format!(
+            "{PROVIDER} has no such checkout: its legacy REST API answered 500 internal for \
+             this checkout id, which is how it answers an unknown id"
+        ),
+    )
+    .with_provider(PROVIDER)
+    .with_provider_status(status)
+}
+
 /// The reference of a get, checked against the account's protocol.
 fn checked_reference(protocol: Protocol, reference: &str) -> Result<(Option<&str>, &str), Error> {
     let parsed = parse_reference(reference).map_err(|why| {
@@ -314,7 +349,8 @@ impl Adapter for FrontierClient {
                     org_id: Some(org),
                     org_in_reference: true,
                 };
-                self.call("get", origin, self.http.get(url), ctx).await
+                let get = self.http.get(url);
+                self.call("get", origin, get, legacy_get_error, ctx).await
             }
             _ => {
                 let body = encode(&serde_json::json!({ "id": checkout_id }))?;
@@ -322,6 +358,7 @@ impl Adapter for FrontierClient {
                     "get",
                     Origin::UNKNOWN,
                     self.connect("GetCheckout", body),
+                    vendor_error,
                     ctx,
                 )
                 .await
@@ -346,6 +383,7 @@ impl Adapter for FrontierClient {
                     "create",
                     origin,
                     self.connect("CreateCheckout", encode(&body)?),
+                    vendor_error,
                     ctx,
                 )
                 .await
@@ -368,7 +406,8 @@ impl Adapter for FrontierClient {
                     .post(self.checkouts_url(&org))
                     .header(CONTENT_TYPE, "application/json")
                     .body(encode(&body)?);
-                self.call("create", origin, request, ctx).await
+                self.call("create", origin, request, vendor_error, ctx)
+                    .await
             }
         }
     }
@@ -468,6 +507,17 @@ mod tests {
             json!({"client_id": "svc-1", "client_secret": "s3cr3t-value"}),
         ))
         .unwrap();
+        // The per-account scrubber is the one every request of it uses.
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(AUTHORIZATION, c.authorization.clone());
+        assert!(c.scrubber.covers(&headers));
+        let echoed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("svc-1:s3cr3t-value");
+        let body = format!(r#"{{"code":16,"message":"bad credentials {echoed}"}}"#);
+        let clean = c.scrubber.scrub(body.into());
+        assert_eq!(
+            &clean[..],
+            br#"{"code":16,"message":"bad credentials ***"}"#
+        );
         let shown = c.redacted_config().to_string();
         assert!(!shown.contains("s3cr3t"), "{shown}");
         assert!(shown.contains("***") && shown.contains("svc-1") && shown.contains("connect"));
@@ -615,6 +665,61 @@ mod tests {
             br#"{"code":"already_exists","message":"already subscribed to the plan"}"#,
         );
         assert!(e.message.contains("already subscribed"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_legacy_read_of_an_unknown_id_is_not_found() {
+        let unknown = br#"{"code":13, "message":"internal server error", "details":[]}"#;
+        let e = legacy_get_error(500, true, unknown);
+        assert_eq!((e.code, e.http_status), (ErrorCode::NotFound, 404));
+        assert_eq!(e.provider_http_status, Some(500));
+        assert!(!e.retryable);
+        assert!(
+            e.message.contains("legacy REST") && e.message.contains("unknown id"),
+            "{}",
+            e.message
+        );
+        // Creates (and Connect) keep the vendor-failure mapping.
+        let e = vendor_error(500, true, unknown);
+        assert_eq!((e.code, e.http_status), (ErrorCode::ProviderError, 502));
+        // Other answers to the read map as any other call's.
+        for (status, body, code) in [
+            (
+                500,
+                &br#"{"code":13,"message":"pq: connection refused","details":[]}"#[..],
+                ErrorCode::ProviderError,
+            ),
+            (
+                500,
+                br#"{"code":2,"message":"internal server error"}"#,
+                ErrorCode::ProviderError,
+            ),
+            (
+                502,
+                br#"{"code":13,"message":"internal server error"}"#,
+                ErrorCode::ProviderError,
+            ),
+            (500, b"internal server error", ErrorCode::ProviderError),
+            (
+                503,
+                br#"{"code":14,"message":"unavailable"}"#,
+                ErrorCode::ProviderUnavailable,
+            ),
+            (
+                403,
+                br#"{"code":7,"message":"invalid arguments","details":[]}"#,
+                ErrorCode::NotFound,
+            ),
+            (
+                404,
+                br#"{"code":5,"message":"customer doesn't exist"}"#,
+                ErrorCode::NotFound,
+            ),
+        ] {
+            let e = legacy_get_error(status, true, body);
+            assert_eq!(e, vendor_error(status, true, body));
+            assert_eq!(e.code, code, "{}", String::from_utf8_lossy(body));
+        }
     }
 
     #[test]

@@ -4,6 +4,10 @@
 //! making one traced call whose transport failures map to canonical errors.
 //! Vendor knowledge (paths, auth headers, error bodies) stays in the adapters.
 
+mod scrub;
+
+pub use scrub::{Scrubber, MIN_SCRUBBED_LEN};
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -196,8 +200,27 @@ pub struct Call<'a> {
 /// Send one request (asking for JSON) inside an `upstream` span and read
 /// the whole answer. Transport failures become canonical errors (timeout
 /// 504, unreachable 503 and marked never sent, broken 502); what the status
-/// and body mean is the adapter's business.
+/// and body mean is the adapter's business. The body comes back with the
+/// request's credentials scrubbed, by a [`Scrubber`] made for this request.
 pub async fn send(call: Call<'_>, request: reqwest::RequestBuilder) -> Result<Answer, Error> {
+    send_scrubbed(call, request, None).await
+}
+
+/// [`send`] with a scrubber the caller prepared once for its account. A
+/// request carrying a credential it was not made for gets its own.
+pub async fn send_with(
+    call: Call<'_>,
+    request: reqwest::RequestBuilder,
+    scrubber: &Scrubber,
+) -> Result<Answer, Error> {
+    send_scrubbed(call, request, Some(scrubber)).await
+}
+
+async fn send_scrubbed(
+    call: Call<'_>,
+    request: reqwest::RequestBuilder,
+    prepared: Option<&Scrubber>,
+) -> Result<Answer, Error> {
     let span = tracing::info_span!(
         "upstream",
         provider = call.provider,
@@ -217,7 +240,14 @@ pub async fn send(call: Call<'_>, request: reqwest::RequestBuilder) -> Result<An
             )
             .with_provider(call.provider)
         })?;
-        let credentials = credentials_in(request.headers());
+        let own;
+        let scrubber = match prepared {
+            Some(prepared) if prepared.covers(request.headers()) => prepared,
+            _ => {
+                own = Scrubber::for_headers(request.headers());
+                &own
+            }
+        };
         let response = client.execute(request).await.map_err(|e| {
             let failure = transport_failure(&e);
             tracing::warn!(error = failure.as_str(), "upstream call failed");
@@ -239,7 +269,7 @@ pub async fn send(call: Call<'_>, request: reqwest::RequestBuilder) -> Result<An
         let answer = Answer {
             status,
             headers,
-            body: scrub(body, &credentials),
+            body: scrubber.scrub(body),
         };
         if !answer.is_success() {
             tracing::info!(vendor_status = status, "upstream refused");
@@ -254,58 +284,6 @@ pub async fn send(call: Call<'_>, request: reqwest::RequestBuilder) -> Result<An
 /// `X-Request-Id`, the AWS API Gateway in front of Zenskar), recorded on the
 /// `upstream` span.
 pub const VENDOR_REQUEST_ID_HEADERS: [&str; 3] = ["x-request-id", "x-amzn-requestid", "request-id"];
-
-/// The credentials a request carries, in every form a vendor might echo
-/// back: each sensitive header value, its token after the scheme, and the
-/// secret inside a Basic pair.
-fn credentials_in(headers: &HeaderMap) -> Vec<Vec<u8>> {
-    use base64::Engine as _;
-    let mut found = Vec::new();
-    for value in headers.values().filter(|v| v.is_sensitive()) {
-        let bytes = value.as_bytes();
-        found.push(bytes.to_vec());
-        if let Some(at) = bytes.iter().position(|b| *b == b' ') {
-            let (scheme, token) = (&bytes[..at], &bytes[at + 1..]);
-            found.push(token.to_vec());
-            if scheme.eq_ignore_ascii_case(b"basic") {
-                if let Ok(pair) = base64::engine::general_purpose::STANDARD.decode(token) {
-                    if let Some(colon) = pair.iter().position(|b| *b == b':') {
-                        found.push(pair[colon + 1..].to_vec());
-                    }
-                }
-            }
-        }
-    }
-    // Short fragments would blank out ordinary text.
-    found.retain(|c| c.len() >= 8);
-    found
-}
-
-/// The body with every credential replaced by `***`: a vendor that echoes
-/// request headers into its answer must not make the gateway relay them.
-fn scrub(body: Bytes, credentials: &[Vec<u8>]) -> Bytes {
-    // memmem: a naive window scan per credential showed on the miss path.
-    if !credentials
-        .iter()
-        .any(|c| memchr::memmem::find(&body, c).is_some())
-    {
-        return body;
-    }
-    let mut out = body.to_vec();
-    for credential in credentials {
-        let finder = memchr::memmem::Finder::new(credential);
-        let mut scrubbed = Vec::with_capacity(out.len());
-        let mut rest = out.as_slice();
-        while let Some(at) = finder.find(rest) {
-            scrubbed.extend_from_slice(&rest[..at]);
-            scrubbed.extend_from_slice(b"***");
-            rest = &rest[at + credential.len()..];
-        }
-        scrubbed.extend_from_slice(rest);
-        out = scrubbed;
-    }
-    Bytes::from(out)
-}
 
 /// Largest vendor answer read: a session is a few KiB, and a vendor must not
 /// be able to make the gateway hold gigabytes.
@@ -442,11 +420,11 @@ mod tests {
             credential_header("client_secret", &format!("Basic {basic}")).unwrap(),
         );
         headers.insert("x-trace", HeaderValue::from_static("not-a-secret-at-all"));
-        let credentials = credentials_in(&headers);
+        let scrubber = Scrubber::for_headers(&headers);
         let body = Bytes::from(format!(
             "{{\"error\":\"bad key sk_live_topsecret\",\"echo\":\"Bearer sk_live_topsecret\",\"b\":\"{basic}\",\"s\":\"client-secret-value\",\"t\":\"not-a-secret-at-all\"}}"
         ));
-        let clean = String::from_utf8(scrub(body, &credentials).to_vec()).unwrap();
+        let clean = String::from_utf8(scrubber.scrub(body).to_vec()).unwrap();
         for secret in ["sk_live_topsecret", "client-secret-value", basic.as_str()] {
             assert!(!clean.contains(secret), "{secret} in {clean}");
         }
@@ -455,7 +433,7 @@ mod tests {
             "only credentials are scrubbed"
         );
         let untouched = Bytes::from_static(b"{\"ok\":true}");
-        assert_eq!(scrub(untouched.clone(), &credentials), untouched);
+        assert_eq!(scrubber.scrub(untouched.clone()), untouched);
     }
 
     #[tokio::test]
