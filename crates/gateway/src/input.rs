@@ -17,8 +17,8 @@ const MAX_METADATA_VALUE_LEN: usize = 500;
 /// Parse and check the create body. `allow_http_localhost` admits
 /// `http://localhost` redirect URLs (the demo); everything else is https.
 pub fn parse_create(bytes: &[u8], allow_http_localhost: bool) -> Result<CreateSession, Error> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let request: CreateSession = serde_path_to_error::deserialize(de).map_err(|e| {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let request: CreateSession = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
@@ -28,6 +28,15 @@ pub fn parse_create(bytes: &[u8], allow_http_localhost: bool) -> Result<CreateSe
         } else {
             Error::invalid_request(format!("{path}: {inner}"))
         }
+    })?;
+    // Bytes after the value are read by nobody here, but a proxy or a log
+    // reader may take the body differently: refuse them, as in vendor answers.
+    de.end().map_err(|e| {
+        Error::invalid_request(format!(
+            "body: trailing data after the JSON body at line {} column {}",
+            e.line(),
+            e.column()
+        ))
     })?;
     validate(&request, allow_http_localhost)?;
     Ok(request)
@@ -227,6 +236,22 @@ mod tests {
             r#"{{{base},"provider_options":{{"x":{nested}}}}}"#
         ))
         .contains("recursion limit"));
+    }
+
+    const BASE: &str = r#""provider":"zenskar","account":"default""#;
+
+    #[test]
+    fn trailing_data_after_the_body_is_refused() {
+        let body = format!("{{{BASE}}}");
+        for tail in [" trailing garbage {{{", "{}", " 1", "x", "\u{0}", "]"] {
+            let message = err(&format!("{body}{tail}"));
+            assert!(
+                message.starts_with("body: trailing data after the JSON body"),
+                "{tail:?} → {message}"
+            );
+        }
+        // Whitespace after the value is not data.
+        assert!(parse_create(format!("{body} \n\t\r\n").as_bytes(), false).is_ok());
     }
 
     #[test]
