@@ -422,3 +422,43 @@ async fn trailing_data_after_a_create_body_is_refused_before_any_vendor() {
     let (status, created) = post_raw(&s, format!("{}\r\n", zenskar_create())).await;
     assert_eq!(status, 201, "{created}");
 }
+
+/// A repeated key is refused at any depth, naming where it is.
+#[tokio::test]
+async fn duplicate_keys_are_refused_at_every_depth_before_any_vendor() {
+    let s = start_with(&three_vendor_config()).await;
+    let meteroid = create_in("a").to_string();
+    let meteroid = meteroid.trim_start_matches('{').trim_end_matches('}');
+    let zenskar = zenskar_create().to_string();
+    let zenskar = zenskar.trim_end_matches('}');
+    for (body, named) in [
+        (
+            format!(r#"{{{meteroid},"metadata":{{"order":"1","order":"2"}}}}"#),
+            r#"metadata: duplicate key "order""#,
+        ),
+        (
+            format!(r#"{{{meteroid},"provider_options":{{"coupon_code":"A","coupon_code":"B"}}}}"#),
+            r#"provider_options: duplicate key "coupon_code""#,
+        ),
+        (
+            format!(
+                r#"{{{meteroid},"provider_options":{{"payment_methods_config":{{"type":"online","type":"external"}}}}}}"#
+            ),
+            r#"provider_options.payment_methods_config: duplicate key "type""#,
+        ),
+        (
+            format!(r#"{zenskar},"metadata":{{"a":"1","a":"1"}}}}"#),
+            r#"metadata: duplicate key "a""#,
+        ),
+        (
+            format!(r#"{zenskar},"account":"checkout"}}"#),
+            "body: duplicate field `account`",
+        ),
+    ] {
+        let (status, err) = post_raw(&s, body.clone()).await;
+        assert_eq!(status, 400, "{body}: {err}");
+        let message = err["error"]["message"].as_str().unwrap();
+        assert!(message.starts_with(named), "{body}: {message}");
+    }
+    assert_eq!(creates(&s), 0, "refused before any vendor call");
+}

@@ -255,6 +255,43 @@ mod tests {
     }
 
     #[test]
+    fn duplicate_keys_are_refused_at_every_depth() {
+        for (inner, expected) in [
+            (
+                r#""metadata":{"x":"1","x":"2"}"#,
+                r#"metadata: duplicate key "x""#,
+            ),
+            (
+                r#""metadata":{"x":"1","\u0078":"2"}"#,
+                r#"metadata: duplicate key "x""#,
+            ),
+            (
+                r#""provider_options":{"currency":"USD","currency":"EUR"}"#,
+                r#"provider_options: duplicate key "currency""#,
+            ),
+            (
+                r#""provider_options":{"contract":{"a":{"b":1,"b":2}}}"#,
+                r#"provider_options.contract.a: duplicate key "b""#,
+            ),
+            (
+                r#""provider_options":{"product_overrides":[{"id":1},{"id":1,"id":2}]}"#,
+                r#"provider_options.product_overrides[1]: duplicate key "id""#,
+            ),
+            (r#""account":"default""#, "body: duplicate field `account`"),
+        ] {
+            let message = err(&format!("{{{BASE},{inner}}}"));
+            assert!(
+                message.starts_with(expected) && message.contains(" at line 1 column "),
+                "{inner} → {message}"
+            );
+        }
+        let distinct = format!(
+            r#"{{{BASE},"metadata":{{"x":"1","X":"2"}},"provider_options":{{"a":{{"x":1}},"b":{{"x":1}}}}}}"#
+        );
+        assert!(parse_create(distinct.as_bytes(), false).is_ok());
+    }
+
+    #[test]
     fn good_bodies_pass_and_localhost_only_in_the_demo() {
         let ok = r#"{"provider":"frontier","account":"default","customer":"org","plan":"p","quantity":1,
             "success_url":"https://shop.example/ok?checkout={{.CheckoutID}}","metadata":{"order":"1","n":2,"paid":false}}"#;
