@@ -423,6 +423,51 @@ async fn trailing_data_after_a_create_body_is_refused_before_any_vendor() {
     assert_eq!(status, 201, "{created}");
 }
 
+/// Every caller-given URL, canonical fields and URL-valued
+/// `provider_options` alike, is an absolute https URL as written.
+#[tokio::test]
+async fn loose_redirect_urls_are_refused_before_any_vendor() {
+    let s = start_with(&three_vendor_config()).await;
+    let loose = [
+        "https:evil.example/ok",
+        "https:///ok",
+        r"https://a\@evil.com/x",
+        "https://shop.example/ok\r\nSet-Cookie: x=1",
+        "https://shop.example/\0",
+        "https://user:pass@evil.example/x",
+        "http://user:pass@evil.example/x",
+        "https://%65vil.example/",
+    ];
+    for url in loose {
+        for (body, field) in [
+            (flowglad_create(), "success_url"),
+            (flowglad_create(), "cancel_url"),
+            (zenskar_create(), "success_url"),
+            (zenskar_create(), "cancel_url"),
+            (zenskar_create(), "provider_options.pending_url"),
+        ] {
+            let mut body = body;
+            match field.strip_prefix("provider_options.") {
+                Some(key) => body["provider_options"][key] = json!(url),
+                None => body[field] = json!(url),
+            }
+            let (status, err) = post_raw(&s, body.to_string()).await;
+            assert_eq!(status, 400, "{field} = {url:?}: {err}");
+            let message = err["error"]["message"].as_str().unwrap();
+            assert!(
+                message.starts_with(&format!("{field}:")),
+                "{field} = {url:?}: {message}"
+            );
+        }
+    }
+    assert_eq!(creates(&s), 0, "refused before any vendor call");
+    // The same bodies with canonical URLs reach the vendors.
+    for body in [flowglad_create(), zenskar_create()] {
+        let (status, created) = post_raw(&s, body.to_string()).await;
+        assert_eq!(status, 201, "{created}");
+    }
+}
+
 /// A repeated key is refused at any depth, naming where it is.
 #[tokio::test]
 async fn duplicate_keys_are_refused_at_every_depth_before_any_vendor() {
