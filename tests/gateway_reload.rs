@@ -166,3 +166,54 @@ async fn reload_rotates_keys_without_dropping_in_flight_requests_and_refuses_bad
     assert_eq!(r.status(), 200);
     let _ = std::fs::remove_file(&file);
 }
+
+/// A syntax error on a secret's line is refused naming the file position;
+/// neither the 422 body nor the log line quotes the line or the secret.
+#[tokio::test]
+async fn a_syntax_error_on_a_secret_line_is_refused_without_quoting_it() {
+    let logs = checkout_gateway_e2e::captured_logs();
+    let file = std::env::temp_dir().join(format!("cg-reload-syntax-{}.toml", std::process::id()));
+    let s = start_from_file(
+        &config("{sandbox}", OLD_KEY, sandbox::DEMO_METEROID_API_KEY),
+        file.clone(),
+    )
+    .await;
+    let secret = "sk_live_SYNTAXSECRETzq7xSYNTAXSECRET";
+    std::fs::write(
+        &file,
+        format!(
+            "[providers.meteroid.accounts.default]\nbase_url = \"{}/meteroid\"\napi_key = \"{secret}\n",
+            s.sandbox
+        ),
+    )
+    .unwrap();
+    let r = s
+        .http
+        .post(format!("{}/admin/reload", s.gateway))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let body: serde_json::Value = r.json().await.unwrap();
+    let message = body["error"]["message"].as_str().unwrap();
+    let file_name = file.file_name().unwrap().to_str().unwrap();
+    assert!(
+        message.contains(file_name) && message.contains("line 3, column"),
+        "names the position: {message}"
+    );
+    let logs =
+        String::from_utf8_lossy(&logs.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
+    let refused = logs
+        .lines()
+        .find(|l| l.contains("reload refused"))
+        .expect("the refusal is logged");
+    assert!(refused.contains("line 3, column"), "{refused}");
+    for text in [message, &logs] {
+        assert!(
+            !text.contains("SYNTAXSECRET") && !text.contains("api_key = "),
+            "the line is quoted: {text}"
+        );
+    }
+    let _ = std::fs::remove_file(&file);
+}

@@ -333,3 +333,177 @@ async fn create_bodies_are_checked_field_by_field_before_any_vendor() {
     }
     assert_eq!(s.calls("meteroid", "create"), 0);
 }
+
+/// Meteroid, Flowglad and Zenskar (family A) accounts for one shop.
+fn three_vendor_config() -> String {
+    let zenskar = sandbox::seed::zenskar::API_KEY;
+    let org = sandbox::seed::zenskar::ORGANISATION_ID;
+    format!(
+        r#"
+        [providers.meteroid.accounts.a]
+        base_url = "{{sandbox}}/meteroid"
+        api_key = "{meteroid}"
+        [providers.flowglad.accounts.default]
+        base_url = "{{sandbox}}/flowglad"
+        api_key = "{flowglad}"
+        [providers.zenskar.accounts.checkout]
+        base_url = "{{sandbox}}/zenskar"
+        api_key = "{zenskar}"
+        organisation = "{org}"
+        [clients.shop-a]
+        key = "{SHOP_A}"
+        accounts = ["meteroid:a", "flowglad:default", "zenskar:checkout"]
+        "#,
+        meteroid = sandbox::DEMO_METEROID_API_KEY,
+        flowglad = sandbox::seed::FLOWGLAD_API_KEY,
+    )
+}
+
+/// A Zenskar family A create body the sandbox accepts.
+fn zenskar_create() -> Value {
+    json!({
+        "provider": "zenskar", "account": "checkout",
+        "customer": sandbox::seed::zenskar::CUSTOMER_NORTHWIND_ID,
+        "plan": sandbox::seed::zenskar::PLAN_STARTER_ID,
+        "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no",
+        "provider_options": {"currency": "USD", "start_date": "2026-03-01",
+            "pending_url": "https://shop.example/wait"}
+    })
+}
+
+/// A Flowglad create body the sandbox accepts.
+fn flowglad_create() -> Value {
+    json!({
+        "provider": "flowglad", "account": "default",
+        "customer": sandbox::seed::FLOWGLAD_CUSTOMER_EXTERNAL_ID,
+        "plan": sandbox::seed::FLOWGLAD_PRICE_ID,
+        "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no"
+    })
+}
+
+fn creates(s: &Stack) -> u64 {
+    ["meteroid", "flowglad", "zenskar"]
+        .iter()
+        .map(|v| s.calls(v, "create"))
+        .sum()
+}
+
+async fn post_raw(s: &Stack, body: String) -> (u16, Value) {
+    let r = s
+        .http
+        .post(format!("{}/v1/checkout-sessions", s.gateway))
+        .bearer_auth(SHOP_A)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let (status, _, body) = json_of(r).await;
+    (status, body)
+}
+
+/// Bytes after the JSON body are refused, as they are in vendor answers.
+#[tokio::test]
+async fn trailing_data_after_a_create_body_is_refused_before_any_vendor() {
+    let s = start_with(&three_vendor_config()).await;
+    for valid in [create_in("a"), flowglad_create(), zenskar_create()] {
+        for tail in [" trailing garbage {{{", "{}", "\n1", "]", "\0"] {
+            let (status, err) = post_raw(&s, format!("{valid}{tail}")).await;
+            assert_eq!(status, 400, "{tail:?}: {err}");
+            let message = err["error"]["message"].as_str().unwrap();
+            assert!(
+                message.starts_with("body: trailing data after the JSON body"),
+                "{message}"
+            );
+        }
+    }
+    assert_eq!(creates(&s), 0, "refused before any vendor call");
+    // Trailing whitespace is not data: the same body creates.
+    let (status, created) = post_raw(&s, format!("{}\r\n", zenskar_create())).await;
+    assert_eq!(status, 201, "{created}");
+}
+
+/// Every caller-given URL, canonical fields and URL-valued
+/// `provider_options` alike, is an absolute https URL as written.
+#[tokio::test]
+async fn loose_redirect_urls_are_refused_before_any_vendor() {
+    let s = start_with(&three_vendor_config()).await;
+    let loose = [
+        "https:evil.example/ok",
+        "https:///ok",
+        r"https://a\@evil.com/x",
+        "https://shop.example/ok\r\nSet-Cookie: x=1",
+        "https://shop.example/\0",
+        "https://user:pass@evil.example/x",
+        "http://user:pass@evil.example/x",
+        "https://%65vil.example/",
+    ];
+    for url in loose {
+        for (body, field) in [
+            (flowglad_create(), "success_url"),
+            (flowglad_create(), "cancel_url"),
+            (zenskar_create(), "success_url"),
+            (zenskar_create(), "cancel_url"),
+            (zenskar_create(), "provider_options.pending_url"),
+        ] {
+            let mut body = body;
+            match field.strip_prefix("provider_options.") {
+                Some(key) => body["provider_options"][key] = json!(url),
+                None => body[field] = json!(url),
+            }
+            let (status, err) = post_raw(&s, body.to_string()).await;
+            assert_eq!(status, 400, "{field} = {url:?}: {err}");
+            let message = err["error"]["message"].as_str().unwrap();
+            assert!(
+                message.starts_with(&format!("{field}:")),
+                "{field} = {url:?}: {message}"
+            );
+        }
+    }
+    assert_eq!(creates(&s), 0, "refused before any vendor call");
+    // The same bodies with canonical URLs reach the vendors.
+    for body in [flowglad_create(), zenskar_create()] {
+        let (status, created) = post_raw(&s, body.to_string()).await;
+        assert_eq!(status, 201, "{created}");
+    }
+}
+
+/// A repeated key is refused at any depth, naming where it is.
+#[tokio::test]
+async fn duplicate_keys_are_refused_at_every_depth_before_any_vendor() {
+    let s = start_with(&three_vendor_config()).await;
+    let meteroid = create_in("a").to_string();
+    let meteroid = meteroid.trim_start_matches('{').trim_end_matches('}');
+    let zenskar = zenskar_create().to_string();
+    let zenskar = zenskar.trim_end_matches('}');
+    for (body, named) in [
+        (
+            format!(r#"{{{meteroid},"metadata":{{"order":"1","order":"2"}}}}"#),
+            r#"metadata: duplicate key "order""#,
+        ),
+        (
+            format!(r#"{{{meteroid},"provider_options":{{"coupon_code":"A","coupon_code":"B"}}}}"#),
+            r#"provider_options: duplicate key "coupon_code""#,
+        ),
+        (
+            format!(
+                r#"{{{meteroid},"provider_options":{{"payment_methods_config":{{"type":"online","type":"external"}}}}}}"#
+            ),
+            r#"provider_options.payment_methods_config: duplicate key "type""#,
+        ),
+        (
+            format!(r#"{zenskar},"metadata":{{"a":"1","a":"1"}}}}"#),
+            r#"metadata: duplicate key "a""#,
+        ),
+        (
+            format!(r#"{zenskar},"account":"checkout"}}"#),
+            "body: duplicate field `account`",
+        ),
+    ] {
+        let (status, err) = post_raw(&s, body.clone()).await;
+        assert_eq!(status, 400, "{body}: {err}");
+        let message = err["error"]["message"].as_str().unwrap();
+        assert!(message.starts_with(named), "{body}: {message}");
+    }
+    assert_eq!(creates(&s), 0, "refused before any vendor call");
+}

@@ -222,7 +222,7 @@ fn default_scopes() -> Vec<Scope> {
 /// A configuration error with the key path it concerns.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{0}")]
+    #[error("{}", describe_figment(.0))]
     Figment(Box<figment::Error>),
     #[error("config key `{path}`: {message}")]
     Invalid { path: String, message: String },
@@ -241,6 +241,240 @@ impl From<figment::Error> for ConfigError {
     fn from(e: figment::Error) -> Self {
         ConfigError::Figment(Box::new(e))
     }
+}
+
+/// figment's own Display quotes values (`found string "…"`) and, for a TOML
+/// syntax error, the source line under a caret: either may be a secret, and
+/// the text reaches `config check`, the reload 422 body and the SIGHUP log
+/// line. This names the key path, the source and the position instead.
+fn describe_figment(error: &figment::Error) -> String {
+    error
+        .clone()
+        .into_iter()
+        .map(|e| describe_one(&e))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn describe_one(e: &figment::Error) -> String {
+    use figment::error::Kind;
+    let source = e.metadata.as_ref();
+    let file = source.and_then(|md| match &md.source {
+        Some(figment::Source::File(path)) => Some(path.as_path()),
+        _ => None,
+    });
+    // A provider's own failure, before any key: the file could not be
+    // read or parsed. Parse it again to learn where, without figment's text.
+    if let (Kind::Message(_), true, Some(path)) = (&e.kind, e.path.is_empty(), file) {
+        return file_error(path);
+    }
+    let what = match &e.kind {
+        Kind::Message(m) => without_snippet(m),
+        Kind::InvalidType(found, expected) => {
+            format!(
+                "invalid type: found {}, expected {expected}",
+                kind_of(found)
+            )
+        }
+        Kind::InvalidValue(found, expected) => {
+            format!(
+                "invalid value: found {}, expected {expected}",
+                kind_of(found)
+            )
+        }
+        Kind::UnknownVariant(_, expected) => {
+            format!("unknown variant, expected one of {}", expected.join(", "))
+        }
+        Kind::Unsupported(found) => format!("unsupported type {}", kind_of(found)),
+        Kind::UnsupportedKey(found, expected) => {
+            format!(
+                "unsupported key type {}, expected {expected}",
+                kind_of(found)
+            )
+        }
+        // Names, lengths and sizes only.
+        other => other.to_string(),
+    };
+    let key = if e.path.is_empty() {
+        String::new()
+    } else {
+        format!("config key `{}`: ", e.path.join("."))
+    };
+    let from = match source {
+        Some(md) => match &md.source {
+            Some(src) => format!(" (in {} {src})", md.name),
+            None => format!(" (in {})", md.name),
+        },
+        None => String::new(),
+    };
+    format!("{key}{what}{from}")
+}
+
+/// The type of a value, never the value.
+fn kind_of(found: &figment::error::Actual) -> String {
+    use figment::error::Actual;
+    match found {
+        Actual::Bool(_) => "a boolean".into(),
+        Actual::Unsigned(_) | Actual::Signed(_) => "an integer".into(),
+        Actual::Float(_) => "a float".into(),
+        Actual::Char(_) | Actual::Str(_) | Actual::Other(_) => "a string".into(),
+        Actual::Bytes(_) => "bytes".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Why a config file could not be loaded, with its position: never the
+/// text of the line (toml's own Display shows it under a caret).
+fn file_error(path: &Path) -> String {
+    let shown = path.display();
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => return format!("cannot read {shown}: {e}"),
+    };
+    let Err(e) = toml::from_str::<toml::Table>(&text) else {
+        return format!("cannot load {shown}");
+    };
+    let at = floor_char_boundary(&text, e.span().map_or(0, |s| s.start));
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[..line_start].matches('\n').count() + 1;
+    let column = text[line_start..at].chars().count() + 1;
+    let key = key_at(&text, line_start)
+        .map(|k| format!(" (key `{k}`)"))
+        .unwrap_or_default();
+    format!(
+        "{shown}: TOML syntax error at line {line}, column {column}{key}: {}",
+        one_line(e.message())
+    )
+}
+
+fn floor_char_boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// The key path of the `key = …` line starting at `line_start`, under the
+/// last `[table]` above it, when both are plain dotted keys; else `None`
+/// (anything else might be a value).
+fn key_at(text: &str, line_start: usize) -> Option<String> {
+    let plain = |k: &str| {
+        !k.is_empty()
+            && k.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    };
+    let line = text[line_start..].lines().next().unwrap_or_default();
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim();
+    if !plain(key) {
+        return None;
+    }
+    let table = text[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| {
+            l.trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or_default()
+                .trim()
+        });
+    match table {
+        None => Some(key.to_owned()),
+        Some(t) if plain(t) => Some(format!("{t}.{key}")),
+        Some(_) => None,
+    }
+}
+
+/// A message without the source lines toml prints under a caret
+/// (`3 | api_key = "…`, `  |     ^`), on one line.
+fn without_snippet(message: &str) -> String {
+    let kept: Vec<&str> = message
+        .lines()
+        .filter(|l| {
+            let t = l
+                .trim_start()
+                .trim_start_matches(|c: char| c.is_ascii_digit());
+            !t.trim_start().starts_with('|')
+        })
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    one_line(&kept.join(": "))
+}
+
+/// Longest message kept from a parser.
+const MAX_MESSAGE: usize = 200;
+
+fn one_line(message: &str) -> String {
+    message
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(MAX_MESSAGE)
+        .collect()
+}
+
+/// Serde messages quote the offending value (`string "…"`, ``unknown
+/// variant `…` ``): drop those values from an adapter's config error.
+pub fn without_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(i) = rest.find("string \"") {
+        out.push_str(&rest[..i]);
+        out.push_str("a string");
+        let after = &rest[i + "string \"".len()..];
+        // Debug-escaped: the value ends at the first unescaped quote.
+        let mut escaped = false;
+        let end = after
+            .char_indices()
+            .find(|&(_, c)| {
+                let close = c == '"' && !escaped;
+                escaped = c == '\\' && !escaped;
+                close
+            })
+            .map_or(after.len(), |(j, _)| j + 1);
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    if let (Some(from), Some(to)) = (out.find("unknown variant `"), out.rfind("`, expected")) {
+        if from < to {
+            out.replace_range(from..to + 1, "unknown variant");
+        }
+    }
+    out
+}
+
+/// Every string in `value` that is a URL with credentials in it, with the
+/// userinfo shown as `***` (a `base_url` of `https://user:pass@host/`).
+pub fn redact_url_credentials(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) => {
+            if let Some(redacted) = redact_userinfo(s) {
+                *s = redacted;
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_url_credentials),
+        serde_json::Value::Object(map) => map.values_mut().for_each(redact_url_credentials),
+        _ => {}
+    }
+}
+
+fn redact_userinfo(s: &str) -> Option<String> {
+    let url = reqwest::Url::parse(s).ok()?;
+    if url.username().is_empty() && url.password().is_none() {
+        return None;
+    }
+    // Splice the string as written, so nothing but the userinfo changes;
+    // the parser found credentials, so there is an `@` in the authority.
+    let (scheme, rest) = s.split_once("://")?;
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let at = rest[..authority_end].rfind('@')?;
+    Some(format!("{scheme}://***@{}", &rest[at + 1..]))
 }
 
 /// The built-in defaults, the first layer of every configuration.
@@ -365,6 +599,96 @@ mod tests {
             assert!(err.to_string().contains("open_tll_secs"), "{err}");
             Ok(())
         });
+    }
+
+    #[test]
+    fn syntax_errors_name_the_position_never_the_line() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "gw.toml",
+                "[providers.meteroid.accounts.default]\nbase_url = \"https://x.example\"\napi_key = \"sk_live_secret_value\n",
+            )?;
+            let err = GatewayConfig::from_figment(&figment(Some(Path::new("gw.toml"))))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                !err.contains("sk_live") && !err.contains("api_key ="),
+                "{err}"
+            );
+            assert!(
+                err.contains("gw.toml") && err.contains("line 3, column"),
+                "{err}"
+            );
+            assert!(
+                err.contains("providers.meteroid.accounts.default.api_key"),
+                "{err}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn values_are_never_echoed_in_errors() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("CHECKOUT_GATEWAY__CACHE__OPEN_TTL_SECS", "sk_live_from_env");
+            let err = GatewayConfig::from_figment(&figment(None))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                !err.contains("sk_live") && err.to_lowercase().contains("open_ttl_secs"),
+                "{err}"
+            );
+            jail.clear_env();
+            for (toml, path) in [
+                (
+                    "[clients.shop]\nkey_sha256 = []\nscopes = [\"sk_live_in_scopes\"]\n",
+                    "clients.shop.scopes",
+                ),
+                ("[log]\nfilter = [\"sk_live_in_a_list\"]\n", "log.filter"),
+                (
+                    "[cache]\nmax_entries = \"sk_live_in_cache\"\n",
+                    "cache.max_entries",
+                ),
+            ] {
+                jail.create_file("gw.toml", toml)?;
+                let err = GatewayConfig::from_figment(&figment(Some(Path::new("gw.toml"))))
+                    .unwrap_err()
+                    .to_string();
+                assert!(
+                    !err.contains("sk_live") && err.contains(path),
+                    "{toml}: {err}"
+                );
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn values_and_credentials_are_scrubbed_from_text() {
+        assert_eq!(
+            without_values(r#"invalid type: string "sk_\"live", expected u64"#),
+            "invalid type: a string, expected u64"
+        );
+        assert_eq!(
+            without_values("unknown variant `sk_live`, expected `connect` or `rest`"),
+            "unknown variant, expected `connect` or `rest`"
+        );
+        assert_eq!(
+            without_values("unknown field `x`, expected `y`"),
+            "unknown field `x`, expected `y`"
+        );
+        assert_eq!(
+            without_snippet("TOML parse error at line 3, column 9\n  |\n3 | k = \"sk\n  |         ^\ninvalid basic string\n"),
+            "TOML parse error at line 3, column 9: invalid basic string"
+        );
+        let mut v = serde_json::json!({"a": ["https://u:p@h.example/x?q=1"], "b": "https://u@h.example",
+            "c": "https://h.example/a@b", "d": "not a url", "e": "https://%75:%70@h.example/"});
+        redact_url_credentials(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({"a": ["https://***@h.example/x?q=1"], "b": "https://***@h.example",
+                "c": "https://h.example/a@b", "d": "not a url", "e": "https://***@h.example/"})
+        );
     }
 
     #[test]

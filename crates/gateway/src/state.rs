@@ -69,9 +69,12 @@ impl AppState {
                         "account names are lower-case letters, digits, '_' and '-' (at most 64)",
                     ));
                 }
-                let adapter = provider
-                    .build(account, table.clone())
-                    .map_err(|e| ConfigError::invalid(format!("{path}.{}", e.path), e.message))?;
+                let adapter = provider.build(account, table.clone()).map_err(|e| {
+                    ConfigError::invalid(
+                        format!("{path}.{}", e.path),
+                        crate::config::without_values(&e.message),
+                    )
+                })?;
                 let guard = Guard::new(
                     provider.name(),
                     account,
@@ -191,6 +194,7 @@ impl AppState {
         for ((provider, account), acc) in &self.accounts {
             out["providers"][provider]["accounts"][account] = acc.adapter.redacted_config();
         }
+        crate::config::redact_url_credentials(&mut out);
         out
     }
 }

@@ -493,3 +493,105 @@ fn hash_key_prints_the_sha256_and_refuses_weak_keys() {
     let (ok, _, err) = run(&["hash-key"], b"short", &[]);
     assert!(!ok && err.contains("at least 16"), "{err}");
 }
+
+/// A TOML syntax error on a secret's line names the file position, never
+/// the line; URL credentials are redacted in the printed config.
+#[test]
+fn config_check_never_quotes_a_secret_line_or_url_credentials() {
+    let dir = std::env::temp_dir().join(format!("cg-config-secret-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("gw.toml");
+    let path = config.to_str().unwrap();
+    std::fs::write(
+        &config,
+        "[providers.meteroid.accounts.eu]\nbase_url = \"https://api.example\"\napi_key = \"sk_live_SYNTAXSECRETzq7x\n",
+    )
+    .unwrap();
+    let (ok, out, err) = run(&["config", "check", "--config", path], b"", &[]);
+    assert!(!ok, "{out}");
+    assert!(
+        !out.contains("SYNTAXSECRET")
+            && !err.contains("SYNTAXSECRET")
+            && !err.contains("api_key = "),
+        "the line is quoted:\n{err}"
+    );
+    assert!(
+        err.contains(path) && err.contains("line 3, column"),
+        "names the position: {err}"
+    );
+
+    std::fs::write(
+        &config,
+        "[log]\notlp_endpoint = \"https://otel:OTLPSECRET@otel.example/v1/traces\"\n[providers.meteroid.accounts.eu]\nbase_url = \"https://user:URLSECRET@api.example/\"\napi_key = \"pv_sand_INFILEINFILEINFILEINFILEINFILE/t\"\n",
+    )
+    .unwrap();
+    let (ok, out, err) = run(&["config", "check", "--config", path], b"", &[]);
+    assert!(ok, "{err}");
+    assert!(
+        !out.contains("URLSECRET") && !out.contains("OTLPSECRET") && !err.contains("SECRET"),
+        "{out}\n{err}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["providers"]["meteroid"]["accounts"]["eu"]["base_url"],
+        "https://***@api.example/"
+    );
+    assert_eq!(
+        v["log"]["otlp_endpoint"],
+        "https://***@otel.example/v1/traces"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The SIGHUP log line for a config with a syntax error on a secret's line
+/// names the position, never the line.
+#[test]
+fn sighup_refusal_never_quotes_a_secret_line() {
+    let dir = std::env::temp_dir().join(format!("cg-sighup-secret-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("gw.toml");
+    let log = dir.join("stderr.log");
+    let demo_toml = std::fs::read_to_string(repo().join("config/demo.toml")).expect("demo config");
+    std::fs::write(&file, &demo_toml).unwrap();
+    let file_arg = file.to_str().expect("utf-8 path").to_owned();
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "demo",
+        "--config",
+        &file_arg,
+        "--listen",
+        "127.0.0.1:0",
+        "--sandbox-listen",
+        "127.0.0.1:0",
+    ]);
+    let demo = Demo::from_command(cmd, Stdio::from(std::fs::File::create(&log).unwrap()));
+    std::fs::write(
+        &file,
+        "[providers.meteroid.accounts.default]\napi_key = \"sk_live_SYNTAXSECRETzq7x\n",
+    )
+    .unwrap();
+    let hup = Command::new("kill")
+        .args(["-HUP", &demo.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(hup.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let logs = loop {
+        let logs = std::fs::read_to_string(&log).unwrap_or_default();
+        if logs.contains("SIGHUP reload refused") {
+            break logs;
+        }
+        assert!(Instant::now() < deadline, "no refusal logged:\n{logs}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        !logs.contains("SYNTAXSECRET") && !logs.contains("api_key = "),
+        "the line is quoted:\n{logs}"
+    );
+    assert!(
+        logs.contains("line 2, column"),
+        "names the position:\n{logs}"
+    );
+    drop(demo);
+    let _ = std::fs::remove_dir_all(&dir);
+}
