@@ -385,7 +385,8 @@ async fn vendor_errors_map_to_the_canonical_model() {
     .await;
     assert_eq!((status, code(&err)), (404, "not_found"), "{err}");
     assert_eq!(err["error"]["provider_http_status"], 404);
-    // Legacy Frontier answered an unknown checkout with a sanitised 500.
+    // Legacy Frontier answers an unknown checkout with a sanitised 500: read
+    // as not found (and never counted against the vendor).
     let (status, _, err) = json_of(
         s.session(&format!(
             "frontier:legacy:{}:{unknown}",
@@ -396,7 +397,8 @@ async fn vendor_errors_map_to_the_canonical_model() {
         .unwrap(),
     )
     .await;
-    assert_eq!((status, code(&err)), (502, "provider_error"), "{err}");
+    assert_eq!((status, code(&err)), (404, "not_found"), "{err}");
+    assert_eq!(err["error"]["provider_http_status"], 500);
     let (status, _, err) = json_of(
         s.session(&format!("frontier:badauth:{unknown}"))
             .send()
