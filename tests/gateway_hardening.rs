@@ -576,3 +576,99 @@ async fn shutdown_closes_connections_without_a_request_at_once() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn each_client_key_has_a_request_budget() {
+    let s = start(&format!(
+        "[clients.ops]\nkey = \"{OPS_KEY}\"\nscopes = [\"admin\"]\nrequests_per_sec = 5\n"
+    ))
+    .await;
+    let scrape = || {
+        s.http
+            .get(format!("{}/metrics", s.gateway))
+            .bearer_auth(OPS_KEY)
+            .send()
+    };
+    // Bursts of twice the rate, then refusals.
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        statuses.push(scrape().await.expect("scrape").status().as_u16());
+    }
+    assert_eq!(&statuses[..10], &[200; 10], "{statuses:?}");
+    let (status, headers, body) = json_of(scrape().await.expect("scrape")).await;
+    assert_eq!((status, code(&body)), (429, "too_many_requests"), "{body}");
+    assert_eq!(headers["retry-after"], "1");
+    assert_eq!(headers["ratelimit-limit"], "5");
+    assert_eq!(headers["ratelimit-remaining"], "0");
+    assert_eq!(headers["ratelimit-reset"], "1");
+    // Another key is not affected.
+    let r = s.get("/v1/providers").send().await.expect("providers");
+    assert_eq!(r.status(), 200);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let text = scrape().await.expect("scrape").text().await.expect("text");
+    assert!(
+        text.contains(r#"checkout_gateway_rate_limited_total{client="ops",budget="requests"} 3"#),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn cache_hits_spend_no_vendor_budget_and_one_client_cannot_spend_anothers() {
+    let s = start_with(&format!(
+        r#"
+        [providers.meteroid.accounts.default]
+        base_url = "{{sandbox}}/meteroid"
+        api_key = "{key}"
+        [clients.noisy]
+        key = "{CLIENT_KEY}"
+        accounts = ["meteroid:default"]
+        vendor_calls_per_sec = 1
+        [clients.quiet]
+        key = "{OPS_KEY}"
+        accounts = ["meteroid:default"]
+        {policy}
+        "#,
+        key = sandbox::DEMO_METEROID_API_KEY,
+        policy = policy(50),
+    ))
+    .await;
+    let id = format!("meteroid:default:{}", s.vendor_session().await);
+    let read = |no_cache: bool| {
+        let r = s.session(&id);
+        if no_cache {
+            r.header("cache-control", "no-cache")
+        } else {
+            r
+        }
+    };
+    // A miss, then hits: one vendor call.
+    for _ in 0..20 {
+        assert_eq!(read(false).send().await.expect("read").status(), 200);
+    }
+    // The second vendor call of the burst, then the budget is spent.
+    assert_eq!(read(true).send().await.expect("read").status(), 200);
+    let (status, headers, body) = json_of(read(true).send().await.expect("read")).await;
+    assert_eq!((status, code(&body)), (429, "too_many_requests"), "{body}");
+    assert_eq!(headers["ratelimit-limit"], "1");
+    assert!(headers.get("retry-after").is_some());
+    // Hits still answer; the other client still reaches the vendor.
+    assert_eq!(read(false).send().await.expect("read").status(), 200);
+    let r = s
+        .http
+        .get(format!("{}/v1/checkout-sessions/{id}", s.gateway))
+        .bearer_auth(OPS_KEY)
+        .header("cache-control", "no-cache")
+        .send()
+        .await
+        .expect("read");
+    assert_eq!(r.status(), 200);
+    // Creates spend it too.
+    let creates = s.upstream_calls("create");
+    let (status, _, body) = json_of(s.create(s.create_body()).send().await.expect("create")).await;
+    assert_eq!((status, code(&body)), (429, "too_many_requests"), "{body}");
+    assert_eq!(
+        s.upstream_calls("create"),
+        creates,
+        "refused before the vendor"
+    );
+}

@@ -137,6 +137,9 @@ pub struct Error {
     /// The request provably never reached the vendor (e.g. connection
     /// refused): even a create may then be retried without risk of a duplicate.
     pub not_sent: bool,
+    /// For `too_many_requests`: the budget that was spent, per second
+    /// (the `RateLimit-Limit` header).
+    pub rate_limit: Option<u32>,
 }
 
 impl Error {
@@ -151,6 +154,7 @@ impl Error {
             retryable: code.default_retryable(),
             retry_after: None,
             not_sent: false,
+            rate_limit: None,
         }
     }
 

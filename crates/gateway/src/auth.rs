@@ -11,6 +11,8 @@ use http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::rate_limit::ClientBudgets;
+
 /// What a client key may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Scope {
@@ -49,6 +51,8 @@ pub struct Client {
     key_hashes: Vec<[u8; 32]>,
     grants: Grants,
     scopes: HashSet<Scope>,
+    /// What this key may spend per second.
+    pub budgets: ClientBudgets,
 }
 
 /// SHA-256 of a key, as configured (`key_sha256`) and as compared.
@@ -79,12 +83,14 @@ impl Client {
         key_hashes: Vec<[u8; 32]>,
         grants: Grants,
         scopes: HashSet<Scope>,
+        budgets: ClientBudgets,
     ) -> Client {
         Client {
             name,
             key_hashes,
             grants,
             scopes,
+            budgets,
         }
     }
 
@@ -178,11 +184,16 @@ mod tests {
         };
         let scopes = HashSet::from([Scope::SessionsRead]);
         let old_and_new = vec![key_hash(KEY), key_hash("k-rotated-0123456789")];
+        let budgets = ClientBudgets::new(
+            std::num::NonZeroU32::new(100).unwrap(),
+            std::num::NonZeroU32::new(10).unwrap(),
+        );
         Clients::new(vec![Client::new(
             "demo".into(),
             old_and_new,
             grants,
             scopes,
+            budgets,
         )])
     }
 

@@ -290,10 +290,17 @@ impl SessionCache {
                         Error::new(ErrorCode::Internal, "a read led its flight twice")
                     })?;
                     let result = self.compute(id, fetch).await;
-                    landed.send_replace(Some(match &result {
-                        Ok(read) => Ok(read.entry.clone()),
-                        Err(e) => Err(e.clone()),
-                    }));
+                    match &result {
+                        Ok(read) => {
+                            landed.send_replace(Some(Ok(read.entry.clone())));
+                        }
+                        // The leader's own budget is no answer for the
+                        // others: they try again (dropping `landed`).
+                        Err(e) if e.code == ErrorCode::TooManyRequests => {}
+                        Err(e) => {
+                            landed.send_replace(Some(Err(e.clone())));
+                        }
+                    }
                     return result;
                 }
                 Err(flight) => flight,

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::Path;
 
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -213,10 +214,27 @@ pub struct ClientConfig {
     /// `sessions:read`, `sessions:write`, `admin`.
     #[serde(default = "default_scopes")]
     pub scopes: Vec<Scope>,
+    /// Requests per second this key may send; bursts up to twice that.
+    /// Past it: 429 `too_many_requests`.
+    #[serde(default = "default_requests_per_sec")]
+    pub requests_per_sec: NonZeroU32,
+    /// Vendor calls per second this key's requests may cause (reads past
+    /// the cache, `no-cache` and `?include=raw` reads, creates); bursts up
+    /// to twice that. Cache hits never spend it.
+    #[serde(default = "default_vendor_calls_per_sec")]
+    pub vendor_calls_per_sec: NonZeroU32,
 }
 
 fn default_scopes() -> Vec<Scope> {
     vec![Scope::SessionsRead, Scope::SessionsWrite]
+}
+
+fn default_requests_per_sec() -> NonZeroU32 {
+    NonZeroU32::new(500).unwrap_or(NonZeroU32::MIN)
+}
+
+fn default_vendor_calls_per_sec() -> NonZeroU32 {
+    NonZeroU32::new(25).unwrap_or(NonZeroU32::MIN)
 }
 
 /// A configuration error with the key path it concerns.
@@ -697,6 +715,8 @@ mod tests {
             key_sha256: hashes.into_iter().map(str::to_owned).collect(),
             accounts: vec![],
             scopes: default_scopes(),
+            requests_per_sec: default_requests_per_sec(),
+            vendor_calls_per_sec: default_vendor_calls_per_sec(),
         };
         let err = client_key_hashes("demo", &client(vec![])).unwrap_err();
         assert!(err.to_string().contains("clients.demo.key_sha256"), "{err}");

@@ -70,6 +70,19 @@ pub fn render(response: Response, error: &Error, request_id: Option<&str>) -> Re
             .headers
             .insert(RETRY_AFTER, HeaderValue::from(after.as_secs()));
     }
+    if let Some(limit) = error.rate_limit {
+        // IETF RateLimit header fields (draft-ietf-httpapi-ratelimit-headers).
+        let reset = error.retry_after.map_or(1, |d| d.as_secs());
+        parts
+            .headers
+            .insert("ratelimit-limit", HeaderValue::from(limit));
+        parts
+            .headers
+            .insert("ratelimit-remaining", HeaderValue::from_static("0"));
+        parts
+            .headers
+            .insert("ratelimit-reset", HeaderValue::from(reset));
+    }
     if error.code == ErrorCode::Unauthenticated {
         parts
             .headers

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod observe;
 pub mod openapi;
 pub mod providers;
+pub mod rate_limit;
 pub mod registry;
 pub mod reload;
 pub mod request_id;

@@ -84,6 +84,14 @@ pub struct OutcomeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RateLimitLabels {
+    /// A configured client's name (a closed set).
+    pub client: String,
+    /// `requests` or `vendor_calls`.
+    pub budget: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CacheLabels {
     /// `hit`, `miss`, `stale`, `bypass`, or `evicted_<cause>`.
     pub event: &'static str,
@@ -106,6 +114,7 @@ pub struct Metrics {
     pub in_flight: Family<AccountLabels, Gauge>,
     pub breaker_state: Family<AccountLabels, Gauge>,
     pub idempotency_replays: Counter,
+    pub rate_limited: Family<RateLimitLabels, Counter>,
     /// Bytes held by the cache, kept by the cache itself.
     pub cache_bytes_held: AtomicU64,
 }
@@ -130,6 +139,7 @@ impl Metrics {
             in_flight: Family::default(),
             breaker_state: Family::default(),
             idempotency_replays: Counter::default(),
+            rate_limited: Family::default(),
             cache_bytes_held: AtomicU64::new(0),
             registry: Registry::default(),
         };
@@ -183,6 +193,11 @@ impl Metrics {
             "Creates answered from the idempotency store",
             m.idempotency_replays.clone(),
         );
+        registry.register(
+            "rate_limited",
+            "Requests refused for a client key's budget, by client and budget",
+            m.rate_limited.clone(),
+        );
         Metrics { registry, ..m }
     }
 
@@ -228,6 +243,15 @@ impl Metrics {
                 account,
                 operation,
                 outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    pub fn rate_limited(&self, client: &str, budget: crate::rate_limit::Budget) {
+        self.rate_limited
+            .get_or_create(&RateLimitLabels {
+                client: client.to_owned(),
+                budget: budget.label(),
             })
             .inc();
     }

@@ -17,6 +17,7 @@ use crate::cache::{render, CacheOutcome};
 use crate::errors::{ApiError, REQUEST_ID};
 use crate::idempotency::{fingerprint, Claim, StoredResponse};
 use crate::input;
+use crate::rate_limit::Budget;
 use crate::registry;
 use crate::reload::Current;
 use crate::state::{Account, AppState};
@@ -144,10 +145,11 @@ fn parse_id(raw: &str) -> Result<SessionId, Error> {
 pub async fn get_session(Current(state): Current, request: Request) -> Result<Response, ApiError> {
     let (uri, headers) = (request.uri(), request.headers());
     let raw_id = session_path_id(uri.path()).unwrap_or_default();
-    let (_, id, include_raw, account) = check_read(&state, uri, raw_id, headers)?;
+    let (client, id, include_raw, account) = check_read(&state, uri, raw_id, headers, true)?;
     let ctx = context(headers)?;
     let seen = state.cache.has_seen(raw_id);
     let fetch = async {
+        state.spend(&client, Budget::VendorCalls)?;
         let fetched = account
             .guard
             .get(account.adapter.as_ref(), id.reference(), seen, &ctx)
@@ -201,13 +203,20 @@ fn session_path_id(path: &str) -> Option<&str> {
 
 /// What every read checks, in this order: the client and its scope, the id,
 /// the query, the client's access to the account.
+/// `metered`: spend the client's request budget here (the fast path
+/// spends only once it knows it answers).
 fn check_read<'s>(
     state: &'s AppState,
     uri: &http::Uri,
     raw_id: &str,
     headers: &HeaderMap,
+    metered: bool,
 ) -> Result<(Arc<Client>, SessionId, bool, &'s Account), Error> {
-    let client = state.authorize(headers, Scope::SessionsRead)?;
+    let client = if metered {
+        state.authorize(headers, Scope::SessionsRead)?
+    } else {
+        state.authorize_unmetered(headers, Scope::SessionsRead)?
+    };
     // Ids are path-safe by construction: an encoded one is a trick.
     if uri.path().contains('%') {
         return Err(Error::new(
@@ -259,11 +268,13 @@ pub async fn answer_hit(
     if wants_no_cache(headers) || headers.contains_key("idempotency-key") {
         return None;
     }
-    let (client, _, include_raw, _) = check_read(state, uri, raw_id, headers).ok()?;
+    let (client, _, include_raw, _) = check_read(state, uri, raw_id, headers, false).ok()?;
     if include_raw {
         return None;
     }
     let entry = state.cache.fresh(raw_id).await?;
+    // Over budget: the routed path refuses it, with the error's headers.
+    client.budgets.spend(Budget::Requests).ok()?;
     let response = session_response(entry.body(), CacheOutcome::Hit, entry.age());
     Some((response, client))
 }
@@ -325,6 +336,7 @@ pub async fn create_session(
     let ctx = context(&headers)?;
     let target = (provider.name().to_owned(), request.account.clone());
     let Some(key) = ctx.idempotency_key.clone() else {
+        state.spend(&client, Budget::VendorCalls)?;
         return Ok(created(
             &*create_upstream(&state, &target, &request, &ctx).await?,
         ));
@@ -349,6 +361,11 @@ pub async fn create_session(
             .into())
         }
         Claim::New => {}
+    }
+    // A replay spends no vendor call; a refused new create frees its key.
+    if let Err(e) = state.spend(&client, Budget::VendorCalls) {
+        state.idempotency.release(&scoped_key).await;
+        return Err(e.into());
     }
     // Run to the end even if the caller goes away, so the key always settles
     // and a retry replays instead of creating a second checkout.

@@ -12,6 +12,7 @@ use crate::cache::SessionCache;
 use crate::config::{client_key_hashes, ConfigError, GatewayConfig};
 use crate::idempotency::{IdempotencyStore, MemoryStore};
 use crate::metrics::Metrics;
+use crate::rate_limit::{Budget, ClientBudgets};
 use crate::registry;
 use crate::upstream::Guard;
 
@@ -130,7 +131,8 @@ impl AppState {
                 }
             }
             let scopes = client.scopes.iter().copied().collect();
-            clients.push(Client::new(name.clone(), hashes, grants, scopes));
+            let budgets = ClientBudgets::new(client.requests_per_sec, client.vendor_calls_per_sec);
+            clients.push(Client::new(name.clone(), hashes, grants, scopes, budgets));
         }
         Ok(AppState {
             accounts,
@@ -160,12 +162,32 @@ impl AppState {
     }
 
     /// The client presenting this request's key (401 otherwise), named on
-    /// the request span, holding `scope` (403 otherwise).
+    /// the request span, holding `scope` (403 otherwise), within its
+    /// request budget (429 otherwise).
     pub fn authorize(&self, headers: &http::HeaderMap, scope: Scope) -> Result<Arc<Client>, Error> {
+        let client = self.authorize_unmetered(headers, scope)?;
+        self.spend(&client, Budget::Requests)?;
+        Ok(client)
+    }
+
+    /// [`AppState::authorize`] without spending: for the fast path, which
+    /// spends only once it knows it answers.
+    pub fn authorize_unmetered(
+        &self,
+        headers: &http::HeaderMap,
+        scope: Scope,
+    ) -> Result<Arc<Client>, Error> {
         let client = self.clients.authenticate(headers)?;
         crate::observe::record_client(&client.name);
         client.require(scope)?;
         Ok(client)
+    }
+
+    /// Spend one from a client's budget; refusals are counted.
+    pub fn spend(&self, client: &Client, budget: Budget) -> Result<(), Error> {
+        client.budgets.spend(budget).inspect_err(|_| {
+            self.metrics.rate_limited(&client.name, budget);
+        })
     }
 
     /// The account a client asks for. Accounts the client may not use, and
