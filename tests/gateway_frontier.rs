@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use checkout_gateway_e2e::{header, json_of, start_with, Stack, CLIENT_KEY};
+use checkout_gateway_e2e::{code, header, json_of, start_with, Stack, CLIENT_KEY};
 use sandbox::seed;
 use serde_json::{json, Value};
 
@@ -35,10 +35,6 @@ fn config(extra: &str) -> String {
 
 async fn start(extra: &str) -> Stack {
     start_with(&config(extra)).await
-}
-
-fn code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or_default()
 }
 
 fn create_body(account: &str) -> Value {

@@ -4,24 +4,9 @@
 
 use std::time::Duration;
 
-use checkout_gateway_e2e::{json_of, start, start_with, Stack, CLIENT_KEY};
+use checkout_gateway_e2e::{code, json_of, start, start_with, Stack, CLIENT_KEY};
 use sandbox::seed;
 use serde_json::{json, Value};
-
-async fn fault(s: &Stack, body: Value) {
-    let r = s
-        .http
-        .post(format!("{}/_sandbox/faults", s.sandbox))
-        .json(&body)
-        .send()
-        .await
-        .expect("sandbox faults");
-    assert_eq!(r.status(), 204, "fault refused");
-}
-
-fn code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or_default()
-}
 
 fn policy(breaker_failures: u32) -> String {
     format!(
@@ -83,28 +68,13 @@ async fn invented_ids_cannot_open_the_breaker() {
     assert_eq!(r.status(), 200);
 
     // Failures on a session the gateway has served still count.
-    fault(
-        &s,
-        json!({"vendor": "frontier", "times": 0, "fault": {"status": 500}}),
-    )
-    .await;
+    s.fault(json!({"vendor": "frontier", "times": 0, "fault": {"status": 500}}))
+        .await;
     for _ in 0..2 {
-        let r = s
-            .session(id)
-            .header("cache-control", "no-cache")
-            .send()
-            .await
-            .expect("read");
+        let r = s.fresh_session(id).send().await.expect("read");
         assert_eq!(r.status(), 502);
     }
-    let (status, _, body) = json_of(
-        s.session(id)
-            .header("cache-control", "no-cache")
-            .send()
-            .await
-            .expect("read"),
-    )
-    .await;
+    let (status, _, body) = json_of(s.fresh_session(id).send().await.expect("read")).await;
     assert_eq!(
         (status, code(&body)),
         (503, "provider_unavailable"),
@@ -120,39 +90,21 @@ async fn a_late_success_does_not_close_an_open_breaker() {
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().expect("id").to_owned();
     // The first read is slow and will succeed; every later one fails.
-    fault(
-        &s,
-        json!({"vendor": "meteroid", "op": "get", "fault": {"latency_ms": 1000}}),
-    )
-    .await;
-    fault(
-        &s,
-        json!({"vendor": "meteroid", "op": "get", "times": 0, "fault": {"status": 500}}),
-    )
-    .await;
+    s.fault(json!({"vendor": "meteroid", "op": "get", "fault": {"latency_ms": 1000}}))
+        .await;
+    s.fault(json!({"vendor": "meteroid", "op": "get", "times": 0, "fault": {"status": 500}}))
+        .await;
     let slow = {
-        let read = s.session(&id).header("cache-control", "no-cache").send();
+        let read = s.fresh_session(&id).send();
         tokio::spawn(async move { read.await.expect("slow read").status().as_u16() })
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
     for _ in 0..2 {
-        let r = s
-            .session(&id)
-            .header("cache-control", "no-cache")
-            .send()
-            .await
-            .expect("read");
+        let r = s.fresh_session(&id).send().await.expect("read");
         assert_eq!(r.status(), 502);
     }
     assert_eq!(slow.await.expect("slow read task"), 200);
-    let (status, _, body) = json_of(
-        s.session(&id)
-            .header("cache-control", "no-cache")
-            .send()
-            .await
-            .expect("read"),
-    )
-    .await;
+    let (status, _, body) = json_of(s.fresh_session(&id).send().await.expect("read")).await;
     assert_eq!(
         (status, code(&body)),
         (503, "provider_unavailable"),
@@ -164,11 +116,8 @@ async fn a_late_success_does_not_close_an_open_breaker() {
 async fn concurrent_reads_of_an_unknown_id_share_one_vendor_call() {
     let s = start(&policy(50)).await;
     let unknown = INVENTED_METEROID_ID;
-    fault(
-        &s,
-        json!({"vendor": "meteroid", "op": "get", "times": 0, "fault": {"latency_ms": 300}}),
-    )
-    .await;
+    s.fault(json!({"vendor": "meteroid", "op": "get", "times": 0, "fault": {"latency_ms": 300}}))
+        .await;
     let before = s.upstream_calls("get");
     let reads = (0..10).map(|_| {
         let read = s.session(unknown).send();
@@ -499,11 +448,8 @@ async fn with_every_connection_busy_a_newcomer_gets_503() {
     ))
     .await;
     let id = format!("meteroid:default:{}", s.vendor_session().await);
-    fault(
-        &s,
-        json!({"vendor": "meteroid", "op": "get", "times": 2, "fault": {"latency_ms": 1500}}),
-    )
-    .await;
+    s.fault(json!({"vendor": "meteroid", "op": "get", "times": 2, "fault": {"latency_ms": 1500}}))
+        .await;
     let busy: Vec<_> = (0..2)
         .map(|_| {
             // One client each: two connections.

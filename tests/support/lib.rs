@@ -116,6 +116,32 @@ impl Stack {
             .json(&body)
     }
 
+    /// A read past the cache (`Cache-Control: no-cache`).
+    pub fn fresh_session(&self, id: &str) -> reqwest::RequestBuilder {
+        self.session(id).header("cache-control", "no-cache")
+    }
+
+    /// Queue a fault at the sandbox (`POST /_sandbox/faults`).
+    pub async fn fault(&self, body: serde_json::Value) {
+        let r = self
+            .http
+            .post(format!("{}/_sandbox/faults", self.sandbox))
+            .json(&body)
+            .send()
+            .await
+            .expect("sandbox faults");
+        assert_eq!(r.status(), 204, "fault refused");
+    }
+
+    /// Drop every queued fault.
+    pub async fn clear_faults(&self) {
+        self.http
+            .delete(format!("{}/_sandbox/faults", self.sandbox))
+            .send()
+            .await
+            .expect("sandbox faults");
+    }
+
     /// Upstream calls the sandbox received for one Meteroid operation.
     pub fn upstream_calls(&self, op: &str) -> u64 {
         self.calls("meteroid", op)
@@ -187,6 +213,11 @@ pub async fn json_of(r: reqwest::Response) -> (u16, reqwest::header::HeaderMap, 
     let headers = r.headers().clone();
     let body = r.json().await.expect("JSON body");
     (status, headers, body)
+}
+
+/// The canonical error code of an error body, or "".
+pub fn code(body: &serde_json::Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or_default()
 }
 
 /// A header's value, or "" when absent.
