@@ -62,6 +62,51 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, for what is derived from all of them (the OpenAPI
+    /// document's statuses and error types). A test checks it against the
+    /// variants the schema derive sees, so a new code cannot be left out.
+    pub const ALL: [ErrorCode; 25] = {
+        use ErrorCode::*;
+        [
+            InvalidRequest,
+            InvalidId,
+            UnknownProvider,
+            UnsupportedField,
+            UnsupportedMediaType,
+            PayloadTooLarge,
+            UriTooLong,
+            HeadersTooLarge,
+            TooManyRequests,
+            Overloaded,
+            Unauthenticated,
+            Forbidden,
+            NotFound,
+            MethodNotAllowed,
+            ProviderInvalidRequest,
+            ProviderConflict,
+            ProviderAuthFailed,
+            RateLimited,
+            ProviderUnavailable,
+            ProviderError,
+            ProviderBadResponse,
+            ProviderTimeout,
+            IdempotencyKeyReused,
+            InvalidConfig,
+            Internal,
+        ]
+    };
+
+    /// Every value of [`ErrorCode::error_type`], each once, in the order of [`ErrorCode::ALL`].
+    pub fn error_types() -> Vec<&'static str> {
+        let mut types = Vec::new();
+        for code in ErrorCode::ALL {
+            if !types.contains(&code.error_type()) {
+                types.push(code.error_type());
+            }
+        }
+        types
+    }
+
     pub fn http_status(self) -> u16 {
         use ErrorCode::*;
         match self {
@@ -273,8 +318,8 @@ pub struct ErrorBody {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// `invalid_request_error`, `authentication_error`, `rate_limit_error`, `provider_error` or `api_error`.
-    #[schema(value_type = String)]
+    /// The broad family of the error; its schema lists every value the codes map to.
+    #[schema(schema_with = error_type_schema)]
     pub r#type: &'static str,
     pub code: ErrorCode,
     pub message: String,
@@ -287,9 +332,62 @@ pub struct ErrorDetail {
     pub request_id: Option<String>,
 }
 
+/// `type` as an enum computed from every code, so the document cannot miss one.
+fn error_type_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(ErrorCode::error_types()))
+        .description(Some(
+            "The broad family of the error, for clients that branch on it.",
+        ))
+        .build()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `ALL` holds each variant once: the derived schema enum lists every
+    /// variant the compiler sees, so a code added to the enum but not to
+    /// `ALL` fails here.
+    #[test]
+    fn all_lists_every_code_once() {
+        let schema = serde_json::to_value(<ErrorCode as utoipa::PartialSchema>::schema()).unwrap();
+        let derived: Vec<&str> = schema["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let listed: Vec<String> = ErrorCode::ALL
+            .iter()
+            .map(|c| {
+                serde_json::to_value(c)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(listed, derived);
+    }
+
+    #[test]
+    fn the_type_schema_lists_every_error_type() {
+        let schema = serde_json::to_value(error_type_schema()).unwrap();
+        let mut in_schema: Vec<&str> = schema["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let mut computed: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.error_type()).collect();
+        in_schema.sort_unstable();
+        computed.sort_unstable();
+        computed.dedup();
+        assert_eq!(in_schema, computed);
+        assert!(in_schema.contains(&"permission_error"));
+    }
 
     #[test]
     fn body_shape() {
