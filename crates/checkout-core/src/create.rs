@@ -8,6 +8,8 @@ use crate::error::Error;
 use crate::model::Metadata;
 use crate::timestamp;
 
+pub mod limits;
+
 /// `POST /v1/checkout-sessions` body. Unknown top-level fields are refused so
 /// that a typo never silently drops what the caller meant to send.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, ToSchema)]
@@ -16,13 +18,19 @@ pub struct CreateSession {
     /// Vendor: `meteroid`, …
     pub provider: String,
     /// Configured account of that vendor.
+    #[schema(schema_with = limits::account)]
     pub account: String,
     /// The vendor's customer reference (Meteroid: customer id or alias).
+    #[schema(schema_with = limits::customer)]
     pub customer: Option<String>,
     /// What is bought (Meteroid: plan version id).
+    #[schema(schema_with = limits::plan)]
     pub plan: Option<String>,
+    #[schema(schema_with = limits::quantity)]
     pub quantity: Option<u64>,
+    #[schema(schema_with = limits::redirect_url)]
     pub success_url: Option<String>,
+    #[schema(schema_with = limits::redirect_url)]
     pub cancel_url: Option<String>,
     /// When the session should stop accepting payment.
     #[serde(default, with = "timestamp::serde_opt")]

@@ -9,7 +9,8 @@ use std::fmt;
 /// Longest canonical id accepted, well above any vendor's real id.
 pub const MAX_ID_LEN: usize = 256;
 const MAX_PROVIDER_LEN: usize = 32;
-const MAX_ACCOUNT_LEN: usize = 64;
+/// Longest account name; the create schema states it too.
+pub const MAX_ACCOUNT_LEN: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SessionId {
