@@ -89,9 +89,7 @@ pub async fn readyz(Current(state): Current) -> Response {
 
 #[utoipa::path(get, path = "/metrics", tag = "health",
     responses(
-        (status = 200, description = "OpenMetrics text exposition", content_type = "application/openmetrics-text"),
-        (status = 401, description = "Missing or unknown client key", body = checkout_core::error::ErrorBody),
-        (status = 403, description = "The key lacks the `admin` scope", body = checkout_core::error::ErrorBody),
+        (status = 200, description = "OpenMetrics text exposition (`admin` scope)", content_type = "application/openmetrics-text"),
     ),
     security(("client_key" = [])))]
 pub async fn metrics(Current(state): Current, headers: HeaderMap) -> Result<Response, ApiError> {

@@ -1,7 +1,21 @@
 //! The gateway's own OpenAPI 3.1 document, generated from the handlers and types.
+//!
+//! Each handler's `#[utoipa::path]` lists what only that route answers. The
+//! answers every route shares (the HTTP layer's limits, a wrong method, and
+//! for routes that take a client key: authentication, scope, rate limit) are
+//! added here from one table, with each status taken from
+//! `ErrorCode::http_status`, so they cannot drift from what the code sends.
 
+use checkout_core::create::limits;
+use checkout_core::ErrorCode;
+use utoipa::openapi::header::{Header, HeaderBuilder};
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
+
+use crate::registry;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,7 +36,7 @@ use utoipa::{Modify, OpenApi};
         checkout_core::error::ErrorDetail,
         checkout_core::ErrorCode,
     )),
-    modifiers(&ClientKeyAuth)
+    modifiers(&ClientKeyAuth, &SharedResponses, &CreateBody)
 )]
 pub struct ApiDoc;
 
@@ -43,6 +57,459 @@ impl Modify for ClientKeyAuth {
     }
 }
 
+/// What any route may answer before its handler runs: the HTTP layer's
+/// limits, connection admission and a method the route does not take.
+pub const EVERY_ROUTE: [(ErrorCode, &str); 5] = [
+    (
+        ErrorCode::InvalidRequest,
+        "`invalid_request`: the HTTP request itself is malformed",
+    ),
+    (
+        ErrorCode::MethodNotAllowed,
+        "`method_not_allowed`: this route does not take that method",
+    ),
+    (
+        ErrorCode::UriTooLong,
+        "`uri_too_long`: the request target is longer than the gateway accepts",
+    ),
+    (
+        ErrorCode::HeadersTooLarge,
+        "`headers_too_large`: a request header, or all of them, is larger than the gateway accepts",
+    ),
+    (
+        ErrorCode::Overloaded,
+        "`overloaded`: no room for another connection or request now",
+    ),
+];
+
+/// What every route that takes a client key may answer besides.
+pub const AUTHENTICATED: [(ErrorCode, &str); 3] = [
+    (
+        ErrorCode::Unauthenticated,
+        "`unauthenticated`: missing or unknown client key",
+    ),
+    (
+        ErrorCode::Forbidden,
+        "`forbidden`: the key lacks the scope this route needs (the message names it)",
+    ),
+    (
+        ErrorCode::TooManyRequests,
+        "`too_many_requests`: this client key is over its rate limit; see `Retry-After` and the `RateLimit-*` headers",
+    ),
+];
+
+/// Headers an error response may carry, by code. None is required: a
+/// vendor's 429 or 503 relayed on the same status need not carry them.
+fn headers_of(code: ErrorCode) -> Vec<(&'static str, Header)> {
+    let seconds = |what: &str| {
+        HeaderBuilder::new()
+            .schema(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(0)),
+            )
+            .description(Some(what))
+            .build()
+    };
+    match code {
+        ErrorCode::TooManyRequests => vec![
+            ("retry-after", seconds("Seconds to wait before retrying")),
+            (
+                "ratelimit-limit",
+                seconds("Requests this key may make in one window"),
+            ),
+            (
+                "ratelimit-remaining",
+                seconds("Requests left in the current window"),
+            ),
+            (
+                "ratelimit-reset",
+                seconds("Seconds until the window resets"),
+            ),
+        ],
+        ErrorCode::Overloaded => vec![("retry-after", seconds("Seconds to wait before retrying"))],
+        ErrorCode::Unauthenticated => vec![(
+            "www-authenticate",
+            HeaderBuilder::new()
+                .schema(ObjectBuilder::new().schema_type(Type::String))
+                .description(Some("`Bearer`"))
+                .build(),
+        )],
+        _ => Vec::new(),
+    }
+}
+
+fn error_body() -> RefOr<Schema> {
+    Ref::from_schema_name("ErrorBody").into()
+}
+
+/// Adds the shared answers to every operation, merging into a status the
+/// handler already lists (its description gains the shared reason; a body
+/// other than the error body becomes "that or the error body").
+struct SharedResponses;
+
+impl Modify for SharedResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let authenticated = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                let shared = EVERY_ROUTE.iter().chain(
+                    authenticated
+                        .then_some(&AUTHENTICATED)
+                        .into_iter()
+                        .flatten(),
+                );
+                for &(code, why) in shared {
+                    add_response(operation, code, why);
+                }
+            }
+        }
+    }
+}
+
+fn add_response(operation: &mut Operation, code: ErrorCode, why: &str) {
+    let status = code.http_status().to_string();
+    let responses = &mut operation.responses.responses;
+    let Some(RefOr::T(existing)) = responses.get_mut(&status) else {
+        let mut response = ResponseBuilder::new()
+            .description(why)
+            .content(
+                "application/json",
+                ContentBuilder::new().schema(Some(error_body())).build(),
+            )
+            .build();
+        add_headers(&mut response, code);
+        responses.insert(status, RefOr::T(response));
+        return;
+    };
+    existing.description = format!("{}; or {why}", existing.description);
+    let content = existing
+        .content
+        .entry("application/json".to_owned())
+        .or_insert_with(|| ContentBuilder::new().build());
+    content.schema = match content.schema.take() {
+        None => Some(error_body()),
+        Some(RefOr::Ref(r)) if r.ref_location == "#/components/schemas/ErrorBody" => {
+            Some(RefOr::Ref(r))
+        }
+        Some(other) => Some(RefOr::T(Schema::OneOf(
+            OneOfBuilder::new().item(other).item(error_body()).build(),
+        ))),
+    };
+    add_headers(existing, code);
+}
+
+fn add_headers(response: &mut Response, code: ErrorCode) {
+    for (name, header) in headers_of(code) {
+        response.headers.entry(name.to_owned()).or_insert(header);
+    }
+}
+
+/// The create body's schema, completed from the code: `provider` lists the
+/// supported providers, and `metadata` gets the create-time limits. (The
+/// metadata limits are set here rather than on the field so that the
+/// field's serde attributes can change without touching the schema.)
+struct CreateBody;
+
+impl Modify for CreateBody {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(RefOr::T(Schema::Object(create))) = openapi
+            .components
+            .as_mut()
+            .and_then(|c| c.schemas.get_mut("CreateSession"))
+        else {
+            return;
+        };
+        create
+            .properties
+            .insert("metadata".to_owned(), limits::metadata().into());
+        if let Some(RefOr::T(Schema::Object(provider))) = create.properties.get_mut("provider") {
+            let names = registry::providers()
+                .iter()
+                .map(|p| p.name().into())
+                .collect();
+            provider.enum_values = Some(names);
+        }
+    }
+}
+
 pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    fn doc() -> Value {
+        serde_json::to_value(document()).unwrap()
+    }
+
+    fn statuses(op: &Value) -> BTreeSet<u16> {
+        op["responses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.parse().unwrap())
+            .collect()
+    }
+
+    /// Every operation, as `(METHOD path, operation)`.
+    fn operations(doc: &Value) -> Vec<(String, Value)> {
+        let mut out = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                out.push((format!("{} {path}", method.to_uppercase()), op.clone()));
+            }
+        }
+        out
+    }
+
+    /// The routes whose handlers call `authorize`.
+    const AUTHENTICATED_ROUTES: [&str; 5] = [
+        "GET /v1/checkout-sessions/{id}",
+        "POST /v1/checkout-sessions",
+        "GET /v1/providers",
+        "GET /metrics",
+        "POST /admin/reload",
+    ];
+
+    #[test]
+    fn every_operation_lists_the_shared_answers() {
+        let doc = doc();
+        let ops = operations(&doc);
+        assert_eq!(
+            ops.len(),
+            7,
+            "{:?}",
+            ops.iter().map(|o| &o.0).collect::<Vec<_>>()
+        );
+        for (route, op) in &ops {
+            let listed = statuses(op);
+            for status in [400, 405, 414, 431, 503] {
+                assert!(listed.contains(&status), "{route} lacks {status}");
+            }
+            let authenticated = AUTHENTICATED_ROUTES.contains(&route.as_str());
+            assert_eq!(op["security"].is_array(), authenticated, "{route} security");
+            for status in [401, 403, 429] {
+                assert_eq!(
+                    listed.contains(&status),
+                    authenticated,
+                    "{route} and {status}"
+                );
+            }
+            // Every error status carries the error body (alone or beside another).
+            for status in listed.iter().filter(|s| **s >= 400) {
+                let schema =
+                    &op["responses"][status.to_string()]["content"]["application/json"]["schema"];
+                let refs = match schema["oneOf"].as_array() {
+                    Some(items) => items.clone(),
+                    None => vec![schema.clone()],
+                };
+                assert!(
+                    refs.iter()
+                        .any(|r| r["$ref"] == "#/components/schemas/ErrorBody"),
+                    "{route} {status}: {schema}"
+                );
+            }
+            if authenticated {
+                let headers = &op["responses"]["429"]["headers"];
+                for name in [
+                    "retry-after",
+                    "ratelimit-limit",
+                    "ratelimit-remaining",
+                    "ratelimit-reset",
+                ] {
+                    assert!(headers[name].is_object(), "{route} 429 lacks {name}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_shared_statuses_are_the_codes_own() {
+        let doc = doc();
+        let (_, session) = operations(&doc)
+            .into_iter()
+            .find(|(r, _)| r == "GET /v1/checkout-sessions/{id}")
+            .unwrap();
+        for (code, why) in EVERY_ROUTE.iter().chain(&AUTHENTICATED) {
+            let response = &session["responses"][code.http_status().to_string()];
+            assert!(
+                response["description"].as_str().unwrap().contains(why),
+                "{code:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn sessions_list_exactly_what_they_answer() {
+        let doc = doc();
+        let find = |route: &str| {
+            let (_, op) = operations(&doc)
+                .into_iter()
+                .find(|(r, _)| r == route)
+                .unwrap();
+            statuses(&op).into_iter().collect::<Vec<_>>()
+        };
+        assert_eq!(
+            find("GET /v1/checkout-sessions/{id}"),
+            [200, 400, 401, 403, 404, 405, 409, 414, 422, 429, 431, 502, 503, 504]
+        );
+        assert_eq!(
+            find("POST /v1/checkout-sessions"),
+            [201, 400, 401, 403, 404, 405, 409, 413, 414, 415, 422, 429, 431, 502, 503, 504]
+        );
+        assert_eq!(find("GET /healthz"), [200, 400, 405, 414, 431, 503]);
+    }
+
+    #[test]
+    fn error_type_and_code_are_enums_of_every_value() {
+        let doc = doc();
+        let schemas = &doc["components"]["schemas"];
+        let strings = |v: &Value| -> BTreeSet<String> {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_owned())
+                .collect()
+        };
+        let types = strings(&schemas["ErrorDetail"]["properties"]["type"]["enum"]);
+        let expected: BTreeSet<String> = ErrorCode::ALL
+            .iter()
+            .map(|c| c.error_type().to_owned())
+            .collect();
+        assert_eq!(types, expected);
+        assert!(types.contains("permission_error"));
+        assert_eq!(
+            schemas["ErrorDetail"]["properties"]["code"]["$ref"],
+            "#/components/schemas/ErrorCode"
+        );
+        let codes = strings(&schemas["ErrorCode"]["enum"]);
+        let expected: BTreeSet<String> = ErrorCode::ALL
+            .iter()
+            .map(|c| {
+                serde_json::to_value(c)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(codes, expected);
+    }
+
+    /// The create schema's limits are the ones `input.rs` enforces: each
+    /// number read from the document is probed at the bound and one past it.
+    #[test]
+    fn create_limits_are_the_ones_the_input_checks_enforce() {
+        let doc = doc();
+        let create = &doc["components"]["schemas"]["CreateSession"]["properties"];
+        let n = |v: &Value| v.as_u64().unwrap() as usize;
+        let check = |extra: Value, ok: bool, field: &str| {
+            let mut body = json!({"provider": "meteroid", "account": "default"});
+            for (k, v) in extra.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            let result = crate::input::parse_create(body.to_string().as_bytes(), false);
+            match (ok, result) {
+                (true, Err(e)) => panic!("{body} refused: {}", e.message),
+                (false, Ok(_)) => panic!("{body} accepted"),
+                (false, Err(e)) => assert!(e.message.starts_with(field), "{body}: {}", e.message),
+                (true, Ok(_)) => {}
+            }
+        };
+
+        assert_eq!(create["quantity"]["minimum"], 1);
+        let (min, max) = (
+            n(&create["quantity"]["minimum"]),
+            n(&create["quantity"]["maximum"]),
+        );
+        check(json!({"quantity": min}), true, "quantity");
+        check(json!({"quantity": min - 1}), false, "quantity");
+        check(json!({"quantity": max}), true, "quantity");
+        check(json!({"quantity": max + 1}), false, "quantity");
+
+        for field in ["customer", "plan"] {
+            assert_eq!(create[field]["minLength"], 1);
+            let max = n(&create[field]["maxLength"]);
+            check(json!({field: "a".repeat(max)}), true, field);
+            check(json!({field: "a".repeat(max + 1)}), false, field);
+            check(json!({field: ""}), false, field);
+        }
+
+        let max = n(&create["account"]["maxLength"]);
+        let probe = |account: String, ok: bool| {
+            let body = json!({"provider": "meteroid", "account": account});
+            let result = crate::input::parse_create(body.to_string().as_bytes(), false);
+            assert_eq!(result.is_ok(), ok, "{body}");
+        };
+        probe("a".repeat(max), true);
+        probe("a".repeat(max + 1), false);
+
+        for field in ["success_url", "cancel_url"] {
+            let max = n(&create[field]["maxLength"]);
+            let prefix = "https://shop.example/";
+            let url = |len: usize| format!("{prefix}{}", "a".repeat(len - prefix.len()));
+            check(json!({field: url(max)}), true, field);
+            check(json!({field: url(max + 1)}), false, field);
+        }
+
+        let metadata = &create["metadata"];
+        let keys = n(&metadata["maxProperties"]);
+        let map =
+            |count: usize| -> Value { (0..count).map(|i| (format!("k{i}"), json!("v"))).collect() };
+        check(json!({"metadata": map(keys)}), true, "metadata");
+        check(json!({"metadata": map(keys + 1)}), false, "metadata");
+        let key_len = n(&metadata["propertyNames"]["maxLength"]);
+        assert_eq!(metadata["propertyNames"]["minLength"], 1);
+        check(
+            json!({"metadata": {"k".repeat(key_len): 1}}),
+            true,
+            "metadata",
+        );
+        check(
+            json!({"metadata": {"k".repeat(key_len + 1): 1}}),
+            false,
+            "metadata",
+        );
+        check(json!({"metadata": {"": 1}}), false, "metadata");
+        let value_len = n(&metadata["additionalProperties"]["oneOf"][0]["maxLength"]);
+        check(
+            json!({"metadata": {"k": "v".repeat(value_len)}}),
+            true,
+            "metadata",
+        );
+        check(
+            json!({"metadata": {"k": "v".repeat(value_len + 1)}}),
+            false,
+            "metadata",
+        );
+    }
+
+    #[test]
+    fn create_lists_the_supported_providers() {
+        let doc = doc();
+        let listed =
+            &doc["components"]["schemas"]["CreateSession"]["properties"]["provider"]["enum"];
+        let names: Vec<Value> = registry::providers()
+            .iter()
+            .map(|p| json!(p.name()))
+            .collect();
+        assert_eq!(listed.as_array().unwrap(), &names);
+    }
 }

@@ -34,7 +34,6 @@ pub struct ProviderEntry {
     tag = "providers",
     responses(
         (status = 200, description = "Providers and accounts visible to this key", body = ProviderList),
-        (status = 401, description = "Missing or unknown client key", body = checkout_core::error::ErrorBody),
     ),
     security(("client_key" = []))
 )]

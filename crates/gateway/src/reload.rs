@@ -87,10 +87,8 @@ pub struct Reloaded {
 
 #[utoipa::path(post, path = "/admin/reload", tag = "admin",
     responses(
-        (status = 200, description = "The new configuration is serving", body = Reloaded),
-        (status = 401, description = "Missing or unknown client key", body = checkout_core::error::ErrorBody),
-        (status = 403, description = "The key lacks the `admin` scope", body = checkout_core::error::ErrorBody),
-        (status = 422, description = "The new configuration is invalid; the old one keeps serving", body = checkout_core::error::ErrorBody),
+        (status = 200, description = "The new configuration is serving (`admin` scope)", body = Reloaded),
+        (status = 422, description = "`invalid_config`: the new configuration is invalid; the old one keeps serving", body = checkout_core::error::ErrorBody),
     ),
     security(("client_key" = [])))]
 pub async fn reload(

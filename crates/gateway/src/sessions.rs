@@ -129,16 +129,21 @@ fn parse_id(raw: &str) -> Result<SessionId, Error> {
         ("include" = Option<String>, Query, description = "`raw` adds the vendor payload as `raw`"),
         ("cache-control" = Option<String>, Header, description = "`no-cache` reads from the vendor"),
     ),
+    // Shared answers (401, 403, 405, 414, 431, too_many_requests…) are
+    // added to every route by `openapi::SharedResponses`.
     responses(
         (status = 200, description = "The session", body = CheckoutSession,
-         headers(("x-cache" = String, description = "hit, miss or bypass"), ("x-request-id" = String))),
-        (status = 400, description = "Malformed id or query", body = checkout_core::error::ErrorBody),
-        (status = 401, description = "Missing or unknown client key", body = checkout_core::error::ErrorBody),
-        (status = 404, description = "No such session (or not visible to this key)", body = checkout_core::error::ErrorBody),
-        (status = 429, description = "Vendor rate limit", body = checkout_core::error::ErrorBody),
-        (status = 502, description = "Vendor failure", body = checkout_core::error::ErrorBody),
-        (status = 503, description = "Vendor unavailable", body = checkout_core::error::ErrorBody),
-        (status = 504, description = "Vendor timeout", body = checkout_core::error::ErrorBody),
+         headers(("x-cache" = String, description = "hit, miss, bypass or stale"), ("x-request-id" = String),
+                 ("age" = u64, description = "Seconds since a cached copy was read from the vendor"),
+                 ("warning" = String, description = "`110 - \"Response is Stale\"` on a stale copy"))),
+        (status = 400, description = "`invalid_id`, `unknown_provider`, `invalid_request` (query, `Idempotency-Key`), or `provider_invalid_request` (the vendor refused the read with a 400)", body = checkout_core::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session (or not visible to this key)", body = checkout_core::error::ErrorBody),
+        (status = 409, description = "`provider_conflict`: the vendor reports a conflict", body = checkout_core::error::ErrorBody),
+        (status = 422, description = "`provider_invalid_request`: the vendor refused the read with a 422", body = checkout_core::error::ErrorBody),
+        (status = 429, description = "`rate_limited`: the vendor is rate limiting this account", body = checkout_core::error::ErrorBody),
+        (status = 502, description = "`provider_error`, `provider_bad_response`, `provider_auth_failed`: the vendor failed", body = checkout_core::error::ErrorBody),
+        (status = 503, description = "`provider_unavailable`: the vendor is unavailable, or its breaker is open", body = checkout_core::error::ErrorBody),
+        (status = 504, description = "`provider_timeout`: the vendor did not answer in time", body = checkout_core::error::ErrorBody),
     ),
     security(("client_key" = []))
 )]
@@ -284,16 +289,22 @@ pub async fn answer_hit(
     path = "/v1/checkout-sessions",
     tag = "checkout-sessions",
     request_body(content = CreateSession, content_type = "application/json"),
+    // Shared answers (401, 403, 405, 414, 431, too_many_requests…) are
+    // added to every route by `openapi::SharedResponses`.
     responses(
         (status = 201, description = "Created; also cached", body = CheckoutSession,
-         headers(("location" = String), ("x-request-id" = String))),
-        (status = 400, description = "Malformed body (message names the field)", body = checkout_core::error::ErrorBody),
-        (status = 401, description = "Missing or unknown client key", body = checkout_core::error::ErrorBody),
-        (status = 404, description = "Account not visible to this key", body = checkout_core::error::ErrorBody),
-        (status = 413, description = "Body too large", body = checkout_core::error::ErrorBody),
-        (status = 415, description = "Not JSON", body = checkout_core::error::ErrorBody),
-        (status = 422, description = "A field the vendor cannot honour", body = checkout_core::error::ErrorBody),
-        (status = 502, description = "Vendor failure", body = checkout_core::error::ErrorBody),
+         headers(("location" = String), ("x-request-id" = String),
+                 ("idempotent-replayed" = String, description = "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`"))),
+        (status = 400, description = "`invalid_request` (the message names the field), `unknown_provider`, or `provider_invalid_request` (the vendor refused the create with a 400)", body = checkout_core::error::ErrorBody),
+        (status = 404, description = "`not_found`: the account is not visible to this key", body = checkout_core::error::ErrorBody),
+        (status = 409, description = "`provider_conflict`: the vendor reports a conflict", body = checkout_core::error::ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is too large", body = checkout_core::error::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not sent as JSON", body = checkout_core::error::ErrorBody),
+        (status = 422, description = "`unsupported_field` (a field the vendor cannot honour), `idempotency_key_reused`, or `provider_invalid_request` (the vendor refused the create with a 422)", body = checkout_core::error::ErrorBody),
+        (status = 429, description = "`rate_limited`: the vendor is rate limiting this account", body = checkout_core::error::ErrorBody),
+        (status = 502, description = "`provider_error`, `provider_bad_response`, `provider_auth_failed`: the vendor failed", body = checkout_core::error::ErrorBody),
+        (status = 503, description = "`provider_unavailable`: the vendor is unavailable, or its breaker is open", body = checkout_core::error::ErrorBody),
+        (status = 504, description = "`provider_timeout`: the vendor did not answer in time", body = checkout_core::error::ErrorBody),
     ),
     security(("client_key" = []))
 )]
