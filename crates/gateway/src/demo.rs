@@ -24,6 +24,20 @@ const DEMO_CLIENT: &str = "demo";
 /// The demo client's key (config/demo.toml holds its SHA-256). Not a secret:
 /// it opens a sandbox on loopback.
 pub const DEMO_CLIENT_KEY: &str = "demo-client-key-0000000000000001";
+/// Narrower demo clients, `(label, client, key)`: printed when the config
+/// holds their hash, so each scope can be tried (and contract-fuzzed) alone.
+const SCOPED_CLIENTS: [(&str, &str, &str); 2] = [
+    (
+        "read-only",
+        "demo-reader",
+        "demo-reader-key-0000000000000001",
+    ),
+    (
+        "write-only",
+        "demo-writer",
+        "demo-writer-key-0000000000000001",
+    ),
+];
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -83,20 +97,25 @@ pub async fn run(args: DemoArgs, format: LogFormat) -> CliResult {
     let (config, state) = load(&figment)?;
     init_logging(format, &config.log)?;
     // The config holds only the key's hash; the demo knows the key itself.
-    let configured = config
-        .clients
-        .get(DEMO_CLIENT)
-        .map(|c| c.key_sha256.as_slice())
-        .unwrap_or_default();
-    if !configured
-        .iter()
-        .any(|h| h.trim() == to_hex(&key_hash(DEMO_CLIENT_KEY)))
-    {
+    let holds = |client: &str, key: &str| {
+        config.clients.get(client).is_some_and(|c| {
+            c.key_sha256
+                .iter()
+                .any(|h| h.trim() == to_hex(&key_hash(key)))
+        })
+    };
+    if !holds(DEMO_CLIENT, DEMO_CLIENT_KEY) {
         return Err(format!(
             "the demo config's `clients.{DEMO_CLIENT}.key_sha256` must hold the hash of the demo key {DEMO_CLIENT_KEY}"
         ));
     }
     let client_key = DEMO_CLIENT_KEY.to_owned();
+    // A config edited to drop them (or rotate their keys) just prints fewer keys.
+    let scoped: Vec<(&str, &str)> = SCOPED_CLIENTS
+        .iter()
+        .filter(|(_, client, key)| holds(client, key))
+        .map(|&(label, _, key)| (label, key))
+        .collect();
 
     let gateway_listener = TcpListener::bind(config.server.listen).await.map_err(|e| {
         format!(
@@ -122,6 +141,7 @@ pub async fn run(args: DemoArgs, format: LogFormat) -> CliResult {
         &gateway_url,
         &format!("http://{sandbox_addr}"),
         &client_key,
+        &scoped,
         &tours,
         &ids,
     );
@@ -133,17 +153,18 @@ pub async fn run(args: DemoArgs, format: LogFormat) -> CliResult {
 }
 
 /// One vendor account's walk: what to create, and how the sandbox moves it on.
-struct Tour {
-    title: &'static str,
-    provider: &'static str,
-    account: &'static str,
-    create: serde_json::Value,
+pub(crate) struct Tour {
+    pub(crate) title: &'static str,
+    pub(crate) provider: &'static str,
+    pub(crate) account: &'static str,
+    pub(crate) create: serde_json::Value,
     /// Body for `POST /_sandbox/<provider>/sessions/<vendor id>`.
     control: serde_json::Value,
     control_says: &'static str,
 }
 
-fn tours() -> Vec<Tour> {
+/// Also the create examples of the OpenAPI document.
+pub(crate) fn tours() -> Vec<Tour> {
     use sandbox::seed;
     use serde_json::json;
     vec![
@@ -249,12 +270,22 @@ async fn create_demo_sessions(
     Ok(ids)
 }
 
-fn print_walkthrough(gateway: &str, sandbox: &str, key: &str, tours: &[Tour], ids: &[String]) {
+fn print_walkthrough(
+    gateway: &str,
+    sandbox: &str,
+    key: &str,
+    scoped: &[(&str, &str)],
+    tours: &[Tour],
+    ids: &[String],
+) {
     let auth = format!("-H 'Authorization: Bearer {key}'");
     let json = "-H 'Content-Type: application/json'";
     println!("checkout-gateway demo");
     println!("  gateway  {gateway}   client key: {key}");
     println!("  sandbox  {sandbox}   (each vendor under /<vendor>, controls under /_sandbox)");
+    for (label, scoped_key) in scoped {
+        println!("  {label} key: {scoped_key}");
+    }
     println!("  one session per vendor account was created for you");
     println!();
     println!("# what this key may use");
