@@ -8,6 +8,7 @@
 
 use checkout_core::create::limits;
 use checkout_core::ErrorCode;
+use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
@@ -36,7 +37,7 @@ use crate::registry;
         checkout_core::error::ErrorDetail,
         checkout_core::ErrorCode,
     )),
-    modifiers(&ClientKeyAuth, &SharedResponses, &CreateBody)
+    modifiers(&ClientKeyAuth, &SharedResponses, &CreateBody, &CreateExamples)
 )]
 pub struct ApiDoc;
 
@@ -239,6 +240,34 @@ impl Modify for CreateBody {
                 .map(|p| p.name().into())
                 .collect();
             provider.enum_values = Some(names);
+        }
+    }
+}
+
+/// The create body's examples are the demo's own creates, one per vendor
+/// account: they work against the demo as written, and they lead the
+/// contract fuzzing to every vendor.
+struct CreateExamples;
+
+impl Modify for CreateExamples {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(content) = openapi
+            .paths
+            .paths
+            .get_mut("/v1/checkout-sessions")
+            .and_then(|item| item.post.as_mut())
+            .and_then(|op| op.request_body.as_mut())
+            .and_then(|body| body.content.get_mut("application/json"))
+        else {
+            return;
+        };
+        for tour in crate::demo::tours() {
+            let example = ExampleBuilder::new()
+                .summary(tour.title)
+                .value(Some(tour.create))
+                .build();
+            let name = format!("{}:{}", tour.provider, tour.account);
+            content.examples.insert(name, RefOr::T(example));
         }
     }
 }
@@ -499,6 +528,27 @@ mod tests {
             false,
             "metadata",
         );
+    }
+
+    #[test]
+    fn create_examples_are_valid_bodies_for_every_provider() {
+        let doc = doc();
+        let examples = doc["paths"]["/v1/checkout-sessions"]["post"]["requestBody"]["content"]
+            ["application/json"]["examples"]
+            .as_object()
+            .unwrap();
+        let mut providers = BTreeSet::new();
+        for (name, example) in examples {
+            let body = example["value"].to_string();
+            let parsed = crate::input::parse_create(body.as_bytes(), false)
+                .unwrap_or_else(|e| panic!("{name}: {}", e.message));
+            providers.insert(parsed.provider);
+        }
+        let all: BTreeSet<String> = registry::providers()
+            .iter()
+            .map(|p| p.name().to_owned())
+            .collect();
+        assert_eq!(providers, all);
     }
 
     #[test]
