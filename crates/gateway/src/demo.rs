@@ -29,12 +29,12 @@ pub const DEMO_CLIENT_KEY: &str = "demo-client-key-0000000000000001";
 const SCOPED_CLIENTS: [(&str, &str, &str); 2] = [
     (
         "read-only",
-        "demo-reader",
+        "demo_reader",
         "demo-reader-key-0000000000000001",
     ),
     (
         "write-only",
-        "demo-writer",
+        "demo_writer",
         "demo-writer-key-0000000000000001",
     ),
 ];
