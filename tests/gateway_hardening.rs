@@ -478,7 +478,7 @@ async fn shutdown_closes_connections_without_a_request_at_once() {
     let config = checkout_gateway_e2e::with_hashed_keys(&format!(
         "[resilience]\nshutdown_grace_secs = 20\n[clients.main]\nkey = \"{CLIENT_KEY}\"\n"
     ));
-    let (_, state) = checkout_gateway::cli::load(&figment::Figment::from(
+    let (_, state) = checkout_gateway::cmd::serve::load(&figment::Figment::from(
         <figment::providers::Toml as figment::providers::Format>::string(&config),
     ))
     .expect("config");
@@ -489,7 +489,7 @@ async fn shutdown_closes_connections_without_a_request_at_once() {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(checkout_gateway::server::serve(
         listener,
-        checkout_gateway::reload::Gateway::new(state, None),
+        checkout_gateway::state::live::Gateway::new(state, None),
         async move {
             let _ = stopped.await;
         },

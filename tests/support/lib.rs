@@ -3,8 +3,8 @@
 
 use std::sync::{Arc, Mutex, OnceLock};
 
-use checkout_gateway::cli::load;
-use checkout_gateway::reload::{ConfigSource, Gateway};
+use checkout_gateway::cmd::serve::load;
+use checkout_gateway::state::live::{ConfigSource, Gateway};
 use figment::providers::{Format, Toml};
 use figment::Figment;
 use tokio::net::TcpListener;

@@ -22,7 +22,7 @@ use moka::Expiry;
 use serde_json::value::RawValue;
 use tokio::sync::watch;
 
-use crate::metrics::Metrics;
+use crate::telemetry::metrics::Metrics;
 
 use crate::config::CacheConfig;
 

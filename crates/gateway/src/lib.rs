@@ -1,26 +1,26 @@
 //! checkout-gateway: one HTTP API for checkout sessions, whichever billing
 //! vendor holds them.
+//!
+//! Grouped by concern, each using only those listed before it: `config`
+//! and `telemetry` (what everything reads and reports to), `auth` (client
+//! keys, scopes, budgets), `upstream` (every vendor call: deadline, breaker,
+//! in-flight bound), `cache` and `idempotency`, `state` (all of the above,
+//! built from one config, swapped live on reload), `service` (read and
+//! create flows, no HTTP types), `http` (the error shape and request ids),
+//! `routes` (the handlers and their middleware), `server` (connections, the
+//! fast cache-hit path, the OpenAPI document), `cmd` (the command line).
 
 pub mod auth;
-pub mod breaker;
 pub mod cache;
-pub mod cli;
+pub mod cmd;
 pub mod config;
-pub mod connections;
-pub mod demo;
-pub mod errors;
-pub mod health;
+pub mod examples;
+pub mod http;
 pub mod idempotency;
-pub mod input;
-pub mod metrics;
-pub mod observe;
-pub mod openapi;
-pub mod providers;
-pub mod rate_limit;
 pub mod registry;
-pub mod reload;
-pub mod request_id;
+pub mod routes;
 pub mod server;
-pub mod sessions;
+pub mod service;
 pub mod state;
+pub mod telemetry;
 pub mod upstream;

@@ -1,5 +1,5 @@
-use checkout_gateway::cli::{run, Cli};
-use checkout_gateway::observe::shutdown_telemetry;
+use checkout_gateway::cmd::{run, Cli};
+use checkout_gateway::telemetry::shutdown_telemetry;
 use clap::Parser;
 
 // Measured in bench/run.sh: the request path allocates a little on every

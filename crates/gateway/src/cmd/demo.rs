@@ -10,15 +10,16 @@ use figment::Figment;
 use tokio::net::TcpListener;
 
 use crate::auth::{key_hash, to_hex};
-use crate::cli::{load, shutdown_signal, CliResult};
+use crate::cmd::serve::{load, shutdown_signal, CliResult};
 use crate::config::{self, GatewayConfig};
-use crate::observe::{init_logging, LogFormat};
-use crate::reload::{reload_on_sighup, ConfigSource, Gateway};
+use crate::examples::{tours, Tour};
 use crate::server;
+use crate::state::live::{reload_on_sighup, ConfigSource, Gateway};
+use crate::telemetry::{init_logging, LogFormat};
 
 /// The demo config shipped with the binary, used when `config/demo.toml`
 /// is not in the working directory.
-pub const DEMO_TOML: &str = include_str!("../../../config/demo.toml");
+pub const DEMO_TOML: &str = include_str!("../../../../config/demo.toml");
 /// The client the demo prints the key of.
 const DEMO_CLIENT: &str = "demo";
 /// The demo client's key (config/demo.toml holds its SHA-256). Not a secret:
@@ -150,86 +151,6 @@ pub async fn run(args: DemoArgs, format: LogFormat) -> CliResult {
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())
-}
-
-/// One vendor account's walk: what to create, and how the sandbox moves it on.
-pub(crate) struct Tour {
-    pub(crate) title: &'static str,
-    pub(crate) provider: &'static str,
-    pub(crate) account: &'static str,
-    pub(crate) create: serde_json::Value,
-    /// Body for `POST /_sandbox/<provider>/sessions/<vendor id>`.
-    control: serde_json::Value,
-    control_says: &'static str,
-}
-
-/// Also the create examples of the OpenAPI document.
-pub(crate) fn tours() -> Vec<Tour> {
-    use sandbox::seed;
-    use serde_json::json;
-    vec![
-        Tour {
-            title: "Meteroid",
-            provider: "meteroid",
-            account: "default",
-            create: json!({"provider": "meteroid", "account": "default",
-                "customer": seed::METEROID_CUSTOMER_ALIAS, "plan": seed::METEROID_PLAN_VERSION_ID}),
-            control: json!({"status": "COMPLETED"}),
-            control_says: "the customer pays",
-        },
-        Tour {
-            title: "Flowglad",
-            provider: "flowglad",
-            account: "default",
-            create: json!({"provider": "flowglad", "account": "default",
-                "customer": seed::FLOWGLAD_CUSTOMER_EXTERNAL_ID, "plan": seed::FLOWGLAD_PRICE_ID,
-                "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no",
-                "metadata": {"order": "1234"}}),
-            control: json!({"status": "succeeded"}),
-            control_says: "the payment succeeds",
-        },
-        Tour {
-            title: "Frontier (ConnectRPC)",
-            provider: "frontier",
-            account: "default",
-            create: json!({"provider": "frontier", "account": "default",
-                "customer": seed::FRONTIER_ORG_ID, "plan": seed::FRONTIER_PLAN_ID,
-                "success_url": "https://shop.example/ok?checkout={{.CheckoutID}}",
-                "cancel_url": "https://shop.example/no"}),
-            control: json!({"state": "complete"}),
-            control_says: "Stripe reports the checkout complete",
-        },
-        Tour {
-            title: "Frontier (legacy REST)",
-            provider: "frontier",
-            account: "legacy",
-            create: json!({"provider": "frontier", "account": "legacy", "customer": seed::FRONTIER_ORG_ID,
-                "provider_options": {"product_body": {"product": seed::FRONTIER_PRODUCT_ID, "quantity": 2}},
-                "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no"}),
-            control: json!({"state": "expired"}),
-            control_says: "the Stripe session expires",
-        },
-        Tour {
-            title: "Zenskar (/checkout)",
-            provider: "zenskar",
-            account: "default",
-            create: json!({"provider": "zenskar", "account": "default",
-                "customer": seed::ZENSKAR_CUSTOMER_ID, "plan": seed::ZENSKAR_PLAN_ID,
-                "success_url": "https://shop.example/ok",
-                "provider_options": {"currency": "USD", "start_date": "2026-12-01"}}),
-            control: json!({"action": "confirm", "confirmation": "charge_immediately"}),
-            control_says: "the checkout is confirmed (complete, not yet paid)",
-        },
-        Tour {
-            title: "Zenskar (/checkouts)",
-            provider: "zenskar",
-            account: "checkouts",
-            create: json!({"provider": "zenskar", "account": "checkouts",
-                "customer": seed::ZENSKAR_CUSTOMER_ID, "plan": seed::ZENSKAR_PLAN_ID}),
-            control: json!({"action": "pay"}),
-            control_says: "the payment succeeds",
-        },
-    ]
 }
 
 /// Create one session per tour through the gateway, so the printed reads

@@ -1,7 +1,8 @@
-//! `GET /v1/checkout-sessions/{id}` and `POST /v1/checkout-sessions`.
+//! `GET /v1/checkout-sessions/{id}` and `POST /v1/checkout-sessions`: what
+//! HTTP carries (path, query, headers, body) in and out; the flows are in
+//! `service`.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::{to_bytes, Body};
 use axum::extract::Request;
@@ -14,12 +15,12 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
 use crate::auth::{Client, Scope};
 use crate::cache::{render, CacheOutcome};
-use crate::errors::{ApiError, REQUEST_ID};
-use crate::idempotency::{fingerprint, Claim, StoredResponse};
-use crate::input;
-use crate::rate_limit::Budget;
-use crate::registry;
-use crate::reload::Current;
+use crate::http::errors::{ApiError, REQUEST_ID};
+use crate::idempotency::StoredResponse;
+use crate::service::create::{self, Created};
+use crate::service::input;
+use crate::service::read::{self, parse_id, ReadOptions, SessionRead};
+use crate::state::live::Current;
 use crate::state::{Account, AppState};
 
 pub const X_CACHE: &str = "x-cache";
@@ -98,28 +99,6 @@ fn wants_no_cache(headers: &HeaderMap) -> bool {
         .any(|d| d.trim().eq_ignore_ascii_case("no-cache"))
 }
 
-/// Parse and check an id: shape, known provider, vendor id format. All of
-/// this happens before the client's access, the cache or any vendor is touched.
-fn parse_id(raw: &str) -> Result<SessionId, Error> {
-    let id = SessionId::parse(raw)
-        .map_err(|e| Error::new(ErrorCode::InvalidId, format!("invalid session id: {e}")))?;
-    let provider = registry::provider(id.provider()).ok_or_else(|| {
-        Error::new(
-            ErrorCode::UnknownProvider,
-            format!(
-                "unknown provider {:?} in session id (supported: {})",
-                id.provider(),
-                registry::provider_names()
-            ),
-        )
-    })?;
-    provider.validate_reference(id.reference()).map_err(|why| {
-        Error::new(ErrorCode::InvalidId, format!("invalid session id: {why}"))
-            .with_provider(provider.name())
-    })?;
-    Ok(id)
-}
-
 #[utoipa::path(
     get,
     path = "/v1/checkout-sessions/{id}",
@@ -152,48 +131,12 @@ pub async fn get_session(Current(state): Current, request: Request) -> Result<Re
     let raw_id = session_path_id(uri.path()).unwrap_or_default();
     let (client, id, include_raw, account) = check_read(&state, uri, raw_id, headers, true)?;
     let ctx = context(headers)?;
-    let seen = state.cache.has_seen(raw_id);
-    let fetch = async {
-        state.spend(&client, Budget::VendorCalls)?;
-        let fetched = account
-            .guard
-            .get(account.adapter.as_ref(), id.reference(), seen, &ctx)
-            .await?;
-        // A vendor answering with another session than asked for is not to be trusted.
-        if fetched.session.provider_session_id != id.reference() {
-            return Err(Error::new(
-                ErrorCode::ProviderBadResponse,
-                "vendor answered with a different session",
-            )
-            .with_provider(id.provider()));
-        }
-        Ok(fetched)
+    let options = ReadOptions {
+        no_cache: wants_no_cache(headers),
+        include_raw,
     };
-    // The cache holds canonical sessions only: the vendor payload is read
-    // from the vendor, which refreshes the cached copy too.
-    let no_cache = wants_no_cache(headers);
-    if no_cache || include_raw {
-        let fetched = fetch.await?;
-        let entry = state.cache.insert(raw_id.to_owned(), &fetched).await;
-        let outcome = if no_cache {
-            CacheOutcome::Bypass
-        } else {
-            CacheOutcome::Miss
-        };
-        state.metrics.cache_event(outcome.header_value());
-        let body = if include_raw {
-            render(&fetched, true)
-        } else {
-            entry.body()
-        };
-        return Ok(session_response(body, outcome, entry.age()));
-    }
-    let read = state.cache.get_or_fetch(raw_id, fetch).await?;
-    Ok(session_response(
-        read.entry.body(),
-        read.outcome,
-        read.entry.age(),
-    ))
+    let read = read::read(&state, &client, account, &id, raw_id, options, &ctx).await?;
+    Ok(session_response(read))
 }
 
 /// The route the fast path serves.
@@ -237,7 +180,8 @@ fn check_read<'s>(
 
 /// The answer to a read: the session (as of now), where it came from and,
 /// for a cached copy, how old it is.
-fn session_response(body: bytes::Bytes, outcome: CacheOutcome, age: Duration) -> Response {
+fn session_response(read: SessionRead) -> Response {
+    let SessionRead { body, outcome, age } = read;
     let mut response = json_response(StatusCode::OK, body);
     let headers = response.headers_mut();
     headers.insert(
@@ -277,11 +221,8 @@ pub async fn answer_hit(
     if include_raw {
         return None;
     }
-    let entry = state.cache.fresh(raw_id).await?;
-    // Over budget: the routed path refuses it, with the error's headers.
-    client.budgets.spend(Budget::Requests).ok()?;
-    let response = session_response(entry.body(), CacheOutcome::Hit, entry.age());
-    Some((response, client))
+    let hit = read::fresh_hit(state, &client, raw_id).await?;
+    Some((session_response(hit), client))
 }
 
 #[utoipa::path(
@@ -333,106 +274,11 @@ pub async fn create_session(
         )
     })?;
     let request = input::parse_create(&bytes, state.allow_http_localhost_urls)?;
-    let provider = registry::provider(&request.provider).ok_or_else(|| {
-        Error::new(
-            ErrorCode::UnknownProvider,
-            format!(
-                "provider: unknown provider {:?} (supported: {})",
-                request.provider,
-                registry::provider_names()
-            ),
-        )
-    })?;
-    state.account_for(&client, provider.name(), &request.account)?;
     let ctx = context(&headers)?;
-    let target = (provider.name().to_owned(), request.account.clone());
-    let Some(key) = ctx.idempotency_key.clone() else {
-        state.spend(&client, Budget::VendorCalls)?;
-        return Ok(created(
-            &*create_upstream(&state, &target, &request, &ctx).await?,
-        ));
-    };
-    // Keys are the client's own: two clients may use the same key.
-    let scoped_key = format!("{}\u{1f}{key}", client.name);
-    let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-    match state
-        .idempotency
-        .claim(&scoped_key, fingerprint(&body))
-        .await
-    {
-        Claim::Replay(stored) => {
-            state.metrics.idempotency_replays.inc();
-            return Ok(replay(stored));
-        }
-        Claim::Mismatch => {
-            return Err(Error::new(
-                ErrorCode::IdempotencyKeyReused,
-                "Idempotency-Key was already used with a different request body",
-            )
-            .into())
-        }
-        Claim::New => {}
+    match create::create(state, &client, request, &bytes, ctx).await? {
+        Created::New(fetched) => Ok(created(&fetched)),
+        Created::Replayed(stored) => Ok(replay(stored)),
     }
-    // A replay spends no vendor call; a refused new create frees its key.
-    if let Err(e) = state.spend(&client, Budget::VendorCalls) {
-        state.idempotency.release(&scoped_key).await;
-        return Err(e.into());
-    }
-    // Run to the end even if the caller goes away, so the key always settles
-    // and a retry replays instead of creating a second checkout.
-    let task = tokio::spawn(async move {
-        let result = create_upstream(&state, &target, &request, &ctx).await;
-        let vendor_idempotent = state
-            .accounts
-            .get(&target)
-            .is_some_and(|a| a.adapter.create_is_idempotent(&ctx));
-        match result {
-            Ok(fetched) => {
-                state
-                    .idempotency
-                    .complete(&scoped_key, stored_success(&fetched))
-                    .await;
-                Ok(fetched)
-            }
-            Err(e) if worth_replaying(&e, vendor_idempotent) => {
-                let e = settled(e, state.idempotency_ttl);
-                state
-                    .idempotency
-                    .complete(&scoped_key, stored_error(&e, &ctx.request_id))
-                    .await;
-                Err(e)
-            }
-            Err(e) => {
-                state.idempotency.release(&scoped_key).await;
-                Err(e)
-            }
-        }
-    });
-    let fetched = task
-        .await
-        .map_err(|_| Error::new(ErrorCode::Internal, "the create task failed"))??;
-    Ok(created(&fetched))
-}
-
-/// Create through the account's guard and cache the result.
-async fn create_upstream(
-    state: &AppState,
-    target: &(String, String),
-    request: &CreateSession,
-    ctx: &RequestContext,
-) -> Result<Arc<Fetched>, Error> {
-    let account = state.accounts.get(target).ok_or_else(Error::not_found)?;
-    let fetched = Arc::new(
-        account
-            .guard
-            .create(account.adapter.as_ref(), request, ctx)
-            .await?,
-    );
-    state
-        .cache
-        .insert(fetched.session.id.clone(), &fetched)
-        .await;
-    Ok(fetched)
 }
 
 fn created(fetched: &Fetched) -> Response {
@@ -443,68 +289,6 @@ fn created(fetched: &Fetched) -> Response {
         response.headers_mut().insert(LOCATION, location);
     }
     response
-}
-
-/// Whether a failed create is answered the same way on a retry with the
-/// same key. Not when nothing happened at the vendor (never sent, rate
-/// limited, refused before the call): the retry should try again. When the
-/// outcome is unknown (timeout, 5xx), replaying the failure is what keeps a
-/// retry from making a second checkout — unless the vendor itself
-/// deduplicates, in which case retrying is the better answer.
-fn worth_replaying(e: &Error, vendor_idempotent: bool) -> bool {
-    match e.code {
-        ErrorCode::RateLimited => false,
-        _ if e.not_sent => false,
-        ErrorCode::ProviderTimeout
-        | ErrorCode::ProviderError
-        | ErrorCode::ProviderBadResponse
-        | ErrorCode::ProviderUnavailable => !vendor_idempotent,
-        // The vendor decided (a 4xx): replay its decision.
-        _ => e.provider_http_status.is_some(),
-    }
-}
-
-/// A failure that every retry with this key will replay: a retry with the
-/// same key cannot help, so it is not `retryable`, and the message says
-/// what can.
-fn settled(e: Error, ttl: Duration) -> Error {
-    if !e.retryable {
-        return e;
-    }
-    let hours = ttl.as_secs().div_ceil(3600);
-    let message = format!(
-        "{} The outcome at the vendor is unknown, so this Idempotency-Key gives this same answer for {hours} h; \
-         check at the vendor whether the checkout was made before retrying with a new key.",
-        e.message
-    );
-    Error {
-        message,
-        retryable: false,
-        retry_after: None,
-        ..e
-    }
-}
-
-fn stored_success(fetched: &Fetched) -> StoredResponse {
-    let response_body =
-        serde_json::to_vec(&fetched.session.as_of(chrono::Utc::now())).unwrap_or_default();
-    StoredResponse {
-        status: StatusCode::CREATED.as_u16(),
-        body: response_body.into(),
-        location: Some(format!("/v1/checkout-sessions/{}", fetched.session.id)),
-        retry_after: None,
-    }
-}
-
-fn stored_error(e: &Error, request_id: &str) -> StoredResponse {
-    StoredResponse {
-        status: e.http_status,
-        body: serde_json::to_vec(&e.body(Some(request_id)))
-            .unwrap_or_default()
-            .into(),
-        location: None,
-        retry_after: e.retry_after.map(|d| d.as_secs()),
-    }
 }
 
 /// The first response for this key, again.
@@ -526,23 +310,6 @@ fn replay(stored: StoredResponse) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ids_are_checked_before_anything_else() {
-        assert!(parse_id("meteroid:default:che_7n42DGM5Tflk9n8mt7Fhc7").is_ok());
-        assert_eq!(
-            parse_id("stripe:default:cs_1").unwrap_err().code,
-            ErrorCode::UnknownProvider
-        );
-        assert_eq!(
-            parse_id("meteroid:default:cus_1").unwrap_err().code,
-            ErrorCode::InvalidId
-        );
-        assert_eq!(
-            parse_id("meteroid:default:../x").unwrap_err().code,
-            ErrorCode::InvalidId
-        );
-    }
 
     #[test]
     fn query_and_cache_control() {

@@ -9,9 +9,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::Scope;
-use crate::errors::ApiError;
+use crate::http::errors::ApiError;
 use crate::registry;
-use crate::reload::Current;
+use crate::state::live::Current;
 
 #[derive(Serialize, ToSchema)]
 pub struct ProviderList {

@@ -22,13 +22,13 @@ use crate::registry;
 #[openapi(
     info(title = "checkout-gateway", description = "One HTTP API for checkout sessions across billing vendors."),
     paths(
-        crate::sessions::get_session,
-        crate::sessions::create_session,
-        crate::providers::list_providers,
-        crate::health::healthz,
-        crate::health::readyz,
-        crate::health::metrics,
-        crate::reload::reload,
+        crate::routes::sessions::get_session,
+        crate::routes::sessions::create_session,
+        crate::routes::providers::list_providers,
+        crate::routes::health::healthz,
+        crate::routes::health::readyz,
+        crate::routes::health::metrics,
+        crate::routes::admin::reload,
     ),
     components(schemas(
         checkout_core::CheckoutSession,
@@ -261,7 +261,7 @@ impl Modify for CreateExamples {
         else {
             return;
         };
-        for tour in crate::demo::tours() {
+        for tour in crate::examples::tours() {
             let example = ExampleBuilder::new()
                 .summary(tour.title)
                 .value(Some(tour.create))
@@ -454,7 +454,7 @@ mod tests {
             for (k, v) in extra.as_object().unwrap() {
                 body[k] = v.clone();
             }
-            let result = crate::input::parse_create(body.to_string().as_bytes(), false);
+            let result = crate::service::input::parse_create(body.to_string().as_bytes(), false);
             match (ok, result) {
                 (true, Err(e)) => panic!("{body} refused: {}", e.message),
                 (false, Ok(_)) => panic!("{body} accepted"),
@@ -484,7 +484,7 @@ mod tests {
         let max = n(&create["account"]["maxLength"]);
         let probe = |account: String, ok: bool| {
             let body = json!({"provider": "meteroid", "account": account});
-            let result = crate::input::parse_create(body.to_string().as_bytes(), false);
+            let result = crate::service::input::parse_create(body.to_string().as_bytes(), false);
             assert_eq!(result.is_ok(), ok, "{body}");
         };
         probe("a".repeat(max), true);
@@ -540,7 +540,7 @@ mod tests {
         let mut providers = BTreeSet::new();
         for (name, example) in examples {
             let body = example["value"].to_string();
-            let parsed = crate::input::parse_create(body.as_bytes(), false)
+            let parsed = crate::service::input::parse_create(body.as_bytes(), false)
                 .unwrap_or_else(|e| panic!("{name}: {}", e.message));
             providers.insert(parsed.provider);
         }

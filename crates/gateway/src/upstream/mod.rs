@@ -2,6 +2,8 @@
 //! account's circuit breaker and in-flight limit, and retries — for reads,
 //! and for creates only when a retry cannot make a second checkout.
 
+pub mod breaker;
+
 use std::future::Future;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
@@ -12,9 +14,9 @@ use rand::Rng;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use crate::breaker::{Breaker, Verdict};
 use crate::config::ResilienceConfig;
-use crate::metrics::Metrics;
+use crate::telemetry::metrics::Metrics;
+use crate::upstream::breaker::{Breaker, Verdict};
 
 enum Failure {
     /// Refused by the gateway (breaker open, too many in flight): never sent.

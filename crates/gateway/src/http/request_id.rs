@@ -8,7 +8,7 @@
 use http::{HeaderMap, HeaderValue, Request};
 use tower_http::request_id::{MakeRequestId, RequestId};
 
-use crate::errors::REQUEST_ID;
+use crate::http::errors::REQUEST_ID;
 
 /// A new random (version 4) UUID as a header value.
 pub fn new_request_id() -> HeaderValue {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::path::Path;
+use std::time::Duration;
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
@@ -81,12 +82,23 @@ impl Default for ServerConfig {
     }
 }
 
+/// The limits one listener applies, from `[server]`.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    pub max_connections: usize,
+    pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub max_uri_bytes: usize,
+    pub max_header_bytes: usize,
+    pub max_head_bytes: usize,
+}
+
 impl ServerConfig {
-    pub fn connection_limits(&self) -> crate::connections::ConnectionLimits {
-        crate::connections::ConnectionLimits {
+    pub fn connection_limits(&self) -> crate::server::connections::ConnectionLimits {
+        crate::server::connections::ConnectionLimits {
             max_connections: self.max_connections.max(1),
-            header_read_timeout: std::time::Duration::from_millis(self.header_read_timeout_ms),
-            idle_timeout: std::time::Duration::from_secs(self.idle_timeout_secs),
+            header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
             max_uri_bytes: self.max_uri_bytes,
             max_header_bytes: self.max_header_bytes,
             max_head_bytes: self.max_head_bytes,

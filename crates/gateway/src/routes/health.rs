@@ -9,10 +9,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::Scope;
-use crate::breaker::BreakerState;
-use crate::errors::ApiError;
-use crate::metrics::AccountLabels;
-use crate::reload::Current;
+use crate::http::errors::ApiError;
+use crate::state::live::Current;
+use crate::telemetry::metrics::AccountLabels;
+use crate::upstream::breaker::BreakerState;
 use crate::upstream::LastCall;
 
 #[derive(Serialize, ToSchema)]

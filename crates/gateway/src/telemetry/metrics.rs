@@ -247,7 +247,7 @@ impl Metrics {
             .inc();
     }
 
-    pub fn rate_limited(&self, client: &str, budget: crate::rate_limit::Budget) {
+    pub fn rate_limited(&self, client: &str, budget: crate::auth::rate_limit::Budget) {
         self.rate_limited
             .get_or_create(&RateLimitLabels {
                 client: client.to_owned(),

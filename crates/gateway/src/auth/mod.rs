@@ -2,6 +2,8 @@
 //! Keys are configured as SHA-256 hashes only; each client has a name, the
 //! accounts it may use (`provider:account`, or `provider:*`) and scopes.
 
+pub mod rate_limit;
+
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -11,7 +13,7 @@ use http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::rate_limit::ClientBudgets;
+use crate::auth::rate_limit::ClientBudgets;
 
 /// What a client key may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

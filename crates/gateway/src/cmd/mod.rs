@@ -1,18 +1,19 @@
 //! The `checkout-gateway` command line (PRODUCT §7).
 
+pub mod demo;
+pub mod serve;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
-use tokio::net::TcpListener;
 
-use crate::config::{self, GatewayConfig, CONFIG_PATH_ENV};
-use crate::observe::{init_logging, LogFormat};
-use crate::reload::{reload_on_sighup, ConfigSource, Gateway};
-use crate::state::AppState;
-use crate::{demo, registry, server};
+use crate::config::{self, CONFIG_PATH_ENV};
+use crate::registry;
+use crate::telemetry::{init_logging, LogFormat};
+
+pub use serve::CliResult;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -77,17 +78,14 @@ fn parse_at(s: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|e| format!("not an RFC 3339 timestamp: {e}"))
 }
 
-/// What went wrong, for the process exit message.
-pub type CliResult = Result<(), String>;
-
 pub async fn run(cli: Cli) -> CliResult {
     let format = cli.log_format;
     match cli.command {
-        Command::Serve { config } => serve(config.as_deref(), format).await,
+        Command::Serve { config } => serve::serve(config.as_deref(), format).await,
         Command::Demo(args) => demo::run(args, format).await,
         Command::Sandbox { listen } => {
             init_logging(format, &crate::config::LogConfig::default())?;
-            run_sandbox(&listen).await
+            serve::run_sandbox(&listen).await
         }
         Command::Normalize {
             provider,
@@ -99,41 +97,6 @@ pub async fn run(cli: Cli) -> CliResult {
             command: ConfigCommand::Check { config },
         } => config_check(config.as_deref()),
     }
-}
-
-/// Load, validate and build everything a server needs.
-pub fn load(figment: &figment::Figment) -> Result<(GatewayConfig, AppState), String> {
-    let config =
-        GatewayConfig::from_figment(figment).map_err(|e| format!("invalid configuration: {e}"))?;
-    let state = AppState::build(&config).map_err(|e| format!("invalid configuration: {e}"))?;
-    Ok((config, state))
-}
-
-async fn serve(path: Option<&Path>, format: LogFormat) -> CliResult {
-    let (config, state) = load(&config::figment(path))?;
-    init_logging(format, &config.log)?;
-    let listener = TcpListener::bind(config.server.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.server.listen))?;
-    tracing::info!(listen = %config.server.listen, accounts = state.accounts.len(), "checkout-gateway serving");
-    let path = path.map(Path::to_path_buf);
-    let source: ConfigSource = Arc::new(move || Ok(config::figment(path.as_deref())));
-    let gateway = Gateway::new(state, Some(source));
-    reload_on_sighup(gateway.clone());
-    server::serve(listener, gateway, shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())
-}
-
-async fn run_sandbox(listen: &str) -> CliResult {
-    let listener = TcpListener::bind(listen)
-        .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let sandbox = sandbox::Sandbox::new(sandbox::SandboxConfig::default());
-    eprintln!("sandbox serving on http://{listen} (Meteroid under /meteroid, control routes under /_sandbox)");
-    sandbox::serve(listener, sandbox)
-        .await
-        .map_err(|e| e.to_string())
 }
 
 fn normalize(provider: &str, account: &str, at: Option<DateTime<Utc>>) -> CliResult {
@@ -174,27 +137,8 @@ fn hash_key() -> CliResult {
 }
 
 fn config_check(path: Option<&Path>) -> CliResult {
-    let (config, state) = load(&config::figment(path))?;
+    let (config, state) = serve::load(&config::figment(path))?;
     let json = serde_json::to_string_pretty(&state.redacted(&config)).map_err(|e| e.to_string())?;
     println!("{json}");
     Ok(())
-}
-
-/// Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }

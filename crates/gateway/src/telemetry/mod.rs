@@ -1,41 +1,19 @@
 //! What operators see: one span and one log line per request (method,
 //! route template, status, latency, request id, client name — never the
-//! key), the request metrics, and the log format.
+//! key), the metrics, and the log format.
+
+pub mod metrics;
 
 use std::borrow::Cow;
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
-use axum::middleware::Next;
-use axum::response::Response;
 use http::{Method, StatusCode};
-use tracing::Instrument;
 
 use crate::config::LogConfig;
-use crate::errors::REQUEST_ID;
-use crate::metrics::{Label, Metrics};
-use crate::reload::Current;
-use crate::sessions::SESSION_ROUTE;
-
-/// Middleware: the request span, its closing log line, and the metrics.
-pub async fn track(Current(state): Current, request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or(Cow::Borrowed("unmatched"), |p| route_label(p.as_str()));
-    let request_id = request
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let tracked = Tracked::start(request.method(), route, request_id);
-    let response = next.run(request).instrument(tracked.span.clone()).await;
-    tracked.finish(&state.metrics, response.status());
-    response
-}
+use crate::telemetry::metrics::{Label, Metrics};
 
 /// One request from arrival to its closing log line and metrics: used by
-/// the middleware above and by the cache-hit fast path, so both look alike.
+/// the routed path's middleware (`http::track`) and by the cache-hit fast path, so both look alike.
 pub struct Tracked {
     pub span: tracing::Span,
     started: Instant,
@@ -99,16 +77,6 @@ fn method_label(method: &Method) -> Label {
         _ => "other",
     };
     Cow::Borrowed(name)
-}
-
-/// Route templates are the router's own (a closed set); anything that
-/// matched none is `unmatched`.
-fn route_label(route: &str) -> Label {
-    if route == SESSION_ROUTE {
-        Cow::Borrowed(SESSION_ROUTE)
-    } else {
-        Cow::Owned(route.to_owned())
-    }
 }
 
 /// Name the authenticated client on the request span (the key never).

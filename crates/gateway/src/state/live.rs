@@ -6,20 +6,13 @@
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use axum::extract::{FromRequestParts, State};
-use axum::Json;
+use axum::extract::FromRequestParts;
 
 use figment::Figment;
 use http::request::Parts;
-use http::HeaderMap;
-use serde::Serialize;
-use utoipa::ToSchema;
 
-use crate::auth::Scope;
 use crate::config::GatewayConfig;
-use crate::errors::ApiError;
 use crate::state::AppState;
-use checkout_core::{Error, ErrorCode};
 
 /// Re-reads the config sources (file and environment) on each call.
 pub type ConfigSource = Arc<dyn Fn() -> Result<Figment, String> + Send + Sync>;
@@ -74,42 +67,6 @@ impl FromRequestParts<Arc<Gateway>> for Current {
         gateway: &Arc<Gateway>,
     ) -> Result<Self, Self::Rejection> {
         Ok(Current(gateway.current()))
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Reloaded {
-    /// Always `reloaded`.
-    pub status: &'static str,
-    /// Accounts configured now.
-    pub accounts: usize,
-}
-
-#[utoipa::path(post, path = "/admin/reload", tag = "admin",
-    responses(
-        (status = 200, description = "The new configuration is serving (`admin` scope)", body = Reloaded),
-        (status = 422, description = "`invalid_config`: the new configuration is invalid; the old one keeps serving", body = checkout_core::error::ErrorBody),
-    ),
-    security(("client_key" = [])))]
-pub async fn reload(
-    State(gateway): State<Arc<Gateway>>,
-    headers: HeaderMap,
-) -> Result<Json<Reloaded>, ApiError> {
-    let state = gateway.current();
-    state.authorize(&headers, Scope::Admin)?;
-    match gateway.reload().await {
-        Ok(accounts) => Ok(Json(Reloaded {
-            status: "reloaded",
-            accounts,
-        })),
-        Err(why) => {
-            tracing::warn!(error = %why, "reload refused; the old configuration keeps serving");
-            Err(Error::new(
-                ErrorCode::InvalidConfig,
-                format!("reload refused, the old configuration keeps serving: {why}"),
-            )
-            .into())
-        }
     }
 }
 

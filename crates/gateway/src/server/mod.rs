@@ -1,5 +1,7 @@
 //! The HTTP server: the connection loop, the cache-hit fast path, and the
-//! routes with the middleware every other response passes through.
+//! router (`routes`) for everything else.
+
+pub mod connections;
 
 use std::borrow::Cow;
 use std::convert::Infallible;
@@ -10,8 +12,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use futures::FutureExt;
 use http::request::Parts;
 use hyper::body::Incoming;
@@ -20,49 +21,18 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
-use tower::{ServiceBuilder, ServiceExt};
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+use tower::ServiceExt;
 
-use crate::connections::{self, ConnState, ConnectionLimits, TrackedIo, Tracker};
-use crate::errors::{render_errors, ApiError, REQUEST_ID};
-use crate::observe::Tracked;
-use crate::reload::{self, Gateway};
-use crate::request_id::{request_id_of, RandomRequestId};
-use crate::sessions::SESSION_ROUTE;
-use crate::{health, observe, openapi, providers, sessions};
+use crate::http::errors::{ApiError, REQUEST_ID};
+use crate::http::request_id::request_id_of;
+use crate::routes::sessions::SESSION_ROUTE;
+use crate::routes::{router, sessions};
+use crate::state::live::Gateway;
+use crate::telemetry::Tracked;
+use connections::{ConnState, ConnectionLimits, TrackedIo, Tracker};
 
 /// Parsed once: inserting by `&str` parses the name on every response.
 static REQUEST_ID_NAME: http::HeaderName = http::HeaderName::from_static(REQUEST_ID);
-
-pub fn router(gateway: Arc<Gateway>) -> Router {
-    let request_id = http::HeaderName::from_static(REQUEST_ID);
-    let doc = openapi::document();
-    Router::new()
-        .route("/v1/checkout-sessions/{id}", get(sessions::get_session))
-        .route("/v1/checkout-sessions", post(sessions::create_session))
-        .route("/v1/providers", get(providers::list_providers))
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
-        .route("/admin/reload", post(reload::reload))
-        .route(
-            "/openapi.json",
-            get(move || async move { Json(doc.clone()) }),
-        )
-        .layer(axum::middleware::from_fn_with_state(
-            gateway.clone(),
-            observe::track,
-        ))
-        .with_state(gateway)
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(request_id.clone(), RandomRequestId))
-                .layer(PropagateRequestIdLayer::new(request_id))
-                .layer(axum::middleware::from_fn(render_errors))
-                .layer(CatchPanicLayer::new()),
-        )
-}
 
 /// What the listener serves: cache hits answered before routing (most of
 /// the traffic, and the path bench/run.sh holds to the bare-hyper floor),
@@ -91,7 +61,7 @@ impl App {
     ) -> Result<Response, Infallible> {
         let _in_flight = connection.request_started();
         let (mut parts, body) = request.into_parts();
-        crate::request_id::settle(&mut parts.headers);
+        crate::http::request_id::settle(&mut parts.headers);
         if let Some(refused) = self.over_limits(&parts) {
             return Ok(refused);
         }
@@ -145,7 +115,7 @@ impl App {
             request_id.to_str().unwrap_or_default(),
         );
         let response = ApiError(error.clone()).into_response();
-        let mut response = crate::errors::render(response, &error, request_id.to_str().ok());
+        let mut response = crate::http::errors::render(response, &error, request_id.to_str().ok());
         response
             .headers_mut()
             .insert(REQUEST_ID_NAME.clone(), request_id);

@@ -20,18 +20,8 @@ use checkout_core::{Error, ErrorCode};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{watch, Notify};
 
-use crate::request_id::new_request_id;
-
-/// The limits one listener applies, from `[server]`.
-#[derive(Debug, Clone, Copy)]
-pub struct ConnectionLimits {
-    pub max_connections: usize,
-    pub header_read_timeout: Duration,
-    pub idle_timeout: Duration,
-    pub max_uri_bytes: usize,
-    pub max_header_bytes: usize,
-    pub max_head_bytes: usize,
-}
+pub use crate::config::ConnectionLimits;
+use crate::http::request_id::new_request_id;
 
 /// One connection's activity, shared by its watchdog, its IO and its
 /// requests. Times are milliseconds since the tracker's epoch.

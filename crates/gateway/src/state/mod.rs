@@ -1,5 +1,7 @@
 //! Everything a request handler needs, built once from the config.
 
+pub mod live;
+
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,13 +9,13 @@ use std::time::Duration;
 use checkout_core::id::is_valid_account_name;
 use checkout_core::{Adapter, Error, ErrorCode, Provider};
 
+use crate::auth::rate_limit::{Budget, ClientBudgets};
 use crate::auth::{Client, Clients, Grants, Scope};
 use crate::cache::SessionCache;
 use crate::config::{client_key_hashes, ConfigError, GatewayConfig};
 use crate::idempotency::{IdempotencyStore, MemoryStore};
-use crate::metrics::Metrics;
-use crate::rate_limit::{Budget, ClientBudgets};
 use crate::registry;
+use crate::telemetry::metrics::Metrics;
 use crate::upstream::Guard;
 
 pub struct Account {
@@ -36,7 +38,7 @@ pub struct AppState {
     pub allow_http_localhost_urls: bool,
     pub shutdown_grace: Duration,
     /// The listener's limits (read when it starts; a reload keeps them).
-    pub connection_limits: crate::connections::ConnectionLimits,
+    pub connection_limits: crate::server::connections::ConnectionLimits,
 }
 
 impl AppState {
@@ -178,7 +180,7 @@ impl AppState {
         scope: Scope,
     ) -> Result<Arc<Client>, Error> {
         let client = self.clients.authenticate(headers)?;
-        crate::observe::record_client(&client.name);
+        crate::telemetry::record_client(&client.name);
         client.require(scope)?;
         Ok(client)
     }

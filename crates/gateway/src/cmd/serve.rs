@@ -1,0 +1,70 @@
+//! Serving: load and build the configuration, listen, reload on SIGHUP,
+//! stop on SIGTERM. Shared by `serve` and `demo`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::config::{self, GatewayConfig};
+use crate::server;
+use crate::state::live::{reload_on_sighup, ConfigSource, Gateway};
+use crate::state::AppState;
+use crate::telemetry::{init_logging, LogFormat};
+
+/// What went wrong, for the process exit message.
+pub type CliResult = Result<(), String>;
+
+/// Load, validate and build everything a server needs.
+pub fn load(figment: &figment::Figment) -> Result<(GatewayConfig, AppState), String> {
+    let config =
+        GatewayConfig::from_figment(figment).map_err(|e| format!("invalid configuration: {e}"))?;
+    let state = AppState::build(&config).map_err(|e| format!("invalid configuration: {e}"))?;
+    Ok((config, state))
+}
+
+pub async fn serve(path: Option<&Path>, format: LogFormat) -> CliResult {
+    let (config, state) = load(&config::figment(path))?;
+    init_logging(format, &config.log)?;
+    let listener = TcpListener::bind(config.server.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.server.listen))?;
+    tracing::info!(listen = %config.server.listen, accounts = state.accounts.len(), "checkout-gateway serving");
+    let path = path.map(Path::to_path_buf);
+    let source: ConfigSource = Arc::new(move || Ok(config::figment(path.as_deref())));
+    let gateway = Gateway::new(state, Some(source));
+    reload_on_sighup(gateway.clone());
+    server::serve(listener, gateway, shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+pub async fn run_sandbox(listen: &str) -> CliResult {
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let sandbox = sandbox::Sandbox::new(sandbox::SandboxConfig::default());
+    eprintln!("sandbox serving on http://{listen} (Meteroid under /meteroid, control routes under /_sandbox)");
+    sandbox::serve(listener, sandbox)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

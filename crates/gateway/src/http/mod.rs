@@ -1,0 +1,5 @@
+//! What every HTTP answer shares: the canonical error shape and the
+//! request id.
+
+pub mod errors;
+pub mod request_id;

@@ -1,0 +1,48 @@
+//! The routes, and the middleware every routed response passes through:
+//! request id, span and metrics, the canonical error body, panics caught.
+
+pub mod admin;
+pub mod health;
+pub mod openapi;
+pub mod providers;
+pub mod sessions;
+pub mod track;
+
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+
+use crate::http::errors::{render_errors, REQUEST_ID};
+use crate::http::request_id::RandomRequestId;
+use crate::routes::track::track;
+use crate::state::live::Gateway;
+
+pub fn router(gateway: Arc<Gateway>) -> Router {
+    let request_id = http::HeaderName::from_static(REQUEST_ID);
+    let doc = openapi::document();
+    Router::new()
+        .route("/v1/checkout-sessions/{id}", get(sessions::get_session))
+        .route("/v1/checkout-sessions", post(sessions::create_session))
+        .route("/v1/providers", get(providers::list_providers))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/admin/reload", post(admin::reload))
+        .route(
+            "/openapi.json",
+            get(move || async move { Json(doc.clone()) }),
+        )
+        .layer(axum::middleware::from_fn_with_state(gateway.clone(), track))
+        .with_state(gateway)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), RandomRequestId))
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(axum::middleware::from_fn(render_errors))
+                .layer(CatchPanicLayer::new()),
+        )
+}
