@@ -47,6 +47,13 @@ pub const KNOWN_SPECS: &[KnownSpec] = &[
         file: "legacy-rest.swagger.yaml",
         verbatim: true,
     },
+    // Zenskar publishes no machine-readable spec: this is the project's
+    // transcription of its documented schemas, kept under the same layout.
+    KnownSpec {
+        vendor: "zenskar",
+        file: "openapi.json",
+        verbatim: false,
+    },
 ];
 
 /// The workspace root: this crate sits at `<root>/crates/spec-check`.
