@@ -1,11 +1,9 @@
 //! Every JSON body the Zenskar emulation sends validates against
-//! `fixtures/zenskar/schema/openapi.json`, the transcription of Zenskar's
+//! `fixtures/zenskar/spec/openapi.json`, the transcription of Zenskar's
 //! documented schemas that the fixtures are checked against too (Zenskar
 //! publishes no machine-readable spec).
 
 mod zenskar_support;
-
-use std::path::PathBuf;
 
 use reqwest::Method;
 use sandbox::seed::zenskar as seed;
@@ -42,9 +40,7 @@ impl Checked {
 }
 
 fn spec() -> Spec {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/zenskar/schema/openapi.json");
-    Spec::from_file(&path).unwrap_or_else(|e| panic!("{e}"))
+    Spec::load("zenskar/openapi.json")
 }
 
 const SESSION: &str = "CheckoutSessionResponse";

@@ -11,6 +11,9 @@
 //! OpenAPI `discriminator`s are rewritten first (see [`discriminator`]).
 //! Swagger 2.0 documents work too (`definitions`, draft 4), and a `.yaml` /
 //! `.yml` file is read as YAML (`Spec::load("frontier/legacy-rest.swagger.yaml")`).
+//!
+//! Specs are read only from `fixtures/<vendor>/spec/` in the repository
+//! (see [`spec_path`]); [`KNOWN_SPECS`] lists the ones the tests use.
 
 pub mod discriminator;
 mod locate;
@@ -23,7 +26,7 @@ use jsonschema::{Draft, Validator};
 use serde_json::{json, Value};
 
 pub use discriminator::rewrite_discriminators;
-pub use locate::{specs_dir, SPECS_ENV};
+pub use locate::{spec_path, workspace_root, KnownSpec, KNOWN_SPECS};
 
 /// A loaded vendor specification, ready to validate values.
 pub struct Spec {
@@ -35,7 +38,8 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// Loads `<specs dir>/<relative>` (e.g. `"meteroid/openapi.json"`).
+    /// Loads `fixtures/<vendor>/spec/<file>` from `"<vendor>/<file>"`
+    /// (e.g. `"meteroid/openapi.json"`).
     ///
     /// # Panics
     /// When the file is missing or unreadable, saying where it looked: a test
@@ -49,16 +53,15 @@ impl Spec {
 
     /// Like [`Spec::load`], returning the error instead of panicking.
     pub fn try_load(relative: &str) -> Result<Spec, String> {
-        let path = specs_dir().join(relative);
-        Spec::from_file(&path)
+        Spec::from_file(&spec_path(relative)?)
     }
 
     /// Loads a spec from an explicit path.
     pub fn from_file(path: &Path) -> Result<Spec, String> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             format!(
-                "spec-check: cannot read vendor spec {} ({e}); set {SPECS_ENV} to the folder \
-                 holding the vendors' spec files (default: <workspace>/../shared/vendors)",
+                "spec-check: cannot read vendor spec {} ({e}); the specs the tests use are \
+                 committed under fixtures/<vendor>/spec/",
                 display(path)
             )
         })?;
