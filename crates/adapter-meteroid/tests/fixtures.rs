@@ -2,7 +2,7 @@
 //! Success bodies are read "as of" the server time the fixture README gives
 //! for them, so derived expiry is part of the snapshot.
 
-use adapter_meteroid::{client, convert, wire};
+use adapter_meteroid::{errors, read, wire};
 use fixture_kit::{error_status, stem, Fixtures};
 use serde_json::json;
 
@@ -17,22 +17,22 @@ fn snapshots_of_every_fixture() {
     let _guard = fixture_kit::snapshot_settings().bind_to_scope();
     for (file, body) in fixtures.files() {
         let value = if let Some(status) = error_status(file) {
-            let err = client::vendor_error(status, file.ends_with(".json"), body);
+            let err = errors::vendor_error(status, file.ends_with(".json"), body);
             json!({"http_status": err.http_status, "body": err.body(None)})
         } else if file.starts_with("list_") {
-            let list: wire::SessionList = convert::parse(body).expect("list body");
+            let list: wire::SessionList = read::parse(body).expect("list body");
             let sessions: Vec<_> = list
                 .sessions
                 .iter()
                 .map(|s| {
-                    let session = convert::session("default", s).expect("list item");
+                    let session = read::session("default", s).expect("list item");
                     session.as_of(fixtures.as_of(file, session.created_at))
                 })
                 .collect();
             json!(sessions)
         } else {
             let session =
-                convert::session_body("default", body).unwrap_or_else(|e| panic!("{file}: {e}"));
+                read::session_body("default", body).unwrap_or_else(|e| panic!("{file}: {e}"));
             json!(session.as_of(fixtures.as_of(file, session.created_at)))
         };
         insta::assert_json_snapshot!(stem(file), value);
@@ -82,12 +82,12 @@ fn garbage_bodies_are_bad_responses_not_panics() {
         b"{\"session\":{\"id\":\"che_1\"}}",
         b"\xff\xfe",
     ] {
-        let err = convert::session_body("default", body).unwrap_err();
+        let err = read::session_body("default", body).unwrap_err();
         assert_eq!(err.code, checkout_core::ErrorCode::ProviderBadResponse);
         assert_eq!(err.http_status, 502);
     }
     let bad_time = br#"{"session":{"id":"che_1","customer_id":"c","plan_version_id":"p","status":"CREATED","checkout_type":"SELF_SERVE","created_at":"yesterday"}}"#;
-    let err = convert::session_body("default", bad_time).unwrap_err();
+    let err = read::session_body("default", bad_time).unwrap_err();
     assert!(err.message.contains("created_at"), "{}", err.message);
     assert!(
         !err.message.contains("yesterday"),

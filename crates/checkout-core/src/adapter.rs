@@ -1,15 +1,19 @@
-//! What an adapter crate provides: a `Provider` (pure, per vendor) that
-//! builds one `Adapter` (the HTTP client) per configured account.
+//! What an adapter crate provides: a `Provider` (per vendor) that builds
+//! one `Connector` per configured account. Neither does I/O: a connector
+//! builds each request ([`VendorRequest`]) and reads each answer
+//! ([`VendorAnswer`]); `vendor-http` sends them, the same way for every
+//! vendor (the Hyperswitch connector split).
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
 use crate::create::CreateSession;
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
+use crate::exchange::{Endpoint, Operation, VendorAnswer, VendorRequest};
+use crate::list::{ListPage, ListQuery, ListSupport};
 use crate::model::CheckoutSession;
 
 /// Per-request facts an adapter may forward upstream.
@@ -30,7 +34,9 @@ pub struct Fetched {
     pub raw: Box<RawValue>,
 }
 
-/// What a provider can do, for `GET /v1/providers`.
+/// What a provider can do, for `GET /v1/providers`: which operations it
+/// offers (a connector answers the others `unsupported_operation` before
+/// any call), and how.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Capabilities {
     pub get: bool,
@@ -39,6 +45,10 @@ pub struct Capabilities {
     pub create_fields: Vec<&'static str>,
     /// Keys accepted in `provider_options`.
     pub provider_options: Vec<&'static str>,
+    /// How the vendor lists sessions; `null` when it cannot.
+    pub list: Option<ListSupport>,
+    /// Whether the vendor can cancel an open session.
+    pub cancel: bool,
 }
 
 /// A configuration problem, with the key path it was found at (relative to
@@ -63,21 +73,58 @@ pub trait Provider: Send + Sync {
     /// Turn a vendor get/create response body into the canonical session.
     fn normalize(&self, account: &str, body: &[u8]) -> Result<CheckoutSession, Error>;
 
-    /// Build the client for one account from its config table.
+    /// Build the connector for one account from its config table.
     fn build(
         &self,
         account: &str,
         config: serde_json::Value,
-    ) -> Result<Arc<dyn Adapter>, ConfigError>;
+    ) -> Result<Arc<dyn Connector>, ConfigError>;
 }
 
-/// One configured vendor account.
-#[async_trait]
-pub trait Adapter: Send + Sync {
-    async fn get(&self, reference: &str, ctx: &RequestContext) -> Result<Fetched, Error>;
+/// One configured vendor account, without I/O: where its requests go, how
+/// to build each request, and how to read each answer (a session, a page,
+/// or a canonical error). An operation the vendor does not offer answers
+/// `unsupported_operation` from its request builder.
+pub trait Connector: Send + Sync {
+    /// Base URL, credentials and timeouts, for the HTTP client.
+    fn endpoint(&self) -> &Endpoint;
 
-    async fn create(&self, request: &CreateSession, ctx: &RequestContext)
+    /// Read one session by its vendor reference (checked by the gateway
+    /// against the vendor's id format).
+    fn get(&self, reference: &str, ctx: &RequestContext) -> Result<VendorRequest, Error>;
+
+    /// The answer to [`Connector::get`] for `reference`.
+    fn read_get(&self, reference: &str, answer: &VendorAnswer) -> Result<Fetched, Error>;
+
+    fn create(&self, request: &CreateSession, ctx: &RequestContext)
+        -> Result<VendorRequest, Error>;
+
+    /// The answer to [`Connector::create`] for `request`.
+    fn read_create(&self, request: &CreateSession, answer: &VendorAnswer)
         -> Result<Fetched, Error>;
+
+    /// One page of this account's sessions.
+    fn list(&self, _query: &ListQuery, _ctx: &RequestContext) -> Result<VendorRequest, Error> {
+        Err(unsupported(self.provider(), Operation::List))
+    }
+
+    /// The answer to [`Connector::list`] for `query`.
+    fn read_list(&self, _query: &ListQuery, _answer: &VendorAnswer) -> Result<ListPage, Error> {
+        Err(unsupported(self.provider(), Operation::List))
+    }
+
+    /// Cancel an open session.
+    fn cancel(&self, _reference: &str, _ctx: &RequestContext) -> Result<VendorRequest, Error> {
+        Err(unsupported(self.provider(), Operation::Cancel))
+    }
+
+    /// The answer to [`Connector::cancel`] for `reference`.
+    fn read_cancel(&self, _reference: &str, _answer: &VendorAnswer) -> Result<Fetched, Error> {
+        Err(unsupported(self.provider(), Operation::Cancel))
+    }
+
+    /// The vendor's name, as in [`Provider::name`].
+    fn provider(&self) -> &'static str;
 
     /// Whether repeating this create can never make a second session (the
     /// vendor honours an idempotency key carried in `ctx`). Only then does
@@ -88,4 +135,13 @@ pub trait Adapter: Send + Sync {
 
     /// The account's effective configuration with every secret shown as `***`.
     fn redacted_config(&self) -> serde_json::Value;
+}
+
+/// `unsupported_operation` for `operation` at `provider`, before any call.
+pub fn unsupported(provider: &str, operation: Operation) -> Error {
+    Error::new(
+        ErrorCode::UnsupportedOperation,
+        format!("{provider} does not offer {}", operation.as_str()),
+    )
+    .with_provider(provider)
 }

@@ -20,6 +20,8 @@ pub enum ErrorCode {
     UnknownProvider,
     /// A canonical field the chosen vendor cannot honour (message names field and vendor).
     UnsupportedField,
+    /// An operation the chosen vendor does not offer (message names operation and vendor).
+    UnsupportedOperation,
     UnsupportedMediaType,
     PayloadTooLarge,
     /// The request target is longer than the gateway accepts.
@@ -65,13 +67,14 @@ impl ErrorCode {
     /// Every code, for what is derived from all of them (the OpenAPI
     /// document's statuses and error types). A test checks it against the
     /// variants the schema derive sees, so a new code cannot be left out.
-    pub const ALL: [ErrorCode; 25] = {
+    pub const ALL: [ErrorCode; 26] = {
         use ErrorCode::*;
         [
             InvalidRequest,
             InvalidId,
             UnknownProvider,
             UnsupportedField,
+            UnsupportedOperation,
             UnsupportedMediaType,
             PayloadTooLarge,
             UriTooLong,
@@ -120,7 +123,7 @@ impl ErrorCode {
             UriTooLong => 414,
             UnsupportedMediaType => 415,
             HeadersTooLarge => 431,
-            UnsupportedField | IdempotencyKeyReused | InvalidConfig => 422,
+            UnsupportedField | UnsupportedOperation | IdempotencyKeyReused | InvalidConfig => 422,
             RateLimited | TooManyRequests => 429,
             Internal => 500,
             ProviderAuthFailed | ProviderError | ProviderBadResponse => 502,
@@ -133,7 +136,7 @@ impl ErrorCode {
     pub fn error_type(self) -> &'static str {
         use ErrorCode::*;
         match self {
-            InvalidRequest | InvalidId | UnknownProvider | UnsupportedField
+            InvalidRequest | InvalidId | UnknownProvider | UnsupportedField | UnsupportedOperation
             | UnsupportedMediaType | PayloadTooLarge | UriTooLong | HeadersTooLarge | NotFound
             | MethodNotAllowed | IdempotencyKeyReused => "invalid_request_error",
             Unauthenticated => "authentication_error",

@@ -6,7 +6,9 @@
 pub mod adapter;
 pub mod create;
 pub mod error;
+pub mod exchange;
 pub mod id;
+pub mod list;
 pub mod model;
 pub mod money;
 pub mod secret;
@@ -14,7 +16,9 @@ pub mod status;
 pub mod timestamp;
 pub mod vendor;
 
-pub use adapter::{Adapter, Capabilities, Fetched, Provider, RequestContext};
+pub use adapter::{Capabilities, Connector, Fetched, Provider, RequestContext};
+pub use exchange::{Endpoint, Operation, VendorAnswer, VendorRequest};
+pub use list::{ListPage, ListQuery};
 pub use create::CreateSession;
 pub use error::{Error, ErrorCode};
 pub use id::SessionId;

@@ -1,11 +1,14 @@
 //! Pure helpers every adapter needs when reading a vendor's answer. No I/O:
-//! the adapters' clients do the calls and hand the pieces here.
+//! `vendor-http` does the calls and hands the answers to the adapters.
 
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
+use crate::adapter::Fetched;
 use crate::error::{Error, ErrorCode};
+use crate::exchange::VendorAnswer;
+use crate::model::CheckoutSession;
 
 /// Longest vendor-body path named in a parse error.
 const MAX_PATH_LEN: usize = 120;
@@ -79,6 +82,40 @@ pub fn raw_json(provider: &str, body: &[u8]) -> Result<Box<serde_json::value::Ra
         .ok()
         .and_then(|s| serde_json::value::RawValue::from_string(s.trim().to_owned()).ok())
         .ok_or_else(|| bad_response(provider, "the body is not JSON"))
+}
+
+/// A vendor's answer to a call that returns one session: a non-2xx is the
+/// vendor's refusal (`refused`, with the answer's `Retry-After` when it
+/// sends one), a 2xx body is read by `session` and kept verbatim for
+/// `?include=raw`. Every error carries the vendor's HTTP status, whichever
+/// vendor and whichever step raised it.
+pub fn read_fetched(
+    provider: &str,
+    answer: &VendorAnswer,
+    refused: impl FnOnce(&VendorAnswer) -> Error,
+    session: impl FnOnce(&[u8]) -> Result<CheckoutSession, Error>,
+) -> Result<Fetched, Error> {
+    let read = if answer.is_success() {
+        session(&answer.body).and_then(|session| {
+            Ok(Fetched {
+                session,
+                raw: raw_json(provider, &answer.body)?,
+            })
+        })
+    } else {
+        let error = refused(answer);
+        Err(match answer.retry_after() {
+            Some(after) => error.with_retry_after(Some(after)),
+            None => error,
+        })
+    };
+    read.map_err(|e| with_vendor_status(e, answer.status))
+}
+
+/// `error`, tagged with the vendor's status unless a step already did.
+pub fn with_vendor_status(mut error: Error, status: u16) -> Error {
+    error.provider_http_status.get_or_insert(status);
+    error
 }
 
 /// How a call failed before any HTTP status arrived.

@@ -1,8 +1,11 @@
-//! What every adapter's `client.rs` needs and no vendor decides: reading an
-//! account's config table, resolving a secret from the table or a file,
-//! checking the base URL, building the HTTP client with its timeouts, and
-//! making one traced call whose transport failures map to canonical errors.
-//! Vendor knowledge (paths, auth headers, error bodies) stays in the adapters.
+//! The one HTTP client that sends what adapters build ([`VendorClient`]:
+//! one connection pool per account, credentials added and scrubbed from
+//! every answer, timeouts, a size cap, an `upstream` span, transport
+//! failures as canonical errors), and what every adapter's config needs
+//! and no vendor decides: reading an account's table, resolving a secret
+//! from the table or a file, checking the base URL and timeouts
+//! ([`endpoint`]). Vendor knowledge (paths, auth schemes, error bodies)
+//! stays in the adapters, which do no I/O.
 
 mod scrub;
 
@@ -13,9 +16,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use checkout_core::adapter::ConfigError;
-use checkout_core::vendor::{parse_retry_after, TransportFailure};
-use checkout_core::{Error, ErrorCode, Secret};
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use checkout_core::vendor::TransportFailure;
+use checkout_core::{Endpoint, Error, ErrorCode, Secret, VendorAnswer, VendorRequest};
+use reqwest::header::{HeaderName, HeaderValue, ACCEPT};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
@@ -120,11 +123,14 @@ pub fn base_url(url: &str) -> Result<String, ConfigError> {
     Ok(url.trim_end_matches('/').to_owned())
 }
 
-/// The HTTP client of one account: connect and per-attempt timeouts.
-pub fn http_client(
+/// An account's endpoint, checked once at config time: an http(s) base URL
+/// without a query, timeouts above zero, and the credential headers.
+pub fn endpoint(
+    base: &str,
+    credentials: Vec<(HeaderName, HeaderValue)>,
     connect_timeout_ms: u64,
     timeout_ms: u64,
-) -> Result<reqwest::Client, ConfigError> {
+) -> Result<Endpoint, ConfigError> {
     if connect_timeout_ms == 0 {
         return Err(config_error(
             "connect_timeout_ms",
@@ -134,12 +140,12 @@ pub fn http_client(
     if timeout_ms == 0 {
         return Err(config_error("timeout_ms", "must be greater than zero"));
     }
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_millis(connect_timeout_ms))
-        .timeout(Duration::from_millis(timeout_ms))
-        .redirect(same_host_redirects())
-        .build()
-        .map_err(|e| config_error("base_url", format!("cannot build HTTP client: {e}")))
+    Ok(Endpoint {
+        base_url: base_url(base)?,
+        credentials,
+        connect_timeout_ms,
+        timeout_ms,
+    })
 }
 
 /// Follow a vendor's redirect only within its own host and scheme: a
@@ -159,125 +165,112 @@ fn same_host_redirects() -> reqwest::redirect::Policy {
     })
 }
 
-/// A vendor's answer, read whole.
-#[derive(Debug)]
-pub struct Answer {
-    pub status: u16,
-    pub headers: HeaderMap,
-    pub body: Bytes,
+/// The client of one vendor account: its connection pool, its endpoint,
+/// and the forms of its credential a vendor could echo, prepared once.
+pub struct VendorClient {
+    provider: &'static str,
+    account: String,
+    base_url: String,
+    credentials: Vec<(HeaderName, HeaderValue)>,
+    scrubber: Scrubber,
+    http: reqwest::Client,
 }
 
-impl Answer {
-    pub fn is_success(&self) -> bool {
-        (200..300).contains(&self.status)
-    }
-
-    /// Whether the body is declared JSON.
-    pub fn is_json(&self) -> bool {
-        self.header(CONTENT_TYPE.as_str())
-            .is_some_and(|v| v.starts_with("application/json"))
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// `Retry-After`, in seconds or as a date.
-    pub fn retry_after(&self) -> Option<Duration> {
-        self.header(RETRY_AFTER.as_str())
-            .and_then(parse_retry_after)
+impl std::fmt::Debug for VendorClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VendorClient")
+            .field("provider", &self.provider)
+            .field("account", &self.account)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
     }
 }
 
-/// Which call this is, for the `upstream` span.
-#[derive(Debug, Clone, Copy)]
-pub struct Call<'a> {
-    pub provider: &'static str,
-    pub account: &'a str,
-    pub operation: &'static str,
-}
+impl VendorClient {
+    pub fn new(
+        provider: &'static str,
+        account: &str,
+        endpoint: &Endpoint,
+    ) -> Result<VendorClient, ConfigError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_millis(endpoint.connect_timeout_ms))
+            .timeout(Duration::from_millis(endpoint.timeout_ms))
+            .redirect(same_host_redirects())
+            .build()
+            .map_err(|e| config_error("base_url", format!("cannot build HTTP client: {e}")))?;
+        Ok(VendorClient {
+            provider,
+            account: account.to_owned(),
+            base_url: endpoint.base_url.clone(),
+            credentials: endpoint.credentials.clone(),
+            scrubber: Scrubber::new(endpoint.credentials.iter().map(|(_, v)| v.as_bytes())),
+            http,
+        })
+    }
 
-/// Send one request (asking for JSON) inside an `upstream` span and read
-/// the whole answer. Transport failures become canonical errors (timeout
-/// 504, unreachable 503 and marked never sent, broken 502); what the status
-/// and body mean is the adapter's business. The body comes back with the
-/// request's credentials scrubbed, by a [`Scrubber`] made for this request.
-pub async fn send(call: Call<'_>, request: reqwest::RequestBuilder) -> Result<Answer, Error> {
-    send_scrubbed(call, request, None).await
-}
-
-/// [`send`] with a scrubber the caller prepared once for its account. A
-/// request carrying a credential it was not made for gets its own.
-pub async fn send_with(
-    call: Call<'_>,
-    request: reqwest::RequestBuilder,
-    scrubber: &Scrubber,
-) -> Result<Answer, Error> {
-    send_scrubbed(call, request, Some(scrubber)).await
-}
-
-async fn send_scrubbed(
-    call: Call<'_>,
-    request: reqwest::RequestBuilder,
-    prepared: Option<&Scrubber>,
-) -> Result<Answer, Error> {
-    let span = tracing::info_span!(
-        "upstream",
-        provider = call.provider,
-        account = %call.account,
-        operation = call.operation,
-        vendor_status = tracing::field::Empty,
-        vendor_request_id = tracing::field::Empty,
-        latency_ms = tracing::field::Empty,
-    );
-    async {
-        let started = Instant::now();
-        let (client, built) = request.header(ACCEPT, "application/json").build_split();
-        let request = built.map_err(|_| {
-            Error::new(
-                ErrorCode::Internal,
-                format!("could not build the {} request", call.provider),
-            )
-            .with_provider(call.provider)
-        })?;
-        let own;
-        let scrubber = match prepared {
-            Some(prepared) if prepared.covers(request.headers()) => prepared,
-            _ => {
-                own = Scrubber::for_headers(request.headers());
-                &own
+    /// Send one request (asking for JSON) inside an `upstream` span and read
+    /// the whole answer, credentials scrubbed. Transport failures become
+    /// canonical errors (timeout 504, unreachable 503 and marked never sent,
+    /// broken 502); what the status and body mean is the adapter's business.
+    pub async fn send(&self, request: &VendorRequest) -> Result<VendorAnswer, Error> {
+        let span = tracing::info_span!(
+            "upstream",
+            provider = self.provider,
+            account = %self.account,
+            operation = request.operation.as_str(),
+            vendor_status = tracing::field::Empty,
+            vendor_request_id = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        async {
+            let started = Instant::now();
+            let mut builder = self
+                .http
+                .request(
+                    request.method.clone(),
+                    format!("{}{}", self.base_url, request.path),
+                )
+                .header(ACCEPT, "application/json");
+            if !request.query.is_empty() {
+                builder = builder.query(&request.query);
             }
-        };
-        let response = client.execute(request).await.map_err(|e| {
-            let failure = transport_failure(&e);
-            tracing::warn!(error = failure.as_str(), "upstream call failed");
-            failure.error(call.provider)
-        })?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = read_body(call, status, response).await?;
-        let span = tracing::Span::current();
-        span.record("vendor_status", status);
-        span.record("latency_ms", started.elapsed().as_millis() as u64);
-        if let Some(id) = VENDOR_REQUEST_ID_HEADERS
-            .iter()
-            .find_map(|h| headers.get(*h))
-            .and_then(|v| v.to_str().ok())
-        {
-            span.record("vendor_request_id", id);
+            for (name, value) in request.headers.iter().chain(&self.credentials) {
+                builder = builder.header(name.clone(), value.clone());
+            }
+            if let Some(body) = &request.body {
+                builder = builder.body(body.clone());
+            }
+            let response = builder.send().await.map_err(|e| {
+                let failure = transport_failure(&e);
+                tracing::warn!(error = failure.as_str(), "upstream call failed");
+                failure.error(self.provider)
+            })?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = read_body(self.provider, status, response).await?;
+            let span = tracing::Span::current();
+            span.record("vendor_status", status);
+            span.record("latency_ms", started.elapsed().as_millis() as u64);
+            if let Some(id) = VENDOR_REQUEST_ID_HEADERS
+                .iter()
+                .find_map(|h| headers.get(*h))
+                .and_then(|v| v.to_str().ok())
+            {
+                span.record("vendor_request_id", id);
+            }
+            let answer = VendorAnswer {
+                status,
+                headers,
+                body: self.scrubber.scrub(body),
+            };
+            if !answer.is_success() {
+                tracing::info!(vendor_status = status, "upstream refused");
+            }
+            Ok(answer)
         }
-        let answer = Answer {
-            status,
-            headers,
-            body: scrubber.scrub(body),
-        };
-        if !answer.is_success() {
-            tracing::info!(vendor_status = status, "upstream refused");
-        }
-        Ok(answer)
+        .instrument(span)
+        .await
     }
-    .instrument(span)
-    .await
 }
 
 /// Response headers in which vendors name their own request id (Flowglad's
@@ -291,16 +284,16 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// The whole body, chunk by chunk, refusing more than [`MAX_BODY_BYTES`].
 async fn read_body(
-    call: Call<'_>,
+    provider: &'static str,
     status: u16,
     mut response: reqwest::Response,
 ) -> Result<Bytes, Error> {
     let unreadable = |what: &str| {
         Error::new(
             ErrorCode::ProviderBadResponse,
-            format!("{} response body {what}", call.provider),
+            format!("{provider} response body {what}"),
         )
-        .with_provider(call.provider)
+        .with_provider(provider)
         .with_provider_status(status)
     };
     if response
@@ -319,7 +312,7 @@ async fn read_body(
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => return Ok(Bytes::from(body)),
-            Err(e) if e.is_timeout() => return Err(transport_failure(&e).error(call.provider)),
+            Err(e) if e.is_timeout() => return Err(transport_failure(&e).error(provider)),
             Err(_) => return Err(unreadable("could not be read")),
         }
     }
@@ -384,21 +377,30 @@ mod tests {
         );
         assert_eq!(base_url("ftp://x").unwrap_err().path, "base_url");
         assert_eq!(base_url("https://x/?a=1").unwrap_err().path, "base_url");
-        assert_eq!(http_client(0, 1).unwrap_err().path, "connect_timeout_ms");
-        assert_eq!(http_client(1, 0).unwrap_err().path, "timeout_ms");
-        assert!(http_client(1, 1).is_ok());
+        let endpoint = |connect, total| endpoint("https://x", vec![], connect, total);
+        assert_eq!(endpoint(0, 1).unwrap_err().path, "connect_timeout_ms");
+        assert_eq!(endpoint(1, 0).unwrap_err().path, "timeout_ms");
+        assert_eq!(endpoint(1, 1).unwrap().base_url, "https://x");
+    }
+
+    fn client(base: &str, connect_timeout_ms: u64, timeout_ms: u64) -> VendorClient {
+        let endpoint = endpoint(base, vec![], connect_timeout_ms, timeout_ms).unwrap();
+        VendorClient::new("acme", "default", &endpoint).unwrap()
+    }
+
+    fn get(path: &str) -> VendorRequest {
+        VendorRequest::new(
+            checkout_core::Operation::Get,
+            reqwest::Method::GET,
+            path,
+        )
     }
 
     #[tokio::test]
     async fn unreachable_vendors_are_never_sent_errors() {
         // Port 9 on loopback: nothing listens, the connection is refused.
-        let client = http_client(500, 1000).unwrap();
-        let call = Call {
-            provider: "acme",
-            account: "default",
-            operation: "get",
-        };
-        let err = send(call, client.get("http://127.0.0.1:9/x"))
+        let err = client("http://127.0.0.1:9", 500, 1000)
+            .send(&get("/x"))
             .await
             .unwrap_err();
         assert_eq!(err.http_status, 503);
@@ -469,20 +471,11 @@ mod tests {
             .route("/here", axum::routing::get(|| async { "{}" }));
         tokio::spawn(async move { axum::serve(vendor, redirects).await });
 
-        let client = http_client(1000, 2000).unwrap();
-        let call = Call {
-            provider: "acme",
-            account: "default",
-            operation: "get",
-        };
-        let away = send(call, client.get(format!("http://{vendor_addr}/away")))
-            .await
-            .unwrap();
+        let client = client(&format!("http://{vendor_addr}"), 1000, 2000);
+        let away = client.send(&get("/away")).await.unwrap();
         assert_eq!(away.status, 307, "the redirect is not followed");
         assert_eq!(stolen.load(Ordering::SeqCst), 0);
-        let moved = send(call, client.get(format!("http://{vendor_addr}/moved")))
-            .await
-            .unwrap();
+        let moved = client.send(&get("/moved")).await.unwrap();
         assert_eq!(moved.status, 200, "same-host redirects are followed");
     }
 }

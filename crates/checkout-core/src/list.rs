@@ -1,0 +1,66 @@
+//! Listing one account's sessions (PRODUCT §8): what the gateway asks an
+//! adapter for, what comes back, and what each vendor can do about it. The
+//! gateway merges the pages of several accounts; an adapter only speaks
+//! for its own vendor.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::model::CheckoutSession;
+use crate::status::Status;
+
+/// The filters and position of one account's list request.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListQuery {
+    /// The vendor's customer (Frontier: the organization).
+    pub customer: Option<String>,
+    /// Canonical statuses; empty means any.
+    pub statuses: Vec<Status>,
+    pub created_gte: Option<DateTime<Utc>>,
+    pub created_lt: Option<DateTime<Utc>>,
+    /// Most sessions wanted from this account.
+    pub limit: u32,
+    /// The vendor's own cursor from the previous page of this account.
+    pub cursor: Option<String>,
+}
+
+/// One page of one account's sessions.
+#[derive(Debug, Clone, Default)]
+pub struct ListPage {
+    pub sessions: Vec<CheckoutSession>,
+    /// The vendor's cursor for the next page; `None` at the end.
+    pub next_cursor: Option<String>,
+}
+
+/// How a vendor pages its list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(tag = "style", rename_all = "snake_case")]
+pub enum Pagination {
+    /// Everything in one answer (Meteroid, Frontier).
+    Whole,
+    /// An opaque cursor and a page size of at most `max_limit` (Flowglad,
+    /// Zenskar `/checkout`).
+    Cursor { max_limit: u32 },
+}
+
+/// A filter of [`ListQuery`], by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ListFilter {
+    Customer,
+    Status,
+    Created,
+}
+
+/// What a vendor's list can do. Filters it lacks are applied by the gateway
+/// after the fetch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ListSupport {
+    pub pagination: Pagination,
+    /// Filters the vendor applies itself.
+    pub vendor_filters: Vec<ListFilter>,
+    /// The vendor lists per customer only (Frontier: per organization), so
+    /// a list without `customer` cannot be asked of it.
+    pub customer_required: bool,
+}
