@@ -93,6 +93,10 @@ impl Provider for Meteroid {
         read::session_body(account, body)
     }
 
+    fn account_schema(&self) -> serde_json::Value {
+        checkout_core::adapter::account_schema::<AccountConfig>()
+    }
+
     fn build(
         &self,
         account: &str,
@@ -103,7 +107,7 @@ impl Provider for Meteroid {
 }
 
 /// `[providers.meteroid.accounts.<name>]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountConfig {
     #[serde(default = "default_base_url")]

@@ -73,6 +73,10 @@ pub trait Provider: Send + Sync {
     /// Turn a vendor get/create response body into the canonical session.
     fn normalize(&self, account: &str, body: &[u8]) -> Result<CheckoutSession, Error>;
 
+    /// JSON Schema of one account's config table (`checkout-gateway config
+    /// schema`), from the same serde type [`Provider::build`] reads.
+    fn account_schema(&self) -> serde_json::Value;
+
     /// Build the connector for one account from its config table.
     fn build(
         &self,
@@ -135,6 +139,18 @@ pub trait Connector: Send + Sync {
 
     /// The account's effective configuration with every secret shown as `***`.
     fn redacted_config(&self) -> serde_json::Value;
+}
+
+/// The JSON Schema of an account config type, self-contained (no `$defs`),
+/// for [`Provider::account_schema`].
+pub fn account_schema<T: schemars::JsonSchema>() -> serde_json::Value {
+    let settings = schemars::generate::SchemaSettings::draft2020_12().with(|s| {
+        s.inline_subschemas = true;
+    });
+    settings
+        .into_generator()
+        .into_root_schema_for::<T>()
+        .to_value()
 }
 
 /// `unsupported_operation` for `operation` at `provider`, before any call.

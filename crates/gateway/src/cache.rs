@@ -421,7 +421,7 @@ mod tests {
 
     fn session(status: Status, expires_in: Option<chrono::Duration>) -> CheckoutSession {
         let body = br#"{"session":{"id":"che_1","customer_id":"cus_1","plan_version_id":"plv_1","status":"CREATED","checkout_type":"SELF_SERVE","created_at":"2026-01-19T10:00:00Z"}}"#;
-        let mut s = adapter_meteroid::convert::session_body("default", body).unwrap();
+        let mut s = adapter_meteroid::read::session_body("default", body).unwrap();
         s.status = status;
         s.expires_at = expires_in.map(|d| Utc::now() + d);
         s

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::rate_limit::ClientBudgets;
 
 /// What a client key may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Scope {
     /// Read sessions and list providers.
     #[serde(rename = "sessions:read")]

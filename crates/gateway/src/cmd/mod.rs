@@ -70,6 +70,9 @@ pub enum ConfigCommand {
         #[arg(long, env = CONFIG_PATH_ENV)]
         config: Option<PathBuf>,
     },
+    /// Print the JSON Schema of the whole configuration (every vendor's
+    /// account table included).
+    Schema,
 }
 
 fn parse_at(s: &str) -> Result<DateTime<Utc>, String> {
@@ -96,6 +99,13 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Config {
             command: ConfigCommand::Check { config },
         } => config_check(config.as_deref()),
+        Command::Config {
+            command: ConfigCommand::Schema,
+        } => {
+            let json = serde_json::to_string_pretty(&config::schema()).map_err(|e| e.to_string())?;
+            println!("{json}");
+            Ok(())
+        }
     }
 }
 

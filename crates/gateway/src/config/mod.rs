@@ -19,7 +19,7 @@ pub const ENV_PREFIX: &str = "CHECKOUT_GATEWAY__";
 /// Environment variable naming the config file when `--config` is absent.
 pub const CONFIG_PATH_ENV: &str = "CHECKOUT_GATEWAY_CONFIG";
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GatewayConfig {
     #[serde(default)]
@@ -41,7 +41,7 @@ pub struct GatewayConfig {
     pub clients: BTreeMap<String, ClientConfig>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
@@ -106,7 +106,7 @@ impl ServerConfig {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CacheConfig {
     /// Lifetime of an open or processing session, in seconds (0 = never cached).
@@ -128,7 +128,7 @@ impl Default for CacheConfig {
 }
 
 /// How the gateway protects callers from sick vendors (every account).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ResilienceConfig {
     /// A caller always has an answer within this bound (then 504).
@@ -167,7 +167,7 @@ impl Default for ResilienceConfig {
 }
 
 /// Logging.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogConfig {
     /// `RUST_LOG`-style filter (`RUST_LOG` itself, when set, wins).
@@ -188,7 +188,7 @@ impl Default for LogConfig {
 }
 
 /// Gateway-side idempotent create (`Idempotency-Key`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IdempotencyConfig {
     /// How long a key and its response are kept.
@@ -206,14 +206,14 @@ impl Default for IdempotencyConfig {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
     #[serde(default)]
     pub accounts: BTreeMap<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientConfig {
     /// SHA-256 (hex) of each key the client may present — several while a
@@ -247,6 +247,39 @@ fn default_requests_per_sec() -> NonZeroU32 {
 
 fn default_vendor_calls_per_sec() -> NonZeroU32 {
     NonZeroU32::new(25).unwrap_or(NonZeroU32::MIN)
+}
+
+/// The JSON Schema of the whole configuration (`checkout-gateway config
+/// schema`): the gateway's own tables from their serde types, and under
+/// `providers.<vendor>.accounts.<name>` each vendor's account type, from
+/// the adapter that reads it.
+pub fn schema() -> serde_json::Value {
+    let mut schema = schemars::schema_for!(GatewayConfig).to_value();
+    let providers: serde_json::Map<String, serde_json::Value> = crate::registry::providers()
+        .iter()
+        .map(|p| {
+            let account = p.account_schema();
+            let table = serde_json::json!({
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "accounts": {
+                        "type": "object",
+                        "description": format!("{} accounts, by name", p.name()),
+                        "additionalProperties": account,
+                    }
+                }
+            });
+            (p.name().to_owned(), table)
+        })
+        .collect();
+    schema["properties"]["providers"] = serde_json::json!({
+        "type": "object",
+        "description": "Vendor accounts: providers.<vendor>.accounts.<name>",
+        "additionalProperties": false,
+        "properties": providers,
+    });
+    schema
 }
 
 /// A configuration error with the key path it concerns.
@@ -748,5 +781,40 @@ mod tests {
                 .len(),
             2
         );
+    }
+
+    /// A config file as JSON, the way the schema sees it.
+    fn toml_file(path: &str) -> serde_json::Value {
+        let text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path),
+        )
+        .unwrap();
+        let value: toml::Value = toml::from_str(&text).unwrap();
+        serde_json::to_value(value).unwrap()
+    }
+
+    #[test]
+    fn the_schema_is_stable() {
+        insta::assert_json_snapshot!("config_schema", schema());
+    }
+
+    #[test]
+    fn shipped_configs_validate_against_the_schema() {
+        let validator = jsonschema::validator_for(&schema()).unwrap();
+        for path in ["config/example.toml", "config/demo.toml"] {
+            let config = toml_file(path);
+            let errors: Vec<String> = validator
+                .iter_errors(&config)
+                .map(|e| format!("{}: {e}", e.instance_path))
+                .collect();
+            assert!(errors.is_empty(), "{path}: {errors:#?}");
+        }
+        // The schema is as strict as the loader: a misspelt key is refused.
+        let mut bad = toml_file("config/example.toml");
+        bad["providers"]["meteroid"]["accounts"]["eu"]["api_kee"] = serde_json::json!("x");
+        assert!(!validator.is_valid(&bad));
+        let mut bad = toml_file("config/example.toml");
+        bad["server"]["listn"] = serde_json::json!("127.0.0.1:1");
+        assert!(!validator.is_valid(&bad));
     }
 }

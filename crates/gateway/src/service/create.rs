@@ -80,7 +80,7 @@ pub async fn create(
         let vendor_idempotent = state
             .accounts
             .get(&target)
-            .is_some_and(|a| a.adapter.create_is_idempotent(&ctx));
+            .is_some_and(|a| a.connector.create_is_idempotent(&ctx));
         match result {
             Ok(fetched) => {
                 state
@@ -120,7 +120,7 @@ async fn create_upstream(
     let fetched = Arc::new(
         account
             .guard
-            .create(account.adapter.as_ref(), request, ctx)
+            .create(account.connector.as_ref(), &account.client, request, ctx)
             .await?,
     );
     state

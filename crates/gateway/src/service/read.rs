@@ -67,7 +67,13 @@ pub async fn read(
         state.spend(client, Budget::VendorCalls)?;
         let fetched = account
             .guard
-            .get(account.adapter.as_ref(), id.reference(), seen, ctx)
+            .get(
+                account.connector.as_ref(),
+                &account.client,
+                id.reference(),
+                seen,
+                ctx,
+            )
             .await?;
         // A vendor answering with another session than asked for is not to be trusted.
         if fetched.session.provider_session_id != id.reference() {

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use checkout_core::id::is_valid_account_name;
-use checkout_core::{Adapter, Error, ErrorCode, Provider};
+use checkout_core::{Connector, Error, ErrorCode, Provider};
+use vendor_http::VendorClient;
 
 use crate::auth::rate_limit::{Budget, ClientBudgets};
 use crate::auth::{Client, Clients, Grants, Scope};
@@ -20,7 +21,10 @@ use crate::upstream::Guard;
 
 pub struct Account {
     pub provider: &'static dyn Provider,
-    pub adapter: Arc<dyn Adapter>,
+    /// Builds this account's requests and reads its answers (no I/O).
+    pub connector: Arc<dyn Connector>,
+    /// Sends them: this account's connection pool and credentials.
+    pub client: VendorClient,
     /// Deadline, retries, breaker and in-flight limit for this account.
     pub guard: Guard,
 }
@@ -72,12 +76,15 @@ impl AppState {
                         "account names are lower-case letters, digits, '_' and '-' (at most 64)",
                     ));
                 }
-                let adapter = provider.build(account, table.clone()).map_err(|e| {
+                let at_path = |e: checkout_core::adapter::ConfigError| {
                     ConfigError::invalid(
                         format!("{path}.{}", e.path),
                         crate::config::without_values(&e.message),
                     )
-                })?;
+                };
+                let connector = provider.build(account, table.clone()).map_err(at_path)?;
+                let client = VendorClient::new(provider.name(), account, connector.endpoint())
+                    .map_err(at_path)?;
                 let guard = Guard::new(
                     provider.name(),
                     account,
@@ -88,7 +95,8 @@ impl AppState {
                     (name.clone(), account.clone()),
                     Account {
                         provider,
-                        adapter,
+                        connector,
+                        client,
                         guard,
                     },
                 );
@@ -216,7 +224,7 @@ impl AppState {
     pub fn redacted(&self, config: &GatewayConfig) -> serde_json::Value {
         let mut out = serde_json::to_value(config).unwrap_or_default();
         for ((provider, account), acc) in &self.accounts {
-            out["providers"][provider]["accounts"][account] = acc.adapter.redacted_config();
+            out["providers"][provider]["accounts"][account] = acc.connector.redacted_config();
         }
         crate::config::redact_url_credentials(&mut out);
         out

@@ -9,8 +9,13 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use checkout_core::{Adapter, CreateSession, Error, ErrorCode, Fetched, RequestContext};
+use checkout_core::vendor::with_vendor_status;
+use checkout_core::{
+    Connector, CreateSession, Error, ErrorCode, Fetched, Operation, RequestContext, VendorAnswer,
+    VendorRequest,
+};
 use rand::Rng;
+use vendor_http::VendorClient;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
@@ -92,43 +97,63 @@ impl Guard {
     /// [`Verdict::of`], so that invented ids cannot open the breaker.
     pub async fn get(
         &self,
-        adapter: &dyn Adapter,
+        connector: &dyn Connector,
+        client: &VendorClient,
         reference: &str,
         seen: bool,
         ctx: &RequestContext,
     ) -> Result<Fetched, Error> {
-        self.run("get", seen, || adapter.get(reference, ctx), |_| true)
-            .await
+        let request = connector.get(reference, ctx)?;
+        self.read_with(seen, || {
+            exchange(client, &request, |answer| connector.read_get(reference, answer))
+        })
+        .await
     }
 
     pub async fn create(
         &self,
-        adapter: &dyn Adapter,
-        request: &CreateSession,
+        connector: &dyn Connector,
+        client: &VendorClient,
+        create: &CreateSession,
         ctx: &RequestContext,
     ) -> Result<Fetched, Error> {
-        let idempotent = adapter.create_is_idempotent(ctx);
-        // A create is repeated only if the vendor never saw it, or the vendor
-        // itself makes repeats harmless.
-        self.run(
-            "create",
-            true,
-            || adapter.create(request, ctx),
-            |e| e.not_sent || idempotent,
-        )
+        let request = connector.create(create, ctx)?;
+        self.create_with(connector.create_is_idempotent(ctx), || {
+            exchange(client, &request, |answer| connector.read_create(create, answer))
+        })
         .await
     }
 
-    async fn run<F, Fut>(
+    /// A read's attempts: every retryable failure is tried again.
+    async fn read_with<T, F, Fut>(&self, trusted: bool, call: F) -> Result<T, Error>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        self.run(Operation::Get, trusted, call, |_| true).await
+    }
+
+    /// A create's attempts: repeated only if the vendor never saw it, or
+    /// the vendor itself makes repeats harmless (`idempotent`).
+    async fn create_with<T, F, Fut>(&self, idempotent: bool, call: F) -> Result<T, Error>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        self.run(Operation::Create, true, call, |e| e.not_sent || idempotent)
+            .await
+    }
+
+    async fn run<T, F, Fut>(
         &self,
-        operation: &'static str,
+        operation: Operation,
         trusted: bool,
         call: F,
         may_retry: impl Fn(&Error) -> bool,
-    ) -> Result<Fetched, Error>
+    ) -> Result<T, Error>
     where
         F: Fn() -> Fut,
-        Fut: Future<Output = Result<Fetched, Error>>,
+        Fut: Future<Output = Result<T, Error>>,
     {
         let deadline = Instant::now() + Duration::from_millis(self.policy.deadline_ms);
         let mut attempt = 0;
@@ -157,17 +182,17 @@ impl Guard {
         }
     }
 
-    async fn attempt<F, Fut>(
+    async fn attempt<T, F, Fut>(
         &self,
-        operation: &'static str,
+        operation: Operation,
         trusted: bool,
         call: &F,
         deadline: Instant,
         attempt: u32,
-    ) -> Result<Fetched, Failure>
+    ) -> Result<T, Failure>
     where
         F: Fn() -> Fut,
-        Fut: Future<Output = Result<Fetched, Error>>,
+        Fut: Future<Output = Result<T, Error>>,
     {
         // Bounded, not queued: excess calls are refused at once.
         let Ok(_permit) = self.in_flight.clone().try_acquire_owned() else {
@@ -192,7 +217,7 @@ impl Guard {
             "upstream_attempt",
             provider = self.provider,
             account = %self.account,
-            operation,
+            operation = operation.as_str(),
             attempt,
         );
         let started = Instant::now();
@@ -225,7 +250,7 @@ impl Guard {
         self.metrics.observe_upstream(
             self.provider,
             &self.account,
-            operation,
+            operation.as_str(),
             &outcome,
             started.elapsed(),
         );
@@ -244,12 +269,22 @@ impl Guard {
     }
 }
 
+/// One exchange: send what the connector built, and let it read the
+/// answer. Whatever reading raises carries the vendor's status.
+async fn exchange<T>(
+    client: &VendorClient,
+    request: &VendorRequest,
+    read: impl FnOnce(&VendorAnswer) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let answer = client.send(request).await?;
+    read(&answer).map_err(|e| with_vendor_status(e, answer.status))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU32, Ordering};
 
-    use async_trait::async_trait;
     use checkout_core::vendor::TransportFailure;
 
     /// Fails `failures` times with `error`, then answers.
@@ -257,38 +292,23 @@ mod tests {
         calls: AtomicU32,
         failures: u32,
         error: Error,
-        idempotent: bool,
     }
 
-    fn session() -> Fetched {
-        let body = r#"{"session":{"id":"che_1","customer_id":"cus_1","plan_version_id":"plv_1","status":"CREATED","checkout_type":"SELF_SERVE","created_at":"2026-01-19T10:00:00Z"}}"#;
-        Fetched {
-            session: adapter_meteroid::convert::session_body("default", body.as_bytes()).unwrap(),
-            raw: serde_json::value::RawValue::from_string(body.to_owned()).unwrap(),
-        }
-    }
-
-    #[async_trait]
-    impl Adapter for Flaky {
-        async fn get(&self, _: &str, _: &RequestContext) -> Result<Fetched, Error> {
-            self.create(&CreateSession::default(), &RequestContext::default())
-                .await
-        }
-
-        async fn create(&self, _: &CreateSession, _: &RequestContext) -> Result<Fetched, Error> {
+    impl Flaky {
+        async fn call(&self) -> Result<Fetched, Error> {
             if self.calls.fetch_add(1, Ordering::SeqCst) < self.failures {
                 Err(self.error.clone())
             } else {
                 Ok(session())
             }
         }
+    }
 
-        fn create_is_idempotent(&self, _: &RequestContext) -> bool {
-            self.idempotent
-        }
-
-        fn redacted_config(&self) -> serde_json::Value {
-            serde_json::Value::Null
+    fn session() -> Fetched {
+        let body = r#"{"session":{"id":"che_1","customer_id":"cus_1","plan_version_id":"plv_1","status":"CREATED","checkout_type":"SELF_SERVE","created_at":"2026-01-19T10:00:00Z"}}"#;
+        Fetched {
+            session: adapter_meteroid::read::session_body("default", body.as_bytes()).unwrap(),
+            raw: serde_json::value::RawValue::from_string(body.to_owned()).unwrap(),
         }
     }
 
@@ -301,19 +321,16 @@ mod tests {
         Guard::new("meteroid", "default", &policy, Arc::new(Metrics::new()))
     }
 
-    fn flaky(error: Error, idempotent: bool) -> Flaky {
+    fn flaky(error: Error) -> Flaky {
         Flaky {
             calls: AtomicU32::new(0),
             failures: 1,
             error,
-            idempotent,
         }
     }
 
     #[tokio::test]
     async fn creates_retry_only_when_provably_safe() {
-        let ctx = RequestContext::default();
-        let req = CreateSession::default();
         let cases = [
             (TransportFailure::Connect.error("meteroid"), false, true, 2),
             (TransportFailure::Timeout.error("meteroid"), false, false, 1),
@@ -332,15 +349,15 @@ mod tests {
             ),
         ];
         for (error, idempotent, succeeds, calls) in cases {
-            let adapter = flaky(error.clone(), idempotent);
-            let result = guard().create(&adapter, &req, &ctx).await;
+            let vendor = flaky(error.clone());
+            let result = guard().create_with(idempotent, || vendor.call()).await;
             assert_eq!(
                 result.is_ok(),
                 succeeds,
                 "{error:?} idempotent={idempotent}"
             );
             assert_eq!(
-                adapter.calls.load(Ordering::SeqCst),
+                vendor.calls.load(Ordering::SeqCst),
                 calls,
                 "{error:?} idempotent={idempotent}"
             );
@@ -349,18 +366,17 @@ mod tests {
 
     #[tokio::test]
     async fn reads_retry_what_is_retryable_only() {
-        let ctx = RequestContext::default();
-        let adapter = flaky(TransportFailure::Timeout.error("meteroid"), false);
-        assert!(guard().get(&adapter, "che_1", true, &ctx).await.is_ok());
-        let adapter = flaky(Error::from_vendor_status("meteroid", 404, "nope"), false);
+        let vendor = flaky(TransportFailure::Timeout.error("meteroid"));
+        assert!(guard().read_with(true, || vendor.call()).await.is_ok());
+        let vendor = flaky(Error::from_vendor_status("meteroid", 404, "nope"));
         assert_eq!(
             guard()
-                .get(&adapter, "che_1", true, &ctx)
+                .read_with(true, || vendor.call())
                 .await
                 .unwrap_err()
                 .http_status,
             404
         );
-        assert_eq!(adapter.calls.load(Ordering::SeqCst), 1);
+        assert_eq!(vendor.calls.load(Ordering::SeqCst), 1);
     }
 }
