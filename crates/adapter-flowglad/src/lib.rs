@@ -1,14 +1,25 @@
-//! Flowglad adapter: `wire` (vendor serde types), `convert` (pure
-//! vendor ⇄ canonical), `client` (HTTP calls and vendor errors).
+//! Flowglad adapter, without I/O: `wire` (vendor serde types), `read`
+//! (answers → canonical), `create` (canonical create → vendor body),
+//! `errors` (vendor errors → canonical), and here the provider, the
+//! account config and the requests.
 
-pub mod client;
-pub mod convert;
+pub mod create;
+pub mod errors;
+pub mod read;
 pub mod wire;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use checkout_core::adapter::ConfigError;
-use checkout_core::{Adapter, Capabilities, CheckoutSession, Error, Provider};
+use checkout_core::vendor::read_fetched;
+use checkout_core::{
+    Capabilities, CheckoutSession, Connector, CreateSession, Endpoint, Error, ErrorCode, Fetched,
+    Operation, Provider, RequestContext, Secret, VendorAnswer, VendorRequest,
+};
+use http::header::AUTHORIZATION;
+use http::Method;
+use serde::{Deserialize, Serialize};
 
 pub const PROVIDER: &str = "flowglad";
 
@@ -52,6 +63,9 @@ impl Provider for Flowglad {
                 "provider_options",
             ],
             provider_options: wire::CREATE_OPTION_FIELDS.to_vec(),
+            // Issue 15 (list and cancel) fills these in.
+            list: None,
+            cancel: false,
         }
     }
 
@@ -69,23 +83,374 @@ impl Provider for Flowglad {
                 ));
             }
         }
-        convert::session_body(account, body)
+        read::session_body(account, body)
     }
 
     fn build(
         &self,
         account: &str,
         config: serde_json::Value,
-    ) -> Result<Arc<dyn Adapter>, ConfigError> {
-        Ok(Arc::new(client::FlowgladClient::from_config(
-            account, config,
-        )?))
+    ) -> Result<Arc<dyn Connector>, ConfigError> {
+        Ok(Arc::new(FlowgladAccount::from_config(account, config)?))
     }
+}
+
+/// `[providers.flowglad.accounts.<name>]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    #[serde(default = "default_base_url")]
+    pub base_url: String,
+    /// Secret key (`sk_test_…` / `sk_live_…`); or give `api_key_file`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_file: Option<PathBuf>,
+    #[serde(default = "vendor_http::default_connect_timeout_ms")]
+    pub connect_timeout_ms: u64,
+    #[serde(default = "vendor_http::default_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+fn default_base_url() -> String {
+    "https://app.flowglad.com".to_owned()
+}
+
+/// One Flowglad account: its config, endpoint (the API key as
+/// `Authorization: Bearer <key>`) and requests.
+pub struct FlowgladAccount {
+    account: String,
+    config: AccountConfig,
+    endpoint: Endpoint,
+}
+
+impl FlowgladAccount {
+    pub fn from_config(
+        account: &str,
+        value: serde_json::Value,
+    ) -> Result<FlowgladAccount, ConfigError> {
+        let config: AccountConfig = vendor_http::parse_config(value)?;
+        let api_key =
+            vendor_http::required_secret("api_key", &config.api_key, &config.api_key_file)?;
+        // Flowglad refuses any Authorization value with a space that is not
+        // `Bearer <key>`, so a key with whitespace could never work. (It
+        // also takes the bare key.) Marked sensitive by `secret_header`.
+        let authorization = vendor_http::secret_header("api_key", "Bearer ", &api_key)?;
+        let endpoint = vendor_http::endpoint(
+            &config.base_url,
+            vec![(AUTHORIZATION, authorization)],
+            config.connect_timeout_ms,
+            config.timeout_ms,
+        )?;
+        Ok(FlowgladAccount {
+            account: account.to_owned(),
+            config,
+            endpoint,
+        })
+    }
+}
+
+/// The checkout sessions collection.
+const SESSIONS: &str = "/api/v1/checkout-sessions";
+
+impl Connector for FlowgladAccount {
+    fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    fn provider(&self) -> &'static str {
+        PROVIDER
+    }
+
+    fn get(&self, reference: &str, _ctx: &RequestContext) -> Result<VendorRequest, Error> {
+        // `reference` was checked against Flowglad's id format by the
+        // gateway, so it is safe as a path segment.
+        Ok(VendorRequest::new(
+            Operation::Get,
+            Method::GET,
+            format!("{SESSIONS}/{reference}"),
+        ))
+    }
+
+    fn read_get(&self, _reference: &str, answer: &VendorAnswer) -> Result<Fetched, Error> {
+        read_session(answer, |body| read::session_body(&self.account, body))
+    }
+
+    /// Flowglad has no idempotency for checkout sessions: a retried create
+    /// makes a second session, so the caller's key is not forwarded (and
+    /// [`Connector::create_is_idempotent`] stays `false`).
+    fn create(
+        &self,
+        request: &CreateSession,
+        _ctx: &RequestContext,
+    ) -> Result<VendorRequest, Error> {
+        let body = create::create_request(request)?;
+        let json = serde_json::to_vec(&body).map_err(|e| {
+            Error::new(
+                ErrorCode::Internal,
+                format!("cannot encode create body: {e}"),
+            )
+        })?;
+        Ok(VendorRequest::new(Operation::Create, Method::POST, SESSIONS).json(json))
+    }
+
+    fn read_create(
+        &self,
+        request: &CreateSession,
+        answer: &VendorAnswer,
+    ) -> Result<Fetched, Error> {
+        read_session(answer, |body| {
+            read::created_session(&self.account, request, body)
+        })
+    }
+
+    fn redacted_config(&self) -> serde_json::Value {
+        serde_json::to_value(&self.config).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Get and create both answer `{checkoutSession, url}`. Every error carries
+/// the vendor's status (`read_fetched`) and its request id: the error body's
+/// `request_id`, else the `X-Request-Id` header.
+fn read_session(
+    answer: &VendorAnswer,
+    session: impl FnOnce(&[u8]) -> Result<CheckoutSession, Error>,
+) -> Result<Fetched, Error> {
+    let header_id = answer.header(errors::REQUEST_ID_HEADER);
+    read_fetched(
+        PROVIDER,
+        answer,
+        |a| errors::vendor_error(a.status, &a.body, header_id),
+        session,
+    )
+    .map_err(|e| match e.provider_request_id {
+        Some(_) => e,
+        None => e.with_provider_request_id(header_id.map(str::to_owned)),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn config_requires_exactly_one_key_source_and_names_bad_keys() {
+        let err = FlowgladAccount::from_config("default", json!({}))
+            .err()
+            .unwrap();
+        assert_eq!(err.path, "api_key");
+        let err =
+            FlowgladAccount::from_config("default", json!({"api_key": "k", "api_key_file": "/x"}))
+                .err()
+                .unwrap();
+        assert_eq!(err.path, "api_key");
+        let err = FlowgladAccount::from_config("default", json!({"api_key": "k", "apikey": "k"}))
+            .err()
+            .unwrap();
+        assert!(err.message.contains("apikey"), "{err}");
+        let err =
+            FlowgladAccount::from_config("default", json!({"api_key": "k", "timeout_ms": "slow"}))
+                .err()
+                .unwrap();
+        assert_eq!(err.path, "timeout_ms");
+        let err = FlowgladAccount::from_config("default", json!({"api_key": "sk test"}))
+            .err()
+            .unwrap();
+        assert_eq!(err.path, "api_key");
+        let err =
+            FlowgladAccount::from_config("default", json!({"api_key": "k", "base_url": "ftp://x"}))
+                .err()
+                .unwrap();
+        assert_eq!(err.path, "base_url");
+        let err = FlowgladAccount::from_config(
+            "default",
+            json!({"api_key": "k", "connect_timeout_ms": 0}),
+        )
+        .err()
+        .unwrap();
+        assert_eq!(err.path, "connect_timeout_ms");
+    }
+
+    #[test]
+    fn config_reads_the_key_file_without_its_newline() {
+        let path = std::env::temp_dir().join(format!("flowglad-key-{}", std::process::id()));
+        std::fs::write(&path, "sk_test_abcd_fileKey\n").unwrap();
+        let c = FlowgladAccount::from_config("default", json!({"api_key_file": path})).unwrap();
+        let (name, authorization) = &c.endpoint().credentials[0];
+        assert_eq!(name, AUTHORIZATION);
+        assert_eq!(
+            authorization.to_str().unwrap(),
+            "Bearer sk_test_abcd_fileKey"
+        );
+        assert!(authorization.is_sensitive());
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn redacted_config_hides_the_key() {
+        let c = FlowgladAccount::from_config("default", json!({"api_key": "sk_test_abcd_secret"}))
+            .unwrap();
+        let shown = c.redacted_config().to_string();
+        assert!(!shown.contains("sk_test_abcd_secret"), "{shown}");
+        assert!(shown.contains("***"));
+        assert!(shown.contains("https://app.flowglad.com"));
+        assert!(!format!("{:?}", c.config).contains("secret"));
+    }
+
+    fn answer(status: u16, headers: &[(&'static str, &'static str)], body: &[u8]) -> VendorAnswer {
+        let mut answer = VendorAnswer {
+            status,
+            body: body.to_vec().into(),
+            ..VendorAnswer::default()
+        };
+        for (name, value) in headers {
+            answer
+                .headers
+                .insert(*name, http::HeaderValue::from_static(value));
+        }
+        answer
+    }
+
+    const ID: &str = "chckt_session_a1B2c3D4e5F6g7H8i9J0k";
+
+    #[test]
+    fn requests_are_built_without_io() {
+        let c = FlowgladAccount::from_config("default", json!({"api_key": "sk_test_k"})).unwrap();
+        assert_eq!(c.endpoint().base_url, "https://app.flowglad.com");
+        assert_eq!(c.endpoint().credentials.len(), 1);
+        assert!(c.endpoint().credentials[0].1.is_sensitive());
+        let ctx = RequestContext {
+            request_id: "req-1".into(),
+            idempotency_key: Some("idem-1".into()),
+        };
+
+        let get = c.get(ID, &ctx).unwrap();
+        assert_eq!(get.operation, Operation::Get);
+        assert_eq!(
+            (get.method, get.path.as_str()),
+            (
+                Method::GET,
+                "/api/v1/checkout-sessions/chckt_session_a1B2c3D4e5F6g7H8i9J0k"
+            )
+        );
+        assert!(get.query.is_empty() && get.headers.is_empty() && get.body.is_none());
+
+        let request: CreateSession = serde_json::from_value(json!({
+            "provider": "flowglad", "account": "default", "customer": "ext-1",
+            "plan": "price_abc", "success_url": "https://shop.example/ok",
+            "cancel_url": "https://shop.example/no"
+        }))
+        .unwrap();
+        let create = c.create(&request, &ctx).unwrap();
+        assert_eq!(create.operation, Operation::Create);
+        assert_eq!(
+            (create.method, create.path.as_str()),
+            (Method::POST, "/api/v1/checkout-sessions")
+        );
+        // Only the content type: Flowglad has no idempotency key, and the
+        // gateway's request id was never sent to it.
+        assert_eq!(
+            create.headers,
+            vec![(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json")
+            )]
+        );
+        let sent: serde_json::Value =
+            serde_json::from_slice(create.body.as_ref().unwrap()).unwrap();
+        assert_eq!(
+            sent,
+            serde_json::to_value(create::create_request(&request).unwrap()).unwrap()
+        );
+        assert!(!c.create_is_idempotent(&ctx));
+
+        // A field Flowglad cannot honour is refused before any request exists.
+        let mut refused = request.clone();
+        refused.quantity = Some(0);
+        assert_eq!(
+            c.create(&refused, &ctx).unwrap_err().code,
+            ErrorCode::InvalidRequest
+        );
+
+        let err = c
+            .read_get(
+                ID,
+                &answer(
+                    404,
+                    &[("x-request-id", "hdr-1")],
+                    br#"{"message":"Not found","code":"NOT_FOUND"}"#,
+                ),
+            )
+            .unwrap_err();
+        assert_eq!(
+            (err.code, err.http_status, err.provider_http_status),
+            (ErrorCode::NotFound, 404, Some(404))
+        );
+        assert_eq!(err.provider_request_id.as_deref(), Some("hdr-1"));
+    }
+
+    #[test]
+    fn answers_are_read_with_the_vendor_status_and_request_id() {
+        let c = FlowgladAccount::from_config("default", json!({"api_key": "sk_test_k"})).unwrap();
+        // The unknown-id 500 is a 404; the body's request id wins over the header's.
+        let err = c
+            .read_get(
+                ID,
+                &answer(
+                    500,
+                    &[("x-request-id", "hdr-1")],
+                    br#"{"error":"NotFoundError: No checkout sessions found with id: x","request_id":"body-1"}"#,
+                ),
+            )
+            .unwrap_err();
+        assert_eq!(
+            (err.code, err.provider_http_status),
+            (ErrorCode::NotFound, Some(500))
+        );
+        assert_eq!(err.provider_request_id.as_deref(), Some("body-1"));
+        // The rate limit comes as a 401; its Retry-After is kept.
+        let err = c
+            .read_get(
+                ID,
+                &answer(401, &[("retry-after", "7")], b"Rate limit exceeded"),
+            )
+            .unwrap_err();
+        assert_eq!(
+            (err.code, err.provider_http_status),
+            (ErrorCode::RateLimited, Some(401))
+        );
+        assert_eq!(err.retry_after, Some(std::time::Duration::from_secs(7)));
+        // An unreadable 2xx body carries the status and the header's request id.
+        let err = c
+            .read_get(ID, &answer(200, &[("x-request-id", "hdr-2")], b"{"))
+            .unwrap_err();
+        assert_eq!(
+            (err.code, err.provider_http_status),
+            (ErrorCode::ProviderBadResponse, Some(200))
+        );
+        assert_eq!(err.provider_request_id.as_deref(), Some("hdr-2"));
+        // A create answer fills in the merchant's customer id; raw is kept.
+        let body = format!(
+            r#"{{"checkoutSession":{{"id":"{ID}","createdAt":1,"status":"open","type":"product","customerId":"cust_1"}},"url":"https://app.flowglad.com/checkout/{ID}"}}"#
+        );
+        let request: CreateSession = serde_json::from_value(json!({
+            "provider": "flowglad", "account": "default", "customer": "ext-1",
+            "plan": "price_abc", "success_url": "https://shop.example/ok",
+            "cancel_url": "https://shop.example/no"
+        }))
+        .unwrap();
+        let fetched = c
+            .read_create(&request, &answer(200, &[], body.as_bytes()))
+            .unwrap();
+        assert_eq!(
+            fetched.session.customer.unwrap().external_id.as_deref(),
+            Some("ext-1")
+        );
+        assert_eq!(fetched.raw.get(), body);
+        let fetched = c.read_get(ID, &answer(200, &[], body.as_bytes())).unwrap();
+        assert_eq!(fetched.session.customer.unwrap().external_id, None);
+    }
 
     #[test]
     fn session_id_format() {

@@ -2,7 +2,7 @@
 //! Success bodies are read "as of" the vendor time the fixture README gives
 //! for them, so derived expiry is part of the snapshot.
 
-use adapter_flowglad::{client, convert, wire, Flowglad};
+use adapter_flowglad::{errors, read, wire, Flowglad};
 use checkout_core::{ErrorCode, Provider};
 use fixture_kit::{error_status, stem, Fixtures};
 use serde_json::json;
@@ -21,22 +21,22 @@ fn snapshots_of_every_fixture() {
     let _guard = fixture_kit::snapshot_settings().bind_to_scope();
     for (file, body) in fixtures.files() {
         let value = if let Some(status) = error_status(file) {
-            let err = client::vendor_error(status, body, None);
+            let err = errors::vendor_error(status, body, None);
             json!({"http_status": err.http_status, "body": err.body(None)})
         } else if file.starts_with("list_") {
-            let list: wire::SessionList = convert::parse(body).expect("list body");
+            let list: wire::SessionList = read::parse(body).expect("list body");
             let sessions: Vec<_> = list
                 .data
                 .iter()
                 .map(|s| {
-                    let session = convert::session("default", s, None).expect("list item");
+                    let session = read::session("default", s, None).expect("list item");
                     session.as_of(fixtures.as_of(file, session.created_at))
                 })
                 .collect();
             json!(sessions)
         } else {
             let session =
-                convert::session_body("default", body).unwrap_or_else(|e| panic!("{file}: {e}"));
+                read::session_body("default", body).unwrap_or_else(|e| panic!("{file}: {e}"));
             json!(session.as_of(fixtures.as_of(file, session.created_at)))
         };
         insta::assert_json_snapshot!(stem(file), value);
@@ -54,7 +54,7 @@ fn normalize_handles_every_success_fixture() {
             let session = Flowglad
                 .normalize("default", body)
                 .unwrap_or_else(|e| panic!("{file}: {e}"));
-            assert_eq!(session, convert::session_body("default", body).unwrap());
+            assert_eq!(session, read::session_body("default", body).unwrap());
             assert!(session.id.starts_with("flowglad:default:chckt_session_"));
             read += 1;
         } else if file.starts_with("list_") {
@@ -124,7 +124,7 @@ fn the_rate_limit_401_is_the_invalid_key_401() {
         body("error_401_rate_limited.txt"),
         body("error_401_invalid_key.txt")
     );
-    let e = client::vendor_error(401, &body("error_401_rate_limited.txt"), None);
+    let e = errors::vendor_error(401, &body("error_401_rate_limited.txt"), None);
     assert_eq!(e.code, ErrorCode::ProviderAuthFailed);
 }
 
@@ -143,7 +143,7 @@ fn create_fixtures_carry_the_merchants_customer_id() {
         "cancel_url": "https://shop.example/checkout/cancel"
     }))
     .expect("request");
-    let session = convert::created_session("default", &request, body).expect("session");
+    let session = read::created_session("default", &request, body).expect("session");
     let customer = session.customer.expect("customer");
     assert_eq!(customer.external_id.as_deref(), Some("nw-1042"));
     assert_eq!(customer.id.as_deref(), Some("cust_wHL0KvAXLhMcPPKlJoAMc"));
@@ -162,23 +162,23 @@ fn garbage_bodies_are_bad_responses_not_panics() {
         b"{\"data\":[]}",
         b"\xff\xfe",
     ] {
-        let err = convert::session_body("default", body).unwrap_err();
+        let err = read::session_body("default", body).unwrap_err();
         assert_eq!(err.code, ErrorCode::ProviderBadResponse);
         assert_eq!(err.http_status, 502);
     }
     let bad_time = br#"{"checkoutSession":{"id":"chckt_session_a1B2c3D4e5F6g7H8i9J0k","status":"open","type":"product","createdAt":"yesterday"},"url":"u"}"#;
-    let err = convert::session_body("default", bad_time).unwrap_err();
+    let err = read::session_body("default", bad_time).unwrap_err();
     assert!(err.message.contains("createdAt"), "{}", err.message);
     assert!(
         !err.message.contains("yesterday"),
         "vendor data is not echoed"
     );
     let bad_id = br#"{"checkoutSession":{"id":"../admin","status":"open","type":"product","createdAt":1},"url":"u"}"#;
-    let err = convert::session_body("default", bad_id).unwrap_err();
+    let err = read::session_body("default", bad_id).unwrap_err();
     assert_eq!(err.code, ErrorCode::ProviderBadResponse);
     for status in [400u16, 401, 404, 500, 502] {
         for body in [&b""[..], b"\xff", b"{\"error\":{}}", b"[1,2]"] {
-            let e = client::vendor_error(status, body, None);
+            let e = errors::vendor_error(status, body, None);
             assert!(e.http_status >= 400, "{status}");
         }
     }
