@@ -131,6 +131,7 @@ pub fn endpoint(
     connect_timeout_ms: u64,
     timeout_ms: u64,
 ) -> Result<Endpoint, ConfigError> {
+    let base_url = base_url(base)?;
     if connect_timeout_ms == 0 {
         return Err(config_error(
             "connect_timeout_ms",
@@ -141,7 +142,7 @@ pub fn endpoint(
         return Err(config_error("timeout_ms", "must be greater than zero"));
     }
     Ok(Endpoint {
-        base_url: base_url(base)?,
+        base_url,
         credentials,
         connect_timeout_ms,
         timeout_ms,
