@@ -1,20 +1,34 @@
-//! Raystack Frontier adapter: `wire` (vendor serde types), `convert` (pure
-//! vendor ⇄ canonical), `client` (HTTP calls and vendor errors).
+//! Raystack Frontier adapter, without I/O: `wire` (vendor serde types),
+//! `read` (answers → canonical), `create` (canonical create → vendor body),
+//! `errors` (vendor errors → canonical), and here the provider, the
+//! account config and the requests.
 //!
 //! Current Frontier serves ConnectRPC JSON only (one POST per RPC); older
 //! deployments serve the grpc-gateway REST API. Each account picks its
 //! protocol. The canonical reference is the checkout UUID for Connect, and
 //! `<org_id>:<checkout UUID>` for legacy REST, whose GET path needs the org.
 
-pub mod client;
-pub mod convert;
+pub mod create;
+pub mod errors;
+pub mod read;
 pub mod wire;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use base64::Engine;
 use checkout_core::adapter::ConfigError;
-use checkout_core::{Adapter, Capabilities, CheckoutSession, Error, Provider};
+use checkout_core::vendor::{read_fetched, with_vendor_status};
+use checkout_core::{
+    Capabilities, CheckoutSession, Connector, CreateSession, Endpoint, Error, ErrorCode, Fetched,
+    Operation, Provider, RequestContext, Secret, VendorAnswer, VendorRequest,
+};
+use http::header::{HeaderName, HeaderValue, AUTHORIZATION};
+use http::Method;
 use serde::{Deserialize, Serialize};
+use vendor_http::config_error;
+
+use crate::read::Origin;
 
 pub const PROVIDER: &str = "frontier";
 
@@ -109,6 +123,9 @@ impl Provider for Frontier {
                 "provider_options",
             ],
             provider_options: wire::CREATE_OPTION_FIELDS.to_vec(),
+            // Issue 15 (list and cancel) fills these in.
+            list: None,
+            cancel: false,
         }
     }
 
@@ -133,25 +150,325 @@ impl Provider for Frontier {
                 ));
             }
         }
-        convert::session_body(account, convert::Origin::UNKNOWN, body)
+        read::session_body(account, Origin::UNKNOWN, body)
     }
 
     fn build(
         &self,
         account: &str,
         config: serde_json::Value,
-    ) -> Result<Arc<dyn Adapter>, ConfigError> {
-        Ok(Arc::new(client::FrontierClient::from_config(
-            account, config,
-        )?))
+    ) -> Result<Arc<dyn Connector>, ConfigError> {
+        Ok(Arc::new(FrontierAccount::from_config(account, config)?))
+    }
+}
+
+/// `[providers.frontier.accounts.<name>]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    /// Required: Frontier is self-hosted. Its Connect port (8002 by
+    /// default), or for `rest` the grpc-gateway's (7400 in the vendor docs).
+    #[serde(default)]
+    pub base_url: String,
+    #[serde(default)]
+    pub protocol: Protocol,
+    /// Service-user client id (Basic auth user name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret_file: Option<PathBuf>,
+    /// An access token, service-user JWT or personal access token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bearer_token: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bearer_token_file: Option<PathBuf>,
+    #[serde(default = "vendor_http::default_connect_timeout_ms")]
+    pub connect_timeout_ms: u64,
+    #[serde(default = "vendor_http::default_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+fn printable(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// The Authorization header: exactly one scheme, checked and built once.
+fn authorization(config: &AccountConfig) -> Result<HeaderValue, ConfigError> {
+    let client_secret = vendor_http::optional_secret(
+        "client_secret",
+        &config.client_secret,
+        &config.client_secret_file,
+    )?;
+    let bearer = vendor_http::optional_secret(
+        "bearer_token",
+        &config.bearer_token,
+        &config.bearer_token_file,
+    )?;
+    let value =
+        match (&config.client_id, client_secret, bearer) {
+            (Some(_), _, Some(_)) | (None, Some(_), Some(_)) => return Err(config_error(
+                "bearer_token",
+                "set client credentials (client_id + client_secret) or a bearer token, not both",
+            )),
+            (Some(id), Some(secret), None) => {
+                // RFC 7617: the user id cannot contain ':'.
+                if !printable(id) || id.contains(':') {
+                    return Err(config_error(
+                        "client_id",
+                        "must be printable, without spaces or ':'",
+                    ));
+                }
+                if !printable(secret.expose()) {
+                    return Err(config_error(
+                        "client_secret",
+                        "must be a non-empty secret of printable characters without spaces",
+                    ));
+                }
+                let pair = format!("{id}:{}", secret.expose());
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(pair)
+                )
+            }
+            (Some(_), None, None) => {
+                return Err(config_error(
+                    "client_secret",
+                    "missing: client_id needs client_secret or client_secret_file",
+                ))
+            }
+            (None, Some(_), None) => {
+                return Err(config_error(
+                    "client_id",
+                    "missing: client_secret needs client_id",
+                ))
+            }
+            (None, None, Some(token)) => {
+                if !printable(token.expose()) {
+                    return Err(config_error(
+                        "bearer_token",
+                        "must be a non-empty token of printable characters without spaces",
+                    ));
+                }
+                format!("Bearer {}", token.expose())
+            }
+            (None, None, None) => return Err(config_error(
+                "client_id",
+                "missing credentials: set client_id with client_secret (or client_secret_file), \
+                 or bearer_token (or bearer_token_file)",
+            )),
+        };
+    // Both schemes' values were checked printable above: a valid header.
+    vendor_http::credential_header("client_secret", &value)
+}
+
+/// One Frontier account: its config, endpoint (Basic or bearer auth) and
+/// requests, over Connect or the legacy REST gateway.
+pub struct FrontierAccount {
+    account: String,
+    config: AccountConfig,
+    /// Its credential is `Basic …` or `Bearer …`, marked sensitive so no
+    /// HTTP layer prints it; vendor-http scrubs it from every answer.
+    endpoint: Endpoint,
+}
+
+impl FrontierAccount {
+    pub fn from_config(
+        account: &str,
+        value: serde_json::Value,
+    ) -> Result<FrontierAccount, ConfigError> {
+        let config: AccountConfig = vendor_http::parse_config(value)?;
+        let authorization = authorization(&config)?;
+        if config.base_url.is_empty() {
+            return Err(config_error(
+                "base_url",
+                "missing: Frontier is self-hosted; give the URL of its Connect API \
+                 (or, with protocol = \"rest\", of its REST gateway)",
+            ));
+        }
+        let endpoint = vendor_http::endpoint(
+            &config.base_url,
+            vec![(AUTHORIZATION, authorization)],
+            config.connect_timeout_ms,
+            config.timeout_ms,
+        )?;
+        Ok(FrontierAccount {
+            account: account.to_owned(),
+            config,
+            endpoint,
+        })
+    }
+
+    /// Turn an answer that carries one session into it, or into the
+    /// canonical error `refused` makes of a non-2xx.
+    fn read_session(
+        &self,
+        answer: &VendorAnswer,
+        origin: Origin<'_>,
+        refused: fn(u16, bool, &[u8]) -> Error,
+    ) -> Result<Fetched, Error> {
+        read_fetched(
+            PROVIDER,
+            answer,
+            |a| refused(a.status, a.is_json(), &a.body),
+            |body| read::session_body(&self.account, origin, body),
+        )
+    }
+}
+
+/// The Connect service every checkout RPC belongs to.
+const SERVICE: &str = "raystack.frontier.v1beta1.FrontierService";
+
+/// A Connect unary call: `POST /<service>/<method>` with a JSON body.
+fn connect(operation: Operation, method: &str, body: Vec<u8>) -> VendorRequest {
+    VendorRequest::new(operation, Method::POST, format!("/{SERVICE}/{method}"))
+        .json(body)
+        .header(
+            HeaderName::from_static("connect-protocol-version"),
+            HeaderValue::from_static("1"),
+        )
+}
+
+/// Legacy REST: the org's checkouts collection, `org` already checked.
+fn checkouts_path(org: &str) -> String {
+    format!("/v1beta1/organizations/{org}/billing/checkouts")
+}
+
+/// Frontier logs the caller's x-request-id with the call.
+fn with_request_id(request: VendorRequest, ctx: &RequestContext) -> VendorRequest {
+    match HeaderValue::from_str(&ctx.request_id) {
+        Ok(id) if !ctx.request_id.is_empty() => {
+            request.header(HeaderName::from_static("x-request-id"), id)
+        }
+        _ => request,
+    }
+}
+
+/// The reference of a get, checked against the account's protocol.
+fn checked_reference(protocol: Protocol, reference: &str) -> Result<(Option<&str>, &str), Error> {
+    let parsed = parse_reference(reference).map_err(|why| {
+        Error::new(ErrorCode::InvalidId, format!("invalid session id: {why}"))
+            .with_provider(PROVIDER)
+    })?;
+    match (protocol, parsed.org_id) {
+        (Protocol::Connect, None) | (Protocol::Rest, Some(_)) => {
+            Ok((parsed.org_id, parsed.checkout_id))
+        }
+        (Protocol::Connect, Some(_)) => Err(Error::new(
+            ErrorCode::InvalidId,
+            "invalid session id: this frontier account speaks Connect, whose session ids are \
+             frontier:<account>:<checkout UUID> (no organization)",
+        )
+        .with_provider(PROVIDER)),
+        (Protocol::Rest, None) => Err(Error::new(
+            ErrorCode::InvalidId,
+            "invalid session id: this frontier account speaks the legacy REST API, whose session \
+             ids carry the organization: frontier:<account>:<org_id>:<checkout UUID>",
+        )
+        .with_provider(PROVIDER)),
+    }
+}
+
+fn encode(body: &impl Serialize) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(body)
+        .map_err(|e| Error::new(ErrorCode::Internal, format!("cannot encode request: {e}")))
+}
+
+impl Connector for FrontierAccount {
+    fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    fn provider(&self) -> &'static str {
+        PROVIDER
+    }
+
+    fn get(&self, reference: &str, ctx: &RequestContext) -> Result<VendorRequest, Error> {
+        let (org, checkout_id) = checked_reference(self.config.protocol, reference)?;
+        let request = match (self.config.protocol, org) {
+            // Both parts were checked against their id formats: safe path segments.
+            (Protocol::Rest, Some(org)) => VendorRequest::new(
+                Operation::Get,
+                Method::GET,
+                format!("{}/{checkout_id}", checkouts_path(org)),
+            ),
+            _ => connect(
+                Operation::Get,
+                "GetCheckout",
+                encode(&serde_json::json!({ "id": checkout_id }))?,
+            ),
+        };
+        Ok(with_request_id(request, ctx))
+    }
+
+    fn read_get(&self, reference: &str, answer: &VendorAnswer) -> Result<Fetched, Error> {
+        // `get` accepted this reference, so this cannot fail; if it did, the
+        // error would still carry the vendor's status.
+        let (org, _) = checked_reference(self.config.protocol, reference)
+            .map_err(|e| with_vendor_status(e, answer.status))?;
+        match (self.config.protocol, org) {
+            (Protocol::Rest, Some(org)) => {
+                let origin = Origin {
+                    org_id: Some(org),
+                    org_in_reference: true,
+                };
+                self.read_session(answer, origin, errors::legacy_get_error)
+            }
+            _ => self.read_session(answer, Origin::UNKNOWN, errors::vendor_error),
+        }
+    }
+
+    fn create(
+        &self,
+        request: &CreateSession,
+        ctx: &RequestContext,
+    ) -> Result<VendorRequest, Error> {
+        let mut body = create::create_request(request)?;
+        let request = match self.config.protocol {
+            Protocol::Connect => connect(Operation::Create, "CreateCheckout", encode(&body)?),
+            Protocol::Rest => {
+                let org = body.org_id.take().unwrap_or_default();
+                // The org becomes a path segment and part of the session id.
+                validate_org_id(&org).map_err(|why| {
+                    Error::invalid_request(format!(
+                        "customer: {why} (a legacy REST account keeps it in its session ids)"
+                    ))
+                    .with_provider(PROVIDER)
+                })?;
+                VendorRequest::new(Operation::Create, Method::POST, checkouts_path(&org))
+                    .json(encode(&body)?)
+            }
+        };
+        Ok(with_request_id(request, ctx))
+    }
+
+    fn read_create(
+        &self,
+        request: &CreateSession,
+        answer: &VendorAnswer,
+    ) -> Result<Fetched, Error> {
+        // The body does not name its organization: the create request did
+        // (`customer`, required by `create`), as `org_id` or in the path.
+        let origin = Origin {
+            org_id: Some(request.customer.as_deref().unwrap_or_default()),
+            org_in_reference: self.config.protocol == Protocol::Rest,
+        };
+        self.read_session(answer, origin, errors::vendor_error)
+    }
+
+    fn redacted_config(&self) -> serde_json::Value {
+        serde_json::to_value(&self.config).unwrap_or(serde_json::Value::Null)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     const ID: &str = "5b0f8b4e-3c1d-4f7a-9e2b-6d8c1a4f0e37";
+    const ORG: &str = "8d0c3f64-52b1-4c5e-a0f3-7b2e9c41d6a8";
 
     #[test]
     fn references_of_both_protocols() {
@@ -189,5 +506,295 @@ mod tests {
         }
         let long_org = format!("{}:{ID}", "o".repeat(MAX_ORG_LEN + 1));
         assert!(parse_reference(&long_org).is_err());
+    }
+
+    fn build(v: serde_json::Value) -> Result<FrontierAccount, ConfigError> {
+        FrontierAccount::from_config("default", v)
+    }
+
+    fn base(extra: serde_json::Value) -> serde_json::Value {
+        let mut v = json!({"base_url": "http://127.0.0.1:8002"});
+        for (k, val) in extra.as_object().unwrap() {
+            v[k] = val.clone();
+        }
+        v
+    }
+
+    #[test]
+    fn exactly_one_auth_scheme() {
+        for (extra, path) in [
+            (json!({}), "client_id"),
+            (json!({"client_id": "svc"}), "client_secret"),
+            (json!({"client_secret": "s"}), "client_id"),
+            (
+                json!({"client_id": "svc", "client_secret": "s", "bearer_token": "t"}),
+                "bearer_token",
+            ),
+            (
+                json!({"client_id": "svc", "client_secret": "s", "client_secret_file": "/x"}),
+                "client_secret",
+            ),
+            (
+                json!({"bearer_token": "t", "bearer_token_file": "/x"}),
+                "bearer_token",
+            ),
+            (
+                json!({"client_id": "a:b", "client_secret": "s"}),
+                "client_id",
+            ),
+            (json!({"bearer_token": "two words"}), "bearer_token"),
+            (
+                json!({"bearer_token_file": "/no/such/token/file"}),
+                "bearer_token_file",
+            ),
+            (json!({"bearer_token": "t", "protocol": "grpc"}), "protocol"),
+            (json!({"bearer_token": "t", "timeout": 3}), ""),
+            (json!({"bearer_token": "t", "timeout_ms": 0}), "timeout_ms"),
+            (
+                json!({"bearer_token": "t", "connect_timeout_ms": 0}),
+                "connect_timeout_ms",
+            ),
+        ] {
+            let err = build(base(extra.clone())).err().expect("must fail");
+            assert!(
+                err.path == path || (path.is_empty() && err.message.contains("timeout")),
+                "{extra}: {err}"
+            );
+        }
+        let err = build(json!({"bearer_token": "t"}))
+            .err()
+            .expect("no base_url");
+        assert_eq!(err.path, "base_url", "{err}");
+        assert!(build(base(json!({"client_id": "svc", "client_secret": "s"}))).is_ok());
+        assert!(build(base(json!({"bearer_token": "fpt_abc", "protocol": "rest"}))).is_ok());
+    }
+
+    #[test]
+    fn secrets_come_from_files_and_never_show() {
+        let dir = std::env::temp_dir().join(format!("frontier-secret-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("secret");
+        std::fs::write(&file, "s3cr3t-value\n").unwrap();
+        let c = build(base(
+            json!({"client_id": "svc-1", "client_secret_file": file}),
+        ))
+        .unwrap();
+        let expected = base64::engine::general_purpose::STANDARD.encode("svc-1:s3cr3t-value");
+        let (name, authorization) = &c.endpoint().credentials[0];
+        assert_eq!(name, AUTHORIZATION);
+        assert_eq!(authorization.to_str().unwrap(), format!("Basic {expected}"));
+        assert!(authorization.is_sensitive());
+        let c = build(base(
+            json!({"client_id": "svc-1", "client_secret": "s3cr3t-value"}),
+        ))
+        .unwrap();
+        // vendor-http's client makes its per-account scrubber, the one
+        // every request of it uses, from the endpoint's credentials alike.
+        let scrubber =
+            vendor_http::Scrubber::new(c.endpoint().credentials.iter().map(|(_, v)| v.as_bytes()));
+        let mut headers = http::HeaderMap::new();
+        headers.insert(AUTHORIZATION, c.endpoint().credentials[0].1.clone());
+        assert!(scrubber.covers(&headers));
+        let echoed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("svc-1:s3cr3t-value");
+        let body = format!(r#"{{"code":16,"message":"bad credentials {echoed}"}}"#);
+        let clean = scrubber.scrub(body.into());
+        assert_eq!(
+            &clean[..],
+            br#"{"code":16,"message":"bad credentials ***"}"#
+        );
+        let shown = c.redacted_config().to_string();
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(shown.contains("***") && shown.contains("svc-1") && shown.contains("connect"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn references_must_match_the_protocol() {
+        assert_eq!(
+            checked_reference(Protocol::Connect, ID).unwrap(),
+            (None, ID)
+        );
+        let legacy = format!("{ORG}:{ID}");
+        assert_eq!(
+            checked_reference(Protocol::Rest, &legacy).unwrap(),
+            (Some(ORG), ID)
+        );
+        for (protocol, reference, needle) in [
+            (Protocol::Connect, legacy.as_str(), "speaks Connect"),
+            (Protocol::Rest, ID, "legacy REST"),
+            (Protocol::Rest, "nope", "checkout UUID"),
+        ] {
+            let e = checked_reference(protocol, reference).unwrap_err();
+            assert_eq!((e.code, e.http_status), (ErrorCode::InvalidId, 400));
+            assert!(e.message.contains(needle), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn requests_are_built_without_io() {
+        let ctx = RequestContext {
+            request_id: "req-7".to_owned(),
+            ..RequestContext::default()
+        };
+        let connect = build(base(json!({"bearer_token": "fpt_abc"}))).unwrap();
+        assert_eq!(connect.endpoint().base_url, "http://127.0.0.1:8002");
+        let (name, credential) = &connect.endpoint().credentials[0];
+        assert_eq!(
+            (name, credential.to_str().unwrap()),
+            (&AUTHORIZATION, "Bearer fpt_abc")
+        );
+        assert!(credential.is_sensitive());
+        let get = connect.get(ID, &ctx).unwrap();
+        assert_eq!(
+            (get.operation, get.method.clone(), get.path.as_str()),
+            (
+                Operation::Get,
+                Method::POST,
+                "/raystack.frontier.v1beta1.FrontierService/GetCheckout"
+            )
+        );
+        assert!(get.query.is_empty());
+        let headers: Vec<_> = get
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.to_str().unwrap()))
+            .collect();
+        assert_eq!(
+            headers,
+            [
+                ("content-type", "application/json"),
+                ("connect-protocol-version", "1"),
+                ("x-request-id", "req-7"),
+            ]
+        );
+        assert_eq!(
+            get.body.as_deref(),
+            Some(format!(r#"{{"id":"{ID}"}}"#).as_bytes())
+        );
+
+        let legacy = build(base(
+            json!({"client_id": "svc", "client_secret": "s", "protocol": "rest"}),
+        ))
+        .unwrap();
+        let reference = format!("{ORG}:{ID}");
+        let get = legacy.get(&reference, &RequestContext::default()).unwrap();
+        assert_eq!(
+            (get.method.clone(), get.path.as_str()),
+            (
+                Method::GET,
+                format!("/v1beta1/organizations/{ORG}/billing/checkouts/{ID}").as_str()
+            )
+        );
+        assert!(get.headers.is_empty(), "no body, no empty x-request-id");
+        assert_eq!(get.body, None);
+
+        // Non-2xx answers become errors carrying the vendor's status.
+        let answer = |status: u16, body: &'static [u8]| {
+            let mut headers = http::HeaderMap::new();
+            headers.insert("content-type", HeaderValue::from_static("application/json"));
+            VendorAnswer {
+                status,
+                headers,
+                body: body.into(),
+            }
+        };
+        let err = connect
+            .read_get(
+                ID,
+                &answer(404, br#"{"code":"not_found","message":"gone"}"#),
+            )
+            .unwrap_err();
+        assert_eq!(
+            (err.http_status, err.provider_http_status),
+            (404, Some(404))
+        );
+        let unknown = br#"{"code":13,"message":"internal server error","details":[]}"#;
+        let err = legacy
+            .read_get(&reference, &answer(500, unknown))
+            .unwrap_err();
+        assert_eq!(
+            (err.code, err.http_status, err.provider_http_status),
+            (ErrorCode::NotFound, 404, Some(500)),
+            "the legacy read of an unknown id"
+        );
+        let err = connect.read_get(ID, &answer(500, unknown)).unwrap_err();
+        assert_eq!(
+            (err.code, err.provider_http_status),
+            (ErrorCode::ProviderError, Some(500)),
+            "Connect keeps the vendor-failure mapping"
+        );
+        let mut busy = answer(503, br#"{"code":"unavailable","message":"retry later"}"#);
+        busy.headers
+            .insert("retry-after", HeaderValue::from_static("3"));
+        let err = connect.read_get(ID, &busy).unwrap_err();
+        assert_eq!(err.provider_http_status, Some(503));
+        assert_eq!(err.retry_after, Some(std::time::Duration::from_secs(3)));
+        let err = connect.read_get(ID, &answer(200, b"{}")).unwrap_err();
+        assert_eq!(
+            (err.code, err.provider_http_status),
+            (ErrorCode::ProviderBadResponse, Some(200))
+        );
+    }
+
+    #[test]
+    fn creates_and_their_answers_without_io() {
+        let create: CreateSession = serde_json::from_value(json!({
+            "provider": "frontier", "account": "default",
+            "customer": ORG, "plan": "starter_monthly"
+        }))
+        .unwrap();
+        let session = format!(
+            r#"{{"checkout_session":{{"id":"{ID}","state":"open","plan":"starter_monthly","created_at":"2026-11-18T10:15:42Z"}}}}"#
+        );
+        let ok = VendorAnswer {
+            status: 200,
+            body: session.into_bytes().into(),
+            ..VendorAnswer::default()
+        };
+
+        let connect = build(base(json!({"bearer_token": "fpt_abc"}))).unwrap();
+        let post = connect.create(&create, &RequestContext::default()).unwrap();
+        assert_eq!(
+            (post.operation, post.method.clone(), post.path.as_str()),
+            (
+                Operation::Create,
+                Method::POST,
+                "/raystack.frontier.v1beta1.FrontierService/CreateCheckout"
+            )
+        );
+        let sent: serde_json::Value =
+            serde_json::from_slice(post.body.as_deref().unwrap()).unwrap();
+        assert_eq!(sent["org_id"], ORG);
+        assert_eq!(sent["subscription_body"]["plan"], "starter_monthly");
+        let fetched = connect.read_create(&create, &ok).unwrap();
+        assert_eq!(fetched.session.id, format!("frontier:default:{ID}"));
+        assert_eq!(
+            fetched.session.customer.and_then(|c| c.id).as_deref(),
+            Some(ORG)
+        );
+        assert!(!connect.create_is_idempotent(&RequestContext::default()));
+
+        let legacy = build(base(json!({"bearer_token": "fpt_abc", "protocol": "rest"}))).unwrap();
+        let post = legacy.create(&create, &RequestContext::default()).unwrap();
+        assert_eq!(
+            (post.method.clone(), post.path.as_str()),
+            (
+                Method::POST,
+                format!("/v1beta1/organizations/{ORG}/billing/checkouts").as_str()
+            )
+        );
+        assert_eq!(post.headers.len(), 1, "content type only");
+        let sent: serde_json::Value =
+            serde_json::from_slice(post.body.as_deref().unwrap()).unwrap();
+        assert!(sent.get("org_id").is_none(), "the org is in the path");
+        let fetched = legacy.read_create(&create, &ok).unwrap();
+        assert_eq!(fetched.session.id, format!("frontier:default:{ORG}:{ID}"));
+        let mut bad_org = create.clone();
+        bad_org.customer = Some("a/b".to_owned());
+        let err = legacy
+            .create(&bad_org, &RequestContext::default())
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest);
+        assert!(err.message.starts_with("customer:"), "{}", err.message);
     }
 }

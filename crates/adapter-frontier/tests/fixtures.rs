@@ -2,8 +2,8 @@
 //! snapshot-tested. Success bodies are read "as of" the vendor time the
 //! fixture README gives, so derived expiry is part of the snapshot.
 
-use adapter_frontier::convert::{self, Origin};
-use adapter_frontier::{client, wire, Frontier};
+use adapter_frontier::read::{self, Origin};
+use adapter_frontier::{errors, wire, Frontier};
 use checkout_core::{ErrorCode, Provider};
 use fixture_kit::{error_status, stem, Fixtures};
 use serde_json::{json, Value};
@@ -56,26 +56,26 @@ fn snapshots_of_every_fixture() {
         let value = if let Some(status) = error_status(file) {
             // The legacy read of one checkout has its own reading of a 500.
             let refused = if file.contains("_legacy_get_") {
-                client::legacy_get_error
+                errors::legacy_get_error
             } else {
-                client::vendor_error
+                errors::vendor_error
             };
             let err = refused(status, file.ends_with(".json"), body);
             json!({"http_status": err.http_status, "body": err.body(None)})
         } else if file.starts_with("list_") {
-            let list: wire::SessionList = convert::parse(body).expect("list body");
+            let list: wire::SessionList = read::parse(body).expect("list body");
             let sessions: Vec<_> = list
                 .checkout_sessions
                 .iter()
                 .map(|s| {
-                    let session = convert::session("default", origin(file), s)
+                    let session = read::session("default", origin(file), s)
                         .unwrap_or_else(|e| panic!("{file}: {e}"));
                     session.as_of(fixtures.as_of(file, session.created_at))
                 })
                 .collect();
             json!(sessions)
         } else {
-            let session = convert::session_body("default", origin(file), body)
+            let session = read::session_body("default", origin(file), body)
                 .unwrap_or_else(|e| panic!("{file}: {e}"));
             json!(session.as_of(fixtures.as_of(file, session.created_at)))
         };
@@ -192,12 +192,12 @@ fn garbage_bodies_are_bad_responses_not_panics() {
         b"{\"checkout_session\":{\"id\":\"5b0f8b4e-3c1d-4f7a-9e2b-6d8c1a4f0e37\",\"state\":7}}",
         b"\xff\xfe",
     ] {
-        let err = convert::session_body("default", Origin::UNKNOWN, body).unwrap_err();
+        let err = read::session_body("default", Origin::UNKNOWN, body).unwrap_err();
         assert_eq!(err.code, ErrorCode::ProviderBadResponse);
         assert_eq!(err.http_status, 502);
     }
     let bad_time = br#"{"checkout_session":{"id":"5b0f8b4e-3c1d-4f7a-9e2b-6d8c1a4f0e37","created_at":"yesterday"}}"#;
-    let err = convert::session_body("default", Origin::UNKNOWN, bad_time).unwrap_err();
+    let err = read::session_body("default", Origin::UNKNOWN, bad_time).unwrap_err();
     assert!(err.message.contains("created_at"), "{}", err.message);
     assert!(
         !err.message.contains("yesterday"),
