@@ -1,11 +1,11 @@
 //! Flowglad: any bytes as a get/create response body (`Provider::normalize`,
 //! then what the client does with a 2xx body: the raw copy for
 //! `?include=raw` and the canonical output path) and as a non-2xx answer
-//! (`client::vendor_error`, with or without an `X-Request-Id` header).
+//! (`errors::vendor_error`, with or without an `X-Request-Id` header).
 //! Nothing may panic.
 #![no_main]
 
-use adapter_flowglad::{client, Flowglad, PROVIDER};
+use adapter_flowglad::{errors, Flowglad, PROVIDER};
 use checkout_core::Provider;
 use checkout_gateway_fuzz::{check_read, check_vendor_error, VendorAnswer};
 use libfuzzer_sys::fuzz_target;
@@ -13,7 +13,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     check_read(PROVIDER, data, &Flowglad.normalize("default", data));
     for answer in [VendorAnswer::from_prefix(data), VendorAnswer::whole(data)] {
-        let err = client::vendor_error(answer.status, answer.body, answer.request_id_header);
+        let err = errors::vendor_error(answer.status, answer.body, answer.request_id_header);
         check_vendor_error(&answer, &err);
     }
 });

@@ -1,11 +1,11 @@
 //! Frontier: any bytes as a get/create response body, Connect or legacy REST
 //! (`Provider::normalize`, then what the client does with a 2xx body: the
 //! raw copy for `?include=raw` and the canonical output path) and as a
-//! non-2xx answer (`client::vendor_error`: Connect codes, grpc-gateway
+//! non-2xx answer (`errors::vendor_error`: Connect codes, grpc-gateway
 //! bodies, plain text). Nothing may panic.
 #![no_main]
 
-use adapter_frontier::{client, Frontier, PROVIDER};
+use adapter_frontier::{errors, Frontier, PROVIDER};
 use checkout_core::Provider;
 use checkout_gateway_fuzz::{check_read, check_vendor_error, VendorAnswer};
 use libfuzzer_sys::fuzz_target;
@@ -13,7 +13,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     check_read(PROVIDER, data, &Frontier.normalize("default", data));
     for answer in [VendorAnswer::from_prefix(data), VendorAnswer::whole(data)] {
-        let err = client::vendor_error(answer.status, answer.is_json, answer.body);
+        let err = errors::vendor_error(answer.status, answer.is_json, answer.body);
         check_vendor_error(&answer, &err);
     }
 });

@@ -1,10 +1,10 @@
 //! Meteroid: any bytes as a get/create response body (`Provider::normalize`,
 //! then what the client does with a 2xx body: the raw copy for
 //! `?include=raw` and the canonical output path) and as a non-2xx answer
-//! (`client::vendor_error`). Nothing may panic.
+//! (`errors::vendor_error`). Nothing may panic.
 #![no_main]
 
-use adapter_meteroid::{client, Meteroid, PROVIDER};
+use adapter_meteroid::{errors, Meteroid, PROVIDER};
 use checkout_core::Provider;
 use checkout_gateway_fuzz::{check_read, check_vendor_error, VendorAnswer};
 use libfuzzer_sys::fuzz_target;
@@ -12,7 +12,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     check_read(PROVIDER, data, &Meteroid.normalize("default", data));
     for answer in [VendorAnswer::from_prefix(data), VendorAnswer::whole(data)] {
-        let err = client::vendor_error(answer.status, answer.is_json, answer.body);
+        let err = errors::vendor_error(answer.status, answer.is_json, answer.body);
         check_vendor_error(&answer, &err);
     }
 });

@@ -86,6 +86,10 @@ impl Provider for Flowglad {
         read::session_body(account, body)
     }
 
+    fn account_schema(&self) -> serde_json::Value {
+        checkout_core::adapter::account_schema::<AccountConfig>()
+    }
+
     fn build(
         &self,
         account: &str,
@@ -96,7 +100,7 @@ impl Provider for Flowglad {
 }
 
 /// `[providers.flowglad.accounts.<name>]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountConfig {
     #[serde(default = "default_base_url")]

@@ -33,7 +33,7 @@ use crate::read::Origin;
 pub const PROVIDER: &str = "frontier";
 
 /// Which of Frontier's two APIs an account speaks.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
     /// ConnectRPC unary JSON: `POST /raystack.frontier.v1beta1.FrontierService/<Rpc>`.
@@ -153,6 +153,10 @@ impl Provider for Frontier {
         read::session_body(account, Origin::UNKNOWN, body)
     }
 
+    fn account_schema(&self) -> serde_json::Value {
+        checkout_core::adapter::account_schema::<AccountConfig>()
+    }
+
     fn build(
         &self,
         account: &str,
@@ -163,7 +167,7 @@ impl Provider for Frontier {
 }
 
 /// `[providers.frontier.accounts.<name>]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountConfig {
     /// Required: Frontier is self-hosted. Its Connect port (8002 by

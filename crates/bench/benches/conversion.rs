@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 use std::hint::black_box;
 use std::path::PathBuf;
 
-use adapter_frontier::convert::Origin;
+use adapter_frontier::read::Origin;
 use adapter_zenskar::Family;
 use checkout_bench::counting_alloc::{self, CountingAlloc, Counts};
 use checkout_core::CheckoutSession;
@@ -47,18 +47,18 @@ const CASES: &[Case] = &[
     Case {
         group: "meteroid",
         fixture: "meteroid/get_created_open.json",
-        convert: |body| adapter_meteroid::convert::session_body(ACCOUNT, body).unwrap(),
+        convert: |body| adapter_meteroid::read::session_body(ACCOUNT, body).unwrap(),
     },
     Case {
         group: "flowglad",
         fixture: "flowglad/get_open.json",
-        convert: |body| adapter_flowglad::convert::session_body(ACCOUNT, body).unwrap(),
+        convert: |body| adapter_flowglad::read::session_body(ACCOUNT, body).unwrap(),
     },
     Case {
         group: "frontier_connect",
         fixture: "frontier/get_connect_open.json",
         convert: |body| {
-            adapter_frontier::convert::session_body(ACCOUNT, Origin::UNKNOWN, body).unwrap()
+            adapter_frontier::read::session_body(ACCOUNT, Origin::UNKNOWN, body).unwrap()
         },
     },
     Case {
@@ -69,7 +69,7 @@ const CASES: &[Case] = &[
                 org_id: Some(FRONTIER_LEGACY_ORG),
                 org_in_reference: true,
             };
-            adapter_frontier::convert::session_body(ACCOUNT, origin, body).unwrap()
+            adapter_frontier::read::session_body(ACCOUNT, origin, body).unwrap()
         },
     },
     Case {
