@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use adapter_zenskar::{client, convert, wire, Family, Zenskar};
+use adapter_zenskar::{errors, read, wire, Family, Zenskar};
 use checkout_core::{ErrorCode, PaymentStatus, Provider, Status};
 use fixture_kit::{error_status, stem, Fixtures};
 use serde_json::json;
@@ -50,7 +50,7 @@ fn normalize_handles_every_session_fixture_of_both_families() {
             .normalize("default", body)
             .unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(
-            convert::detect_family(body).ok(),
+            read::detect_family(body).ok(),
             Some(family_of(file)),
             "{file}"
         );
@@ -83,21 +83,21 @@ fn snapshots_of_every_fixture() {
     let _guard = fixture_kit::snapshot_settings().bind_to_scope();
     for (file, body) in fixtures.files() {
         let value = if let Some(status) = error_status(file) {
-            let err = client::vendor_error(status, file.ends_with(".json"), body);
+            let err = errors::vendor_error(status, file.ends_with(".json"), body);
             json!({"http_status": err.http_status, "body": err.body(None)})
         } else if file.starts_with("list_") {
-            let list: wire::CheckoutSessionList = convert::parse(body).expect("list body");
+            let list: wire::CheckoutSessionList = read::parse(body).expect("list body");
             let sessions: Vec<_> = list
                 .data
                 .iter()
                 .map(|s| {
-                    let session = convert::session_a("default", s).expect("list item");
+                    let session = read::session_a("default", s).expect("list item");
                     session.as_of(fixtures.as_of(file, session.created_at))
                 })
                 .collect();
             json!({"next": list.next, "total": list.total, "sessions": sessions})
         } else {
-            let session = convert::session_body("default", family_of(file), body)
+            let session = read::session_body("default", family_of(file), body)
                 .unwrap_or_else(|e| panic!("{file}: {e}"));
             json!(session.as_of(fixtures.as_of(file, session.created_at)))
         };
@@ -315,7 +315,7 @@ fn garbage_bodies_are_bad_responses_not_panics() {
             b"{\"id\":\"3f1c9a52-7b4e-4d2a-9c61-0e8f5b7a2d14\"}",
             b"\xff\xfe",
         ] {
-            let err = convert::session_body("default", family, body).unwrap_err();
+            let err = read::session_body("default", family, body).unwrap_err();
             assert_eq!(err.code, ErrorCode::ProviderBadResponse);
             assert_eq!(err.http_status, 502);
         }
