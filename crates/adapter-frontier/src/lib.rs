@@ -33,7 +33,9 @@ use crate::read::Origin;
 pub const PROVIDER: &str = "frontier";
 
 /// Which of Frontier's two APIs an account speaks.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
     /// ConnectRPC unary JSON: `POST /raystack.frontier.v1beta1.FrontierService/<Rpc>`.

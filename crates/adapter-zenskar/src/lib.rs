@@ -32,7 +32,9 @@ use vendor_http::config_error;
 pub const PROVIDER: &str = "zenskar";
 
 /// Which of Zenskar's two checkout APIs an account uses.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub enum Family {
     /// Family A, `/checkout`: the documented default of both doc sites.
     #[default]
@@ -115,6 +117,10 @@ impl Provider for Zenskar {
         read::session_body(account, family, body)
     }
 
+    fn account_schema(&self) -> serde_json::Value {
+        checkout_core::adapter::account_schema::<AccountConfig>()
+    }
+
     fn build(
         &self,
         account: &str,
@@ -131,7 +137,7 @@ const API_VERSION: HeaderName = HeaderName::from_static("apiversion");
 const AMZN_REQUEST_ID: &str = "x-amzn-requestid";
 
 /// `[providers.zenskar.accounts.<name>]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountConfig {
     #[serde(default = "default_base_url")]

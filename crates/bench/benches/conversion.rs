@@ -76,7 +76,7 @@ const CASES: &[Case] = &[
         group: "zenskar_checkout",
         fixture: "zenskar/get_checkout_open_jpy.json",
         convert: |body| {
-            adapter_zenskar::convert::session_body(ACCOUNT, Family::Checkout, body).unwrap()
+            adapter_zenskar::read::session_body(ACCOUNT, Family::Checkout, body).unwrap()
         },
     },
     // Family A bodies run from 1.0 to 1.9 KB (estimates, line items): the
@@ -85,14 +85,14 @@ const CASES: &[Case] = &[
         group: "zenskar_checkout",
         fixture: "zenskar/get_checkout_processing_pending.json",
         convert: |body| {
-            adapter_zenskar::convert::session_body(ACCOUNT, Family::Checkout, body).unwrap()
+            adapter_zenskar::read::session_body(ACCOUNT, Family::Checkout, body).unwrap()
         },
     },
     Case {
         group: "zenskar_checkouts",
         fixture: "zenskar/get_checkouts_guest.json",
         convert: |body| {
-            adapter_zenskar::convert::session_body(ACCOUNT, Family::Checkouts, body).unwrap()
+            adapter_zenskar::read::session_body(ACCOUNT, Family::Checkouts, body).unwrap()
         },
     },
 ];

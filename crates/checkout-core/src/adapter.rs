@@ -147,10 +147,15 @@ pub fn account_schema<T: schemars::JsonSchema>() -> serde_json::Value {
     let settings = schemars::generate::SchemaSettings::draft2020_12().with(|s| {
         s.inline_subschemas = true;
     });
-    settings
+    let mut schema = settings
         .into_generator()
         .into_root_schema_for::<T>()
-        .to_value()
+        .to_value();
+    // Embedded in the gateway's schema, which names the dialect once.
+    if let Some(object) = schema.as_object_mut() {
+        object.remove("$schema");
+    }
+    schema
 }
 
 /// `unsupported_operation` for `operation` at `provider`, before any call.

@@ -136,9 +136,11 @@ impl ErrorCode {
     pub fn error_type(self) -> &'static str {
         use ErrorCode::*;
         match self {
-            InvalidRequest | InvalidId | UnknownProvider | UnsupportedField | UnsupportedOperation
-            | UnsupportedMediaType | PayloadTooLarge | UriTooLong | HeadersTooLarge | NotFound
-            | MethodNotAllowed | IdempotencyKeyReused => "invalid_request_error",
+            InvalidRequest | InvalidId | UnknownProvider | UnsupportedField
+            | UnsupportedOperation | UnsupportedMediaType | PayloadTooLarge | UriTooLong
+            | HeadersTooLarge | NotFound | MethodNotAllowed | IdempotencyKeyReused => {
+                "invalid_request_error"
+            }
             Unauthenticated => "authentication_error",
             Forbidden => "permission_error",
             RateLimited | TooManyRequests => "rate_limit_error",

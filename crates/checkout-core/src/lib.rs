@@ -17,11 +17,11 @@ pub mod timestamp;
 pub mod vendor;
 
 pub use adapter::{Capabilities, Connector, Fetched, Provider, RequestContext};
-pub use exchange::{Endpoint, Operation, VendorAnswer, VendorRequest};
-pub use list::{ListPage, ListQuery};
 pub use create::CreateSession;
 pub use error::{Error, ErrorCode};
+pub use exchange::{Endpoint, Operation, VendorAnswer, VendorRequest};
 pub use id::SessionId;
+pub use list::{ListPage, ListQuery};
 pub use model::{
     CheckoutSession, Customer, Metadata, MetadataValue, PlanRef, ProviderStatus, Purpose,
 };

@@ -390,11 +390,7 @@ mod tests {
     }
 
     fn get(path: &str) -> VendorRequest {
-        VendorRequest::new(
-            checkout_core::Operation::Get,
-            reqwest::Method::GET,
-            path,
-        )
+        VendorRequest::new(checkout_core::Operation::Get, reqwest::Method::GET, path)
     }
 
     #[tokio::test]
@@ -411,6 +407,7 @@ mod tests {
     #[test]
     fn echoed_credentials_are_scrubbed() {
         use base64::Engine as _;
+        use reqwest::header::HeaderMap;
         let mut headers = HeaderMap::new();
         headers.insert(
             "authorization",

@@ -102,7 +102,8 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Config {
             command: ConfigCommand::Schema,
         } => {
-            let json = serde_json::to_string_pretty(&config::schema()).map_err(|e| e.to_string())?;
+            let json =
+                serde_json::to_string_pretty(&config::schema()).map_err(|e| e.to_string())?;
             println!("{json}");
             Ok(())
         }

@@ -786,7 +786,9 @@ mod tests {
     /// A config file as JSON, the way the schema sees it.
     fn toml_file(path: &str) -> serde_json::Value {
         let text = std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path),
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../..")
+                .join(path),
         )
         .unwrap();
         let value: toml::Value = toml::from_str(&text).unwrap();

@@ -15,9 +15,9 @@ use checkout_core::{
     VendorRequest,
 };
 use rand::Rng;
-use vendor_http::VendorClient;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
+use vendor_http::VendorClient;
 
 use crate::config::ResilienceConfig;
 use crate::telemetry::metrics::Metrics;
@@ -105,7 +105,9 @@ impl Guard {
     ) -> Result<Fetched, Error> {
         let request = connector.get(reference, ctx)?;
         self.read_with(seen, || {
-            exchange(client, &request, |answer| connector.read_get(reference, answer))
+            exchange(client, &request, |answer| {
+                connector.read_get(reference, answer)
+            })
         })
         .await
     }
@@ -119,7 +121,9 @@ impl Guard {
     ) -> Result<Fetched, Error> {
         let request = connector.create(create, ctx)?;
         self.create_with(connector.create_is_idempotent(ctx), || {
-            exchange(client, &request, |answer| connector.read_create(create, answer))
+            exchange(client, &request, |answer| {
+                connector.read_create(create, answer)
+            })
         })
         .await
     }
