@@ -310,7 +310,8 @@ mod tests {
         }
     }
 
-    #[tokio::test]
+    // Backoffs and deadlines are tokio timers: paused time skips the waits.
+    #[tokio::test(start_paused = true)]
     async fn creates_retry_only_when_provably_safe() {
         let ctx = RequestContext::default();
         let req = CreateSession::default();
@@ -347,7 +348,7 @@ mod tests {
         }
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn reads_retry_what_is_retryable_only() {
         let ctx = RequestContext::default();
         let adapter = flaky(TransportFailure::Timeout.error("meteroid"), false);
