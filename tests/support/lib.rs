@@ -1,7 +1,7 @@
 //! Shared helpers for the end-to-end tests: a real sandbox and a real
 //! gateway, each on its own loopback socket.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use checkout_gateway::cmd::serve::load;
 use checkout_gateway::state::live::{ConfigSource, Gateway};
@@ -177,23 +177,42 @@ impl Stack {
             .to_owned()
     }
 
-    /// Move a sandbox session through its lifecycle (control route).
+    /// Move a sandbox Meteroid session through its lifecycle (control route).
     pub async fn control(&self, reference: &str, body: serde_json::Value) {
+        self.sandbox_control(&format!("/meteroid/sessions/{reference}"), body)
+            .await;
+    }
+
+    /// `POST /_sandbox<path>`, a sandbox control route (any vendor); asserts
+    /// the sandbox agreed and returns its answer's body.
+    pub async fn sandbox_control(&self, path: &str, body: serde_json::Value) -> String {
         let response = self
             .http
-            .post(format!(
-                "{}/_sandbox/meteroid/sessions/{reference}",
-                self.sandbox
-            ))
+            .post(format!("{}/_sandbox{path}", self.sandbox))
             .json(&body)
             .send()
             .await
             .expect("control route");
+        let status = response.status();
+        let text = response.text().await.expect("control route body");
         assert!(
-            response.status().is_success(),
-            "control route refused: {}",
-            response.status()
+            status.is_success(),
+            "control route refused: {status}: {text}"
         );
+        text
+    }
+
+    /// A GET to the gateway as the client holding `key`.
+    pub fn get_as(&self, key: &str, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .get(format!("{}{path}", self.gateway))
+            .bearer_auth(key)
+    }
+
+    /// `GET /metrics` as the client holding `key`: status and text.
+    pub async fn metrics(&self, key: &str) -> (u16, String) {
+        let r = self.get_as(key, "/metrics").send().await.expect("scrape");
+        (r.status().as_u16(), r.text().await.expect("metrics text"))
     }
 
     /// The canonical create body for the seeded demo customer and plan.
@@ -215,6 +234,21 @@ pub async fn json_of(r: reqwest::Response) -> (u16, reqwest::header::HeaderMap, 
     (status, headers, body)
 }
 
+/// Send a request and read the answer whole: status, headers, and the JSON
+/// body (`Null` when the body is not JSON).
+pub async fn answer(
+    r: reqwest::RequestBuilder,
+) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
+    let r = r.send().await.expect("an answer");
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    (
+        status,
+        headers,
+        r.json().await.unwrap_or(serde_json::Value::Null),
+    )
+}
+
 /// The canonical error code of an error body, or "".
 pub fn code(body: &serde_json::Value) -> &str {
     body["error"]["code"].as_str().unwrap_or_default()
@@ -223,6 +257,66 @@ pub fn code(body: &serde_json::Value) -> &str {
 /// A header's value, or "" when absent.
 pub fn header<'a>(h: &'a reqwest::header::HeaderMap, name: &str) -> &'a str {
     h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+/// A `[resilience]` table. The default is the policy most tests run under:
+/// a 3 s deadline, no retries, a breaker that only opens when a test means
+/// it to, no stale copies.
+#[derive(Debug, Clone, Copy)]
+pub struct Resilience {
+    pub deadline_ms: u64,
+    pub max_retries: u32,
+    pub backoff_base_ms: u64,
+    pub backoff_max_ms: u64,
+    pub breaker_failures: u32,
+    pub breaker_open_secs: u64,
+    pub max_in_flight: u32,
+    pub stale_if_error_secs: u64,
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for Resilience {
+    fn default() -> Self {
+        Resilience {
+            deadline_ms: 3000,
+            max_retries: 0,
+            backoff_base_ms: 10,
+            backoff_max_ms: 10,
+            breaker_failures: 50,
+            breaker_open_secs: 30,
+            max_in_flight: 64,
+            stale_if_error_secs: 0,
+            shutdown_grace_secs: 1,
+        }
+    }
+}
+
+impl Resilience {
+    /// The TOML table, one key a line.
+    pub fn toml(&self) -> String {
+        let Resilience {
+            deadline_ms,
+            max_retries,
+            backoff_base_ms,
+            backoff_max_ms,
+            breaker_failures,
+            breaker_open_secs,
+            max_in_flight,
+            stale_if_error_secs,
+            shutdown_grace_secs,
+        } = self;
+        format!(
+            "[resilience]\ndeadline_ms = {deadline_ms}\nmax_retries = {max_retries}\nbackoff_base_ms = {backoff_base_ms}\nbackoff_max_ms = {backoff_max_ms}\nbreaker_failures = {breaker_failures}\nbreaker_open_secs = {breaker_open_secs}\nmax_in_flight = {max_in_flight}\nstale_if_error_secs = {stale_if_error_secs}\nshutdown_grace_secs = {shutdown_grace_secs}\n"
+        )
+    }
+}
+
+/// A `[cache]` table: open sessions fresh for `open_ttl_secs`, terminal
+/// ones for an hour.
+pub fn cache(open_ttl_secs: u64, max_entries: u64) -> String {
+    format!(
+        "[cache]\nopen_ttl_secs = {open_ttl_secs}\nterminal_ttl_secs = 3600\nmax_entries = {max_entries}\n"
+    )
 }
 
 /// Test sugar: a client table's `key = "<key>"` line becomes the
@@ -249,24 +343,41 @@ pub fn key_sha256(key: &str) -> String {
     checkout_gateway::auth::to_hex(&checkout_gateway::auth::key_hash(key))
 }
 
-/// Every log line of this test binary, at trace level, as JSON, with a line
-/// for each span opened (so a test can count spans). Installed once per
-/// binary; later calls share it.
-pub fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs: Arc<Mutex<Vec<u8>>> = Arc::default();
-        let sink = logs.clone();
-        let writer = move || Sink(sink.clone());
-        let _ = tracing_subscriber::fmt()
-            .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
-            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::NEW)
-            .with_writer(writer)
-            .json()
-            .try_init();
-        logs
-    })
-    .clone()
+/// Every log line this test's thread emits, at trace level, as JSON, with
+/// a line for each span opened (so a test can count spans), while the
+/// returned [`Logs`] lives. Scoped to the thread, not the process: all the
+/// e2e tests share one binary, and a `#[tokio::test]` runs its gateway and
+/// sandbox on its own thread (current-thread runtime), so this sees every
+/// line of this test's gateway and none of the other tests'.
+pub fn captured_logs() -> Logs {
+    use tracing_subscriber::util::SubscriberInitExt;
+    let lines: Arc<Mutex<Vec<u8>>> = Arc::default();
+    let sink = lines.clone();
+    let writer = move || Sink(sink.clone());
+    let scope = tracing_subscriber::fmt()
+        .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::NEW)
+        .with_writer(writer)
+        .json()
+        .finish()
+        .set_default();
+    Logs {
+        lines,
+        _scope: scope,
+    }
+}
+
+/// Log lines captured by [`captured_logs`]; capture stops when dropped.
+pub struct Logs {
+    lines: Arc<Mutex<Vec<u8>>>,
+    _scope: tracing::dispatcher::DefaultGuard,
+}
+
+impl Logs {
+    /// Everything captured so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.lines.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+    }
 }
 
 struct Sink(Arc<Mutex<Vec<u8>>>);

@@ -166,7 +166,8 @@ mod tests {
         assert!(matches!(store.claim("k", [2; 32]).await, Claim::Mismatch));
     }
 
-    #[tokio::test]
+    // The sleeps only let the waiter run: paused time skips them.
+    #[tokio::test(start_paused = true)]
     async fn a_second_request_waits_for_the_first() {
         let store = Arc::new(MemoryStore::new(Duration::from_secs(60), 100));
         assert!(matches!(store.claim("k", [1; 32]).await, Claim::New));
@@ -180,7 +181,7 @@ mod tests {
         assert!(matches!(waiter.await.unwrap(), Claim::Replay(r) if r.status == 201));
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_released_key_can_be_claimed_again() {
         let store = Arc::new(MemoryStore::new(Duration::from_secs(60), 100));
         assert!(matches!(store.claim("k", [1; 32]).await, Claim::New));
@@ -196,6 +197,7 @@ mod tests {
         );
     }
 
+    // Real time: the TTL is moka's, on its own clock.
     #[tokio::test]
     async fn keys_expire() {
         let store = MemoryStore::new(Duration::from_millis(50), 100);

@@ -8,9 +8,12 @@
 //! breaker opened cannot close it by succeeding late.
 
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use checkout_core::{Error, ErrorCode};
+// tokio's clock is std's, except that a test can pause and advance it: the
+// open period then passes at once instead of in real sleeps.
+use tokio::time::Instant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BreakerState {
@@ -202,8 +205,9 @@ mod tests {
         Error::new(ErrorCode::ProviderError, "boom")
     }
 
-    #[test]
-    fn opens_after_threshold_then_half_opens_with_one_probe() {
+    // The open period passes on tokio's paused clock, not in real sleeps.
+    #[tokio::test(start_paused = true)]
+    async fn opens_after_threshold_then_half_opens_with_one_probe() {
         let b = Breaker::new(3, Duration::from_millis(50));
         for _ in 0..2 {
             let a = b.admit("x").unwrap();
@@ -217,7 +221,10 @@ mod tests {
         assert_eq!(refused.http_status, 503);
         assert!(refused.retry_after.is_some());
 
-        std::thread::sleep(Duration::from_millis(60));
+        // Paused time makes the edge exact: still open just before it.
+        tokio::time::advance(Duration::from_millis(40)).await;
+        assert!(b.admit("x").is_err(), "open until the period ends");
+        tokio::time::advance(Duration::from_millis(20)).await;
         let probe = b.admit("x").unwrap();
         assert_eq!(b.state(), BreakerState::HalfOpen);
         assert!(b.admit("x").is_err(), "only one probe at a time");
@@ -228,7 +235,7 @@ mod tests {
             "a failed probe opens it again"
         );
 
-        std::thread::sleep(Duration::from_millis(60));
+        tokio::time::advance(Duration::from_millis(60)).await;
         let probe = b.admit("x").unwrap();
         b.record(probe, Verdict::of(Ok(()), true));
         assert_eq!(b.state(), BreakerState::Closed, "a good probe closes it");
@@ -277,13 +284,13 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_stale_result_does_not_decide_the_probe() {
+    #[tokio::test(start_paused = true)]
+    async fn a_stale_result_does_not_decide_the_probe() {
         let b = Breaker::new(1, Duration::from_millis(20));
         let early = b.admit("x").unwrap();
         let failing = b.admit("x").unwrap();
         b.record(failing, Verdict::of(Err(&fail()), true));
-        std::thread::sleep(Duration::from_millis(30));
+        tokio::time::advance(Duration::from_millis(30)).await;
         let probe = b.admit("x").unwrap();
         assert_eq!(b.state(), BreakerState::HalfOpen);
         b.record(early, Verdict::of(Ok(()), true));

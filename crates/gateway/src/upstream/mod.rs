@@ -333,7 +333,8 @@ mod tests {
         }
     }
 
-    #[tokio::test]
+    // Backoffs and deadlines are tokio timers: paused time skips the waits.
+    #[tokio::test(start_paused = true)]
     async fn creates_retry_only_when_provably_safe() {
         let cases = [
             (TransportFailure::Connect.error("meteroid"), false, true, 2),
@@ -368,7 +369,7 @@ mod tests {
         }
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn reads_retry_what_is_retryable_only() {
         let vendor = flaky(TransportFailure::Timeout.error("meteroid"));
         assert!(guard().read_with(true, || vendor.call()).await.is_ok());

@@ -202,8 +202,7 @@ async fn a_syntax_error_on_a_secret_line_is_refused_without_quoting_it() {
         message.contains(file_name) && message.contains("line 3, column"),
         "names the position: {message}"
     );
-    let logs =
-        String::from_utf8_lossy(&logs.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
+    let logs = logs.text();
     let refused = logs
         .lines()
         .find(|l| l.contains("reload refused"))

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use checkout_gateway_e2e::{header, json_of, start, Stack, OTHER_CLIENT_KEY};
+use checkout_gateway_e2e::{cache, header, json_of, start, Stack, OTHER_CLIENT_KEY};
 use serde_json::{json, Value};
 
 /// Assert the canonical error shape and return its code.
@@ -102,7 +102,7 @@ async fn raw_is_the_vendor_payload() {
 
 #[tokio::test]
 async fn status_follows_the_vendor_after_the_open_ttl() {
-    let s = start("[cache]\nopen_ttl_secs = 1\nterminal_ttl_secs = 3600\nmax_entries = 1000").await;
+    let s = start(&cache(1, 1000)).await;
     let reference = s.vendor_session().await;
     let id = format!("meteroid:default:{reference}");
     let (_, _, first) = json_of(s.session(&id).send().await.unwrap()).await;
@@ -133,8 +133,7 @@ async fn status_follows_the_vendor_after_the_open_ttl() {
 
 #[tokio::test]
 async fn expiry_is_derived_even_from_the_cache() {
-    let s =
-        start("[cache]\nopen_ttl_secs = 60\nterminal_ttl_secs = 3600\nmax_entries = 1000").await;
+    let s = start(&cache(60, 1000)).await;
     let reference = s.vendor_session().await;
     let id = format!("meteroid:default:{reference}");
     let soon = chrono::Utc::now() + chrono::Duration::milliseconds(1500);

@@ -4,14 +4,16 @@
 
 use std::time::Duration;
 
-use checkout_gateway_e2e::{code, json_of, start, start_with, Stack, CLIENT_KEY};
+use checkout_gateway_e2e::{code, json_of, start, start_with, Resilience, Stack, CLIENT_KEY};
 use sandbox::seed;
 use serde_json::{json, Value};
 
 fn policy(breaker_failures: u32) -> String {
-    format!(
-        "[resilience]\ndeadline_ms = 3000\nmax_retries = 0\nbackoff_base_ms = 10\nbackoff_max_ms = 10\nbreaker_failures = {breaker_failures}\nbreaker_open_secs = 30\nmax_in_flight = 64\nstale_if_error_secs = 0\nshutdown_grace_secs = 1\n"
-    )
+    Resilience {
+        breaker_failures,
+        ..Resilience::default()
+    }
+    .toml()
 }
 
 /// A well-formed Meteroid id of a session nobody created.
@@ -135,16 +137,7 @@ async fn concurrent_reads_of_an_unknown_id_share_one_vendor_call() {
 const OPS_KEY: &str = "test-ops-key-0000000000000000000000003";
 
 async fn series(s: &Stack) -> Vec<String> {
-    let text = s
-        .http
-        .get(format!("{}/metrics", s.gateway))
-        .bearer_auth(OPS_KEY)
-        .send()
-        .await
-        .expect("scrape")
-        .text()
-        .await
-        .expect("metrics text");
+    let (_, text) = s.metrics(OPS_KEY).await;
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .map(|l| {
@@ -529,12 +522,7 @@ async fn each_client_key_has_a_request_budget() {
         "[clients.ops]\nkey = \"{OPS_KEY}\"\nscopes = [\"admin\"]\nrequests_per_sec = 5\n"
     ))
     .await;
-    let scrape = || {
-        s.http
-            .get(format!("{}/metrics", s.gateway))
-            .bearer_auth(OPS_KEY)
-            .send()
-    };
+    let scrape = || s.get_as(OPS_KEY, "/metrics").send();
     // Bursts of twice the rate, then refusals.
     let mut statuses = Vec::new();
     for _ in 0..12 {

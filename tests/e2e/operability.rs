@@ -37,17 +37,6 @@ fn config() -> String {
     )
 }
 
-async fn scrape(s: &Stack, key: &str) -> (u16, String) {
-    let r = s
-        .http
-        .get(format!("{}/metrics", s.gateway))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
 async fn ready(s: &Stack) -> (u16, Value) {
     let r = s
         .http
@@ -82,7 +71,7 @@ async fn metrics_have_the_documented_names_and_labels() {
         .unwrap();
 
     assert_eq!(
-        scrape(&s, CLIENT_KEY).await.0,
+        s.metrics(CLIENT_KEY).await.0,
         403,
         "only admin keys may scrape"
     );
@@ -93,7 +82,7 @@ async fn metrics_have_the_documented_names_and_labels() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
-    let (status, text) = scrape(&s, OTHER_CLIENT_KEY).await;
+    let (status, text) = s.metrics(OTHER_CLIENT_KEY).await;
     assert_eq!(status, 200);
     for expected in [
         r#"checkout_gateway_http_requests_total{method="GET",route="/v1/checkout-sessions/{id}",status="200"} 2"#,
@@ -181,8 +170,7 @@ async fn each_request_opens_one_request_span() {
         assert_eq!(r.status(), 200);
         assert_eq!(header(r.headers(), "x-cache"), cache);
     }
-    let text =
-        String::from_utf8_lossy(&logs.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
+    let text = logs.text();
     for request_id in ["span-count-miss", "span-count-hit"] {
         let opened = text
             .lines()

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use checkout_gateway_e2e::{code, header, json_of, start_with, Stack, CLIENT_KEY};
+use checkout_gateway_e2e::{cache, code, header, json_of, start_with, Stack, CLIENT_KEY};
 use sandbox::seed;
 use serde_json::{json, Value};
 
@@ -73,17 +73,8 @@ async fn vendor_checkout(s: &Stack) -> String {
 
 /// Move a sandbox checkout (control route).
 async fn control(s: &Stack, checkout_id: &str, body: Value) {
-    let r = s
-        .http
-        .post(format!(
-            "{}/_sandbox/frontier/sessions/{checkout_id}",
-            s.sandbox
-        ))
-        .json(&body)
-        .send()
-        .await
-        .expect("control route");
-    assert!(r.status().is_success(), "control route: {}", r.status());
+    s.sandbox_control(&format!("/frontier/sessions/{checkout_id}"), body)
+        .await;
 }
 
 #[tokio::test]
@@ -184,7 +175,7 @@ async fn get_misses_then_hits_on_both_protocols() {
 
 #[tokio::test]
 async fn legacy_create_and_state_change() {
-    let s = start("[cache]\nopen_ttl_secs = 1\nterminal_ttl_secs = 3600\nmax_entries = 1000").await;
+    let s = start(&cache(1, 1000)).await;
     let (status, _, created) = json_of(s.create(create_body("legacy")).send().await.unwrap()).await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap().to_owned();

@@ -83,21 +83,8 @@ async fn vendor_session(s: &Stack, path: &str, body: Value) -> String {
 }
 
 async fn control(s: &Stack, reference: &str, body: Value) {
-    let r = s
-        .http
-        .post(format!(
-            "{}/_sandbox/zenskar/sessions/{reference}",
-            s.sandbox
-        ))
-        .json(&body)
-        .send()
-        .await
-        .expect("control route");
-    assert!(
-        r.status().is_success(),
-        "control refused: {}",
-        r.text().await.unwrap_or_default()
-    );
+    s.sandbox_control(&format!("/zenskar/sessions/{reference}"), body)
+        .await;
 }
 
 async fn fresh(s: &Stack, id: &str) -> Value {

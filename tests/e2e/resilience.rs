@@ -3,16 +3,22 @@
 
 use std::time::{Duration, Instant};
 
-use checkout_gateway_e2e::{code, start, start_with, Stack, CLIENT_KEY};
+use checkout_gateway_e2e::{answer, cache, code, start, start_with, Resilience, Stack, CLIENT_KEY};
+
+use crate::skip;
 use serde_json::{json, Value};
 
-const TEST_POLICY: &str = "[resilience]\ndeadline_ms = 1500\nmax_retries = 2\nbackoff_base_ms = 20\nbackoff_max_ms = 100\nbreaker_failures = 50\nbreaker_open_secs = 30\nmax_in_flight = 64\nstale_if_error_secs = 60\nshutdown_grace_secs = 1\n";
-
-async fn status_and_body(r: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderMap, Value) {
-    let r = r.send().await.unwrap();
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    (status, headers, r.json().await.unwrap_or(Value::Null))
+/// Retries within a 1.5 s deadline, and stale copies for a minute.
+fn test_policy() -> String {
+    Resilience {
+        deadline_ms: 1500,
+        max_retries: 2,
+        backoff_base_ms: 20,
+        backoff_max_ms: 100,
+        stale_if_error_secs: 60,
+        ..Resilience::default()
+    }
+    .toml()
 }
 
 async fn sessions_at_vendor(s: &Stack) -> usize {
@@ -31,12 +37,12 @@ async fn sessions_at_vendor(s: &Stack) -> usize {
 
 #[tokio::test]
 async fn reads_retry_transient_failures_and_honour_retry_after() {
-    let s = start(TEST_POLICY).await;
+    let s = start(&test_policy()).await;
     let reference = s.vendor_session().await;
     let id = format!("meteroid:default:{reference}");
     s.fault(json!({"vendor": "meteroid", "op": "get", "times": 2, "fault": {"status": 503}}))
         .await;
-    let (status, _, body) = status_and_body(s.session(&id)).await;
+    let (status, _, body) = answer(s.session(&id)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(s.upstream_calls("get"), 3);
 
@@ -45,7 +51,7 @@ async fn reads_retry_transient_failures_and_honour_retry_after() {
     )
     .await;
     let started = Instant::now();
-    let (status, _, _) = status_and_body(s.fresh_session(&id)).await;
+    let (status, _, _) = answer(s.fresh_session(&id)).await;
     assert_eq!(status, 200);
     assert!(
         started.elapsed() >= Duration::from_secs(1),
@@ -56,7 +62,7 @@ async fn reads_retry_transient_failures_and_honour_retry_after() {
 
 #[tokio::test]
 async fn a_caller_always_gets_an_answer_within_the_deadline() {
-    let s = start(TEST_POLICY).await;
+    let s = start(&test_policy()).await;
     let reference = s.vendor_session().await;
     let id = format!("meteroid:default:{reference}");
     for slow in [json!({"latency_ms": 5000}), json!({"trickle_ms": 200})] {
@@ -64,7 +70,7 @@ async fn a_caller_always_gets_an_answer_within_the_deadline() {
         s.fault(json!({"vendor": "meteroid", "op": "get", "times": 0, "fault": slow}))
             .await;
         let started = Instant::now();
-        let (status, _, body) = status_and_body(s.fresh_session(&id)).await;
+        let (status, _, body) = answer(s.fresh_session(&id)).await;
         let took = started.elapsed();
         assert_eq!((status, code(&body)), (504, "provider_timeout"), "{body}");
         assert!(took < Duration::from_millis(2500), "answered in {took:?}");
@@ -73,7 +79,7 @@ async fn a_caller_always_gets_an_answer_within_the_deadline() {
 
 #[tokio::test]
 async fn unreadable_vendor_answers_are_502_never_a_crash() {
-    let s = start("[resilience]\ndeadline_ms = 3000\nmax_retries = 0\nbackoff_base_ms = 10\nbackoff_max_ms = 10\nbreaker_failures = 50\nbreaker_open_secs = 30\nmax_in_flight = 64\nstale_if_error_secs = 0\nshutdown_grace_secs = 1\n").await;
+    let s = start(&Resilience::default().toml()).await;
     let reference = s.vendor_session().await;
     let id = format!("meteroid:default:{reference}");
     for broken in [
@@ -85,17 +91,17 @@ async fn unreadable_vendor_answers_are_502_never_a_crash() {
     ] {
         s.fault(json!({"vendor": "meteroid", "op": "get", "fault": broken.clone()}))
             .await;
-        let (status, _, body) = status_and_body(s.fresh_session(&id)).await;
+        let (status, _, body) = answer(s.fresh_session(&id)).await;
         assert_eq!(status, 502, "{broken}: {body}");
         assert!(code(&body).starts_with("provider_"), "{broken}: {body}");
     }
-    let (status, _, _) = status_and_body(s.session(&id)).await;
+    let (status, _, _) = answer(s.session(&id)).await;
     assert_eq!(status, 200, "still serving");
 }
 
 #[tokio::test]
 async fn creates_are_not_retried_when_the_vendor_may_have_acted() {
-    let s = start(TEST_POLICY).await;
+    let s = start(&test_policy()).await;
     for (broken, want) in [
         (json!({"status": 503}), 503),
         (json!({"reset": "after_read"}), 502),
@@ -104,7 +110,7 @@ async fn creates_are_not_retried_when_the_vendor_may_have_acted() {
         let before = s.upstream_calls("create");
         s.fault(json!({"vendor": "meteroid", "op": "create", "fault": broken.clone()}))
             .await;
-        let (status, _, body) = status_and_body(s.create(s.create_body())).await;
+        let (status, _, body) = answer(s.create(s.create_body())).await;
         assert_eq!(status, want, "{broken}: {body}");
         assert_eq!(
             s.upstream_calls("create") - before,
@@ -118,20 +124,29 @@ async fn creates_are_not_retried_when_the_vendor_may_have_acted() {
 
 #[tokio::test]
 async fn the_breaker_opens_fails_fast_and_recovers_through_a_probe() {
-    let s = start("[resilience]\ndeadline_ms = 2000\nmax_retries = 0\nbackoff_base_ms = 10\nbackoff_max_ms = 10\nbreaker_failures = 3\nbreaker_open_secs = 1\nmax_in_flight = 64\nstale_if_error_secs = 0\nshutdown_grace_secs = 1\n").await;
+    let s = start(
+        &Resilience {
+            deadline_ms: 2000,
+            breaker_failures: 3,
+            breaker_open_secs: 1,
+            ..Resilience::default()
+        }
+        .toml(),
+    )
+    .await;
     let reference = s.vendor_session().await;
     let id = format!("meteroid:default:{reference}");
     // Read once, so failures on it count (invented ids cannot open a breaker).
-    let (status, _, _) = status_and_body(s.session(&id)).await;
+    let (status, _, _) = answer(s.session(&id)).await;
     assert_eq!(status, 200);
     s.fault(json!({"vendor": "meteroid", "op": "get", "times": 0, "fault": {"status": 500}}))
         .await;
     for _ in 0..3 {
-        let (status, _, _) = status_and_body(s.fresh_session(&id)).await;
+        let (status, _, _) = answer(s.fresh_session(&id)).await;
         assert_eq!(status, 502);
     }
     let started = Instant::now();
-    let (status, headers, body) = status_and_body(s.fresh_session(&id)).await;
+    let (status, headers, body) = answer(s.fresh_session(&id)).await;
     assert_eq!(
         (status, code(&body)),
         (503, "provider_unavailable"),
@@ -141,31 +156,29 @@ async fn the_breaker_opens_fails_fast_and_recovers_through_a_probe() {
     assert!(started.elapsed() < Duration::from_millis(100), "fails fast");
     assert_eq!(s.upstream_calls("get"), 4, "an open breaker sends nothing");
     // Another account is not affected by this account's breaker.
-    let (status, _, _) = status_and_body(s.session(&format!("meteroid:badkey:{reference}"))).await;
+    let (status, _, _) = answer(s.session(&format!("meteroid:badkey:{reference}"))).await;
     assert_ne!(status, 503);
 
     s.clear_faults().await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    let (status, _, _) = status_and_body(s.fresh_session(&id)).await;
+    // The open period is measured in tokio time: jump it rather than wait.
+    skip(Duration::from_millis(1100)).await;
+    let (status, _, _) = answer(s.fresh_session(&id)).await;
     assert_eq!(status, 200, "the probe succeeds and closes the breaker");
-    let (status, _, _) = status_and_body(s.fresh_session(&id)).await;
+    let (status, _, _) = answer(s.fresh_session(&id)).await;
     assert_eq!(status, 200);
 }
 
 #[tokio::test]
 async fn stale_copies_are_served_when_the_vendor_fails() {
-    let s = start(&format!(
-        "[cache]\nopen_ttl_secs = 1\nterminal_ttl_secs = 3600\nmax_entries = 100\n{TEST_POLICY}"
-    ))
-    .await;
+    let s = start(&format!("{}{}", cache(1, 100), test_policy())).await;
     let reference = s.vendor_session().await;
     let id = format!("meteroid:default:{reference}");
-    let (_, headers, fresh) = status_and_body(s.session(&id)).await;
+    let (_, headers, fresh) = answer(s.session(&id)).await;
     assert_eq!(headers["x-cache"], "miss");
     tokio::time::sleep(Duration::from_millis(1100)).await;
     s.fault(json!({"vendor": "meteroid", "op": "get", "times": 0, "fault": {"status": 500}}))
         .await;
-    let (status, headers, stale) = status_and_body(s.session(&id)).await;
+    let (status, headers, stale) = answer(s.session(&id)).await;
     assert_eq!(status, 200, "{stale}");
     assert_eq!(headers["x-cache"], "stale");
     assert!(headers["warning"].to_str().unwrap().starts_with("110"));
@@ -174,31 +187,41 @@ async fn stale_copies_are_served_when_the_vendor_fails() {
     // Never for creates: a failing create is an error.
     s.fault(json!({"vendor": "meteroid", "op": "create", "fault": {"status": 500}}))
         .await;
-    let (status, _, _) = status_and_body(s.create(s.create_body())).await;
+    let (status, _, _) = answer(s.create(s.create_body())).await;
     assert_eq!(status, 502);
 }
 
 #[tokio::test]
 async fn no_stale_copy_past_the_configured_staleness() {
-    let s = start("[cache]\nopen_ttl_secs = 1\nterminal_ttl_secs = 3600\nmax_entries = 100\n[resilience]\ndeadline_ms = 2000\nmax_retries = 0\nbackoff_base_ms = 10\nbackoff_max_ms = 10\nbreaker_failures = 50\nbreaker_open_secs = 30\nmax_in_flight = 64\nstale_if_error_secs = 1\nshutdown_grace_secs = 1\n").await;
+    let s = start(&format!(
+        "{}{}",
+        cache(1, 100),
+        Resilience {
+            deadline_ms: 2000,
+            stale_if_error_secs: 1,
+            ..Resilience::default()
+        }
+        .toml()
+    ))
+    .await;
     let reference = s.vendor_session().await;
     let id = format!("meteroid:default:{reference}");
-    status_and_body(s.session(&id)).await;
+    answer(s.session(&id)).await;
     tokio::time::sleep(Duration::from_millis(2200)).await;
     s.fault(json!({"vendor": "meteroid", "op": "get", "times": 0, "fault": {"status": 500}}))
         .await;
-    let (status, _, _) = status_and_body(s.session(&id)).await;
+    let (status, _, _) = answer(s.session(&id)).await;
     assert_eq!(status, 502);
 }
 
 #[tokio::test]
 async fn idempotent_create_replays_refuses_reuse_and_coalesces() {
-    let s = start(TEST_POLICY).await;
+    let s = start(&test_policy()).await;
     let create = |key: &str, body: Value| s.create(body).header("idempotency-key", key);
-    let (status, headers, first) = status_and_body(create("order-1", s.create_body())).await;
+    let (status, headers, first) = answer(create("order-1", s.create_body())).await;
     assert_eq!(status, 201);
     assert!(headers.get("idempotent-replayed").is_none());
-    let (status, headers, again) = status_and_body(create("order-1", s.create_body())).await;
+    let (status, headers, again) = answer(create("order-1", s.create_body())).await;
     assert_eq!(status, 201);
     assert_eq!(headers["idempotent-replayed"], "true");
     assert_eq!(
@@ -210,7 +233,7 @@ async fn idempotent_create_replays_refuses_reuse_and_coalesces() {
 
     let mut other = s.create_body();
     other["metadata"] = json!({"order": "2"});
-    let (status, _, body) = status_and_body(create("order-1", other)).await;
+    let (status, _, body) = answer(create("order-1", other)).await;
     assert_eq!(
         (status, code(&body)),
         (422, "idempotency_key_reused"),
@@ -240,16 +263,16 @@ async fn idempotent_create_replays_refuses_reuse_and_coalesces() {
 
 #[tokio::test]
 async fn an_unknown_outcome_is_replayed_not_created_twice() {
-    let s = start(TEST_POLICY).await;
+    let s = start(&test_policy()).await;
     s.fault(json!({"vendor": "meteroid", "op": "create", "fault": {"reset": "after_read"}}))
         .await;
     let create = || {
         s.create(s.create_body())
             .header("idempotency-key", "order-9")
     };
-    let (status, _, first) = status_and_body(create()).await;
+    let (status, _, first) = answer(create()).await;
     assert_eq!(status, 502, "{first}");
-    let (status, headers, again) = status_and_body(create()).await;
+    let (status, headers, again) = answer(create()).await;
     assert_eq!(status, 502);
     assert_eq!(headers["idempotent-replayed"], "true");
     assert_eq!(again, first);
@@ -273,16 +296,23 @@ async fn an_unknown_outcome_is_replayed_not_created_twice() {
         s.create(s.create_body())
             .header("idempotency-key", "order-10")
     };
-    let (status, _, _) = status_and_body(retry()).await;
+    let (status, _, _) = answer(retry()).await;
     assert_eq!(status, 429);
-    let (status, headers, _) = status_and_body(retry()).await;
+    let (status, headers, _) = answer(retry()).await;
     assert_eq!(status, 201);
     assert!(headers.get("idempotent-replayed").is_none());
 }
 
 #[tokio::test]
 async fn in_flight_calls_are_bounded_per_account() {
-    let s = start("[resilience]\ndeadline_ms = 3000\nmax_retries = 0\nbackoff_base_ms = 10\nbackoff_max_ms = 10\nbreaker_failures = 50\nbreaker_open_secs = 30\nmax_in_flight = 2\nstale_if_error_secs = 0\nshutdown_grace_secs = 1\n").await;
+    let s = start(
+        &Resilience {
+            max_in_flight: 2,
+            ..Resilience::default()
+        }
+        .toml(),
+    )
+    .await;
     let mut ids = Vec::new();
     for _ in 0..5 {
         ids.push(format!("meteroid:default:{}", s.vendor_session().await));
@@ -307,7 +337,7 @@ async fn in_flight_calls_are_bounded_per_account() {
 
 #[tokio::test]
 async fn oversized_headers_are_refused_before_any_work() {
-    let s = start(TEST_POLICY).await;
+    let s = start(&test_policy()).await;
     let mut request = s.get("/v1/providers");
     for i in 0..200 {
         request = request.header(format!("x-filler-{i}"), "x");
@@ -339,16 +369,7 @@ async fn flowglad_p99(s: &Stack, id: &str, n: usize) -> f64 {
 async fn one_sick_vendor_never_slows_the_others() {
     let toml = format!(
         r#"
-        [resilience]
-        deadline_ms = 3000
-        max_retries = 0
-        backoff_base_ms = 10
-        backoff_max_ms = 10
-        breaker_failures = 1000
-        breaker_open_secs = 30
-        max_in_flight = 64
-        stale_if_error_secs = 0
-        shutdown_grace_secs = 1
+        {policy}
         [providers.meteroid.accounts.default]
         base_url = "{{sandbox}}/meteroid"
         api_key = "{meteroid_key}"
@@ -364,6 +385,11 @@ async fn one_sick_vendor_never_slows_the_others() {
         "#,
         meteroid_key = sandbox::DEMO_METEROID_API_KEY,
         flowglad_key = sandbox::seed::FLOWGLAD_API_KEY,
+        policy = Resilience {
+            breaker_failures: 1000,
+            ..Resilience::default()
+        }
+        .toml(),
     );
     let s = start_with(&toml).await;
     let created = s

@@ -44,10 +44,6 @@ fn config() -> String {
     )
 }
 
-fn get(s: &Stack, key: &str, path: &str) -> reqwest::RequestBuilder {
-    s.http.get(format!("{}{path}", s.gateway)).bearer_auth(key)
-}
-
 fn create_in(account: &str) -> Value {
     json!({"provider": "meteroid", "account": account,
         "customer": sandbox::seed::METEROID_CUSTOMER_ALIAS, "plan": sandbox::seed::METEROID_PLAN_VERSION_ID})
@@ -68,7 +64,7 @@ async fn sessions_cached_for_one_client_are_invisible_to_another() {
 
     // Shop A reads it from the cache; shop B cannot, under either account.
     let (status, headers, _) = json_of(
-        get(&s, SHOP_A, &format!("/v1/checkout-sessions/{id}"))
+        s.get_as(SHOP_A, &format!("/v1/checkout-sessions/{id}"))
             .send()
             .await
             .unwrap(),
@@ -76,7 +72,7 @@ async fn sessions_cached_for_one_client_are_invisible_to_another() {
     .await;
     assert_eq!((status, header(&headers, "x-cache")), (200, "hit"));
     let (status, headers, body) = json_of(
-        get(&s, SHOP_B, &format!("/v1/checkout-sessions/{id}"))
+        s.get_as(SHOP_B, &format!("/v1/checkout-sessions/{id}"))
             .send()
             .await
             .unwrap(),
@@ -93,7 +89,7 @@ async fn sessions_cached_for_one_client_are_invisible_to_another() {
         "no such checkout session or account"
     );
     let (unknown_status, _, unknown) = json_of(
-        get(&s, SHOP_B, "/v1/checkout-sessions/meteroid:nosuch:che_1")
+        s.get_as(SHOP_B, "/v1/checkout-sessions/meteroid:nosuch:che_1")
             .send()
             .await
             .unwrap(),
@@ -113,8 +109,7 @@ async fn sessions_cached_for_one_client_are_invisible_to_another() {
     // id: never served from account a's cache entry (here both accounts share
     // one sandbox tenant, so the vendor has it).
     let (status, headers, _) = json_of(
-        get(
-            &s,
+        s.get_as(
             SHOP_B,
             &format!("/v1/checkout-sessions/meteroid:b:{reference}"),
         )
@@ -142,13 +137,13 @@ async fn sessions_cached_for_one_client_are_invisible_to_another() {
         .as_str()
         .unwrap()
         .contains("sessions:write"));
-    let (_, _, providers) = json_of(get(&s, SHOP_B, "/v1/providers").send().await.unwrap()).await;
+    let (_, _, providers) = json_of(s.get_as(SHOP_B, "/v1/providers").send().await.unwrap()).await;
     assert_eq!(
         providers["data"],
         json!([{"provider": "meteroid", "accounts": ["b"],
         "capabilities": providers["data"][0]["capabilities"].clone()}])
     );
-    let (_, _, providers) = json_of(get(&s, READER, "/v1/providers").send().await.unwrap()).await;
+    let (_, _, providers) = json_of(s.get_as(READER, "/v1/providers").send().await.unwrap()).await;
     let names: Vec<&str> = providers["data"]
         .as_array()
         .unwrap()
@@ -166,7 +161,7 @@ async fn sessions_cached_for_one_client_are_invisible_to_another() {
     );
     // An admin-only key reads nothing.
     let (status, _, _) = json_of(
-        get(&s, OPS, &format!("/v1/checkout-sessions/{id}"))
+        s.get_as(OPS, &format!("/v1/checkout-sessions/{id}"))
             .send()
             .await
             .unwrap(),
@@ -196,7 +191,8 @@ async fn forged_ids_are_refused_before_any_vendor_call() {
         long.as_str(),
     ];
     for id in forged {
-        let r = get(&s, SHOP_A, &format!("/v1/checkout-sessions/{id}"))
+        let r = s
+            .get_as(SHOP_A, &format!("/v1/checkout-sessions/{id}"))
             .send()
             .await
             .unwrap();
@@ -235,7 +231,7 @@ async fn no_credential_appears_in_any_answer_or_log_line() {
             "/healthz".to_owned(),
             "/openapi.json".to_owned(),
         ] {
-            answers.push(keep(get(&s, key, &path).send().await.unwrap()).await);
+            answers.push(keep(s.get_as(key, &path).send().await.unwrap()).await);
         }
         let create = s
             .http
@@ -258,12 +254,12 @@ async fn no_credential_appears_in_any_answer_or_log_line() {
         .send()
         .await
         .unwrap();
-    let echoed = get(
-        &s,
-        SHOP_A,
-        &format!("/v1/checkout-sessions/meteroid:broken:{reference}"),
-    )
-    .header("cache-control", "no-cache");
+    let echoed = s
+        .get_as(
+            SHOP_A,
+            &format!("/v1/checkout-sessions/meteroid:broken:{reference}"),
+        )
+        .header("cache-control", "no-cache");
     let echoed = keep(echoed.send().await.unwrap()).await;
     assert!(
         echoed.contains("bad header: ***"),
@@ -273,7 +269,8 @@ async fn no_credential_appears_in_any_answer_or_log_line() {
 
     // The gateway's lines; the sandbox plays the vendor in this process and
     // its own lines (which show the fault bodies we planted) are not ours.
-    let logs: String = String::from_utf8_lossy(&logs.lock().unwrap_or_else(|e| e.into_inner()))
+    let logs: String = logs
+        .text()
         .lines()
         .filter(|line| !line.contains("\"target\":\"sandbox"))
         .collect::<Vec<_>>()

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use checkout_gateway_e2e::{header, json_of, start_with, Stack, CLIENT_KEY};
+use checkout_gateway_e2e::{cache, header, json_of, start_with, Stack, CLIENT_KEY};
 use sandbox::seed::flowglad as seed;
 use serde_json::{json, Value};
 
@@ -11,10 +11,7 @@ const BAD_KEY: &str = "sk_test_PS3c_wrongwrongwrongwrongwr";
 async fn start(open_ttl_secs: u64) -> Stack {
     let toml = format!(
         r#"
-        [cache]
-        open_ttl_secs = {open_ttl_secs}
-        terminal_ttl_secs = 3600
-        max_entries = 1000
+        {cache}
         [providers.flowglad.accounts.default]
         base_url = "{{sandbox}}/flowglad"
         api_key = "{key}"
@@ -26,6 +23,7 @@ async fn start(open_ttl_secs: u64) -> Stack {
         accounts = ["flowglad:default", "flowglad:badkey"]
         "#,
         key = seed::API_KEY,
+        cache = cache(open_ttl_secs, 1000),
     );
     start_with(&toml).await
 }
@@ -43,19 +41,8 @@ fn create_body() -> Value {
 
 /// `POST /_sandbox/flowglad/<path>`; asserts the sandbox agreed.
 async fn control(s: &Stack, path: &str, body: Value) -> Value {
-    let response = s
-        .http
-        .post(format!("{}/_sandbox/flowglad{path}", s.sandbox))
-        .json(&body)
-        .send()
-        .await
-        .expect("control route");
-    assert!(
-        response.status().is_success(),
-        "control route refused: {}",
-        response.status()
-    );
-    response.json().await.expect("control JSON")
+    let text = s.sandbox_control(&format!("/flowglad{path}"), body).await;
+    serde_json::from_str(&text).expect("control JSON")
 }
 
 /// A session created at the sandbox directly (the gateway has never seen it).

@@ -1,0 +1,26 @@
+//! The end-to-end tests: the real gateway in front of the real sandbox,
+//! each on its own loopback socket. One binary, a module per concern: every
+//! test binary links the whole gateway, so one binary builds and links once.
+
+mod flowglad;
+mod frontier;
+mod hardening;
+mod meteroid;
+mod operability;
+mod reload;
+mod resilience;
+mod security;
+mod zenskar;
+
+/// Move this test's clock on by `by` at once, for periods the gateway
+/// measures in tokio time (the breaker's open period). Time is paused only
+/// for the jump: sockets and the sandbox's latency faults keep real time,
+/// which `start_paused` would not (it skips ahead whenever every task
+/// waits on a socket, firing deadlines early). Needs the current-thread
+/// runtime `#[tokio::test]` gives, and tokio's `test-util` (a
+/// dev-dependency, so it stays out of workspace builds).
+pub async fn skip(by: std::time::Duration) {
+    tokio::time::pause();
+    tokio::time::advance(by).await;
+    tokio::time::resume();
+}
