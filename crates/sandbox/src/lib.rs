@@ -17,6 +17,7 @@ mod control;
 pub mod faults;
 pub mod flowglad;
 pub mod frontier;
+mod kit;
 pub mod meteroid;
 pub mod seed;
 pub mod zenskar;

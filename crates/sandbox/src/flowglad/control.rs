@@ -27,7 +27,7 @@ use super::model::{BillingAddress, PaymentMethodType, SessionResponse, Status};
 use super::routes::url;
 use super::store::{self, Move, MoveError};
 use super::Flowglad;
-use crate::control::ControlError;
+use crate::kit::control::ControlError;
 
 pub fn router(fg: Arc<Flowglad>) -> Router {
     Router::new()

@@ -25,7 +25,7 @@ use uuid::Uuid;
 use super::model::{Session, SessionResponse, Style};
 use super::store::{self, Move, MoveError, Purchase};
 use super::Frontier;
-use crate::control::ControlError;
+use crate::kit::control::ControlError;
 
 pub fn router(f: Arc<Frontier>) -> Router {
     Router::new()

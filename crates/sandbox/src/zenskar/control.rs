@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::store::{self, MoveA, MoveB, Refusal, CONFIRMATIONS, PAYMENT_OUTCOMES, REASON_TYPES};
 use super::Zenskar;
-use crate::control::ControlError;
+use crate::kit::control::ControlError;
 
 pub fn router(z: Arc<Zenskar>) -> Router {
     Router::new()
