@@ -143,13 +143,14 @@ impl Flowglad {
 impl Gate for Arc<Flowglad> {
     const SCOPE: &'static str = "/api/v1/";
 
-    fn check(&self, headers: &HeaderMap) -> Result<(), Response> {
+    fn refusal(&self, headers: &HeaderMap) -> Option<Response> {
         // The vendor reads the header as text whatever its bytes.
         let header = headers
             .get(header::AUTHORIZATION)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        auth::check(header.as_deref(), &self.keys, || self.take_rate_limit())
-            .map_err(|message| ApiError::Unauthorized(message).render(self.error_form(), None))
+        let message =
+            auth::check(header.as_deref(), &self.keys, || self.take_rate_limit()).err()?;
+        Some(ApiError::Unauthorized(message).render(self.error_form(), None))
     }
 }
 

@@ -35,8 +35,9 @@ pub(crate) trait Gate: Clone + Send + Sync + 'static {
     /// The path prefix the check covers; other paths pass unchecked.
     const SCOPE: &'static str;
 
-    /// `Err`: the vendor's refusal, already rendered.
-    fn check(&self, headers: &HeaderMap) -> Result<(), Response>;
+    /// The vendor's answer to credentials it refuses; `None` lets the
+    /// request through.
+    fn refusal(&self, headers: &HeaderMap) -> Option<Response>;
 }
 
 /// Middleware: `from_fn_with_state(gate, guard::<G>)`.
@@ -48,9 +49,9 @@ pub(crate) async fn guard<G: Gate>(
     if !request.uri().path().starts_with(G::SCOPE) {
         return next.run(request).await;
     }
-    match gate.check(request.headers()) {
-        Ok(()) => next.run(request).await,
-        Err(refusal) => refusal,
+    match gate.refusal(request.headers()) {
+        None => next.run(request).await,
+        Some(refusal) => refusal,
     }
 }
 

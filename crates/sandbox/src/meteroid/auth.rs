@@ -77,8 +77,9 @@ impl ApiKeys {
 impl Gate for ApiKeys {
     const SCOPE: &'static str = "/api/";
 
-    fn check(&self, headers: &HeaderMap) -> Result<(), Response> {
-        ApiKeys::check(self, headers).map_err(|m| RestError::Unauthorized(m).into_response())
+    fn refusal(&self, headers: &HeaderMap) -> Option<Response> {
+        let message = self.check(headers).err()?;
+        Some(RestError::Unauthorized(message).into_response())
     }
 }
 
