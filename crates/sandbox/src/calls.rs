@@ -6,14 +6,11 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, MutexGuard};
 
 use axum::extract::{Request, State};
-use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 
+use crate::kit::mount::Classify;
 use crate::kit::store::Locked;
-
-/// Names the operation of a request on one vendor's paths.
-pub(crate) type Classify = fn(&Method, &str) -> &'static str;
 
 /// vendor → operation → count.
 pub type CallCounts = BTreeMap<String, BTreeMap<String, u64>>;

@@ -16,8 +16,8 @@ use axum::Json;
 use futures::StreamExt;
 use serde::Deserialize;
 
-use crate::calls::Classify;
 use crate::kit::control::ControlError;
+use crate::kit::mount::Classify;
 use crate::kit::store::Locked;
 
 /// Request header carrying a one-off fault as JSON.

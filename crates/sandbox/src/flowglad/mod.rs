@@ -26,10 +26,10 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::kit::auth::{guard, Gate};
+use crate::kit::mount::VendorMount;
 use crate::kit::paths;
 use crate::kit::store::Locked;
 use crate::seed::flowglad as seed;
-use crate::VendorMount;
 use error::{ApiError, ErrorForm};
 
 /// Path prefix under which the vendor API and its controls are mounted.

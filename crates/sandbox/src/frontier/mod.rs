@@ -28,8 +28,8 @@ use axum::routing::{any, get};
 use axum::Router;
 use tower_http::limit::RequestBodyLimitLayer;
 
+use crate::kit::mount::VendorMount;
 use crate::seed::frontier as seed;
-use crate::VendorMount;
 use auth::Credentials;
 use store::Store;
 

@@ -26,9 +26,9 @@ use chrono::{DateTime, Utc};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
+use crate::kit::mount::VendorMount;
 use crate::kit::{clock, paths};
 use crate::seed::meteroid as seed;
-use crate::VendorMount;
 use auth::ApiKeys;
 use store::{Store, StoredSession};
 

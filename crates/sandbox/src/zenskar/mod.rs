@@ -29,7 +29,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::kit::auth::guard;
-use crate::VendorMount;
+use crate::kit::mount::VendorMount;
 use error::ApiError;
 use store::Store;
 
