@@ -3,27 +3,26 @@
 //! to prove a cache hit made no upstream call.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, MutexGuard};
 
 use axum::extract::{Request, State};
-use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 
-/// Names the operation of a request on one vendor's paths.
-pub(crate) type Classify = fn(&Method, &str) -> &'static str;
+use crate::kit::mount::Classify;
+use crate::kit::store::Locked;
 
 /// vendor → operation → count.
 pub type CallCounts = BTreeMap<String, BTreeMap<String, u64>>;
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CallCounter {
-    counts: Arc<Mutex<CallCounts>>,
+    counts: Arc<Locked<CallCounts>>,
 }
 
 impl CallCounter {
     fn lock(&self) -> MutexGuard<'_, CallCounts> {
-        self.counts.lock().unwrap_or_else(|e| e.into_inner())
+        self.counts.lock()
     }
 
     pub(crate) fn record(&self, vendor: &str, op: &str) {

@@ -4,13 +4,12 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::json;
 
 use crate::calls::{CallCounter, CallCounts};
 use crate::faults::{self, FaultQueue};
+use crate::kit::control::ControlError;
 
 pub(crate) fn router(calls: CallCounter, faults: FaultQueue) -> Router {
     let fault_routes = Router::new()
@@ -33,28 +32,6 @@ async fn counts(State(calls): State<CallCounter>) -> Json<CallCounts> {
 async fn reset(State(calls): State<CallCounter>) -> StatusCode {
     calls.reset();
     StatusCode::NO_CONTENT
-}
-
-/// A control-route failure: `{"error": "…"}` with a fitting status.
-#[derive(Debug)]
-pub(crate) struct ControlError {
-    status: StatusCode,
-    message: String,
-}
-
-impl ControlError {
-    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> ControlError {
-        ControlError {
-            status,
-            message: message.into(),
-        }
-    }
-}
-
-impl IntoResponse for ControlError {
-    fn into_response(self) -> Response {
-        (self.status, Json(json!({ "error": self.message }))).into_response()
-    }
 }
 
 /// Paths that are neither a vendor nor a control route.

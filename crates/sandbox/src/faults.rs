@@ -4,7 +4,7 @@
 //! call counter, so a faulted call is still counted.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, MutexGuard};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -16,8 +16,9 @@ use axum::Json;
 use futures::StreamExt;
 use serde::Deserialize;
 
-use crate::calls::Classify;
-use crate::control::ControlError;
+use crate::kit::control::ControlError;
+use crate::kit::mount::Classify;
+use crate::kit::store::Locked;
 
 /// Request header carrying a one-off fault as JSON.
 pub const FAULT_HEADER: &str = "x-sandbox-fault";
@@ -86,12 +87,12 @@ fn one() -> u32 {
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FaultQueue {
-    queue: Arc<Mutex<VecDeque<QueuedFault>>>,
+    queue: Arc<Locked<VecDeque<QueuedFault>>>,
 }
 
 impl FaultQueue {
     fn lock(&self) -> MutexGuard<'_, VecDeque<QueuedFault>> {
-        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+        self.queue.lock()
     }
 
     pub(crate) fn push(&self, fault: QueuedFault) {
@@ -138,11 +139,8 @@ pub(crate) async fn inject(
         Some(raw) => match raw.to_str().ok().map(serde_json::from_str::<Fault>) {
             Some(Ok(f)) => f,
             _ => {
-                return ControlError::new(
-                    StatusCode::BAD_REQUEST,
-                    format!("{FAULT_HEADER} is not a fault object"),
-                )
-                .into_response()
+                return ControlError::bad_request(format!("{FAULT_HEADER} is not a fault object"))
+                    .into_response()
             }
         },
         None => {

@@ -9,6 +9,10 @@
 //! counted. Control routes (`/_sandbox/…`) move sessions
 //! along their lifecycle and read the call counts.
 //!
+//! What the vendors share (store, lifecycle checks, ids, auth, control
+//! routes, the mount) is in `kit`; each vendor module keeps only its own
+//! shapes, rules, error bodies and quirks.
+//!
 //! This crate never imports an adapter: if both shared code, a misreading
 //! of a vendor would pass every test.
 
@@ -17,12 +21,11 @@ mod control;
 pub mod faults;
 pub mod flowglad;
 pub mod frontier;
+mod kit;
 pub mod meteroid;
 pub mod seed;
 pub mod zenskar;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::Router;
@@ -32,6 +35,7 @@ use tokio::task::JoinHandle;
 pub use calls::CallCounts;
 pub use flowglad::FlowgladConfig;
 pub use frontier::FrontierConfig;
+use kit::mount::VendorMount;
 pub use meteroid::MeteroidConfig;
 
 /// The seeded Meteroid key, in the vendor's `pv_sand_<secret>/<id>` form.
@@ -43,20 +47,6 @@ pub struct SandboxConfig {
     pub meteroid: MeteroidConfig,
     pub flowglad: FlowgladConfig,
     pub frontier: FrontierConfig,
-}
-
-/// One emulated vendor, as the core mounts it.
-pub(crate) struct VendorMount {
-    /// Path prefix of its API and of its controls under `/_sandbox`.
-    pub name: &'static str,
-    /// Its API, paths relative to the prefix.
-    pub api: Router,
-    /// Its control routes, paths relative to `/_sandbox/<name>`.
-    pub control: Router,
-    /// Names the operation of a request, for the call counter.
-    pub classify: calls::Classify,
-    /// A background job (e.g. an expiry worker) run while serving.
-    pub worker: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 
 struct Inner {

@@ -13,50 +13,31 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::error::ErrorForm;
-use super::model::{BillingAddress, PaymentMethodType, SessionResponse, Status};
+use super::model::{BillingAddress, PaymentMethodType, Record, SessionResponse, Status};
 use super::routes::url;
-use super::store::{self, Move, MoveError};
+use super::store::Move;
 use super::Flowglad;
-use crate::control::ControlError;
+use crate::kit::clock::now_ms;
+use crate::kit::control::{self, Body, ControlError, Refused, SessionControls};
+use crate::kit::lifecycle::MoveError;
 
 pub fn router(fg: Arc<Flowglad>) -> Router {
-    Router::new()
-        .route("/sessions/{id}", get(inspect).post(move_session))
-        .route("/rate-limit", post(rate_limit))
-        .route("/error-form", post(error_form))
-        .with_state(fg)
-}
-
-fn not_found(id: &str) -> ControlError {
-    ControlError::new(StatusCode::NOT_FOUND, format!("no session {id}"))
-}
-
-fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ControlError> {
-    body.map(|Json(b)| b)
-        .map_err(|e| ControlError::new(StatusCode::BAD_REQUEST, e.body_text()))
-}
-
-async fn inspect(
-    State(fg): State<Arc<Flowglad>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Json<SessionResponse>, ControlError> {
-    let record = fg.store.get(&id).ok_or_else(|| not_found(&id))?;
-    let url = url(&fg.app_url(&headers), &record, false);
-    Ok(Json(SessionResponse {
-        checkout_session: record,
-        url,
-    }))
+    control::sessions(Arc::clone(&fg)).merge(
+        Router::new()
+            .route("/rate-limit", post(rate_limit))
+            .route("/error-form", post(error_form))
+            .with_state(fg),
+    )
 }
 
 /// An instant as RFC 3339 or as epoch milliseconds.
@@ -69,61 +50,66 @@ enum Instant {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct MoveBody {
+pub struct MoveBody {
     #[serde(default)]
     status: Option<Status>,
     #[serde(default)]
     expires_at: Option<Instant>,
     /// Absent: unchanged; `null`: cleared.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "control::present")]
     billing_address: Option<Option<BillingAddress>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "control::present")]
     payment_method_type: Option<Option<PaymentMethodType>>,
 }
 
-fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
+impl Flowglad {
+    /// The session as get renders it, URLs on the caller's host.
+    fn shown(&self, headers: &HeaderMap, record: Record) -> Response {
+        let url = url(&self.app_url(headers), &record, false);
+        Json(SessionResponse {
+            checkout_session: record,
+            url,
+        })
+        .into_response()
+    }
 }
 
-async fn move_session(
-    State(fg): State<Arc<Flowglad>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Result<Json<MoveBody>, JsonRejection>,
-) -> Result<Json<SessionResponse>, ControlError> {
-    let body = json_body(body)?;
-    let change = Move {
-        status: body.status,
-        expires: body.expires_at.map(|at| match at {
-            Instant::Millis(ms) => ms,
-            Instant::Text(t) => t.timestamp_millis(),
-        }),
-        billing_address: body.billing_address,
-        payment_method_type: body.payment_method_type,
-    };
-    let record = fg
-        .store
-        .apply(&id, change, store::now_ms())
-        .map_err(|e| match e {
-            MoveError::NotFound => not_found(&id),
-            MoveError::Terminal { from, to } => ControlError::new(
-                StatusCode::CONFLICT,
-                format!(
-                    "checkout session {id} is in terminal state: {} (cannot move to {})",
-                    from.as_str(),
-                    to.as_str()
-                ),
-            ),
+impl SessionControls for Flowglad {
+    const NOUN: &'static str = "session";
+    type Id = String;
+    type Move = MoveBody;
+
+    fn parse_id(raw: &str) -> Result<String, ControlError> {
+        Ok(raw.to_owned())
+    }
+
+    fn inspect(&self, id: String, headers: &HeaderMap) -> Result<Response, Refused> {
+        let record = self.store.get(&id).ok_or(Refused::NotFound)?;
+        Ok(self.shown(headers, record))
+    }
+
+    fn apply(&self, id: String, body: MoveBody, headers: &HeaderMap) -> Result<Response, Refused> {
+        let change = Move {
+            status: body.status,
+            expires: body.expires_at.map(|at| match at {
+                Instant::Millis(ms) => ms,
+                Instant::Text(t) => t.timestamp_millis(),
+            }),
+            billing_address: body.billing_address,
+            payment_method_type: body.payment_method_type,
+            at: now_ms(),
+        };
+        let record = self.store.apply(&id, change).map_err(|e| match e {
+            MoveError::NotFound => Refused::NotFound,
+            MoveError::Illegal { from, to } => ControlError::conflict(format!(
+                "checkout session {id} is in terminal state: {} (cannot move to {})",
+                from.as_str(),
+                to.as_str()
+            ))
+            .into(),
         })?;
-    let url = url(&fg.app_url(&headers), &record, false);
-    Ok(Json(SessionResponse {
-        checkout_session: record,
-        url,
-    }))
+        Ok(self.shown(headers, record))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -136,11 +122,10 @@ struct RateLimitBody {
 
 async fn rate_limit(
     State(fg): State<Arc<Flowglad>>,
-    body: Result<Json<RateLimitBody>, JsonRejection>,
-) -> Result<Json<Value>, ControlError> {
-    let body = json_body(body)?;
+    Body(body): Body<RateLimitBody>,
+) -> Json<Value> {
     fg.set_rate_limit(body.requests, body.message);
-    Ok(Json(json!({ "remaining": body.requests })))
+    Json(json!({ "remaining": body.requests }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -158,13 +143,12 @@ enum FormName {
 
 async fn error_form(
     State(fg): State<Arc<Flowglad>>,
-    body: Result<Json<ErrorFormBody>, JsonRejection>,
-) -> Result<Json<Value>, ControlError> {
-    let body = json_body(body)?;
+    Body(body): Body<ErrorFormBody>,
+) -> Json<Value> {
     let (form, name) = match body.form {
         FormName::Server => (ErrorForm::Server, "server"),
         FormName::Documented => (ErrorForm::Documented, "documented"),
     };
     fg.set_error_form(form);
-    Ok(Json(json!({ "form": name })))
+    Json(json!({ "form": name }))
 }

@@ -1,16 +1,12 @@
 //! Flowglad's ids: `<prefix>_` + a 21-character nanoid over `[0-9A-Za-z]`;
-//! request ids: the first 8 hex digits of a random UUID.
+//! request ids: 8 hex digits; Sentry event ids: 32.
 
-use rand::Rng;
+use crate::kit::ids;
 
-const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 pub const NANOID_LEN: usize = 21;
 
 pub fn nanoid() -> String {
-    let mut rng = rand::rng();
-    (0..NANOID_LEN)
-        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
-        .collect()
+    ids::base62(NANOID_LEN)
 }
 
 /// A new record id, e.g. `chckt_session_…`.
@@ -20,14 +16,12 @@ pub fn new_id(prefix: &str) -> String {
 
 /// The REST handler's per-request id (`X-Request-Id`, `request_id`).
 pub fn request_id() -> String {
-    let mut id = uuid::Uuid::new_v4().simple().to_string();
-    id.truncate(8);
-    id
+    ids::hex(8)
 }
 
 /// The id Sentry gives a captured 5xx (32 hex digits).
 pub fn sentry_event_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
+    ids::hex(32)
 }
 
 /// Whether `id` is `<prefix>_` + a nanoid.

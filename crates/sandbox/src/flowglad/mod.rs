@@ -16,7 +16,7 @@ mod request;
 mod routes;
 mod store;
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method};
@@ -25,8 +25,11 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 
+use crate::kit::auth::{guard, Gate};
+use crate::kit::mount::VendorMount;
+use crate::kit::paths;
+use crate::kit::store::Locked;
 use crate::seed::flowglad as seed;
-use crate::VendorMount;
 use error::{ApiError, ErrorForm};
 
 /// Path prefix under which the vendor API and its controls are mounted.
@@ -72,12 +75,8 @@ pub(crate) struct Flowglad {
     /// Test-mode keys make test-mode sessions.
     livemode: bool,
     store: store::Store,
-    rate_limit: Mutex<RateLimit>,
-    error_form: Mutex<ErrorForm>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    rate_limit: Locked<RateLimit>,
+    error_form: Locked<ErrorForm>,
 }
 
 impl Flowglad {
@@ -90,8 +89,8 @@ impl Flowglad {
                 .map(|u| u.trim_end_matches('/').to_owned()),
             livemode: false,
             store: store::Store::default(),
-            rate_limit: Mutex::new(RateLimit::default()),
-            error_form: Mutex::new(ErrorForm::default()),
+            rate_limit: Locked::default(),
+            error_form: Locked::default(),
         }
     }
 
@@ -109,7 +108,7 @@ impl Flowglad {
     }
 
     fn set_rate_limit(&self, requests: u32, message: Option<String>) {
-        *lock(&self.rate_limit) = RateLimit {
+        *self.rate_limit.lock() = RateLimit {
             remaining: requests,
             message,
         };
@@ -117,7 +116,7 @@ impl Flowglad {
 
     /// One rate-limited answer, if any are left.
     fn take_rate_limit(&self) -> Option<String> {
-        let mut limit = lock(&self.rate_limit);
+        let mut limit = self.rate_limit.lock();
         if limit.remaining == 0 {
             return None;
         }
@@ -131,30 +130,40 @@ impl Flowglad {
     }
 
     fn set_error_form(&self, form: ErrorForm) {
-        *lock(&self.error_form) = form;
+        *self.error_form.lock() = form;
     }
 
     fn error_form(&self) -> ErrorForm {
-        *lock(&self.error_form)
+        *self.error_form.lock()
     }
 }
 
-/// The key check, then a request id for everything the handler answers.
-async fn gate(State(fg): State<Arc<Flowglad>>, mut request: Request, next: Next) -> Response {
-    let form = fg.error_form();
-    if request.uri().path().starts_with("/api/v1/") {
-        let header = request
-            .headers()
+/// The key check on every `/api/v1/` path, before the REST handler: its
+/// 401s are plain text without a request id.
+impl Gate for Arc<Flowglad> {
+    const SCOPE: &'static str = "/api/v1/";
+
+    fn refusal(&self, headers: &HeaderMap) -> Option<Response> {
+        // The vendor reads the header as text whatever its bytes.
+        let header = headers
             .get(header::AUTHORIZATION)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        if let Err(message) = auth::check(header.as_deref(), &fg.keys, || fg.take_rate_limit()) {
-            return ApiError::Unauthorized(message).render(form, None);
-        }
+        let message =
+            auth::check(header.as_deref(), &self.keys, || self.take_rate_limit()).err()?;
+        Some(ApiError::Unauthorized(message).render(self.error_form(), None))
     }
+}
+
+/// The REST handler: a request id for everything it answers.
+async fn handler_context(
+    State(fg): State<Arc<Flowglad>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let request_id = ids::request_id();
     request.extensions_mut().insert(Ctx {
         request_id: request_id.clone(),
-        form,
+        form: fg.error_form(),
     });
     let mut response = next.run(request).await;
     if let Ok(value) = HeaderValue::from_str(&request_id) {
@@ -174,16 +183,19 @@ fn api_router(fg: Arc<Flowglad>) -> Router {
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::not_found)
         .with_state(Arc::clone(&fg))
-        .layer(axum::middleware::from_fn_with_state(fg, gate))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&fg),
+            handler_context,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            fg,
+            guard::<Arc<Flowglad>>,
+        ))
 }
 
 /// Which operation a request is, for the call counter (`other` if none).
 fn classify(method: &Method, path: &str) -> &'static str {
-    let segments: Option<Vec<&str>> = match path.strip_prefix("/api/v1/checkout-sessions") {
-        Some("") => Some(Vec::new()),
-        Some(rest) => rest.strip_prefix('/').map(|r| r.split('/').collect()),
-        None => None,
-    };
+    let segments = paths::segments(path, "/api/v1/checkout-sessions");
     match (method.as_str(), segments.as_deref()) {
         ("POST", Some([])) => "create",
         ("GET", Some([])) => "list",

@@ -16,6 +16,7 @@ use super::model::{ListResponse, Record, SessionResponse, SessionType};
 use super::request;
 use super::store::{self, Cursor};
 use super::{Ctx, Flowglad};
+use crate::kit::clock::now_ms;
 
 fn reply(ctx: &Ctx, result: Result<Response, ApiError>) -> Response {
     result.unwrap_or_else(|e| e.render(ctx.form, Some(&ctx.request_id)))
@@ -43,7 +44,7 @@ pub async fn create(
         let input = request::parse(&value).map_err(ApiError::Validation)?;
         let record = fg
             .store
-            .create(input, store::now_ms(), fg.livemode)
+            .create(input, now_ms(), fg.livemode)
             .map_err(|e| ApiError::bad_request(e.message()))?;
         let url = url(&fg.app_url(&headers), &record, true);
         Ok(Json(SessionResponse {

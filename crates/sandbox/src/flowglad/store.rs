@@ -1,8 +1,6 @@
 //! The emulated organization's data and the create rules of
 //! `createCheckoutSessionTransaction`, with the vendor's error messages.
 
-use std::sync::{Mutex, MutexGuard};
-
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -10,16 +8,14 @@ use serde::{Deserialize, Serialize};
 use super::ids;
 use super::model::{BillingAddress, JsonbObject, PaymentMethodType, Record, SessionType, Status};
 use super::request::{CreateInput, Kind};
+use crate::kit::lifecycle::{Lifecycle, MoveError};
+use crate::kit::store::{Locked, Session, Sessions};
 use crate::seed::flowglad::{self as seed, PriceKind};
 
 /// Sessions stop being usable 24 h after creation (the column default).
 pub const EXPIRY_MS: i64 = 24 * 60 * 60 * 1000;
 /// Default page size of list.
 pub const DEFAULT_LIMIT: usize = 10;
-
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
 
 /// A `ValidationError` from the create transaction: 400 `Invalid <field>: <reason>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,32 +116,75 @@ pub struct Page {
     pub total: usize,
 }
 
-/// A control-route change; `None` leaves a field as it is.
+/// A control-route change at `at` (epoch ms); `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct Move {
     pub status: Option<Status>,
     pub expires: Option<i64>,
     pub billing_address: Option<Option<BillingAddress>>,
     pub payment_method_type: Option<Option<PaymentMethodType>>,
+    pub at: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MoveError {
-    NotFound,
-    Terminal { from: Status, to: Status },
+impl Session for Record {
+    type Id = str;
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// What the hosted page and Stripe's webhooks do to a session.
+impl Lifecycle for Record {
+    type Status = Status;
+    type Move = Move;
+
+    fn status(&self) -> Status {
+        self.status
+    }
+
+    fn target(&self, change: &Move) -> Option<Status> {
+        change.status
+    }
+
+    /// The vendor refuses to move a session out of a terminal state.
+    /// Same-status moves change other fields only.
+    fn allowed(from: &Status, to: &Status) -> bool {
+        use Status::*;
+        matches!(
+            (from, to),
+            (Open, Open | Pending | Succeeded | Failed | Expired)
+                | (Pending, Pending | Succeeded | Failed)
+        )
+    }
+
+    fn apply(&mut self, change: Move) {
+        if let Some(to) = change.status {
+            self.status = to;
+            if to == Status::Succeeded && self.session_type == SessionType::Product {
+                // Completing a product checkout creates its purchase.
+                self.purchase_id.get_or_insert_with(|| ids::new_id("prch"));
+            }
+        }
+        if let Some(expires) = change.expires {
+            self.expires = expires;
+        }
+        if let Some(address) = change.billing_address {
+            self.billing_address = address;
+        }
+        if let Some(kind) = change.payment_method_type {
+            self.payment_method_type = kind;
+        }
+        self.updated_at = change.at;
+    }
 }
 
 #[derive(Debug, Default)]
 pub struct Store {
-    sessions: Mutex<Vec<Record>>,
+    sessions: Locked<Sessions<Record>>,
 }
 
 impl Store {
-    fn lock(&self) -> MutexGuard<'_, Vec<Record>> {
-        // A panic elsewhere must not wedge the sandbox: the data stays usable.
-        self.sessions.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// The create transaction: customer by external id, price by id or
     /// slug (checked to be sellable), or the target subscription's price.
     pub fn create(&self, input: CreateInput, now: i64, livemode: bool) -> Result<Record, Invalid> {
@@ -308,18 +347,17 @@ impl Store {
             automatically_update_subscriptions: automatically_update,
             expires: now + EXPIRY_MS,
         };
-        self.lock().push(record.clone());
-        Ok(record)
+        Ok(self.sessions.lock().insert(record))
     }
 
     pub fn get(&self, id: &str) -> Option<Record> {
-        self.lock().iter().find(|s| s.id == id).cloned()
+        self.sessions.lock().get(id).cloned()
     }
 
     /// Keyset pagination on `(createdAt, id)`: ascending going forward
     /// (the vendor's default), descending going backward.
     pub fn list(&self, limit: usize, cursor: Option<&Cursor>) -> Page {
-        let sessions = self.lock();
+        let sessions = self.sessions.lock();
         let total = sessions.len();
         let direction = cursor
             .and_then(|c| c.direction)
@@ -362,51 +400,10 @@ impl Store {
         }
     }
 
-    /// What the hosted page and Stripe's webhooks do to a session.
-    pub fn apply(&self, id: &str, change: Move, now: i64) -> Result<Record, MoveError> {
-        let mut sessions = self.lock();
-        let session = sessions
-            .iter_mut()
-            .find(|s| s.id == id)
-            .ok_or(MoveError::NotFound)?;
-        if let Some(to) = change.status {
-            if !allowed(session.status, to) {
-                return Err(MoveError::Terminal {
-                    from: session.status,
-                    to,
-                });
-            }
-            session.status = to;
-            if to == Status::Succeeded && session.session_type == SessionType::Product {
-                // Completing a product checkout creates its purchase.
-                session
-                    .purchase_id
-                    .get_or_insert_with(|| ids::new_id("prch"));
-            }
-        }
-        if let Some(expires) = change.expires {
-            session.expires = expires;
-        }
-        if let Some(address) = change.billing_address {
-            session.billing_address = address;
-        }
-        if let Some(kind) = change.payment_method_type {
-            session.payment_method_type = kind;
-        }
-        session.updated_at = now;
-        Ok(session.clone())
+    /// A control-route move, if the lifecycle allows it.
+    pub fn apply(&self, id: &str, change: Move) -> Result<Record, MoveError<Status>> {
+        self.sessions.lock().advance(id, change).map(|s| s.clone())
     }
-}
-
-/// What payment processing can do to a session; the vendor refuses to move
-/// one out of a terminal state. Same-status moves change other fields only.
-fn allowed(from: Status, to: Status) -> bool {
-    use Status::*;
-    matches!(
-        (from, to),
-        (Open, Open | Pending | Succeeded | Failed | Expired)
-            | (Pending, Pending | Succeeded | Failed)
-    )
 }
 
 #[cfg(test)]
@@ -417,12 +414,12 @@ mod tests {
     fn terminal_sessions_never_move() {
         for terminal in [Status::Succeeded, Status::Failed, Status::Expired] {
             for to in [Status::Open, Status::Pending, Status::Succeeded] {
-                assert!(!allowed(terminal, to), "{terminal:?} -> {to:?}");
+                assert!(!Record::allowed(&terminal, &to), "{terminal:?} -> {to:?}");
             }
         }
-        assert!(allowed(Status::Open, Status::Pending));
-        assert!(allowed(Status::Pending, Status::Succeeded));
-        assert!(!allowed(Status::Pending, Status::Open));
+        assert!(Record::allowed(&Status::Open, &Status::Pending));
+        assert!(Record::allowed(&Status::Pending, &Status::Succeeded));
+        assert!(!Record::allowed(&Status::Pending, &Status::Open));
     }
 
     #[test]

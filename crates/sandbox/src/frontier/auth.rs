@@ -4,9 +4,9 @@
 //! checkout RPCs need the org's `delete` permission).
 
 use axum::http::HeaderMap;
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use uuid::Uuid;
+
+use crate::kit::auth::{authorization, basic, bearer};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FrontierAuth {
@@ -50,17 +50,15 @@ impl Credentials {
 
     /// `None`: unauthenticated (missing, malformed or unknown credentials).
     pub fn principal(&self, headers: &HeaderMap) -> Option<Principal> {
-        let value = headers.get("authorization")?.to_str().ok()?;
-        let presented = if let Some(b64) = value.strip_prefix("Basic ") {
-            let decoded = STANDARD.decode(b64.trim()).ok()?;
-            let text = String::from_utf8(decoded).ok()?;
-            let (id, secret) = text.split_once(':')?;
+        let value = authorization(headers)?;
+        let presented = if value.starts_with("Basic ") {
+            let (client_id, client_secret) = basic(value)?;
             FrontierAuth::Basic {
-                client_id: id.to_owned(),
-                client_secret: secret.to_owned(),
+                client_id,
+                client_secret,
             }
         } else {
-            FrontierAuth::Bearer(value.strip_prefix("Bearer ")?.trim().to_owned())
+            FrontierAuth::Bearer(bearer(value)?.trim().to_owned())
         };
         self.known
             .iter()
@@ -74,15 +72,9 @@ impl Credentials {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
-
-    fn headers(value: &str) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        if let Ok(v) = HeaderValue::from_str(value) {
-            map.insert("authorization", v);
-        }
-        map
-    }
+    use crate::kit::auth::authorization_header as headers;
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
 
     #[test]
     fn basic_and_bearer() {

@@ -11,11 +11,10 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -23,64 +22,24 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::model::{Session, SessionResponse, Style};
-use super::store::{self, Move, MoveError, Purchase};
+use super::store::{Move, Purchase};
 use super::Frontier;
-use crate::control::ControlError;
+use crate::kit::clock::now_micros;
+use crate::kit::control::{self, Body, ControlError, Refused, SessionControls};
+use crate::kit::lifecycle::MoveError;
 
 pub fn router(f: Arc<Frontier>) -> Router {
-    Router::new()
-        .route("/sessions/{id}", get(inspect).post(move_session))
-        .route("/sync", post(sync))
-        .route("/billing-provider", post(billing_provider))
-        .with_state(f)
-}
-
-fn parse_id(raw: &str) -> Result<Uuid, ControlError> {
-    Uuid::parse_str(raw).map_err(|e| ControlError::new(StatusCode::BAD_REQUEST, e.to_string()))
-}
-
-fn not_found(raw: &str) -> ControlError {
-    ControlError::new(StatusCode::NOT_FOUND, format!("no checkout {raw}"))
-}
-
-fn bad_body(e: JsonRejection) -> ControlError {
-    ControlError::new(StatusCode::BAD_REQUEST, e.body_text())
-}
-
-async fn inspect(
-    State(f): State<Arc<Frontier>>,
-    Path(raw_id): Path<String>,
-) -> Result<Json<Value>, ControlError> {
-    parse_id(&raw_id)?;
-    let c = f.store.get(&raw_id).map_err(|_| not_found(&raw_id))?;
-    let (quantity, skip_trial, cancel_after_trial) = match c.purchase {
-        Purchase::Product { quantity, .. } => (Some(quantity), None, None),
-        Purchase::Plan {
-            skip_trial,
-            cancel_after_trial,
-            ..
-        } => (None, Some(skip_trial), Some(cancel_after_trial)),
-        Purchase::Setup => (None, None, None),
-    };
-    let session = serde_json::to_value(Session {
-        checkout: &c,
-        style: Style::Connect,
-    })
-    .map_err(|e| ControlError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    Ok(Json(json!({
-        "checkout_session": session,
-        "org_id": c.org.to_string(),
-        "provider_id": c.provider_id,
-        "payment_status": c.payment_status,
-        "quantity": quantity,
-        "skip_trial": skip_trial,
-        "cancel_after_trial": cancel_after_trial,
-    })))
+    control::sessions(Arc::clone(&f)).merge(
+        Router::new()
+            .route("/sync", post(sync))
+            .route("/billing-provider", post(billing_provider))
+            .with_state(f),
+    )
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct MoveBody {
+pub struct MoveBody {
     #[serde(default)]
     state: Option<String>,
     #[serde(default)]
@@ -89,37 +48,75 @@ struct MoveBody {
     expire_at: Option<DateTime<Utc>>,
 }
 
-async fn move_session(
-    State(f): State<Arc<Frontier>>,
-    Path(raw_id): Path<String>,
-    body: Result<Json<MoveBody>, JsonRejection>,
-) -> Result<Response, ControlError> {
-    let id = parse_id(&raw_id)?;
-    let Json(body) = body.map_err(bad_body)?;
-    let change = Move {
-        state: body.state,
-        payment_status: body.payment_status,
-        expire_at: body.expire_at,
-    };
-    let checkout = f.store.apply(id, change).map_err(|e| match e {
-        MoveError::NotFound => not_found(&raw_id),
-        MoveError::Illegal { from, to } => ControlError::new(
-            StatusCode::CONFLICT,
-            format!("illegal transition {from} -> {to} (state/payment_status)"),
-        ),
-    })?;
-    // Typed, so the fields keep Frontier's order.
-    Ok(Json(SessionResponse {
-        checkout_session: Session {
-            checkout: &checkout,
+impl SessionControls for Frontier {
+    const NOUN: &'static str = "checkout";
+    type Id = Uuid;
+    type Move = MoveBody;
+
+    fn parse_id(raw: &str) -> Result<Uuid, ControlError> {
+        Uuid::parse_str(raw).map_err(|e| ControlError::bad_request(e.to_string()))
+    }
+
+    /// The session plus what Frontier keeps private.
+    fn inspect(&self, id: Uuid, _: &HeaderMap) -> Result<Response, Refused> {
+        let c = self.store.checkout(id).map_err(|_| Refused::NotFound)?;
+        let (quantity, skip_trial, cancel_after_trial) = match c.purchase {
+            Purchase::Product { quantity, .. } => (Some(quantity), None, None),
+            Purchase::Plan {
+                skip_trial,
+                cancel_after_trial,
+                ..
+            } => (None, Some(skip_trial), Some(cancel_after_trial)),
+            Purchase::Setup => (None, None, None),
+        };
+        let session = serde_json::to_value(Session {
+            checkout: &c,
             style: Style::Connect,
-        },
-    })
-    .into_response())
+        })
+        .map_err(|e| {
+            ControlError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+        })?;
+        Ok(Json(json!({
+            "checkout_session": session,
+            "org_id": c.org.to_string(),
+            "provider_id": c.provider_id,
+            "payment_status": c.payment_status,
+            "quantity": quantity,
+            "skip_trial": skip_trial,
+            "cancel_after_trial": cancel_after_trial,
+        }))
+        .into_response())
+    }
+
+    fn apply(&self, id: Uuid, body: MoveBody, _: &HeaderMap) -> Result<Response, Refused> {
+        let change = Move {
+            state: body.state,
+            payment_status: body.payment_status,
+            expire_at: body.expire_at,
+        };
+        let checkout = self.store.apply(id, change).map_err(|e| match e {
+            MoveError::NotFound => Refused::NotFound,
+            MoveError::Illegal {
+                from: (from_state, from_payment),
+                to: (to_state, to_payment),
+            } => ControlError::conflict(format!(
+                "illegal transition {from_state}/{from_payment} -> {to_state}/{to_payment} (state/payment_status)"
+            ))
+            .into(),
+        })?;
+        // Typed, so the fields keep Frontier's order.
+        Ok(Json(SessionResponse {
+            checkout_session: Session {
+                checkout: &checkout,
+                style: Style::Connect,
+            },
+        })
+        .into_response())
+    }
 }
 
 async fn sync(State(f): State<Arc<Frontier>>) -> Json<Value> {
-    Json(json!({ "expired": f.store.sync(store::now()) }))
+    Json(json!({ "expired": f.store.sync(now_micros()) }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -130,9 +127,8 @@ struct ProviderBody {
 
 async fn billing_provider(
     State(f): State<Arc<Frontier>>,
-    body: Result<Json<ProviderBody>, JsonRejection>,
-) -> Result<Json<Value>, ControlError> {
-    let Json(body) = body.map_err(bad_body)?;
+    Body(body): Body<ProviderBody>,
+) -> Json<Value> {
     f.store.set_provider_available(body.available);
-    Ok(Json(json!({ "available": body.available })))
+    Json(json!({ "available": body.available }))
 }

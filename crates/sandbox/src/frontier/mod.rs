@@ -28,8 +28,8 @@ use axum::routing::{any, get};
 use axum::Router;
 use tower_http::limit::RequestBodyLimitLayer;
 
+use crate::kit::mount::VendorMount;
 use crate::seed::frontier as seed;
-use crate::VendorMount;
 use auth::Credentials;
 use store::Store;
 
@@ -146,7 +146,7 @@ fn classify(method: &Method, path: &str) -> &'static str {
 /// The checkout sync, once a minute, as long as the sandbox serves.
 async fn worker(f: Arc<Frontier>) {
     loop {
-        let expired = f.store.sync(store::now());
+        let expired = f.store.sync(crate::kit::clock::now_micros());
         if expired > 0 {
             tracing::debug!(expired, "frontier sandbox: checkout sync");
         }

@@ -3,18 +3,16 @@
 //! checkout service's rules (`billing/checkout/service.go`). Errors are
 //! domain errors; each API renders them its own way.
 
-use std::sync::{Mutex, MutexGuard};
-
 use chrono::{DateTime, SubsecRound, TimeDelta, TimeZone, Utc};
 use uuid::Uuid;
 
+use crate::kit::clock::now_micros;
+use crate::kit::ids;
+use crate::kit::lifecycle::{Lifecycle, MoveError};
+use crate::kit::store::{Locked, Session, Sessions};
+
 /// Stripe sessions Frontier creates expire after this (`SessionValidity`).
 pub const SESSION_VALIDITY: TimeDelta = TimeDelta::hours(24);
-
-/// "Now" as Postgres keeps it: microseconds.
-pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
-}
 
 /// What a checkout buys.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,18 +113,75 @@ pub enum StoreError {
     NotFound,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MoveError {
-    NotFound,
-    Illegal { from: String, to: String },
-}
-
 /// What the control route asks for.
 #[derive(Debug, Clone, Default)]
 pub struct Move {
     pub state: Option<String>,
     pub payment_status: Option<String>,
     pub expire_at: Option<DateTime<Utc>>,
+}
+
+impl Session for StoredCheckout {
+    type Id = Uuid;
+
+    fn id(&self) -> &Uuid {
+        &self.id
+    }
+}
+
+impl StoredCheckout {
+    /// Where `change` takes `(state, payment_status)`: `complete` defaults
+    /// to `paid`.
+    fn destination(&self, change: &Move) -> (String, String) {
+        let to_state = change.state.clone().unwrap_or_else(|| self.state.clone());
+        let to_payment = change.payment_status.clone().unwrap_or_else(|| {
+            if to_state == "complete" && self.state != "complete" {
+                "paid".to_owned()
+            } else {
+                self.payment_status.clone()
+            }
+        });
+        (to_state, to_payment)
+    }
+}
+
+/// What Stripe's webhooks or the sync would write; the status is
+/// `(state, payment_status)`.
+impl Lifecycle for StoredCheckout {
+    type Status = (String, String);
+    type Move = Move;
+
+    fn status(&self) -> (String, String) {
+        (self.state.clone(), self.payment_status.clone())
+    }
+
+    fn target(&self, change: &Move) -> Option<(String, String)> {
+        Some(self.destination(change))
+    }
+
+    /// The states Stripe can move a session through; a finished one stays.
+    fn allowed((state, payment): &(String, String), to: &(String, String)) -> bool {
+        let states = ["open", "pending", "complete", "expired"];
+        let payments = ["paid", "unpaid", "no_payment_required"];
+        let (to_state, to_payment) = (to.0.as_str(), to.1.as_str());
+        if !states.contains(&to_state) || !payments.contains(&to_payment) {
+            return false;
+        }
+        match state.as_str() {
+            "open" | "pending" => true,
+            // An async payment can still succeed after completion.
+            "complete" if payment == "unpaid" => to_state == "complete",
+            _ => to_state == state && to_payment == payment,
+        }
+    }
+
+    fn apply(&mut self, change: Move) {
+        (self.state, self.payment_status) = self.destination(&change);
+        if let Some(at) = change.expire_at {
+            self.expire_at = at.trunc_subsecs(0);
+        }
+        self.updated_at = now_micros();
+    }
 }
 
 #[derive(Debug)]
@@ -138,35 +193,26 @@ struct Plan {
 
 #[derive(Debug)]
 struct State {
-    /// `(org, has a billing account)`.
-    orgs: Vec<(Uuid, bool)>,
-    plans: Vec<Plan>,
-    products: Vec<(Uuid, String)>,
     /// `(org, plan)` of active subscriptions.
     subscriptions: Vec<(Uuid, Uuid)>,
-    checkouts: Vec<StoredCheckout>,
+    checkouts: Sessions<StoredCheckout>,
     /// Whether Stripe answers: a control route can take it down.
     provider_available: bool,
 }
 
+/// The seeded orgs, plans and products never change; the rest does.
 #[derive(Debug)]
 pub struct Store {
-    state: Mutex<State>,
+    /// `(org, has a billing account)`.
+    orgs: Vec<(Uuid, bool)>,
+    plans: Vec<Plan>,
+    products: Vec<(Uuid, String)>,
+    state: Locked<State>,
 }
 
 /// A lower-case hyphenated UUID, or an error as the repository reports it.
 pub fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(s).map_err(|_| StoreError::InvalidUuid)
-}
-
-/// A Stripe-looking random token of `len` base62 characters.
-fn random_token(len: usize) -> String {
-    let mut out = String::new();
-    while out.len() < len {
-        out.push_str(&base62::encode(Uuid::new_v4().as_u128()));
-    }
-    out.truncate(len);
-    out
 }
 
 impl Store {
@@ -176,36 +222,34 @@ impl Store {
         products: impl IntoIterator<Item = (Uuid, &'static str)>,
     ) -> Store {
         Store {
-            state: Mutex::new(State {
-                orgs: orgs.into_iter().collect(),
-                plans: plans
-                    .into_iter()
-                    .map(|(id, name, active)| Plan {
-                        id,
-                        name: name.to_owned(),
-                        active,
-                    })
-                    .collect(),
-                products: products
-                    .into_iter()
-                    .map(|(id, name)| (id, name.to_owned()))
-                    .collect(),
+            orgs: orgs.into_iter().collect(),
+            plans: plans
+                .into_iter()
+                .map(|(id, name, active)| Plan {
+                    id,
+                    name: name.to_owned(),
+                    active,
+                })
+                .collect(),
+            products: products
+                .into_iter()
+                .map(|(id, name)| (id, name.to_owned()))
+                .collect(),
+            state: Locked::new(State {
                 subscriptions: Vec::new(),
-                checkouts: Vec::new(),
+                checkouts: Sessions::default(),
                 provider_available: true,
             }),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic elsewhere must not wedge the sandbox: the data stays usable.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock()
     }
 
     /// `Some(has a billing account)` for a known org.
     pub fn org(&self, org: Uuid) -> Option<bool> {
-        self.lock()
-            .orgs
+        self.orgs
             .iter()
             .find(|(id, _)| *id == org)
             .map(|(_, billing)| *billing)
@@ -219,11 +263,7 @@ impl Store {
     /// `CreateSessionForCustomerPortal`, in the handler's order of precedence.
     pub fn create(&self, org: Uuid, req: CreateCheckout) -> Result<Created, StoreError> {
         let mut state = self.lock();
-        if !state
-            .orgs
-            .iter()
-            .any(|(id, billing)| *id == org && *billing)
-        {
+        if !self.orgs.iter().any(|(id, billing)| *id == org && *billing) {
             return Err(StoreError::CustomerNotFound);
         }
         let checkout_id = Uuid::new_v4();
@@ -242,13 +282,13 @@ impl Store {
             return Ok(Created::Portal(StoredCheckout {
                 id: checkout_id,
                 org,
-                provider_id: format!("bps_{}", random_token(24)),
+                provider_id: format!("bps_{}", ids::base62(24)),
                 purchase: Purchase::Setup,
                 success_url: req.success_url,
                 cancel_url: req.cancel_url,
                 checkout_url: format!(
                     "https://billing.stripe.com/p/session/test_{}",
-                    random_token(64)
+                    ids::base62(64)
                 ),
                 state: String::new(),
                 payment_status: String::new(),
@@ -258,7 +298,7 @@ impl Store {
             }));
         } else if let Some(plan) = req.plan.as_deref().filter(|p| !p.is_empty()) {
             // The plan wins when both are given.
-            let plan = state
+            let plan = self
                 .plans
                 .iter()
                 .find(|p| p.id.to_string() == plan || p.name == plan)
@@ -275,7 +315,7 @@ impl Store {
                 cancel_after_trial: req.cancel_after_trial,
             }
         } else if let Some((product, quantity)) = req.product.filter(|(p, _)| !p.is_empty()) {
-            let product = state
+            let product = self
                 .products
                 .iter()
                 .find(|(id, name)| id.to_string() == product || *name == product)
@@ -290,8 +330,8 @@ impl Store {
         }
         // Stripe's expiry is asked for just before the row is inserted.
         let expire_at = (Utc::now() + SESSION_VALIDITY).trunc_subsecs(0);
-        let created_at = now();
-        let provider_id = format!("cs_test_a1{}", random_token(56));
+        let created_at = now_micros();
+        let provider_id = format!("cs_test_a1{}", ids::base62(56));
         let checkout = StoredCheckout {
             id: checkout_id,
             org,
@@ -306,16 +346,18 @@ impl Store {
             updated_at: created_at,
             expire_at,
         };
-        state.checkouts.push(checkout.clone());
-        Ok(Created::Stored(checkout))
+        Ok(Created::Stored(state.checkouts.insert(checkout)))
     }
 
+    /// By the id as an API gives it.
     pub fn get(&self, id: &str) -> Result<StoredCheckout, StoreError> {
-        let id = parse_uuid(id)?;
+        self.checkout(parse_uuid(id)?)
+    }
+
+    pub fn checkout(&self, id: Uuid) -> Result<StoredCheckout, StoreError> {
         self.lock()
             .checkouts
-            .iter()
-            .find(|c| c.id == id)
+            .get(&id)
             .cloned()
             .ok_or(StoreError::NotFound)
     }
@@ -334,42 +376,26 @@ impl Store {
     }
 
     /// What Stripe's webhooks or the sync would write (the control route's job).
-    pub fn apply(&self, id: Uuid, change: Move) -> Result<StoredCheckout, MoveError> {
+    pub fn apply(
+        &self,
+        id: Uuid,
+        change: Move,
+    ) -> Result<StoredCheckout, MoveError<(String, String)>> {
         let mut state = self.lock();
-        let state = &mut *state;
-        let checkout = state
-            .checkouts
-            .iter_mut()
-            .find(|c| c.id == id)
-            .ok_or(MoveError::NotFound)?;
-        let to_state = change.state.unwrap_or_else(|| checkout.state.clone());
-        let to_payment = change.payment_status.unwrap_or_else(|| {
-            if to_state == "complete" && checkout.state != "complete" {
-                "paid".to_owned()
-            } else {
-                checkout.payment_status.clone()
-            }
-        });
-        if !allowed(checkout, &to_state, &to_payment) {
-            return Err(MoveError::Illegal {
-                from: format!("{}/{}", checkout.state, checkout.payment_status),
-                to: format!("{to_state}/{to_payment}"),
-            });
-        }
-        checkout.state = to_state;
-        checkout.payment_status = to_payment;
-        if let Some(at) = change.expire_at {
-            checkout.expire_at = at.trunc_subsecs(0);
-        }
-        checkout.updated_at = now();
+        let State {
+            checkouts,
+            subscriptions,
+            ..
+        } = &mut *state;
+        let checkout = checkouts.advance(&id, change)?;
         // Completed and paid: the subscription exists from now on.
         let paid = matches!(
             checkout.payment_status.as_str(),
             "paid" | "no_payment_required"
         );
         if let (true, true, Some(plan)) = (checkout.state == "complete", paid, checkout.plan()) {
-            if !state.subscriptions.contains(&(checkout.org, plan)) {
-                state.subscriptions.push((checkout.org, plan));
+            if !subscriptions.contains(&(checkout.org, plan)) {
+                subscriptions.push((checkout.org, plan));
             }
         }
         Ok(checkout.clone())
@@ -388,21 +414,6 @@ impl Store {
             }
         }
         expired
-    }
-}
-
-/// The states Stripe can move a session through; a finished one stays.
-fn allowed(c: &StoredCheckout, to_state: &str, to_payment: &str) -> bool {
-    let states = ["open", "pending", "complete", "expired"];
-    let payments = ["paid", "unpaid", "no_payment_required"];
-    if !states.contains(&to_state) || !payments.contains(&to_payment) {
-        return false;
-    }
-    match c.state.as_str() {
-        "open" | "pending" => true,
-        // An async payment can still succeed after completion.
-        "complete" if c.payment_status == "unpaid" => to_state == "complete",
-        _ => to_state == c.state && to_payment == c.payment_status,
     }
 }
 

@@ -3,13 +3,13 @@
 //! `pv_<env>_<secret>/<base62 token id>`: the token id finds the key, then
 //! the secret (after the last `_`) is compared.
 
-use axum::extract::{Request, State};
-use axum::http::HeaderMap;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+
 use super::error::RestError;
+use crate::kit::auth::{authorization, bearer, Gate};
 
 pub const MISSING_HEADER: &str = "Invalid or missing Authorization header";
 pub const BAD_FORMAT: &str = "Invalid API key format";
@@ -56,10 +56,8 @@ impl ApiKeys {
     }
 
     pub fn check(&self, headers: &HeaderMap) -> Result<(), &'static str> {
-        let presented = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+        let presented = authorization(headers)
+            .and_then(bearer)
             .ok_or(MISSING_HEADER)?;
         let presented = parse(presented).ok_or(BAD_FORMAT)?;
         let known = self
@@ -75,35 +73,22 @@ impl ApiKeys {
     }
 }
 
-/// Middleware: routing has happened, extractors have not (as upstream).
-pub async fn require_api_key(
-    State(keys): State<ApiKeys>,
-    request: Request,
-    next: Next,
-) -> Response {
-    if !request.uri().path().starts_with("/api/") {
-        return next.run(request).await;
-    }
-    match keys.check(request.headers()) {
-        Ok(()) => next.run(request).await,
-        Err(message) => RestError::Unauthorized(message).into_response(),
+/// Routing has happened, extractors have not (as upstream).
+impl Gate for ApiKeys {
+    const SCOPE: &'static str = "/api/";
+
+    fn refusal(&self, headers: &HeaderMap) -> Option<Response> {
+        let message = self.check(headers).err()?;
+        Some(RestError::Unauthorized(message).into_response())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use crate::kit::auth::authorization_header as headers;
 
     const KEY: &str = "pv_sand_5ldOh21Ipns1OpHzYbeAjvA87x3v/2vIOgNg2ElyLMxWAPn6Xz";
-
-    fn headers(value: &str) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        if let Ok(v) = HeaderValue::from_str(value) {
-            map.insert("authorization", v);
-        }
-        map
-    }
 
     #[test]
     fn messages_follow_the_vendor_order_of_checks() {

@@ -5,94 +5,88 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::ids::{CheckoutSession as SessionKind, Id};
 use super::model::{SessionResponse, Status};
-use super::store::{self, Move, MoveError};
+use super::store::Move;
 use super::Meteroid;
-use crate::control::ControlError;
+use crate::kit::clock::now_micros;
+use crate::kit::control::{self, ControlError, Refused, SessionControls};
+use crate::kit::lifecycle::MoveError;
 
 pub fn router(m: Arc<Meteroid>) -> Router {
-    Router::new()
-        .route("/sessions/{id}", get(inspect).post(move_session))
-        .route("/expire-overdue", post(expire_overdue))
-        .with_state(m)
+    control::sessions(Arc::clone(&m)).merge(
+        Router::new()
+            .route("/expire-overdue", post(expire_overdue))
+            .with_state(m),
+    )
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct MoveBody {
+pub struct MoveBody {
     #[serde(default)]
     status: Option<Status>,
     /// Absent: unchanged; `null`: never expires; a timestamp: that moment.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "control::present")]
     expires_at: Option<Option<DateTime<Utc>>>,
 }
 
-fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
-}
+impl SessionControls for Meteroid {
+    const NOUN: &'static str = "session";
+    type Id = Id<SessionKind>;
+    type Move = MoveBody;
 
-fn parse_id(raw: &str) -> Result<Id<SessionKind>, ControlError> {
-    Id::parse(raw).map_err(|e| ControlError::new(StatusCode::BAD_REQUEST, e.to_string()))
-}
+    fn parse_id(raw: &str) -> Result<Id<SessionKind>, ControlError> {
+        Id::parse(raw).map_err(|e| ControlError::bad_request(e.to_string()))
+    }
 
-fn not_found(raw: &str) -> ControlError {
-    ControlError::new(StatusCode::NOT_FOUND, format!("no session {raw}"))
-}
+    /// The session as `get` renders it, plus its stored metadata.
+    fn inspect(&self, id: Id<SessionKind>, _: &HeaderMap) -> Result<Response, Refused> {
+        let session = self.store.get(id).ok_or(Refused::NotFound)?;
+        let url = self.url_if_open(&session, now_micros());
+        Ok(Json(json!({
+            "session": session.render(url),
+            "metadata": session.request.metadata,
+        }))
+        .into_response())
+    }
 
-/// The session as `get` renders it, plus its stored metadata.
-async fn inspect(
-    State(m): State<Arc<Meteroid>>,
-    Path(raw_id): Path<String>,
-) -> Result<Json<Value>, ControlError> {
-    let session = m
-        .store
-        .get(parse_id(&raw_id)?)
-        .ok_or_else(|| not_found(&raw_id))?;
-    let now = store::now();
-    let url = m.url_if_open(&session, now);
-    Ok(Json(json!({
-        "session": session.render(url),
-        "metadata": session.request.metadata,
-    })))
-}
-
-async fn move_session(
-    State(m): State<Arc<Meteroid>>,
-    Path(raw_id): Path<String>,
-    body: Result<Json<MoveBody>, JsonRejection>,
-) -> Result<Json<SessionResponse>, ControlError> {
-    let id = parse_id(&raw_id)?;
-    let Json(body) = body.map_err(|e| ControlError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
-    let now = store::now();
-    let change = Move {
-        status: body.status,
-        expires_at: body.expires_at,
-    };
-    let session = m.store.apply(id, change, now).map_err(|e| match e {
-        MoveError::NotFound => not_found(&raw_id),
-        MoveError::Illegal { from, to } => ControlError::new(
-            StatusCode::CONFLICT,
-            format!("illegal transition {} -> {}", from.as_str(), to.as_str()),
-        ),
-    })?;
-    let url = m.url_if_open(&session, now);
-    Ok(Json(SessionResponse {
-        session: session.render(url),
-    }))
+    fn apply(
+        &self,
+        id: Id<SessionKind>,
+        body: MoveBody,
+        _: &HeaderMap,
+    ) -> Result<Response, Refused> {
+        let now = now_micros();
+        let change = Move {
+            status: body.status,
+            expires_at: body.expires_at,
+            at: now,
+        };
+        let session = self.store.apply(id, change).map_err(|e| match e {
+            MoveError::NotFound => Refused::NotFound,
+            MoveError::Illegal { from, to } => ControlError::conflict(format!(
+                "illegal transition {} -> {}",
+                from.as_str(),
+                to.as_str()
+            ))
+            .into(),
+        })?;
+        let url = self.url_if_open(&session, now);
+        Ok(Json(SessionResponse {
+            session: session.render(url),
+        })
+        .into_response())
+    }
 }
 
 /// One run of the vendor's hourly worker, now.

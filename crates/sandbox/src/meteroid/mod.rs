@@ -26,8 +26,9 @@ use chrono::{DateTime, Utc};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
+use crate::kit::mount::VendorMount;
+use crate::kit::{clock, paths};
 use crate::seed::meteroid as seed;
-use crate::VendorMount;
 use auth::ApiKeys;
 use store::{Store, StoredSession};
 
@@ -102,7 +103,7 @@ impl Meteroid {
 
     /// Expire overdue CREATED sessions, then drop old EXPIRED ones.
     fn run_worker_once(&self) -> (usize, usize) {
-        let now = store::now();
+        let now = clock::now_micros();
         let expired = self.store.expire_overdue(now);
         let deleted = self.store.delete_old_expired(now);
         (expired, deleted)
@@ -126,7 +127,7 @@ fn api_router(m: Arc<Meteroid>) -> Router {
         .with_state(m)
         .layer(axum::middleware::from_fn_with_state(
             keys,
-            auth::require_api_key,
+            crate::kit::auth::guard::<ApiKeys>,
         ))
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
@@ -135,11 +136,7 @@ fn api_router(m: Arc<Meteroid>) -> Router {
 
 /// Which operation a request is, for the call counter (`other` if none).
 fn classify(method: &Method, path: &str) -> &'static str {
-    let segments: Option<Vec<&str>> = match path.strip_prefix("/api/v1/checkout-sessions") {
-        Some("") => Some(Vec::new()),
-        Some(rest) => rest.strip_prefix('/').map(|r| r.split('/').collect()),
-        None => None,
-    };
+    let segments = paths::segments(path, "/api/v1/checkout-sessions");
     match (method.as_str(), segments.as_deref()) {
         ("POST", Some([])) => "create",
         ("GET", Some([])) => "list",

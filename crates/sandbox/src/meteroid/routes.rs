@@ -13,8 +13,9 @@ use super::ids::{CheckoutSession as SessionKind, Customer, Id};
 use super::model::{SessionResponse, SessionsResponse, Status};
 use super::query::QueryParams;
 use super::request::CreateCheckoutSessionRequest;
-use super::store::{self, CreateError};
+use super::store::CreateError;
 use super::Meteroid;
+use crate::kit::clock::now_micros;
 
 const CANNOT_CANCEL: &str = "Checkout session not found or cannot be cancelled";
 
@@ -23,7 +24,7 @@ pub async fn create(
     Json(request): Json<CreateCheckoutSessionRequest>,
 ) -> Result<Json<SessionResponse>, RestError> {
     let customer = resolve_customer(&m, &request.customer_id)?;
-    let now = store::now();
+    let now = now_micros();
     let session = m
         .store
         .create(customer, request, now)
@@ -55,7 +56,7 @@ pub async fn get(
     Path(id): Path<Id<SessionKind>>,
 ) -> Result<Json<SessionResponse>, RestError> {
     let session = m.store.get(id).ok_or(RestError::NotFound)?;
-    let now = store::now();
+    let now = now_micros();
     let url = if session.can_complete(now) {
         Some(
             m.checkout_url(&session, now)
@@ -80,7 +81,7 @@ pub async fn list(
     State(m): State<Arc<Meteroid>>,
     QueryParams(query): QueryParams<ListQuery>,
 ) -> Json<SessionsResponse> {
-    let now = store::now();
+    let now = now_micros();
     let sessions = m
         .store
         .list(query.customer_id, query.status)

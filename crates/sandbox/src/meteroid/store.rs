@@ -2,22 +2,17 @@
 //! and the session lifecycle (CREATED → AWAITING_PAYMENT → COMPLETED;
 //! EXPIRED; CANCELLED).
 
-use std::sync::{Mutex, MutexGuard};
-
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use uuid::Uuid;
 
 use super::ids::{CheckoutSession as SessionKind, Customer, Id, PlanVersion, Subscription};
 use super::model::{CheckoutSession, CheckoutType, PaymentMethodsConfig, Status};
 use super::request::CreateCheckoutSessionRequest;
+use crate::kit::lifecycle::{Lifecycle, MoveError};
+use crate::kit::store::{Locked, Session, Sessions};
 
 /// The vendor hard-deletes EXPIRED sessions this long after creation.
 const EXPIRED_RETENTION_DAYS: i64 = 3;
-
-/// "Now" as the vendor's Postgres `timestamptz` keeps it: microseconds.
-pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
-}
 
 #[derive(Debug, Clone)]
 pub struct StoredSession {
@@ -82,29 +77,64 @@ pub enum CreateError {
     Overflow,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MoveError {
-    NotFound,
-    Illegal { from: Status, to: Status },
-}
-
-/// What the control route asks for; `expires_at: Some(None)` = never.
-#[derive(Debug, Clone, Default)]
+/// What the control route asks for, at `at`; `expires_at: Some(None)` = never.
+#[derive(Debug, Clone)]
 pub struct Move {
     pub status: Option<Status>,
     pub expires_at: Option<Option<DateTime<Utc>>>,
+    pub at: DateTime<Utc>,
 }
 
-#[derive(Debug)]
-struct State {
-    customers: Vec<(Id<Customer>, Option<String>)>,
-    plan_versions: Vec<Id<PlanVersion>>,
-    sessions: Vec<StoredSession>,
+impl Session for StoredSession {
+    type Id = Id<SessionKind>;
+
+    fn id(&self) -> &Id<SessionKind> {
+        &self.id
+    }
 }
 
+impl Lifecycle for StoredSession {
+    type Status = Status;
+    type Move = Move;
+
+    fn status(&self) -> Status {
+        self.status
+    }
+
+    fn target(&self, change: &Move) -> Option<Status> {
+        change.status
+    }
+
+    /// The lifecycle the vendor's flows can produce.
+    fn allowed(from: &Status, to: &Status) -> bool {
+        use Status::*;
+        matches!(
+            (from, to),
+            (Created, AwaitingPayment | Completed | Expired | Cancelled)
+                | (AwaitingPayment, Completed | Expired | Cancelled)
+        )
+    }
+
+    fn apply(&mut self, change: Move) {
+        if let Some(to) = change.status {
+            self.status = to;
+            if to == Status::Completed {
+                self.completed_at = Some(change.at);
+                self.subscription_id.get_or_insert_with(Id::new_v7);
+            }
+        }
+        if let Some(expires_at) = change.expires_at {
+            self.expires_at = expires_at.map(|at| at.trunc_subsecs(6));
+        }
+    }
+}
+
+/// The seeded customers and plan versions never change; the sessions do.
 #[derive(Debug)]
 pub struct Store {
-    state: Mutex<State>,
+    customers: Vec<(Id<Customer>, Option<String>)>,
+    plan_versions: Vec<Id<PlanVersion>>,
+    sessions: Locked<Sessions<StoredSession>>,
 }
 
 impl Store {
@@ -113,25 +143,17 @@ impl Store {
         plan_versions: impl IntoIterator<Item = Uuid>,
     ) -> Store {
         Store {
-            state: Mutex::new(State {
-                customers: customers
-                    .into_iter()
-                    .map(|(id, alias)| (Id::from_uuid(id), alias))
-                    .collect(),
-                plan_versions: plan_versions.into_iter().map(Id::from_uuid).collect(),
-                sessions: Vec::new(),
-            }),
+            customers: customers
+                .into_iter()
+                .map(|(id, alias)| (Id::from_uuid(id), alias))
+                .collect(),
+            plan_versions: plan_versions.into_iter().map(Id::from_uuid).collect(),
+            sessions: Locked::default(),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic elsewhere must not wedge the sandbox: the data stays usable.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     pub fn customer_by_alias(&self, alias: &str) -> Option<Id<Customer>> {
-        self.lock()
-            .customers
+        self.customers
             .iter()
             .find(|(_, a)| a.as_deref() == Some(alias))
             .map(|(id, _)| *id)
@@ -151,9 +173,8 @@ impl Store {
                     .ok_or(CreateError::Overflow)?,
             ),
         };
-        let mut state = self.lock();
-        let known_customer = state.customers.iter().any(|(id, _)| *id == customer_id);
-        let known_plan = state.plan_versions.contains(&request.plan_version_id);
+        let known_customer = self.customers.iter().any(|(id, _)| *id == customer_id);
+        let known_plan = self.plan_versions.contains(&request.plan_version_id);
         if !known_customer || !known_plan {
             return Err(CreateError::ForeignKey);
         }
@@ -176,12 +197,11 @@ impl Store {
             payment_methods_config: request.payment_methods_config.clone(),
             request,
         };
-        state.sessions.push(session.clone());
-        Ok(session)
+        Ok(self.sessions.lock().insert(session))
     }
 
     pub fn get(&self, id: Id<SessionKind>) -> Option<StoredSession> {
-        self.lock().sessions.iter().find(|s| s.id == id).cloned()
+        self.sessions.lock().get(&id).cloned()
     }
 
     /// Newest first, no pagination, like the vendor.
@@ -191,8 +211,8 @@ impl Store {
         status: Option<Status>,
     ) -> Vec<StoredSession> {
         let mut found: Vec<StoredSession> = self
-            .lock()
             .sessions
+            .lock()
             .iter()
             .filter(|s| customer.is_none_or(|c| s.customer_id == c))
             .filter(|s| status.is_none_or(|st| s.status == st))
@@ -206,11 +226,8 @@ impl Store {
     /// Only CREATED or AWAITING_PAYMENT sessions can be cancelled, even
     /// when already past `expires_at`.
     pub fn cancel(&self, id: Id<SessionKind>) -> Option<StoredSession> {
-        let mut state = self.lock();
-        let session = state
-            .sessions
-            .iter_mut()
-            .find(|s| s.id == id && s.status.is_open())?;
+        let mut sessions = self.sessions.lock();
+        let session = sessions.get_mut(&id).filter(|s| s.status.is_open())?;
         session.status = Status::Cancelled;
         Some(session.clone())
     }
@@ -220,38 +237,15 @@ impl Store {
         &self,
         id: Id<SessionKind>,
         change: Move,
-        now: DateTime<Utc>,
-    ) -> Result<StoredSession, MoveError> {
-        let mut state = self.lock();
-        let session = state
-            .sessions
-            .iter_mut()
-            .find(|s| s.id == id)
-            .ok_or(MoveError::NotFound)?;
-        if let Some(to) = change.status {
-            if !allowed(session.status, to) {
-                return Err(MoveError::Illegal {
-                    from: session.status,
-                    to,
-                });
-            }
-            session.status = to;
-            if to == Status::Completed {
-                session.completed_at = Some(now);
-                session.subscription_id.get_or_insert_with(Id::new_v7);
-            }
-        }
-        if let Some(expires_at) = change.expires_at {
-            session.expires_at = expires_at.map(|at| at.trunc_subsecs(6));
-        }
-        Ok(session.clone())
+    ) -> Result<StoredSession, MoveError<Status>> {
+        self.sessions.lock().advance(&id, change).map(|s| s.clone())
     }
 
     /// The vendor's hourly batch: only CREATED sessions past `expires_at`.
     pub fn expire_overdue(&self, now: DateTime<Utc>) -> usize {
-        let mut state = self.lock();
+        let mut sessions = self.sessions.lock();
         let mut expired = 0;
-        for session in state.sessions.iter_mut() {
+        for session in sessions.iter_mut() {
             let overdue = session.expires_at.is_some_and(|at| at < now);
             if session.status == Status::Created && overdue {
                 session.status = Status::Expired;
@@ -264,28 +258,16 @@ impl Store {
     /// The same worker's cleanup: EXPIRED sessions older than 3 days vanish.
     pub fn delete_old_expired(&self, now: DateTime<Utc>) -> usize {
         let cutoff = now - TimeDelta::days(EXPIRED_RETENTION_DAYS);
-        let mut state = self.lock();
-        let before = state.sessions.len();
-        state
-            .sessions
-            .retain(|s| !(s.status == Status::Expired && s.created_at < cutoff));
-        before - state.sessions.len()
+        self.sessions
+            .lock()
+            .retain(|s| !(s.status == Status::Expired && s.created_at < cutoff))
     }
-}
-
-/// The lifecycle the vendor's flows can produce.
-fn allowed(from: Status, to: Status) -> bool {
-    use Status::*;
-    matches!(
-        (from, to),
-        (Created, AwaitingPayment | Completed | Expired | Cancelled)
-            | (AwaitingPayment, Completed | Expired | Cancelled)
-    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kit::clock::now_micros as now;
 
     fn request(plan: Uuid, hours: Option<u32>) -> CreateCheckoutSessionRequest {
         let body = serde_json::json!({
@@ -351,8 +333,9 @@ mod tests {
         let to_awaiting = Move {
             status: Some(Status::AwaitingPayment),
             expires_at: None,
+            at: t,
         };
-        store.apply(waiting.id, to_awaiting, t).expect("moved");
+        store.apply(waiting.id, to_awaiting).expect("moved");
         let later = t + TimeDelta::hours(2);
         assert!(!overdue.can_complete(later));
         assert_eq!(store.expire_overdue(later), 1);
@@ -383,9 +366,10 @@ mod tests {
         let back = Move {
             status: Some(Status::Created),
             expires_at: None,
+            at: now(),
         };
         assert_eq!(
-            store.apply(s.id, back, now()).err(),
+            store.apply(s.id, back).err(),
             Some(MoveError::Illegal {
                 from: Status::Cancelled,
                 to: Status::Created

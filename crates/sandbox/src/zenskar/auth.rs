@@ -2,13 +2,12 @@
 //! checked first by what answers like an AWS API Gateway authorizer (403,
 //! capital-`M` body), then `x-api-key` (401). `apiversion` is optional.
 
-use axum::extract::Request;
 use axum::http::HeaderMap;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
 use super::error::ApiError;
+use crate::kit::auth::Gate;
 use crate::seed::zenskar as seed;
 
 pub const MISSING_KEY: &str = "Not authenticated";
@@ -29,11 +28,15 @@ pub fn check(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-/// Middleware around every Zenskar route.
-pub async fn require_headers(request: Request, next: Next) -> Response {
-    match check(request.headers()) {
-        Ok(()) => next.run(request).await,
-        Err(e) => e.into_response(),
+/// The check around every Zenskar route.
+#[derive(Debug, Clone, Copy)]
+pub struct RequiredHeaders;
+
+impl Gate for RequiredHeaders {
+    const SCOPE: &'static str = "/";
+
+    fn refusal(&self, headers: &HeaderMap) -> Option<Response> {
+        check(headers).err().map(IntoResponse::into_response)
     }
 }
 

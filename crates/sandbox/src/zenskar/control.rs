@@ -5,26 +5,27 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::store::{self, MoveA, MoveB, Refusal, CONFIRMATIONS, PAYMENT_OUTCOMES, REASON_TYPES};
+use super::store::{MoveA, MoveB, Refusal, CONFIRMATIONS, PAYMENT_OUTCOMES, REASON_TYPES};
 use super::Zenskar;
-use crate::control::ControlError;
+use crate::kit::clock::now_micros;
+use crate::kit::control::{self, ControlError, Refused, SessionControls};
 
 pub fn router(z: Arc<Zenskar>) -> Router {
-    Router::new()
-        .route("/sessions/{id}", get(inspect).post(move_session))
-        .route("/fail-next", post(fail_next))
-        .with_state(z)
+    control::sessions(Arc::clone(&z)).merge(
+        Router::new()
+            .route("/fail-next", post(fail_next))
+            .with_state(z),
+    )
 }
 
 /// `{"action": …}`. Family A (`/checkout`): `confirm` (with `confirmation`,
@@ -35,7 +36,7 @@ pub fn router(z: Arc<Zenskar>) -> Router {
 /// `status` (any `checkout_status`). Both: `set_expiry` (`expires_at`).
 #[derive(Debug, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
-enum Action {
+pub enum Action {
     Confirm {
         #[serde(default)]
         confirmation: Option<String>,
@@ -63,14 +64,6 @@ enum Action {
     },
 }
 
-fn not_found(raw: &str) -> ControlError {
-    ControlError::new(StatusCode::NOT_FOUND, format!("no Zenskar session {raw}"))
-}
-
-fn parse_id(raw: &str) -> Result<Uuid, ControlError> {
-    Uuid::parse_str(raw).map_err(|_| ControlError::new(StatusCode::BAD_REQUEST, "not a UUID"))
-}
-
 fn pick(
     allowed: &'static [&'static str],
     given: &str,
@@ -81,25 +74,24 @@ fn pick(
         .copied()
         .find(|a| *a == given)
         .ok_or_else(|| {
-            ControlError::new(
-                StatusCode::BAD_REQUEST,
-                format!("{what} must be one of {}", allowed.join(", ")),
-            )
+            ControlError::bad_request(format!("{what} must be one of {}", allowed.join(", ")))
         })
 }
 
-fn refused(r: Refusal, raw: &str) -> ControlError {
-    match r {
-        Refusal::NotFound => not_found(raw),
-        Refusal::Rule(m) => ControlError::new(StatusCode::CONFLICT, m),
+impl From<Refusal> for Refused {
+    fn from(r: Refusal) -> Refused {
+        match r {
+            Refusal::NotFound => Refused::NotFound,
+            Refusal::Rule(m) => ControlError::conflict(m).into(),
+        }
     }
 }
 
-fn only(family: &str, action: &str) -> ControlError {
-    ControlError::new(
-        StatusCode::CONFLICT,
-        format!("`{action}` applies to family {family} sessions only"),
-    )
+fn only(family: &str, action: &str) -> Refused {
+    ControlError::conflict(format!(
+        "`{action}` applies to family {family} sessions only"
+    ))
+    .into()
 }
 
 /// `{"family", "session"}`, the session as its family's get renders it
@@ -127,24 +119,33 @@ fn rendered(z: &Zenskar, id: Uuid) -> Option<Response> {
     })
 }
 
-async fn inspect(
-    State(z): State<Arc<Zenskar>>,
-    Path(raw): Path<String>,
-) -> Result<Response, ControlError> {
-    rendered(&z, parse_id(&raw)?).ok_or_else(|| not_found(&raw))
+impl SessionControls for Zenskar {
+    const NOUN: &'static str = "Zenskar session";
+    type Id = Uuid;
+    type Move = Action;
+
+    fn parse_id(raw: &str) -> Result<Uuid, ControlError> {
+        Uuid::parse_str(raw).map_err(|_| ControlError::bad_request("not a UUID"))
+    }
+
+    fn inspect(&self, id: Uuid, _: &HeaderMap) -> Result<Response, Refused> {
+        rendered(self, id).ok_or(Refused::NotFound)
+    }
+
+    fn apply(&self, id: Uuid, action: Action, _: &HeaderMap) -> Result<Response, Refused> {
+        let now = now_micros();
+        if self.store.get_a(id).is_some() {
+            self.move_a(id, action, now)?;
+        } else {
+            self.move_b(id, action, now)?;
+        }
+        rendered(self, id).ok_or(Refused::NotFound)
+    }
 }
 
-async fn move_session(
-    State(z): State<Arc<Zenskar>>,
-    Path(raw): Path<String>,
-    body: Result<Json<Action>, JsonRejection>,
-) -> Result<Response, ControlError> {
-    let id = parse_id(&raw)?;
-    let Json(action) =
-        body.map_err(|e| ControlError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
-    let now = store::now();
-    let family_a = z.store.get_a(id).is_some();
-    let result = if family_a {
+impl Zenskar {
+    fn move_a(&self, id: Uuid, action: Action, now: DateTime<Utc>) -> Result<(), Refused> {
+        let store = &self.store;
         match action {
             Action::Confirm { confirmation } => {
                 let mode = pick(
@@ -152,7 +153,7 @@ async fn move_session(
                     confirmation.as_deref().unwrap_or("charge_immediately"),
                     "confirmation",
                 )?;
-                z.store.confirm_a(id, mode, now).map(|_| ())
+                store.confirm_a(id, mode, now)?;
             }
             Action::Cancel {
                 reason_type,
@@ -164,58 +165,68 @@ async fn move_session(
                     .map(|r| pick(REASON_TYPES, r, "reason_type"))
                     .transpose()?;
                 if reason_type == Some("other") && reason.is_none() {
-                    return Err(ControlError::new(
-                        StatusCode::BAD_REQUEST,
+                    return Err(ControlError::bad_request(
                         "reason is required when reason_type is 'other'",
-                    ));
+                    )
+                    .into());
                 }
-                z.store
-                    .cancel_a(id, reason_type, reason, reference_id, now)
-                    .map(|_| ())
+                store.cancel_a(id, reason_type, reason, reference_id, now)?;
             }
-            Action::Process => z.store.move_a(id, MoveA::Process, now).map(|_| ()),
+            Action::Process => {
+                store.move_a(id, MoveA::Process, now)?;
+            }
             Action::Payment { payment_status } => {
                 let outcome = pick(PAYMENT_OUTCOMES, &payment_status, "payment_status")?;
-                z.store.move_a(id, MoveA::Payment(outcome), now).map(|_| ())
+                store.move_a(id, MoveA::Payment(outcome), now)?;
             }
-            Action::Expire => z.store.move_a(id, MoveA::Expire, now).map(|_| ()),
-            Action::SetExpiry { expires_at } => z
-                .store
-                .move_a(id, MoveA::SetExpiry(Some(expires_at)), now)
-                .map(|_| ()),
+            Action::Expire => {
+                store.move_a(id, MoveA::Expire, now)?;
+            }
+            Action::SetExpiry { expires_at } => {
+                store.move_a(id, MoveA::SetExpiry(Some(expires_at)), now)?;
+            }
             Action::Submit => return Err(only("checkouts", "submit")),
             Action::Pay => return Err(only("checkouts", "pay")),
             Action::Status { .. } => return Err(only("checkouts", "status")),
         }
-    } else {
+        Ok(())
+    }
+
+    fn move_b(&self, id: Uuid, action: Action, now: DateTime<Utc>) -> Result<(), Refused> {
+        let store = &self.store;
         match action {
-            Action::Confirm { confirmation: None } => z.store.confirm_b(id, now).map(|_| ()),
+            Action::Confirm { confirmation: None } => {
+                store.confirm_b(id, now)?;
+            }
             Action::Confirm {
                 confirmation: Some(_),
             } => {
-                return Err(ControlError::new(
-                    StatusCode::BAD_REQUEST,
+                return Err(ControlError::bad_request(
                     "family checkouts confirms without a confirmation mode",
-                ))
+                )
+                .into())
             }
-            Action::Submit => z.store.move_b(id, MoveB::Submit, now).map(|_| ()),
-            Action::Pay => z.store.move_b(id, MoveB::Pay, now).map(|_| ()),
-            Action::Expire => z.store.move_b(id, MoveB::Expire, now).map(|_| ()),
-            Action::Status { checkout_status } => z
-                .store
-                .move_b(id, MoveB::Status(checkout_status), now)
-                .map(|_| ()),
-            Action::SetExpiry { expires_at } => z
-                .store
-                .move_b(id, MoveB::SetExpiry(expires_at), now)
-                .map(|_| ()),
+            Action::Submit => {
+                store.move_b(id, MoveB::Submit, now)?;
+            }
+            Action::Pay => {
+                store.move_b(id, MoveB::Pay, now)?;
+            }
+            Action::Expire => {
+                store.move_b(id, MoveB::Expire, now)?;
+            }
+            Action::Status { checkout_status } => {
+                store.move_b(id, MoveB::Status(checkout_status), now)?;
+            }
+            Action::SetExpiry { expires_at } => {
+                store.move_b(id, MoveB::SetExpiry(expires_at), now)?;
+            }
             Action::Cancel { .. } => return Err(only("checkout", "cancel")),
             Action::Process => return Err(only("checkout", "process")),
             Action::Payment { .. } => return Err(only("checkout", "payment")),
         }
-    };
-    result.map_err(|r| refused(r, &raw))?;
-    rendered(&z, id).ok_or_else(|| not_found(&raw))
+        Ok(())
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

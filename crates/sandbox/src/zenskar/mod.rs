@@ -28,7 +28,8 @@ use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
-use crate::VendorMount;
+use crate::kit::auth::guard;
+use crate::kit::mount::VendorMount;
 use error::ApiError;
 use store::Store;
 
@@ -71,7 +72,10 @@ fn api_router(z: Arc<Zenskar>) -> Router {
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(middleware::from_fn(auth::require_headers))
+        .layer(middleware::from_fn_with_state(
+            auth::RequiredHeaders,
+            guard::<auth::RequiredHeaders>,
+        ))
         .layer(middleware::from_fn_with_state(z, injected_failure))
         .layer(middleware::from_fn(request_id))
 }

@@ -16,11 +16,12 @@ use uuid::Uuid;
 
 use super::error::ApiError;
 use super::store::{
-    self, ContractInput, ListFilter, NewCheckout, NewSessionA, Order, Override, Refusal, SessionA,
+    ContractInput, ListFilter, NewCheckout, NewSessionA, Order, Override, Refusal, SessionA,
     SessionB, CONFIRMATIONS, REASON_TYPES,
 };
 use super::validate::{self as v, Fields, Issues, Loc};
 use super::Zenskar;
+use crate::kit::clock::now_micros;
 
 /// Where a `redirect: true` confirmation sends the customer (invented host).
 const PAYMENT_PAGE: &str = "https://pay.sandbox.zenskar.invalid/checkout";
@@ -291,7 +292,7 @@ pub async fn create_a(State(z): State<Arc<Zenskar>>, body: Bytes) -> Result<Resp
     let request = create_a_request(&json_body(&body, true)?)?;
     let (session, created) = z
         .store
-        .create_a(request, store::now())
+        .create_a(request, now_micros())
         .map_err(|r| SESSIONS_A.refused(r))?;
     let status = if created {
         StatusCode::CREATED
@@ -329,7 +330,7 @@ pub async fn cancel_a(
     settled(&mut issues)?;
     let session = z
         .store
-        .cancel_a(id, reason_type, reason, reference_id, store::now())
+        .cancel_a(id, reason_type, reason, reference_id, now_micros())
         .map_err(|r| SESSIONS_A.refused(r))?;
     let answer = session.cancel_response().ok_or(ApiError::Internal)?;
     Ok(json_response(StatusCode::OK, &answer))
@@ -356,7 +357,7 @@ pub async fn confirm_a(
     };
     let session = z
         .store
-        .confirm_a(id, confirmation, store::now())
+        .confirm_a(id, confirmation, now_micros())
         .map_err(|r| SESSIONS_A.refused(r))?;
     if redirect == Some(true) && confirmation == "charge_immediately" {
         let location = format!("{PAYMENT_PAGE}/{}", session.id);
@@ -562,7 +563,7 @@ pub async fn create_b(State(z): State<Arc<Zenskar>>, body: Bytes) -> Result<Resp
     let request = create_b_request(&json_body(&body, true)?)?;
     let session = z
         .store
-        .create_b(request, store::now())
+        .create_b(request, now_micros())
         .map_err(|r| SESSIONS_B.refused(r))?;
     Ok(json_response(StatusCode::CREATED, &session.render()))
 }
@@ -585,7 +586,7 @@ pub async fn confirm_b(
     settled(&mut issues)?;
     let session = z
         .store
-        .confirm_b(id, store::now())
+        .confirm_b(id, now_micros())
         .map_err(|r| SESSIONS_B.refused(r))?;
     Ok(json_response(StatusCode::OK, &session.confirmed()))
 }

@@ -8,23 +8,20 @@
 
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::MutexGuard;
 
-use chrono::{DateTime, Months, SubsecRound, TimeDelta, Utc};
+use chrono::{DateTime, Months, TimeDelta, Utc};
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use super::model::{self, naive, zulu, Id, Num};
+use crate::kit::ids;
+use crate::kit::store::{Locked, Session, Sessions};
 use crate::seed::zenskar as seed;
 
 /// Unconfirmed sessions of either family expire after this long by default.
 const DEFAULT_EXPIRY_HOURS: i64 = 24;
-
-/// "Now" as the vendor keeps it: microseconds.
-pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
-}
 
 pub const REASON_TYPES: &[&str] = &[
     "customer_requested",
@@ -175,6 +172,14 @@ pub struct SessionA {
     pub cancellation: Option<Cancellation>,
 }
 
+impl Session for SessionA {
+    type Id = Uuid;
+
+    fn id(&self) -> &Uuid {
+        &self.id
+    }
+}
+
 impl SessionA {
     fn touch(&mut self, now: DateTime<Utc>) {
         self.updated_at = now;
@@ -295,6 +300,14 @@ pub struct SessionB {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Session for SessionB {
+    type Id = Uuid;
+
+    fn id(&self) -> &Uuid {
+        &self.id
+    }
+}
+
 impl SessionB {
     fn expired(&self, now: DateTime<Utc>) -> bool {
         self.status == "expired" || now > self.expires_at
@@ -400,15 +413,15 @@ pub enum MoveB {
 
 #[derive(Debug, Default)]
 struct State {
-    a: Vec<SessionA>,
-    b: Vec<SessionB>,
+    a: Sessions<SessionA>,
+    b: Sessions<SessionB>,
     idempotency: HashMap<String, Uuid>,
     estimates_made: u32,
 }
 
 #[derive(Debug, Default)]
 pub struct Store {
-    state: Mutex<State>,
+    state: Locked<State>,
 }
 
 fn customer(id: Uuid) -> Option<&'static seed::Customer> {
@@ -513,8 +526,7 @@ fn product_lines(given: &Map<String, Value>) -> Vec<Line> {
 
 impl Store {
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic elsewhere must not wedge the sandbox: the data stays usable.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock()
     }
 
     fn estimation(
@@ -573,10 +585,7 @@ impl Store {
     ) -> Result<(SessionA, bool), Refusal> {
         let mut state = self.lock();
         if let Some(key) = &new.idempotency_key {
-            let existing = state
-                .idempotency
-                .get(key)
-                .and_then(|id| state.a.iter().find(|s| s.id == *id));
+            let existing = state.idempotency.get(key).and_then(|id| state.a.get(id));
             if let Some(s) = existing {
                 return Ok((s.clone(), false));
             }
@@ -660,12 +669,11 @@ impl Store {
         if let Some(key) = new.idempotency_key {
             state.idempotency.insert(key, session.id);
         }
-        state.a.push(session.clone());
-        Ok((session, true))
+        Ok((state.a.insert(session), true))
     }
 
     pub fn get_a(&self, id: Uuid) -> Option<SessionA> {
-        self.lock().a.iter().find(|s| s.id == id).cloned()
+        self.lock().a.get(&id).cloned()
     }
 
     /// Sessions matching `filter`, ordered, and how many match in all.
@@ -717,13 +725,7 @@ impl Store {
         id: Uuid,
         f: impl FnOnce(&mut SessionA) -> Result<T, Refusal>,
     ) -> Result<T, Refusal> {
-        let mut state = self.lock();
-        let session = state
-            .a
-            .iter_mut()
-            .find(|s| s.id == id)
-            .ok_or(Refusal::NotFound)?;
-        f(session)
+        f(self.lock().a.get_mut(&id).ok_or(Refusal::NotFound)?)
     }
 
     /// Only `open` sessions, and not while a payment is pending or paid.
@@ -769,11 +771,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<SessionA, Refusal> {
         let mut state = self.lock();
-        let session = state
-            .a
-            .iter_mut()
-            .find(|s| s.id == id)
-            .ok_or(Refusal::NotFound)?;
+        let session = state.a.get_mut(&id).ok_or(Refusal::NotFound)?;
         if !matches!(session.status, StatusA::Open | StatusA::Processing) {
             return Err(rule(format!(
                 "Checkout session cannot be confirmed in status '{}'",
@@ -804,10 +802,7 @@ impl Store {
         session.status = StatusA::Completed;
         session.payment = payment;
         session.contract_id = Some(Uuid::new_v4());
-        session.execution_id = Some(format!(
-            "exec_{}",
-            &Uuid::new_v4().simple().to_string()[..8]
-        ));
+        session.execution_id = Some(format!("exec_{}", ids::hex(8)));
         session.confirmed_at = Some(now);
         session.completed_at = Some(now);
         session.touch(now);
@@ -826,11 +821,8 @@ impl Store {
                     }
                     s.status = StatusA::Processing;
                     s.payment = PaymentA::Pending;
-                    s.execution_id = Some(format!(
-                        "exec_{}",
-                        &Uuid::new_v4().simple().to_string()[..8]
-                    ));
-                    s.external_payment_intent_id = Some(format!("pi_{}", Uuid::new_v4().simple()));
+                    s.execution_id = Some(format!("exec_{}", ids::hex(8)));
+                    s.external_payment_intent_id = Some(format!("pi_{}", ids::hex(32)));
                 }
                 MoveA::Payment(outcome) => {
                     let open_payment =
@@ -853,7 +845,7 @@ impl Store {
                         s.paid_at = Some(now);
                     }
                     s.external_payment_intent_id
-                        .get_or_insert_with(|| format!("pi_{}", Uuid::new_v4().simple()));
+                        .get_or_insert_with(|| format!("pi_{}", ids::hex(32)));
                     if s.status == StatusA::Processing && s.payment != PaymentA::Pending {
                         // The payment settled the confirmation in flight.
                         s.status = StatusA::Completed;
@@ -954,12 +946,11 @@ impl Store {
             updated_at: now,
             request: new,
         };
-        state.b.push(session.clone());
-        Ok(session)
+        Ok(state.b.insert(session))
     }
 
     pub fn get_b(&self, id: Uuid) -> Option<SessionB> {
-        self.lock().b.iter().find(|s| s.id == id).cloned()
+        self.lock().b.get(&id).cloned()
     }
 
     fn with_b<T>(
@@ -967,13 +958,7 @@ impl Store {
         id: Uuid,
         f: impl FnOnce(&mut SessionB) -> Result<T, Refusal>,
     ) -> Result<T, Refusal> {
-        let mut state = self.lock();
-        let session = state
-            .b
-            .iter_mut()
-            .find(|s| s.id == id)
-            .ok_or(Refusal::NotFound)?;
-        f(session)
+        f(self.lock().b.get_mut(&id).ok_or(Refusal::NotFound)?)
     }
 
     /// From `pending` or `payment_succeeded`, not expired: the contract is
@@ -1024,6 +1009,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kit::clock::now_micros as now;
 
     fn plan_request(currency: &str, key: Option<&str>) -> NewSessionA {
         NewSessionA {

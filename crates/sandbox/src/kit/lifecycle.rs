@@ -1,0 +1,48 @@
+//! Moving a stored session along its vendor's lifecycle, as the control
+//! routes do for tests and demos: the vendor says what its status is, which
+//! moves its flows can make, and what a move writes; the kit refuses any
+//! move off the vendor's table before anything is written.
+
+use super::store::{Session, Sessions};
+
+pub(crate) trait Lifecycle: Session {
+    type Status: Clone + PartialEq;
+    /// A control route's change: a status and whatever else it sets.
+    type Move;
+
+    fn status(&self) -> Self::Status;
+
+    /// The status `change` asks for; `None` keeps the current one.
+    fn target(&self, change: &Self::Move) -> Option<Self::Status>;
+
+    /// Whether the vendor's flows can take a session `from` → `to`.
+    fn allowed(from: &Self::Status, to: &Self::Status) -> bool;
+
+    /// Writes a change already found allowed.
+    fn apply(&mut self, change: Self::Move);
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum MoveError<S> {
+    NotFound,
+    Illegal { from: S, to: S },
+}
+
+impl<S: Lifecycle> Sessions<S> {
+    /// Applies `change` to the session `id` if the vendor allows the move.
+    pub(crate) fn advance(
+        &mut self,
+        id: &S::Id,
+        change: S::Move,
+    ) -> Result<&mut S, MoveError<S::Status>> {
+        let session = self.get_mut(id).ok_or(MoveError::NotFound)?;
+        if let Some(to) = session.target(&change) {
+            let from = session.status();
+            if !S::allowed(&from, &to) {
+                return Err(MoveError::Illegal { from, to });
+            }
+        }
+        session.apply(change);
+        Ok(session)
+    }
+}

@@ -1,0 +1,26 @@
+//! What a vendor hands the core to be served: its API, its controls, how
+//! its requests are named for the call counter and fault queue, and any
+//! background job.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use axum::http::Method;
+use axum::Router;
+
+/// Names the operation of a request on one vendor's paths (`other` if none).
+pub(crate) type Classify = fn(&Method, &str) -> &'static str;
+
+/// One emulated vendor, as the core mounts it.
+pub(crate) struct VendorMount {
+    /// Path prefix of its API and of its controls under `/_sandbox`.
+    pub name: &'static str,
+    /// Its API, paths relative to the prefix.
+    pub api: Router,
+    /// Its control routes, paths relative to `/_sandbox/<name>`.
+    pub control: Router,
+    /// Names the operation of a request, for the call counter.
+    pub classify: Classify,
+    /// A background job (e.g. an expiry worker) run while serving.
+    pub worker: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+}
