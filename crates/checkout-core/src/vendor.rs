@@ -1,8 +1,6 @@
 //! Pure helpers every adapter needs when reading a vendor's answer. No I/O:
 //! `vendor-http` does the calls and hands the answers to the adapters.
 
-use std::time::Duration;
-
 use serde::de::DeserializeOwned;
 
 use crate::adapter::Fetched;
@@ -24,15 +22,7 @@ pub fn truncate_message(s: &str) -> String {
     }
 }
 
-/// `Retry-After`: delay-seconds or an HTTP date.
-pub fn parse_retry_after(v: &str) -> Option<Duration> {
-    if let Ok(secs) = v.trim().parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(v.trim()).ok()?;
-    let secs = (at.timestamp() - chrono::Utc::now().timestamp()).max(0);
-    Some(Duration::from_secs(secs.unsigned_abs()))
-}
+pub use crate::exchange::parse_retry_after;
 
 /// A vendor answer the gateway cannot use.
 pub fn bad_response(provider: &str, what: impl std::fmt::Display) -> Error {
@@ -173,6 +163,7 @@ impl TransportFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn retry_after_forms() {
