@@ -1,9 +1,10 @@
-//! What the four fuzz targets share: how one fuzz input is split into the
-//! pieces a vendor's non-2xx answer has, and the checks made on what an
-//! adapter returns. The property under test is only "never panics" (plus a
-//! few invariants that the gateway relies on when it renders the result).
+//! How one fuzz input is split into a vendor (from the `providers`
+//! registry) and the pieces of that vendor's answer, and the checks made on
+//! what the adapter returns. The property under test is only "never panics"
+//! (plus a few invariants that the gateway relies on when it renders the
+//! result).
 
-use checkout_core::{CheckoutSession, Error};
+use checkout_core::{CheckoutSession, Error, Provider};
 
 /// A non-2xx vendor answer, read from the first bytes of a fuzz input:
 /// bytes 0..2 the status (big endian, folded into 100..=999, the range an
@@ -52,6 +53,50 @@ impl<'a> VendorAnswer<'a> {
             is_json: true,
             request_id_header: None,
             body: data,
+        }
+    }
+}
+
+/// The vendor an input is for, and the rest of the input. Seeds start with
+/// `<vendor>\0` (`fuzz/seed-corpus`); any other input picks a vendor by its
+/// first byte, so every registered vendor is fuzzed from the same corpus.
+pub fn vendor_of(data: &[u8]) -> (&'static dyn Provider, &[u8]) {
+    let all = providers::all();
+    if let Some(at) = data.iter().take(32).position(|b| *b == 0) {
+        let named = std::str::from_utf8(&data[..at])
+            .ok()
+            .and_then(providers::by_name);
+        if let Some(provider) = named {
+            return (provider, &data[at + 1..]);
+        }
+    }
+    match data.split_first() {
+        Some((first, rest)) => (all[usize::from(*first) % all.len()], rest),
+        None => (all[0], data),
+    }
+}
+
+impl VendorAnswer<'_> {
+    /// The answer as the gateway's client hands it to an adapter.
+    pub fn to_exchange(&self) -> checkout_core::VendorAnswer {
+        let mut headers = http::HeaderMap::new();
+        if self.is_json {
+            headers.insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+        }
+        // A header value a client could have received: visible text.
+        if let Some(id) = self
+            .request_id_header
+            .and_then(|id| http::HeaderValue::from_str(id).ok())
+        {
+            headers.insert("x-request-id", id);
+        }
+        checkout_core::VendorAnswer {
+            status: self.status,
+            headers,
+            body: self.body.to_vec().into(),
         }
     }
 }

@@ -152,11 +152,11 @@ async fn sessions_cached_for_one_client_are_invisible_to_another() {
         .collect();
     assert_eq!(
         names,
-        ["meteroid", "flowglad"],
-        "wildcards expand to the configured accounts"
+        ["flowglad", "meteroid"],
+        "wildcards expand to the configured accounts, providers by name"
     );
     assert_eq!(
-        providers["data"][0]["accounts"],
+        providers["data"][1]["accounts"],
         json!(["a", "b", "broken"])
     );
     // An admin-only key reads nothing.

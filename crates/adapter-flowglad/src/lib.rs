@@ -86,6 +86,10 @@ impl Provider for Flowglad {
         read::session_body(account, body)
     }
 
+    fn read_error(&self, answer: &VendorAnswer) -> Error {
+        errors::vendor_error(answer.status, &answer.body, answer.header("x-request-id"))
+    }
+
     fn account_schema(&self) -> serde_json::Value {
         checkout_core::adapter::account_schema::<AccountConfig>()
     }

@@ -155,6 +155,10 @@ impl Provider for Frontier {
         read::session_body(account, Origin::UNKNOWN, body)
     }
 
+    fn read_error(&self, answer: &VendorAnswer) -> Error {
+        errors::vendor_error(answer.status, answer.is_json(), &answer.body)
+    }
+
     fn account_schema(&self) -> serde_json::Value {
         checkout_core::adapter::account_schema::<AccountConfig>()
     }

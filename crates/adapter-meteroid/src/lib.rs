@@ -93,6 +93,10 @@ impl Provider for Meteroid {
         read::session_body(account, body)
     }
 
+    fn read_error(&self, answer: &VendorAnswer) -> Error {
+        errors::vendor_error(answer.status, answer.is_json(), &answer.body)
+    }
+
     fn account_schema(&self) -> serde_json::Value {
         checkout_core::adapter::account_schema::<AccountConfig>()
     }

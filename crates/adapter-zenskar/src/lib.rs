@@ -117,6 +117,10 @@ impl Provider for Zenskar {
         read::session_body(account, family, body)
     }
 
+    fn read_error(&self, answer: &VendorAnswer) -> Error {
+        errors::vendor_error(answer.status, answer.is_json(), &answer.body)
+    }
+
     fn account_schema(&self) -> serde_json::Value {
         checkout_core::adapter::account_schema::<AccountConfig>()
     }

@@ -73,6 +73,10 @@ pub trait Provider: Send + Sync {
     /// Turn a vendor get/create response body into the canonical session.
     fn normalize(&self, account: &str, body: &[u8]) -> Result<CheckoutSession, Error>;
 
+    /// Turn a vendor's non-2xx answer to a read into the canonical error
+    /// (pure: what the fuzz target feeds every vendor).
+    fn read_error(&self, answer: &VendorAnswer) -> Error;
+
     /// JSON Schema of one account's config table (`checkout-gateway config
     /// schema`), from the same serde type [`Provider::build`] reads.
     fn account_schema(&self) -> serde_json::Value;

@@ -51,7 +51,7 @@ pub async fn list_providers(
             .push(account.clone());
     }
     let data = registry::providers()
-        .into_iter()
+        .iter()
         .filter_map(|p| {
             let mut accounts = visible.remove(p.name())?;
             accounts.sort();
