@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use axum::http::Method;
 use axum::Router;
@@ -23,4 +24,10 @@ pub(crate) struct VendorMount {
     pub classify: Classify,
     /// A background job (e.g. an expiry worker) run while serving.
     pub worker: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+}
+
+/// A vendor's shared state, as the core keeps it: one list entry in
+/// `lib.rs`, mounted again for every router and for the workers.
+pub(crate) trait Vendor: Send + Sync + 'static {
+    fn mount(self: Arc<Self>) -> VendorMount;
 }
