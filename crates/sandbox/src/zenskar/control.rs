@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::store::{MoveA, MoveB, Refusal, CONFIRMATIONS, PAYMENT_OUTCOMES, REASON_TYPES};
+use super::store::{
+    MoveA, MoveB, Refusal, SessionA, SessionB, CONFIRMATIONS, PAYMENT_OUTCOMES, REASON_TYPES,
+};
 use super::Zenskar;
 use crate::kit::clock::now_micros;
 use crate::kit::control::{self, ControlError, Refused, SessionControls};
@@ -103,14 +105,14 @@ struct Rendered<T> {
 }
 
 fn rendered(z: &Zenskar, id: Uuid) -> Option<Response> {
-    if let Some(s) = z.store.get_a(id) {
+    if let Some(s) = z.store.get::<SessionA>(id) {
         let body = Rendered {
             family: "checkout",
             session: s.render(),
         };
         return Some(Json(body).into_response());
     }
-    z.store.get_b(id).map(|s| {
+    z.store.get::<SessionB>(id).map(|s| {
         let body = Rendered {
             family: "checkouts",
             session: s.render(),
@@ -134,7 +136,7 @@ impl SessionControls for Zenskar {
 
     fn apply(&self, id: Uuid, action: Action, _: &HeaderMap) -> Result<Response, Refused> {
         let now = now_micros();
-        if self.store.get_a(id).is_some() {
+        if self.store.get::<SessionA>(id).is_some() {
             self.move_a(id, action, now)?;
         } else {
             self.move_b(id, action, now)?;
