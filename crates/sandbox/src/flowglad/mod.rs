@@ -206,13 +206,12 @@ fn classify(method: &Method, path: &str) -> &'static str {
 
 impl Vendor for Flowglad {
     fn mount(self: Arc<Self>) -> VendorMount {
-        VendorMount {
-            name: PREFIX,
-            api: api_router(Arc::clone(&self)),
-            control: control::router(self),
+        VendorMount::new(
+            PREFIX,
+            api_router(Arc::clone(&self)),
+            control::router(self),
             classify,
-            worker: None,
-        }
+        )
     }
 }
 

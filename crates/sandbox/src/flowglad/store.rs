@@ -351,7 +351,7 @@ impl Store {
     }
 
     pub fn get(&self, id: &str) -> Option<Record> {
-        self.sessions.lock().get(id).cloned()
+        self.sessions.get_cloned(id)
     }
 
     /// Keyset pagination on `(createdAt, id)`: ascending going forward
@@ -402,7 +402,7 @@ impl Store {
 
     /// A control-route move, if the lifecycle allows it.
     pub fn apply(&self, id: &str, change: Move) -> Result<Record, MoveError<Status>> {
-        self.sessions.lock().advance(id, change).map(|s| s.clone())
+        self.sessions.advance_cloned(id, change)
     }
 }
 

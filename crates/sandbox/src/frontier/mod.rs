@@ -156,13 +156,13 @@ async fn worker(f: Arc<Frontier>) {
 
 impl Vendor for Frontier {
     fn mount(self: Arc<Self>) -> VendorMount {
-        VendorMount {
-            name: PREFIX,
-            api: api_router(Arc::clone(&self)),
-            control: control::router(Arc::clone(&self)),
+        VendorMount::new(
+            PREFIX,
+            api_router(Arc::clone(&self)),
+            control::router(Arc::clone(&self)),
             classify,
-            worker: Some(Box::pin(worker(self))),
-        }
+        )
+        .with_worker(worker(self))
     }
 }
 

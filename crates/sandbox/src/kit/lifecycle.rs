@@ -3,7 +3,7 @@
 //! moves its flows can make, and what a move writes; the kit refuses any
 //! move off the vendor's table before anything is written.
 
-use super::store::{Session, Sessions};
+use super::store::{Locked, Session, Sessions};
 
 pub(crate) trait Lifecycle: Session {
     type Status: Clone + PartialEq;
@@ -44,5 +44,17 @@ impl<S: Lifecycle> Sessions<S> {
         }
         session.apply(change);
         Ok(session)
+    }
+}
+
+impl<S: Lifecycle> Locked<Sessions<S>> {
+    /// [`Sessions::advance`] under the lock, answering with a copy: what a
+    /// vendor store's control-route move needs.
+    pub(crate) fn advance_cloned(
+        &self,
+        id: &S::Id,
+        change: S::Move,
+    ) -> Result<S, MoveError<S::Status>> {
+        self.lock().advance(id, change).map(|s| s.clone())
     }
 }

@@ -26,6 +26,32 @@ pub(crate) struct VendorMount {
     pub worker: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 
+impl VendorMount {
+    /// A vendor without a background job.
+    pub(crate) fn new(
+        name: &'static str,
+        api: Router,
+        control: Router,
+        classify: Classify,
+    ) -> VendorMount {
+        VendorMount {
+            name,
+            api,
+            control,
+            classify,
+            worker: None,
+        }
+    }
+
+    /// Also runs `job` while the sandbox serves.
+    pub(crate) fn with_worker(self, job: impl Future<Output = ()> + Send + 'static) -> VendorMount {
+        VendorMount {
+            worker: Some(Box::pin(job)),
+            ..self
+        }
+    }
+}
+
 /// A vendor's shared state, as the core keeps it: one list entry in
 /// `lib.rs`, mounted again for every router and for the workers.
 pub(crate) trait Vendor: Send + Sync + 'static {

@@ -164,13 +164,13 @@ async fn worker(m: Arc<Meteroid>) {
 
 impl Vendor for Meteroid {
     fn mount(self: Arc<Self>) -> VendorMount {
-        VendorMount {
-            name: PREFIX,
-            api: api_router(Arc::clone(&self)),
-            control: control::router(Arc::clone(&self)),
+        VendorMount::new(
+            PREFIX,
+            api_router(Arc::clone(&self)),
+            control::router(Arc::clone(&self)),
             classify,
-            worker: Some(Box::pin(worker(self))),
-        }
+        )
+        .with_worker(worker(self))
     }
 }
 

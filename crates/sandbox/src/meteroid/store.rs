@@ -201,7 +201,7 @@ impl Store {
     }
 
     pub fn get(&self, id: Id<SessionKind>) -> Option<StoredSession> {
-        self.sessions.lock().get(&id).cloned()
+        self.sessions.get_cloned(&id)
     }
 
     /// Newest first, no pagination, like the vendor.
@@ -238,7 +238,7 @@ impl Store {
         id: Id<SessionKind>,
         change: Move,
     ) -> Result<StoredSession, MoveError<Status>> {
-        self.sessions.lock().advance(&id, change).map(|s| s.clone())
+        self.sessions.advance_cloned(&id, change)
     }
 
     /// The vendor's hourly batch: only CREATED sessions past `expires_at`.
