@@ -105,20 +105,17 @@ struct Rendered<T> {
 }
 
 fn rendered(z: &Zenskar, id: Uuid) -> Option<Response> {
-    if let Some(s) = z.store.get::<SessionA>(id) {
-        let body = Rendered {
-            family: "checkout",
-            session: s.render(),
-        };
-        return Some(Json(body).into_response());
+    match z.store.get::<SessionA>(id) {
+        Some(s) => Some(shown("checkout", s.render())),
+        None => z
+            .store
+            .get::<SessionB>(id)
+            .map(|s| shown("checkouts", s.render())),
     }
-    z.store.get::<SessionB>(id).map(|s| {
-        let body = Rendered {
-            family: "checkouts",
-            session: s.render(),
-        };
-        Json(body).into_response()
-    })
+}
+
+fn shown<T: Serialize>(family: &'static str, session: T) -> Response {
+    Json(Rendered { family, session }).into_response()
 }
 
 impl SessionControls for Zenskar {
