@@ -139,12 +139,8 @@ impl Lifecycle for Record {
     type Status = Status;
     type Move = Move;
 
-    fn status(&self) -> Status {
-        self.status
-    }
-
-    fn target(&self, change: &Move) -> Option<Status> {
-        change.status
+    fn transition(&self, change: &Move) -> Option<(Status, Status)> {
+        change.status.map(|to| (self.status, to))
     }
 
     /// The vendor refuses to move a session out of a terminal state.

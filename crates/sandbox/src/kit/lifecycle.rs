@@ -10,10 +10,9 @@ pub(crate) trait Lifecycle: Session {
     /// A control route's change: a status and whatever else it sets.
     type Move;
 
-    fn status(&self) -> Self::Status;
-
-    /// The status `change` asks for; `None` keeps the current one.
-    fn target(&self, change: &Self::Move) -> Option<Self::Status>;
+    /// `(from, to)` if `change` asks for a status (the same one
+    /// included); `None` keeps the current one unchecked.
+    fn transition(&self, change: &Self::Move) -> Option<(Self::Status, Self::Status)>;
 
     /// Whether the vendor's flows can take a session `from` → `to`.
     fn allowed(from: &Self::Status, to: &Self::Status) -> bool;
@@ -36,8 +35,7 @@ impl<S: Lifecycle> Sessions<S> {
         change: S::Move,
     ) -> Result<&mut S, MoveError<S::Status>> {
         let session = self.get_mut(id).ok_or(MoveError::NotFound)?;
-        if let Some(to) = session.target(&change) {
-            let from = session.status();
+        if let Some((from, to)) = session.transition(&change) {
             if !S::allowed(&from, &to) {
                 return Err(MoveError::Illegal { from, to });
             }

@@ -97,12 +97,8 @@ impl Lifecycle for StoredSession {
     type Status = Status;
     type Move = Move;
 
-    fn status(&self) -> Status {
-        self.status
-    }
-
-    fn target(&self, change: &Move) -> Option<Status> {
-        change.status
+    fn transition(&self, change: &Move) -> Option<(Status, Status)> {
+        change.status.map(|to| (self.status, to))
     }
 
     /// The lifecycle the vendor's flows can produce.
