@@ -156,13 +156,8 @@ async fn worker(f: Arc<Frontier>) {
 
 impl Vendor for Frontier {
     fn mount(self: Arc<Self>) -> VendorMount {
-        VendorMount::new(
-            PREFIX,
-            api_router(Arc::clone(&self)),
-            control::router(Arc::clone(&self)),
-            classify,
-        )
-        .with_worker(worker(self))
+        VendorMount::new(PREFIX, &self, api_router, control::router, classify)
+            .with_worker(worker(self))
     }
 }
 

@@ -27,17 +27,19 @@ pub(crate) struct VendorMount {
 }
 
 impl VendorMount {
-    /// A vendor without a background job.
-    pub(crate) fn new(
+    /// A vendor without a background job: its API and controls built
+    /// over its shared state `vendor`.
+    pub(crate) fn new<V>(
         name: &'static str,
-        api: Router,
-        control: Router,
+        vendor: &Arc<V>,
+        api: fn(Arc<V>) -> Router,
+        control: fn(Arc<V>) -> Router,
         classify: Classify,
     ) -> VendorMount {
         VendorMount {
             name,
-            api,
-            control,
+            api: api(Arc::clone(vendor)),
+            control: control(Arc::clone(vendor)),
             classify,
             worker: None,
         }

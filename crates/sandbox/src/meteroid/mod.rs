@@ -164,13 +164,8 @@ async fn worker(m: Arc<Meteroid>) {
 
 impl Vendor for Meteroid {
     fn mount(self: Arc<Self>) -> VendorMount {
-        VendorMount::new(
-            PREFIX,
-            api_router(Arc::clone(&self)),
-            control::router(Arc::clone(&self)),
-            classify,
-        )
-        .with_worker(worker(self))
+        VendorMount::new(PREFIX, &self, api_router, control::router, classify)
+            .with_worker(worker(self))
     }
 }
 

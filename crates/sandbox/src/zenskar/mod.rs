@@ -116,12 +116,7 @@ fn classify(method: &Method, path: &str) -> &'static str {
 
 impl Vendor for Zenskar {
     fn mount(self: Arc<Self>) -> VendorMount {
-        VendorMount::new(
-            PREFIX,
-            api_router(Arc::clone(&self)),
-            control::router(self),
-            classify,
-        )
+        VendorMount::new(PREFIX, &self, api_router, control::router, classify)
     }
 }
 
