@@ -4,9 +4,9 @@
 //! Each vendor lives in its own module and is mounted under its own path
 //! prefix (`/meteroid/api/v1/…`), so a gateway account whose base URL is
 //! `http://127.0.0.1:PORT/meteroid` talks to it exactly as to the vendor.
-//! Around each vendor's router sit, outermost first: the call counter, then
-//! per-request fault injection (`faults`), so a faulted call is still
-//! counted. Control routes (`/_sandbox/…`) move sessions
+//! Around each vendor's router sits one `tap`: it counts the call, then
+//! hands it to per-request fault injection (`faults`), so a faulted call
+//! is still counted. Control routes (`/_sandbox/…`) move sessions
 //! along their lifecycle and read the call counts.
 //!
 //! What the vendors share (store, lifecycle checks, ids, auth, control
