@@ -5,11 +5,6 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, MutexGuard};
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
-
-use crate::kit::mount::Classify;
 use crate::kit::store::Locked;
 
 /// vendor → operation → count.
@@ -49,22 +44,4 @@ impl CallCounter {
     pub(crate) fn reset(&self) {
         self.lock().clear();
     }
-}
-
-#[derive(Clone)]
-pub(crate) struct CountPoint {
-    pub counter: CallCounter,
-    pub vendor: &'static str,
-    pub classify: Classify,
-}
-
-/// Middleware: the outermost layer of each vendor's router.
-pub(crate) async fn count(
-    State(point): State<CountPoint>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let op = (point.classify)(request.method(), request.uri().path());
-    point.counter.record(point.vendor, op);
-    next.run(request).await
 }

@@ -17,7 +17,6 @@ use futures::StreamExt;
 use serde::Deserialize;
 
 use crate::kit::control::ControlError;
-use crate::kit::mount::Classify;
 use crate::kit::store::Locked;
 
 /// Request header carrying a one-off fault as JSON.
@@ -122,16 +121,13 @@ impl FaultQueue {
     }
 }
 
-#[derive(Clone)]
-pub(crate) struct FaultPoint {
-    pub queue: FaultQueue,
-    pub vendor: &'static str,
-    pub classify: Classify,
-}
-
-/// Middleware just inside the call counter of each vendor.
+/// Called by the tap (just inside the call counter) with the request's
+/// operation: a fault from the header or the queue answers instead of, or
+/// reshapes, the vendor's answer.
 pub(crate) async fn inject(
-    State(point): State<FaultPoint>,
+    queue: &FaultQueue,
+    vendor: &'static str,
+    op: &str,
     request: Request,
     next: Next,
 ) -> Response {
@@ -143,15 +139,12 @@ pub(crate) async fn inject(
                     .into_response()
             }
         },
-        None => {
-            let op = (point.classify)(request.method(), request.uri().path());
-            match point.queue.take(point.vendor, op) {
-                Some(f) => f,
-                None => return next.run(request).await,
-            }
-        }
+        None => match queue.take(vendor, op) {
+            Some(f) => f,
+            None => return next.run(request).await,
+        },
     };
-    tracing::debug!(vendor = point.vendor, ?fault, "injecting fault");
+    tracing::debug!(vendor, ?fault, "injecting fault");
     if fault.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(fault.latency_ms)).await;
     }

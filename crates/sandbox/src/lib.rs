@@ -4,9 +4,9 @@
 //! Each vendor lives in its own module and is mounted under its own path
 //! prefix (`/meteroid/api/v1/…`), so a gateway account whose base URL is
 //! `http://127.0.0.1:PORT/meteroid` talks to it exactly as to the vendor.
-//! Around each vendor's router sit, outermost first: the call counter, then
-//! per-request fault injection (`faults`), so a faulted call is still
-//! counted. Control routes (`/_sandbox/…`) move sessions
+//! Around each vendor's router sits one `tap`: it counts the call, then
+//! hands it to per-request fault injection (`faults`), so a faulted call
+//! is still counted. Control routes (`/_sandbox/…`) move sessions
 //! along their lifecycle and read the call counts.
 //!
 //! What the vendors share (store, lifecycle checks, ids, auth, control
@@ -19,11 +19,14 @@
 mod calls;
 mod control;
 pub mod faults;
+mod kit;
+pub mod seed;
+mod tap;
+
+// The vendors: a module each.
 pub mod flowglad;
 pub mod frontier;
-mod kit;
 pub mod meteroid;
-pub mod seed;
 pub mod zenskar;
 
 use std::sync::Arc;
@@ -35,7 +38,7 @@ use tokio::task::JoinHandle;
 pub use calls::CallCounts;
 pub use flowglad::FlowgladConfig;
 pub use frontier::FrontierConfig;
-use kit::mount::VendorMount;
+use kit::mount::{Vendor, VendorMount};
 pub use meteroid::MeteroidConfig;
 
 /// The seeded Meteroid key, in the vendor's `pv_sand_<secret>/<id>` form.
@@ -52,10 +55,7 @@ pub struct SandboxConfig {
 struct Inner {
     calls: calls::CallCounter,
     faults: faults::FaultQueue,
-    meteroid: Arc<meteroid::Meteroid>,
-    zenskar: Arc<zenskar::Zenskar>,
-    flowglad: Arc<flowglad::Flowglad>,
-    frontier: Arc<frontier::Frontier>,
+    vendors: Vec<Arc<dyn Vendor>>,
 }
 
 /// The emulated vendors' state. Clones share it, as do all routers built
@@ -67,26 +67,24 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new(config: SandboxConfig) -> Sandbox {
+        // Registration: one line per vendor, and nowhere else in the core.
+        let vendors: Vec<Arc<dyn Vendor>> = vec![
+            Arc::new(meteroid::Meteroid::new(&config.meteroid)),
+            Arc::new(zenskar::Zenskar::new()),
+            Arc::new(flowglad::Flowglad::new(&config.flowglad)),
+            Arc::new(frontier::Frontier::new(&config.frontier)),
+        ];
         Sandbox {
             inner: Arc::new(Inner {
                 calls: calls::CallCounter::default(),
                 faults: faults::FaultQueue::default(),
-                meteroid: Arc::new(meteroid::Meteroid::new(&config.meteroid)),
-                zenskar: Arc::new(zenskar::Zenskar::new()),
-                flowglad: Arc::new(flowglad::Flowglad::new(&config.flowglad)),
-                frontier: Arc::new(frontier::Frontier::new(&config.frontier)),
+                vendors,
             }),
         }
     }
 
-    /// Registration: one line per vendor.
-    fn mounts(&self) -> Vec<VendorMount> {
-        vec![
-            meteroid::mount(&self.inner.meteroid),
-            zenskar::mount(&self.inner.zenskar),
-            flowglad::mount(&self.inner.flowglad),
-            frontier::mount(&self.inner.frontier),
-        ]
+    fn mounts(&self) -> impl Iterator<Item = VendorMount> + '_ {
+        self.inner.vendors.iter().map(|v| Arc::clone(v).mount())
     }
 
     /// The whole app: every vendor under its prefix, plus `/_sandbox`.
@@ -96,23 +94,15 @@ impl Sandbox {
         let mut app = Router::new();
         let mut controls = control::router(self.inner.calls.clone(), self.inner.faults.clone());
         for mount in self.mounts() {
-            let faulting = faults::FaultPoint {
-                queue: self.inner.faults.clone(),
-                vendor: mount.name,
-                classify: mount.classify,
-            };
-            let counting = calls::CountPoint {
-                counter: self.inner.calls.clone(),
+            let tap = tap::Tap {
+                calls: self.inner.calls.clone(),
+                faults: self.inner.faults.clone(),
                 vendor: mount.name,
                 classify: mount.classify,
             };
             let api = mount
                 .api
-                .layer(axum::middleware::from_fn_with_state(
-                    faulting,
-                    faults::inject,
-                ))
-                .layer(axum::middleware::from_fn_with_state(counting, calls::count));
+                .layer(axum::middleware::from_fn_with_state(tap, tap::tap));
             app = app.nest(&format!("/{}", mount.name), api);
             controls = controls.nest(&format!("/{}", mount.name), mount.control);
         }
@@ -137,7 +127,6 @@ impl Sandbox {
     fn spawn_workers(&self) -> Workers {
         let handles = self
             .mounts()
-            .into_iter()
             .filter_map(|m| m.worker)
             .map(tokio::spawn)
             .collect();

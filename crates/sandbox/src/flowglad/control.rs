@@ -29,7 +29,6 @@ use super::store::Move;
 use super::Flowglad;
 use crate::kit::clock::now_ms;
 use crate::kit::control::{self, Body, ControlError, Refused, SessionControls};
-use crate::kit::lifecycle::MoveError;
 
 pub fn router(fg: Arc<Flowglad>) -> Router {
     control::sessions(Arc::clone(&fg)).merge(
@@ -99,14 +98,14 @@ impl SessionControls for Flowglad {
             payment_method_type: body.payment_method_type,
             at: now_ms(),
         };
-        let record = self.store.apply(&id, change).map_err(|e| match e {
-            MoveError::NotFound => Refused::NotFound,
-            MoveError::Illegal { from, to } => ControlError::conflict(format!(
-                "checkout session {id} is in terminal state: {} (cannot move to {})",
-                from.as_str(),
-                to.as_str()
-            ))
-            .into(),
+        let record = self.store.apply(&id, change).map_err(|e| {
+            e.refused(|from, to| {
+                format!(
+                    "checkout session {id} is in terminal state: {} (cannot move to {})",
+                    from.as_str(),
+                    to.as_str()
+                )
+            })
         })?;
         Ok(self.shown(headers, record))
     }

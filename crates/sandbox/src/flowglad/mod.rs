@@ -26,7 +26,7 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::kit::auth::{guard, Gate};
-use crate::kit::mount::VendorMount;
+use crate::kit::mount::{Vendor, VendorMount};
 use crate::kit::paths;
 use crate::kit::store::Locked;
 use crate::seed::flowglad as seed;
@@ -204,13 +204,9 @@ fn classify(method: &Method, path: &str) -> &'static str {
     }
 }
 
-pub(crate) fn mount(fg: &Arc<Flowglad>) -> VendorMount {
-    VendorMount {
-        name: PREFIX,
-        api: api_router(Arc::clone(fg)),
-        control: control::router(Arc::clone(fg)),
-        classify,
-        worker: None,
+impl Vendor for Flowglad {
+    fn mount(self: Arc<Self>) -> VendorMount {
+        VendorMount::new(PREFIX, &self, api_router, control::router, classify)
     }
 }
 

@@ -139,12 +139,8 @@ impl Lifecycle for Record {
     type Status = Status;
     type Move = Move;
 
-    fn status(&self) -> Status {
-        self.status
-    }
-
-    fn target(&self, change: &Move) -> Option<Status> {
-        change.status
+    fn transition(&self, change: &Move) -> Option<(Status, Status)> {
+        change.status.map(|to| (self.status, to))
     }
 
     /// The vendor refuses to move a session out of a terminal state.
@@ -351,7 +347,7 @@ impl Store {
     }
 
     pub fn get(&self, id: &str) -> Option<Record> {
-        self.sessions.lock().get(id).cloned()
+        self.sessions.get_cloned(id)
     }
 
     /// Keyset pagination on `(createdAt, id)`: ascending going forward
@@ -402,7 +398,7 @@ impl Store {
 
     /// A control-route move, if the lifecycle allows it.
     pub fn apply(&self, id: &str, change: Move) -> Result<Record, MoveError<Status>> {
-        self.sessions.lock().advance(id, change).map(|s| s.clone())
+        self.sessions.advance_cloned(id, change)
     }
 }
 

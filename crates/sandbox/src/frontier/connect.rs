@@ -278,17 +278,7 @@ fn list(f: &Frontier, headers: &HeaderMap, body: &[u8]) -> Result<Response, Conn
         return Err(from_store(StoreError::CustomerNotFound));
     }
     let checkouts = f.store.list(org);
-    Ok(Json(SessionsResponse {
-        checkout_sessions: checkouts
-            .iter()
-            .map(|checkout| Session {
-                checkout,
-                style: Style::Connect,
-            })
-            .collect(),
-        style: Style::Connect,
-    })
-    .into_response())
+    Ok(Json(SessionsResponse::new(&checkouts, Style::Connect)).into_response())
 }
 
 #[cfg(test)]

@@ -26,7 +26,6 @@ use super::store::{Move, Purchase};
 use super::Frontier;
 use crate::kit::clock::now_micros;
 use crate::kit::control::{self, Body, ControlError, Refused, SessionControls};
-use crate::kit::lifecycle::MoveError;
 
 pub fn router(f: Arc<Frontier>) -> Router {
     control::sessions(Arc::clone(&f)).merge(
@@ -94,15 +93,10 @@ impl SessionControls for Frontier {
             payment_status: body.payment_status,
             expire_at: body.expire_at,
         };
-        let checkout = self.store.apply(id, change).map_err(|e| match e {
-            MoveError::NotFound => Refused::NotFound,
-            MoveError::Illegal {
-                from: (from_state, from_payment),
-                to: (to_state, to_payment),
-            } => ControlError::conflict(format!(
-                "illegal transition {from_state}/{from_payment} -> {to_state}/{to_payment} (state/payment_status)"
-            ))
-            .into(),
+        let checkout = self.store.apply(id, change).map_err(|e| {
+            e.refused(|(from_state, from_payment), (to_state, to_payment)| {
+                format!("illegal transition {from_state}/{from_payment} -> {to_state}/{to_payment} (state/payment_status)")
+            })
         })?;
         // Typed, so the fields keep Frontier's order.
         Ok(Json(SessionResponse {

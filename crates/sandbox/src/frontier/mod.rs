@@ -28,7 +28,7 @@ use axum::routing::{any, get};
 use axum::Router;
 use tower_http::limit::RequestBodyLimitLayer;
 
-use crate::kit::mount::VendorMount;
+use crate::kit::mount::{Vendor, VendorMount};
 use crate::seed::frontier as seed;
 use auth::Credentials;
 use store::Store;
@@ -154,13 +154,10 @@ async fn worker(f: Arc<Frontier>) {
     }
 }
 
-pub(crate) fn mount(f: &Arc<Frontier>) -> VendorMount {
-    VendorMount {
-        name: PREFIX,
-        api: api_router(Arc::clone(f)),
-        control: control::router(Arc::clone(f)),
-        classify,
-        worker: Some(Box::pin(worker(Arc::clone(f)))),
+impl Vendor for Frontier {
+    fn mount(self: Arc<Self>) -> VendorMount {
+        VendorMount::new(PREFIX, &self, api_router, control::router, classify)
+            .with_worker(worker(self))
     }
 }
 

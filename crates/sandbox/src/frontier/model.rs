@@ -85,6 +85,19 @@ pub struct SessionsResponse<'a> {
     pub style: Style,
 }
 
+impl<'a> SessionsResponse<'a> {
+    /// The list both APIs answer, each in its own style.
+    pub fn new(checkouts: &'a [StoredCheckout], style: Style) -> SessionsResponse<'a> {
+        SessionsResponse {
+            checkout_sessions: checkouts
+                .iter()
+                .map(|checkout| Session { checkout, style })
+                .collect(),
+            style,
+        }
+    }
+}
+
 impl Serialize for SessionsResponse<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;

@@ -172,17 +172,7 @@ pub async fn list(
     let who = authenticate(&f, &headers)?;
     let org = authorize_org(&f, &who, &org_id)?;
     let checkouts = f.store.list(org);
-    Ok(Json(SessionsResponse {
-        checkout_sessions: checkouts
-            .iter()
-            .map(|checkout| Session {
-                checkout,
-                style: Style::Legacy,
-            })
-            .collect(),
-        style: Style::Legacy,
-    })
-    .into_response())
+    Ok(Json(SessionsResponse::new(&checkouts, Style::Legacy)).into_response())
 }
 
 #[cfg(test)]

@@ -151,12 +151,10 @@ impl Lifecycle for StoredCheckout {
     type Status = (String, String);
     type Move = Move;
 
-    fn status(&self) -> (String, String) {
-        (self.state.clone(), self.payment_status.clone())
-    }
-
-    fn target(&self, change: &Move) -> Option<(String, String)> {
-        Some(self.destination(change))
+    /// Every change is checked: `destination` fills what it leaves out.
+    fn transition(&self, change: &Move) -> Option<(Self::Status, Self::Status)> {
+        let from = (self.state.clone(), self.payment_status.clone());
+        Some((from, self.destination(change)))
     }
 
     /// The states Stripe can move a session through; a finished one stays.

@@ -15,6 +15,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::json;
 
+use super::lifecycle::MoveError;
+
 /// A control-route failure: `{"error": "…"}` with a fitting status.
 #[derive(Debug)]
 pub(crate) struct ControlError {
@@ -86,6 +88,17 @@ pub(crate) enum Refused {
 impl From<ControlError> for Refused {
     fn from(e: ControlError) -> Refused {
         Refused::Error(e)
+    }
+}
+
+impl<S> MoveError<S> {
+    /// A move the lifecycle refused, for the control route: no such
+    /// session, or a 409 saying `why` in the vendor's words.
+    pub(crate) fn refused(self, why: impl FnOnce(S, S) -> String) -> Refused {
+        match self {
+            MoveError::NotFound => Refused::NotFound,
+            MoveError::Illegal { from, to } => ControlError::conflict(why(from, to)).into(),
+        }
     }
 }
 

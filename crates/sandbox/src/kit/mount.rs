@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use axum::http::Method;
 use axum::Router;
@@ -23,4 +24,38 @@ pub(crate) struct VendorMount {
     pub classify: Classify,
     /// A background job (e.g. an expiry worker) run while serving.
     pub worker: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+}
+
+impl VendorMount {
+    /// A vendor without a background job: its API and controls built
+    /// over its shared state `vendor`.
+    pub(crate) fn new<V>(
+        name: &'static str,
+        vendor: &Arc<V>,
+        api: fn(Arc<V>) -> Router,
+        control: fn(Arc<V>) -> Router,
+        classify: Classify,
+    ) -> VendorMount {
+        VendorMount {
+            name,
+            api: api(Arc::clone(vendor)),
+            control: control(Arc::clone(vendor)),
+            classify,
+            worker: None,
+        }
+    }
+
+    /// Also runs `job` while the sandbox serves.
+    pub(crate) fn with_worker(self, job: impl Future<Output = ()> + Send + 'static) -> VendorMount {
+        VendorMount {
+            worker: Some(Box::pin(job)),
+            ..self
+        }
+    }
+}
+
+/// A vendor's shared state, as the core keeps it: one list entry in
+/// `lib.rs`, mounted again for every router and for the workers.
+pub(crate) trait Vendor: Send + Sync + 'static {
+    fn mount(self: Arc<Self>) -> VendorMount;
 }

@@ -70,3 +70,10 @@ impl<S: Session> Sessions<S> {
         before - self.0.len()
     }
 }
+
+impl<S: Session> Locked<Sessions<S>> {
+    /// A copy of the session `id`, so no lock outlives the call.
+    pub(crate) fn get_cloned(&self, id: &S::Id) -> Option<S> {
+        self.lock().get(id).cloned()
+    }
+}

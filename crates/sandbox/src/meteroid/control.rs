@@ -20,7 +20,6 @@ use super::store::Move;
 use super::Meteroid;
 use crate::kit::clock::now_micros;
 use crate::kit::control::{self, ControlError, Refused, SessionControls};
-use crate::kit::lifecycle::MoveError;
 
 pub fn router(m: Arc<Meteroid>) -> Router {
     control::sessions(Arc::clone(&m)).merge(
@@ -72,14 +71,8 @@ impl SessionControls for Meteroid {
             expires_at: body.expires_at,
             at: now,
         };
-        let session = self.store.apply(id, change).map_err(|e| match e {
-            MoveError::NotFound => Refused::NotFound,
-            MoveError::Illegal { from, to } => ControlError::conflict(format!(
-                "illegal transition {} -> {}",
-                from.as_str(),
-                to.as_str()
-            ))
-            .into(),
+        let session = self.store.apply(id, change).map_err(|e| {
+            e.refused(|from, to| format!("illegal transition {} -> {}", from.as_str(), to.as_str()))
         })?;
         let url = self.url_if_open(&session, now);
         Ok(Json(SessionResponse {

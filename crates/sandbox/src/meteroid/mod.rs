@@ -26,7 +26,7 @@ use chrono::{DateTime, Utc};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
-use crate::kit::mount::VendorMount;
+use crate::kit::mount::{Vendor, VendorMount};
 use crate::kit::{clock, paths};
 use crate::seed::meteroid as seed;
 use auth::ApiKeys;
@@ -162,14 +162,10 @@ async fn worker(m: Arc<Meteroid>) {
     }
 }
 
-pub(crate) fn mount(m: &Arc<Meteroid>) -> VendorMount {
-    let for_worker = Arc::clone(m);
-    VendorMount {
-        name: PREFIX,
-        api: api_router(Arc::clone(m)),
-        control: control::router(Arc::clone(m)),
-        classify,
-        worker: Some(Box::pin(worker(for_worker))),
+impl Vendor for Meteroid {
+    fn mount(self: Arc<Self>) -> VendorMount {
+        VendorMount::new(PREFIX, &self, api_router, control::router, classify)
+            .with_worker(worker(self))
     }
 }
 

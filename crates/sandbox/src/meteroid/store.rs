@@ -97,12 +97,8 @@ impl Lifecycle for StoredSession {
     type Status = Status;
     type Move = Move;
 
-    fn status(&self) -> Status {
-        self.status
-    }
-
-    fn target(&self, change: &Move) -> Option<Status> {
-        change.status
+    fn transition(&self, change: &Move) -> Option<(Status, Status)> {
+        change.status.map(|to| (self.status, to))
     }
 
     /// The lifecycle the vendor's flows can produce.
@@ -201,7 +197,7 @@ impl Store {
     }
 
     pub fn get(&self, id: Id<SessionKind>) -> Option<StoredSession> {
-        self.sessions.lock().get(&id).cloned()
+        self.sessions.get_cloned(&id)
     }
 
     /// Newest first, no pagination, like the vendor.
@@ -238,7 +234,7 @@ impl Store {
         id: Id<SessionKind>,
         change: Move,
     ) -> Result<StoredSession, MoveError<Status>> {
-        self.sessions.lock().advance(&id, change).map(|s| s.clone())
+        self.sessions.advance_cloned(&id, change)
     }
 
     /// The vendor's hourly batch: only CREATED sessions past `expires_at`.

@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::store::{MoveA, MoveB, Refusal, CONFIRMATIONS, PAYMENT_OUTCOMES, REASON_TYPES};
+use super::store::{
+    MoveA, MoveB, Refusal, SessionA, SessionB, CONFIRMATIONS, PAYMENT_OUTCOMES, REASON_TYPES,
+};
 use super::Zenskar;
 use crate::kit::clock::now_micros;
 use crate::kit::control::{self, ControlError, Refused, SessionControls};
@@ -103,20 +105,17 @@ struct Rendered<T> {
 }
 
 fn rendered(z: &Zenskar, id: Uuid) -> Option<Response> {
-    if let Some(s) = z.store.get_a(id) {
-        let body = Rendered {
-            family: "checkout",
-            session: s.render(),
-        };
-        return Some(Json(body).into_response());
+    match z.store.get::<SessionA>(id) {
+        Some(s) => Some(shown("checkout", s.render())),
+        None => z
+            .store
+            .get::<SessionB>(id)
+            .map(|s| shown("checkouts", s.render())),
     }
-    z.store.get_b(id).map(|s| {
-        let body = Rendered {
-            family: "checkouts",
-            session: s.render(),
-        };
-        Json(body).into_response()
-    })
+}
+
+fn shown<T: Serialize>(family: &'static str, session: T) -> Response {
+    Json(Rendered { family, session }).into_response()
 }
 
 impl SessionControls for Zenskar {
@@ -134,7 +133,7 @@ impl SessionControls for Zenskar {
 
     fn apply(&self, id: Uuid, action: Action, _: &HeaderMap) -> Result<Response, Refused> {
         let now = now_micros();
-        if self.store.get_a(id).is_some() {
+        if self.store.get::<SessionA>(id).is_some() {
             self.move_a(id, action, now)?;
         } else {
             self.move_b(id, action, now)?;

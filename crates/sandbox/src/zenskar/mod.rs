@@ -29,7 +29,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::kit::auth::guard;
-use crate::kit::mount::VendorMount;
+use crate::kit::mount::{Vendor, VendorMount};
 use error::ApiError;
 use store::Store;
 
@@ -114,13 +114,9 @@ fn classify(method: &Method, path: &str) -> &'static str {
     }
 }
 
-pub(crate) fn mount(z: &Arc<Zenskar>) -> VendorMount {
-    VendorMount {
-        name: PREFIX,
-        api: api_router(Arc::clone(z)),
-        control: control::router(Arc::clone(z)),
-        classify,
-        worker: None,
+impl Vendor for Zenskar {
+    fn mount(self: Arc<Self>) -> VendorMount {
+        VendorMount::new(PREFIX, &self, api_router, control::router, classify)
     }
 }
 

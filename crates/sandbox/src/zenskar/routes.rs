@@ -306,7 +306,7 @@ pub async fn get_a(
     State(z): State<Arc<Zenskar>>,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
-    SESSIONS_A.get(&raw, |id| z.store.get_a(id), SessionA::render)
+    SESSIONS_A.get(&raw, |id| z.store.get(id), SessionA::render)
 }
 
 pub async fn cancel_a(
@@ -572,7 +572,7 @@ pub async fn get_b(
     State(z): State<Arc<Zenskar>>,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
-    SESSIONS_B.get(&raw, |id| z.store.get_b(id), SessionB::render)
+    SESSIONS_B.get(&raw, |id| z.store.get(id), SessionB::render)
 }
 
 pub async fn confirm_b(

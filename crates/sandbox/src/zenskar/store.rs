@@ -5,6 +5,13 @@
 //! while a payment is in flight; `open` → `cancelled` (with a reason) or
 //! `closed` (expiry). Family B (`/checkouts`): `open` → `pending` →
 //! `payment_succeeded` → confirm → `contract_created`; or `expired`.
+//!
+//! Neither family is on the kit's `Lifecycle` (a from → to table with one
+//! refusal message): whether a Zenskar move is allowed depends on the
+//! action (a payment outcome, an expiry, a free-form family B status), not
+//! only on the target status, and each refusal has its own wording that
+//! the control route returns verbatim. The families share their storage
+//! instead: one `get` and one `with` over `Family`, and `parties`.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -412,16 +419,57 @@ pub enum MoveB {
 }
 
 #[derive(Debug, Default)]
-struct State {
+pub struct State {
     a: Sessions<SessionA>,
     b: Sessions<SessionB>,
     idempotency: HashMap<String, Uuid>,
     estimates_made: u32,
 }
 
+/// A family's sessions, found by UUID in their own list: lets one `get`
+/// and one `with` serve both families.
+pub trait Family: Session<Id = Uuid> {
+    fn all(state: &mut State) -> &mut Sessions<Self>;
+}
+
+impl Family for SessionA {
+    fn all(state: &mut State) -> &mut Sessions<SessionA> {
+        &mut state.a
+    }
+}
+
+impl Family for SessionB {
+    fn all(state: &mut State) -> &mut Sessions<SessionB> {
+        &mut state.b
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Store {
     state: Locked<State>,
+}
+
+/// What both families' creates check first, in this order: the customer,
+/// the business entity, then that the expiry lies ahead.
+fn parties(
+    customer_id: Option<Uuid>,
+    business_entity_id: Option<Uuid>,
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<Option<&'static seed::Customer>, Refusal> {
+    let registered = match customer_id {
+        Some(id) => Some(customer(id).ok_or_else(|| rule(format!("Customer {id} not found")))?),
+        None => None,
+    };
+    if let Some(id) = business_entity_id {
+        if id != seed::BUSINESS_ENTITY_UUID {
+            return Err(rule(format!("Business entity {id} not found")));
+        }
+    }
+    if expires_at.is_some_and(|t| t <= now) {
+        return Err(rule("expires_at must be in the future"));
+    }
+    Ok(registered)
 }
 
 fn customer(id: Uuid) -> Option<&'static seed::Customer> {
@@ -590,18 +638,7 @@ impl Store {
                 return Ok((s.clone(), false));
             }
         }
-        let registered = match new.customer_id {
-            Some(id) => Some(customer(id).ok_or_else(|| rule(format!("Customer {id} not found")))?),
-            None => None,
-        };
-        if let Some(id) = new.business_entity_id {
-            if id != seed::BUSINESS_ENTITY_UUID {
-                return Err(rule(format!("Business entity {id} not found")));
-            }
-        }
-        if new.expires_at.is_some_and(|t| t <= now) {
-            return Err(rule("expires_at must be in the future"));
-        }
+        let registered = parties(new.customer_id, new.business_entity_id, new.expires_at, now)?;
         let currency = new.contract.currency().to_owned();
         let (lines, start, contract) = match &new.contract {
             ContractInput::Plan {
@@ -672,8 +709,19 @@ impl Store {
         Ok((state.a.insert(session), true))
     }
 
-    pub fn get_a(&self, id: Uuid) -> Option<SessionA> {
-        self.lock().a.get(&id).cloned()
+    pub fn get<S: Family>(&self, id: Uuid) -> Option<S> {
+        S::all(&mut self.lock()).get(&id).cloned()
+    }
+
+    /// Runs `f` on the session `id` of family `S`, under the lock.
+    fn with<S: Family, T>(
+        &self,
+        id: Uuid,
+        f: impl FnOnce(&mut S) -> Result<T, Refusal>,
+    ) -> Result<T, Refusal> {
+        f(S::all(&mut self.lock())
+            .get_mut(&id)
+            .ok_or(Refusal::NotFound)?)
     }
 
     /// Sessions matching `filter`, ordered, and how many match in all.
@@ -720,14 +768,6 @@ impl Store {
         (page, total)
     }
 
-    fn with_a<T>(
-        &self,
-        id: Uuid,
-        f: impl FnOnce(&mut SessionA) -> Result<T, Refusal>,
-    ) -> Result<T, Refusal> {
-        f(self.lock().a.get_mut(&id).ok_or(Refusal::NotFound)?)
-    }
-
     /// Only `open` sessions, and not while a payment is pending or paid.
     pub fn cancel_a(
         &self,
@@ -737,7 +777,7 @@ impl Store {
         reference_id: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<SessionA, Refusal> {
-        self.with_a(id, |s| {
+        self.with(id, |s: &mut SessionA| {
             if s.status != StatusA::Open {
                 return Err(rule(format!(
                     "Checkout session cannot be cancelled in status '{}'",
@@ -770,47 +810,47 @@ impl Store {
         confirmation: &str,
         now: DateTime<Utc>,
     ) -> Result<SessionA, Refusal> {
-        let mut state = self.lock();
-        let session = state.a.get_mut(&id).ok_or(Refusal::NotFound)?;
-        if !matches!(session.status, StatusA::Open | StatusA::Processing) {
-            return Err(rule(format!(
-                "Checkout session cannot be confirmed in status '{}'",
-                session.status.as_str()
-            )));
-        }
-        if session.expires_at.is_some_and(|t| now > t) {
-            return Err(rule("Checkout session has expired"));
-        }
-        let payment = match confirmation {
-            "charge_immediately" => PaymentA::NotStarted,
-            "charge_when_due" => {
-                let saved = session
-                    .customer_id
-                    .and_then(customer)
-                    .is_some_and(|c| c.has_payment_method);
-                if !saved {
-                    return Err(rule(
-                        "charge_when_due requires a saved payment method for the customer",
-                    ));
-                }
-                PaymentA::Pending
+        self.with(id, |session: &mut SessionA| {
+            if !matches!(session.status, StatusA::Open | StatusA::Processing) {
+                return Err(rule(format!(
+                    "Checkout session cannot be confirmed in status '{}'",
+                    session.status.as_str()
+                )));
             }
-            _ => PaymentA::NoPaymentRequired,
-        };
-        // Confirming a guest checkout creates the customer profile.
-        session.customer_id.get_or_insert_with(Uuid::new_v4);
-        session.status = StatusA::Completed;
-        session.payment = payment;
-        session.contract_id = Some(Uuid::new_v4());
-        session.execution_id = Some(format!("exec_{}", ids::hex(8)));
-        session.confirmed_at = Some(now);
-        session.completed_at = Some(now);
-        session.touch(now);
-        Ok(session.clone())
+            if session.expires_at.is_some_and(|t| now > t) {
+                return Err(rule("Checkout session has expired"));
+            }
+            let payment = match confirmation {
+                "charge_immediately" => PaymentA::NotStarted,
+                "charge_when_due" => {
+                    let saved = session
+                        .customer_id
+                        .and_then(customer)
+                        .is_some_and(|c| c.has_payment_method);
+                    if !saved {
+                        return Err(rule(
+                            "charge_when_due requires a saved payment method for the customer",
+                        ));
+                    }
+                    PaymentA::Pending
+                }
+                _ => PaymentA::NoPaymentRequired,
+            };
+            // Confirming a guest checkout creates the customer profile.
+            session.customer_id.get_or_insert_with(Uuid::new_v4);
+            session.status = StatusA::Completed;
+            session.payment = payment;
+            session.contract_id = Some(Uuid::new_v4());
+            session.execution_id = Some(format!("exec_{}", ids::hex(8)));
+            session.confirmed_at = Some(now);
+            session.completed_at = Some(now);
+            session.touch(now);
+            Ok(session.clone())
+        })
     }
 
     pub fn move_a(&self, id: Uuid, change: MoveA, now: DateTime<Utc>) -> Result<SessionA, Refusal> {
-        self.with_a(id, |s| {
+        self.with(id, |s: &mut SessionA| {
             match change {
                 MoveA::Process => {
                     if s.status != StatusA::Open {
@@ -874,18 +914,7 @@ impl Store {
 
     pub fn create_b(&self, new: NewCheckout, now: DateTime<Utc>) -> Result<SessionB, Refusal> {
         let mut state = self.lock();
-        let registered = match new.customer_id {
-            Some(id) => Some(customer(id).ok_or_else(|| rule(format!("Customer {id} not found")))?),
-            None => None,
-        };
-        if let Some(id) = new.business_entity_id {
-            if id != seed::BUSINESS_ENTITY_UUID {
-                return Err(rule(format!("Business entity {id} not found")));
-            }
-        }
-        if new.expires_at.is_some_and(|t| t <= now) {
-            return Err(rule("expires_at must be in the future"));
-        }
+        let registered = parties(new.customer_id, new.business_entity_id, new.expires_at, now)?;
         let contract = match new.contract_id {
             Some(id) => {
                 let c = seed::CONTRACTS
@@ -949,23 +978,11 @@ impl Store {
         Ok(state.b.insert(session))
     }
 
-    pub fn get_b(&self, id: Uuid) -> Option<SessionB> {
-        self.lock().b.get(&id).cloned()
-    }
-
-    fn with_b<T>(
-        &self,
-        id: Uuid,
-        f: impl FnOnce(&mut SessionB) -> Result<T, Refusal>,
-    ) -> Result<T, Refusal> {
-        f(self.lock().b.get_mut(&id).ok_or(Refusal::NotFound)?)
-    }
-
     /// From `pending` or `payment_succeeded`, not expired: the contract is
     /// made. (A `payment_method_id` is validated by the route, then kept
     /// with the contract, which this emulation does not model.)
     pub fn confirm_b(&self, id: Uuid, now: DateTime<Utc>) -> Result<SessionB, Refusal> {
-        self.with_b(id, |s| {
+        self.with(id, |s: &mut SessionB| {
             if s.expired(now) {
                 return Err(rule("Checkout has expired"));
             }
@@ -983,7 +1000,7 @@ impl Store {
     }
 
     pub fn move_b(&self, id: Uuid, change: MoveB, now: DateTime<Utc>) -> Result<SessionB, Refusal> {
-        self.with_b(id, |s| {
+        self.with(id, |s: &mut SessionB| {
             let terminal = matches!(s.status.as_str(), "contract_created" | "expired");
             match change {
                 MoveB::Submit if s.status == "open" => s.status = "pending".to_owned(),
