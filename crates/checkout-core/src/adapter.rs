@@ -7,14 +7,14 @@
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
+use crate::cancel::CancelSession;
 use crate::create::CreateSession;
 use crate::error::{Error, ErrorCode};
 use crate::exchange::{Endpoint, Operation, VendorAnswer, VendorRequest};
 use crate::list::{ListPage, ListQuery, ListSupport};
-use crate::model::CheckoutSession;
+use crate::model::{CheckoutSession, Fetched};
 
 /// Per-request facts an adapter may forward upstream.
 #[derive(Debug, Clone, Default)]
@@ -23,15 +23,6 @@ pub struct RequestContext {
     pub request_id: String,
     /// The caller's `Idempotency-Key` on create, for vendors that honour one.
     pub idempotency_key: Option<String>,
-}
-
-/// A session read from (or created at) a vendor.
-#[derive(Debug, Clone)]
-pub struct Fetched {
-    /// Canonical form; `status` is the vendor-mapped status, before derived expiry.
-    pub session: CheckoutSession,
-    /// The vendor's response body, byte for byte.
-    pub raw: Box<RawValue>,
 }
 
 /// What a provider can do, for `GET /v1/providers`: which operations it
@@ -121,8 +112,19 @@ pub trait Connector: Send + Sync {
         Err(unsupported(self.provider(), Operation::List))
     }
 
+    /// Customers to list when a list names none, for vendors that list per
+    /// customer only (Frontier: the account's configured organizations).
+    fn list_customers(&self) -> &[String] {
+        &[]
+    }
+
     /// Cancel an open session.
-    fn cancel(&self, _reference: &str, _ctx: &RequestContext) -> Result<VendorRequest, Error> {
+    fn cancel(
+        &self,
+        _reference: &str,
+        _request: &CancelSession,
+        _ctx: &RequestContext,
+    ) -> Result<VendorRequest, Error> {
         Err(unsupported(self.provider(), Operation::Cancel))
     }
 

@@ -22,6 +22,11 @@ pub enum ErrorCode {
     UnsupportedField,
     /// An operation the chosen vendor does not offer (message names operation and vendor).
     UnsupportedOperation,
+    /// A list cursor that is malformed, tampered with, expired, or used
+    /// with other filters than the ones it was issued for.
+    InvalidCursor,
+    /// The session's state forbids the operation (e.g. cancelling a complete session).
+    InvalidState,
     UnsupportedMediaType,
     PayloadTooLarge,
     /// The request target is longer than the gateway accepts.
@@ -67,7 +72,7 @@ impl ErrorCode {
     /// Every code, for what is derived from all of them (the OpenAPI
     /// document's statuses and error types). A test checks it against the
     /// variants the schema derive sees, so a new code cannot be left out.
-    pub const ALL: [ErrorCode; 26] = {
+    pub const ALL: [ErrorCode; 28] = {
         use ErrorCode::*;
         [
             InvalidRequest,
@@ -75,6 +80,8 @@ impl ErrorCode {
             UnknownProvider,
             UnsupportedField,
             UnsupportedOperation,
+            InvalidCursor,
+            InvalidState,
             UnsupportedMediaType,
             PayloadTooLarge,
             UriTooLong,
@@ -113,12 +120,16 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         use ErrorCode::*;
         match self {
-            InvalidRequest | InvalidId | UnknownProvider | ProviderInvalidRequest => 400,
+            InvalidRequest
+            | InvalidId
+            | UnknownProvider
+            | InvalidCursor
+            | ProviderInvalidRequest => 400,
             Unauthenticated => 401,
             Forbidden => 403,
             NotFound => 404,
             MethodNotAllowed => 405,
-            ProviderConflict => 409,
+            ProviderConflict | InvalidState => 409,
             PayloadTooLarge => 413,
             UriTooLong => 414,
             UnsupportedMediaType => 415,
@@ -137,10 +148,9 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             InvalidRequest | InvalidId | UnknownProvider | UnsupportedField
-            | UnsupportedOperation | UnsupportedMediaType | PayloadTooLarge | UriTooLong
-            | HeadersTooLarge | NotFound | MethodNotAllowed | IdempotencyKeyReused => {
-                "invalid_request_error"
-            }
+            | UnsupportedOperation | InvalidCursor | InvalidState | UnsupportedMediaType
+            | PayloadTooLarge | UriTooLong | HeadersTooLarge | NotFound | MethodNotAllowed
+            | IdempotencyKeyReused => "invalid_request_error",
             Unauthenticated => "authentication_error",
             Forbidden => "permission_error",
             RateLimited | TooManyRequests => "rate_limit_error",

@@ -4,6 +4,7 @@
 //! types, the gateway serves them.
 
 pub mod adapter;
+pub mod cancel;
 pub mod create;
 pub mod error;
 pub mod exchange;
@@ -16,14 +17,15 @@ pub mod status;
 pub mod timestamp;
 pub mod vendor;
 
-pub use adapter::{Capabilities, Connector, Fetched, Provider, RequestContext};
+pub use adapter::{Capabilities, Connector, Provider, RequestContext};
+pub use cancel::CancelSession;
 pub use create::CreateSession;
 pub use error::{Error, ErrorCode};
 pub use exchange::{Endpoint, Operation, VendorAnswer, VendorRequest};
 pub use id::SessionId;
 pub use list::{ListPage, ListQuery};
 pub use model::{
-    CheckoutSession, Customer, Metadata, MetadataValue, PlanRef, ProviderStatus, Purpose,
+    CheckoutSession, Customer, Fetched, Metadata, MetadataValue, PlanRef, ProviderStatus, Purpose,
 };
 pub use money::Money;
 pub use secret::Secret;

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::model::CheckoutSession;
+use crate::model::Fetched;
 use crate::status::Status;
 
 /// The filters and position of one account's list request.
@@ -25,10 +25,11 @@ pub struct ListQuery {
     pub cursor: Option<String>,
 }
 
-/// One page of one account's sessions.
+/// One page of one account's sessions, in the vendor's order.
 #[derive(Debug, Clone, Default)]
 pub struct ListPage {
-    pub sessions: Vec<CheckoutSession>,
+    /// Each listed session with its list item as `raw`.
+    pub sessions: Vec<Fetched>,
     /// The vendor's cursor for the next page; `None` at the end.
     pub next_cursor: Option<String>,
 }
@@ -63,4 +64,8 @@ pub struct ListSupport {
     /// The vendor lists per customer only (Frontier: per organization), so
     /// a list without `customer` cannot be asked of it.
     pub customer_required: bool,
+    /// The list's items carry every field a get answers, so a listed
+    /// session may stand in the cache for a read by id. `false` where the
+    /// vendor lists summaries (Zenskar `/checkout`).
+    pub items_complete: bool,
 }

@@ -4,12 +4,23 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
 use crate::id::SessionId;
 use crate::money::Money;
 use crate::status::{PaymentStatus, Status};
 use crate::timestamp;
+
+/// A session read from (or created at, listed at, cancelled at) a vendor.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// Canonical form; `status` is the vendor-mapped status, before derived expiry.
+    pub session: CheckoutSession,
+    /// The vendor's JSON for this session (the response body, or its list
+    /// item), byte for byte.
+    pub raw: Box<RawValue>,
+}
 
 /// A checkout session, whichever vendor holds it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -3,10 +3,10 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::adapter::Fetched;
 use crate::error::{Error, ErrorCode};
 use crate::exchange::VendorAnswer;
 use crate::model::CheckoutSession;
+use crate::model::Fetched;
 
 /// Longest vendor-body path named in a parse error.
 const MAX_PATH_LEN: usize = 120;
