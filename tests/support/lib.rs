@@ -19,6 +19,8 @@ pub struct Stack {
     pub sandbox: String,
     pub sandbox_state: sandbox::Sandbox,
     pub http: reqwest::Client,
+    /// The gateway's `data_dir` (the list cursor key), removed with the stack.
+    pub data_dir: tempfile::TempDir,
 }
 
 /// Start a sandbox and a gateway configured with three Meteroid accounts
@@ -72,7 +74,14 @@ async fn start_inner(config_toml: &str, file: Option<std::path::PathBuf>) -> Sta
     let sandbox_state = sandbox::Sandbox::new(sandbox_config);
     tokio::spawn(sandbox::serve(sandbox_listener, sandbox_state.clone()));
 
-    let toml = with_hashed_keys(&config_toml.replace("{sandbox}", &sandbox_url));
+    // A data directory of its own; the config may not name one (top-level
+    // keys precede every table, so it goes first).
+    let data_dir = tempfile::tempdir().expect("data dir");
+    let toml = format!(
+        "data_dir = {:?}\n{}",
+        data_dir.path().display().to_string(),
+        with_hashed_keys(&config_toml.replace("{sandbox}", &sandbox_url))
+    );
     let (_, state) = load(&Figment::from(Toml::string(&toml))).expect("test config loads");
     let gateway_listener = TcpListener::bind("127.0.0.1:0")
         .await
@@ -95,6 +104,7 @@ async fn start_inner(config_toml: &str, file: Option<std::path::PathBuf>) -> Sta
         sandbox: sandbox_url,
         sandbox_state,
         http: reqwest::Client::new(),
+        data_dir,
     }
 }
 

@@ -10,7 +10,7 @@ use figment::Figment;
 use tokio::net::TcpListener;
 
 use crate::auth::{key_hash, to_hex};
-use crate::cmd::serve::{load, shutdown_signal, CliResult};
+use crate::cmd::serve::{load, prepare, shutdown_signal, CliResult};
 use crate::config::{self, GatewayConfig};
 use crate::examples::{tours, Tour};
 use crate::server;
@@ -59,6 +59,7 @@ fn demo_sources(
     config_file: &Path,
     listen: Option<SocketAddr>,
     sandbox: SocketAddr,
+    data_dir: &Path,
 ) -> Result<Figment, String> {
     let file = if config_file.exists() {
         Toml::file_exact(config_file)
@@ -80,6 +81,8 @@ fn demo_sources(
     if let Some(listen) = listen {
         figment = figment.merge(Serialized::default("server.listen", listen.to_string()));
     }
+    // The demo keeps nothing: its data lives in a temporary directory.
+    figment = figment.merge(Serialized::default("data_dir", data_dir));
     Ok(figment)
 }
 
@@ -92,10 +95,17 @@ pub async fn run(args: DemoArgs, format: LogFormat) -> CliResult {
     })?;
     let sandbox_addr = sandbox_listener.local_addr().map_err(|e| e.to_string())?;
 
+    // Removed when the demo stops.
+    let data_dir = tempfile::Builder::new()
+        .prefix("checkout-gateway-demo-")
+        .tempdir()
+        .map_err(|e| format!("cannot create the demo's data directory: {e}"))?;
     let (config_file, listen) = (args.config.clone(), args.listen);
-    let sources = move || demo_sources(&config_file, listen, sandbox_addr);
+    let data_path = data_dir.path().to_path_buf();
+    let sources = move || demo_sources(&config_file, listen, sandbox_addr, &data_path);
     let figment = sources()?;
     let (config, state) = load(&figment)?;
+    prepare(&state)?;
     init_logging(format, &config.log)?;
     // The config holds only the key's hash; the demo knows the key itself.
     let holds = |client: &str, key: &str| {

@@ -23,8 +23,20 @@ pub fn load(figment: &figment::Figment) -> Result<(GatewayConfig, AppState), Str
     Ok((config, state))
 }
 
+/// What a server keeps in its data directory, made ready before it listens
+/// (the list cursor key, read or generated): a directory the gateway cannot
+/// write fails at start, not at the first list. `config check` skips it.
+pub fn prepare(state: &AppState) -> CliResult {
+    state
+        .list
+        .key()
+        .map(|_| ())
+        .map_err(|e| format!("invalid configuration: {e}"))
+}
+
 pub async fn serve(path: Option<&Path>, format: LogFormat) -> CliResult {
     let (config, state) = load(&config::figment(path))?;
+    prepare(&state)?;
     init_logging(format, &config.log)?;
     let listener = TcpListener::bind(config.server.listen)
         .await

@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::{from_hex, Scope};
 
+pub mod list;
+pub use list::ListConfig;
+
 /// Environment prefix; `__` separates key path segments.
 pub const ENV_PREFIX: &str = "CHECKOUT_GATEWAY__";
 /// Environment variable naming the config file when `--config` is absent.
@@ -32,6 +35,12 @@ pub struct GatewayConfig {
     pub idempotency: IdempotencyConfig,
     #[serde(default)]
     pub log: LogConfig,
+    #[serde(default)]
+    pub list: ListConfig,
+    /// Where the gateway keeps what it generates for itself (the list
+    /// cursor key); relative paths are taken from the working directory.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: std::path::PathBuf,
     /// `providers.<vendor>.accounts.<account>`: each account's table is
     /// checked by the vendor's adapter.
     #[serde(default)]
@@ -235,6 +244,10 @@ pub struct ClientConfig {
     /// to twice that. Cache hits never spend it.
     #[serde(default = "default_vendor_calls_per_sec")]
     pub vendor_calls_per_sec: NonZeroU32,
+}
+
+fn default_data_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from("data")
 }
 
 fn default_scopes() -> Vec<Scope> {
@@ -567,6 +580,8 @@ impl GatewayConfig {
             resilience: ResilienceConfig::default(),
             idempotency: IdempotencyConfig::default(),
             log: LogConfig::default(),
+            list: ListConfig::default(),
+            data_dir: default_data_dir(),
             providers: BTreeMap::new(),
             clients: BTreeMap::new(),
         }
@@ -578,6 +593,18 @@ impl GatewayConfig {
         if config.cache.max_entries == 0 {
             return Err(ConfigError::invalid(
                 "cache.max_entries",
+                "must be at least 1",
+            ));
+        }
+        if config.list.max_vendor_pages == 0 {
+            return Err(ConfigError::invalid(
+                "list.max_vendor_pages",
+                "must be at least 1",
+            ));
+        }
+        if config.list.cursor_ttl_secs == 0 {
+            return Err(ConfigError::invalid(
+                "list.cursor_ttl_secs",
                 "must be at least 1",
             ));
         }

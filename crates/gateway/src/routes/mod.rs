@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod health;
+pub mod list;
 pub mod openapi;
 pub mod providers;
 pub mod sessions;
@@ -26,7 +27,14 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
     let doc = openapi::document();
     Router::new()
         .route("/v1/checkout-sessions/{id}", get(sessions::get_session))
-        .route("/v1/checkout-sessions", post(sessions::create_session))
+        .route(
+            "/v1/checkout-sessions",
+            post(sessions::create_session).get(list::list_sessions),
+        )
+        .route(
+            "/v1/checkout-sessions/{id}/cancel",
+            post(sessions::cancel_session),
+        )
         .route("/v1/providers", get(providers::list_providers))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

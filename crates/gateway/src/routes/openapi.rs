@@ -24,6 +24,8 @@ use crate::registry;
     paths(
         crate::routes::sessions::get_session,
         crate::routes::sessions::create_session,
+        crate::routes::list::list_sessions,
+        crate::routes::sessions::cancel_session,
         crate::routes::providers::list_providers,
         crate::routes::health::healthz,
         crate::routes::health::readyz,
@@ -309,9 +311,11 @@ mod tests {
     }
 
     /// The routes whose handlers call `authorize`.
-    const AUTHENTICATED_ROUTES: [&str; 5] = [
+    const AUTHENTICATED_ROUTES: [&str; 7] = [
         "GET /v1/checkout-sessions/{id}",
         "POST /v1/checkout-sessions",
+        "GET /v1/checkout-sessions",
+        "POST /v1/checkout-sessions/{id}/cancel",
         "GET /v1/providers",
         "GET /metrics",
         "POST /admin/reload",
@@ -323,7 +327,7 @@ mod tests {
         let ops = operations(&doc);
         assert_eq!(
             ops.len(),
-            7,
+            9,
             "{:?}",
             ops.iter().map(|o| &o.0).collect::<Vec<_>>()
         );

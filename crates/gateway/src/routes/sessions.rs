@@ -1,6 +1,6 @@
-//! `GET /v1/checkout-sessions/{id}` and `POST /v1/checkout-sessions`: what
-//! HTTP carries (path, query, headers, body) in and out; the flows are in
-//! `service`.
+//! `GET /v1/checkout-sessions/{id}`, `POST /v1/checkout-sessions` and
+//! `POST /v1/checkout-sessions/{id}/cancel`: what HTTP carries (path,
+//! query, headers, body) in and out; the flows are in `service`.
 
 use std::sync::Arc;
 
@@ -17,6 +17,7 @@ use crate::auth::{Client, Scope};
 use crate::cache::{render, CacheOutcome};
 use crate::http::errors::{ApiError, REQUEST_ID};
 use crate::idempotency::StoredResponse;
+use crate::service::cancel;
 use crate::service::create::{self, Created};
 use crate::service::input;
 use crate::service::read::{self, parse_id, ReadOptions, SessionRead};
@@ -32,7 +33,7 @@ pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
 /// Longest `Idempotency-Key` accepted (Stripe's limit).
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
-fn context(headers: &HeaderMap) -> Result<RequestContext, Error> {
+pub fn context(headers: &HeaderMap) -> Result<RequestContext, Error> {
     let request_id = headers
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
@@ -255,12 +256,7 @@ pub async fn create_session(
     body: Body,
 ) -> Result<Response, ApiError> {
     let client = state.authorize(&headers, Scope::SessionsWrite)?;
-    let is_json = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
-    if !is_json {
+    if !is_json(&headers) {
         return Err(Error::new(
             ErrorCode::UnsupportedMediaType,
             "send the body as `Content-Type: application/json`",
@@ -279,6 +275,82 @@ pub async fn create_session(
         Created::New(fetched) => Ok(created(&fetched)),
         Created::Replayed(stored) => Ok(replay(stored)),
     }
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/checkout-sessions/{id}/cancel",
+    tag = "checkout-sessions",
+    params(
+        ("id" = String, Path, description = "`provider:account:provider_session_id`", example = "meteroid:default:che_7n42DGM5Tflk9n8mt7Fhc7"),
+    ),
+    request_body(content = Option<input::CancelBody>, content_type = "application/json", description = "Optional; an empty body cancels without a reason"),
+    // Shared answers (401, 403, 405, 414, 431, too_many_requests…) are
+    // added to every route by `openapi::SharedResponses`.
+    responses(
+        (status = 200, description = "The session, now `canceled` (also when it already was); the cache holds it", body = CheckoutSession),
+        (status = 400, description = "`invalid_id`, `unknown_provider`, `invalid_request` (the message names the field), or `provider_invalid_request`", body = checkout_core::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session (or not visible to this key)", body = checkout_core::error::ErrorBody),
+        (status = 409, description = "`invalid_state`: the session is complete, expired or failed, or the vendor refuses while a payment is under way", body = checkout_core::error::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: a body not sent as JSON", body = checkout_core::error::ErrorBody),
+        (status = 422, description = "`unsupported_operation`: this vendor cannot cancel (answered before any vendor call)", body = checkout_core::error::ErrorBody),
+        (status = 429, description = "`rate_limited`: the vendor is rate limiting this account", body = checkout_core::error::ErrorBody),
+        (status = 502, description = "`provider_error`, `provider_bad_response`, `provider_auth_failed`: the vendor failed", body = checkout_core::error::ErrorBody),
+        (status = 503, description = "`provider_unavailable`: the vendor is unavailable, or its breaker is open", body = checkout_core::error::ErrorBody),
+        (status = 504, description = "`provider_timeout`: the vendor did not answer in time", body = checkout_core::error::ErrorBody),
+    ),
+    security(("client_key" = []))
+)]
+pub async fn cancel_session(
+    Current(state): Current,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let headers = &parts.headers;
+    let client = state.authorize(headers, Scope::SessionsWrite)?;
+    if parts.uri.path().contains('%') {
+        return Err(Error::new(
+            ErrorCode::InvalidId,
+            "invalid session id: ids are never percent-encoded",
+        )
+        .into());
+    }
+    let raw_id = parts
+        .uri
+        .path()
+        .strip_prefix("/v1/checkout-sessions/")
+        .and_then(|rest| rest.strip_suffix("/cancel"))
+        .unwrap_or_default();
+    let id = parse_id(raw_id)?;
+    if parts.uri.query().is_some_and(|q| !q.is_empty()) {
+        return Err(Error::invalid_request("this route takes no query parameters").into());
+    }
+    let account = state.account_for(&client, id.provider(), id.account())?;
+    let bytes = to_bytes(body, state.max_body_bytes).await.map_err(|_| {
+        Error::new(
+            ErrorCode::PayloadTooLarge,
+            format!("request body is larger than {} bytes", state.max_body_bytes),
+        )
+    })?;
+    if !bytes.iter().all(u8::is_ascii_whitespace) && !is_json(headers) {
+        return Err(Error::new(
+            ErrorCode::UnsupportedMediaType,
+            "send the body as `Content-Type: application/json`",
+        )
+        .into());
+    }
+    let request = input::parse_cancel(&bytes)?;
+    let ctx = context(headers)?;
+    let body = cancel::cancel(&state, &client, account, &id, &request, &ctx).await?;
+    Ok(json_response(StatusCode::OK, body))
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
 }
 
 fn created(fetched: &Fetched) -> Response {

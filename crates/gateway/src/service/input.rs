@@ -1,8 +1,10 @@
-//! The create body, checked before anything else happens: every mistake is
-//! a 400 naming the field, and nothing half-valid goes on to a vendor.
+//! The create and cancel bodies, checked before anything else happens:
+//! every mistake is a 400 naming the field, and nothing half-valid goes on
+//! to a vendor.
 
+use checkout_core::cancel::MAX_REASON_CHARS;
 use checkout_core::id::is_valid_account_name;
-use checkout_core::{CreateSession, Error, Metadata, MetadataValue};
+use checkout_core::{CancelSession, CreateSession, Error, Metadata, MetadataValue};
 
 /// Longest customer or plan reference accepted.
 const MAX_REFERENCE_LEN: usize = 255;
@@ -40,6 +42,52 @@ pub fn parse_create(bytes: &[u8], allow_http_localhost: bool) -> Result<CreateSe
     })?;
     validate(&request, allow_http_localhost)?;
     Ok(request)
+}
+
+/// The optional body of a cancel.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelBody {
+    /// Why (1 to 500 characters); vendors that record a reason get it.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Vendor-specific fields (Zenskar: `reason_type`, one of
+    /// `customer_requested`, `payment_failed`, `expired`, `duplicate`,
+    /// `fraudulent`, `other`).
+    #[serde(default)]
+    pub provider_options: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Parse and check a cancel body; an empty body cancels without a reason.
+pub fn parse_cancel(bytes: &[u8]) -> Result<CancelSession, Error> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(CancelSession::default());
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let body: CancelBody = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() || path == "." {
+            Error::invalid_request(format!("body: {inner}"))
+        } else {
+            Error::invalid_request(format!("{path}: {inner}"))
+        }
+    })?;
+    de.end()
+        .map_err(|_| Error::invalid_request("body: trailing data after the JSON body"))?;
+    if let Some(reason) = &body.reason {
+        let chars = reason.chars().count();
+        if chars == 0 || chars > MAX_REASON_CHARS || reason.chars().any(char::is_control) {
+            return Err(field(
+                "reason",
+                format!("1 to {MAX_REASON_CHARS} characters, no control characters"),
+            ));
+        }
+    }
+    Ok(CancelSession {
+        reason: body.reason,
+        provider_options: body.provider_options.unwrap_or_default(),
+    })
 }
 
 fn field(name: &str, why: impl std::fmt::Display) -> Error {

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use checkout_core::{Error, ErrorCode, RequestContext, SessionId};
+use checkout_core::{Error, ErrorCode, Fetched, RequestContext, SessionId};
 
 use crate::auth::rate_limit::Budget;
 use crate::auth::Client;
@@ -75,15 +75,7 @@ pub async fn read(
                 ctx,
             )
             .await?;
-        // A vendor answering with another session than asked for is not to be trusted.
-        if fetched.session.provider_session_id != id.reference() {
-            return Err(Error::new(
-                ErrorCode::ProviderBadResponse,
-                "vendor answered with a different session",
-            )
-            .with_provider(id.provider()));
-        }
-        Ok(fetched)
+        same_session(fetched, id)
     };
     // The cache holds canonical sessions only: the vendor payload is read
     // from the vendor, which refreshes the cached copy too.
@@ -113,6 +105,18 @@ pub async fn read(
         outcome: read.outcome,
         age: read.entry.age(),
     })
+}
+
+/// A vendor answering with another session than asked for is not trusted.
+pub fn same_session(fetched: Fetched, id: &SessionId) -> Result<Fetched, Error> {
+    if fetched.session.provider_session_id != id.reference() {
+        return Err(Error::new(
+            ErrorCode::ProviderBadResponse,
+            "vendor answered with a different session",
+        )
+        .with_provider(id.provider()));
+    }
+    Ok(fetched)
 }
 
 /// A fresh cached copy for the fast path, spending only the client's

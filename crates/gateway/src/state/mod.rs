@@ -41,6 +41,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     pub allow_http_localhost_urls: bool,
     pub shutdown_grace: Duration,
+    /// The cross-vendor list's cursor key and kept answers.
+    pub list: crate::service::list::ListSettings,
     /// The listener's limits (read when it starts; a reload keeps them).
     pub connection_limits: crate::server::connections::ConnectionLimits,
 }
@@ -144,8 +146,13 @@ impl AppState {
             let budgets = ClientBudgets::new(client.requests_per_sec, client.vendor_calls_per_sec);
             clients.push(Client::new(name.clone(), hashes, grants, scopes, budgets));
         }
+        let mut list = crate::service::list::ListSettings::new(&config.list, &config.data_dir)?;
+        if let Some(p) = previous {
+            list = list.reusing(&p.list);
+        }
         Ok(AppState {
             accounts,
+            list,
             clients: Clients::new(clients),
             cache: match previous {
                 Some(p) => p.cache.clone(),

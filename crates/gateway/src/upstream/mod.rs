@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use checkout_core::vendor::with_vendor_status;
 use checkout_core::{
-    Connector, CreateSession, Error, ErrorCode, Fetched, Operation, RequestContext, VendorAnswer,
-    VendorRequest,
+    CancelSession, Connector, CreateSession, Error, ErrorCode, Fetched, ListPage, ListQuery,
+    Operation, RequestContext, VendorAnswer, VendorRequest,
 };
 use rand::Rng;
 use tokio::sync::Semaphore;
@@ -125,6 +125,55 @@ impl Guard {
                 connector.read_create(create, answer)
             })
         })
+        .await
+    }
+
+    /// One page of the account's list. A list is a read: retried like one,
+    /// and its failures count for the breaker (the request is ours, not
+    /// a caller's invented id).
+    pub async fn list(
+        &self,
+        connector: &dyn Connector,
+        client: &VendorClient,
+        query: &ListQuery,
+        ctx: &RequestContext,
+    ) -> Result<ListPage, Error> {
+        let request = connector.list(query, ctx)?;
+        self.run(
+            Operation::List,
+            true,
+            || {
+                exchange(client, &request, |answer| {
+                    connector.read_list(query, answer)
+                })
+            },
+            |_| true,
+        )
+        .await
+    }
+
+    /// Cancel a session. Repeating a cancel cannot do harm (a second one is
+    /// refused by the vendor, and the gateway then reads the session), so
+    /// it is retried like a read.
+    pub async fn cancel(
+        &self,
+        connector: &dyn Connector,
+        client: &VendorClient,
+        reference: &str,
+        cancel: &CancelSession,
+        ctx: &RequestContext,
+    ) -> Result<Fetched, Error> {
+        let request = connector.cancel(reference, cancel, ctx)?;
+        self.run(
+            Operation::Cancel,
+            true,
+            || {
+                exchange(client, &request, |answer| {
+                    connector.read_cancel(reference, answer)
+                })
+            },
+            |_| true,
+        )
         .await
     }
 
