@@ -13,6 +13,7 @@ use crate::auth::{key_hash, to_hex};
 use crate::cmd::serve::{load, prepare, shutdown_signal, CliResult};
 use crate::config::{self, GatewayConfig};
 use crate::examples::{tours, Tour};
+use crate::registry;
 use crate::server;
 use crate::state::live::{reload_on_sighup, ConfigSource, Gateway};
 use crate::telemetry::{init_logging, LogFormat};
@@ -148,6 +149,7 @@ pub async fn run(args: DemoArgs, format: LogFormat) -> CliResult {
     let gateway_url = format!("http://{gateway_addr}");
     let tours = tours();
     let ids = create_demo_sessions(&gateway_url, &client_key, &tours).await?;
+    let extras = prepare_extras(&gateway_url, &client_key, &tours).await?;
     print_walkthrough(
         &gateway_url,
         &format!("http://{sandbox_addr}"),
@@ -155,12 +157,56 @@ pub async fn run(args: DemoArgs, format: LogFormat) -> CliResult {
         &scoped,
         &tours,
         &ids,
+        &extras,
     );
 
     gateway
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())
+}
+
+/// The filtered list the demo pages through.
+const DEMO_LIST_QUERY: &str = "status=open&accounts=meteroid:default,flowglad:default&limit=2";
+
+/// What the list and cancel lines need: a real cursor to print, and a
+/// session of its own to cancel (the tours' sessions are moved on).
+struct Extras {
+    next_cursor: Option<String>,
+    cancel: Option<(&'static str, String)>,
+}
+
+async fn prepare_extras(
+    gateway_url: &str,
+    client_key: &str,
+    tours: &[Tour],
+) -> Result<Extras, String> {
+    let http = reqwest::Client::new();
+    let cancellable = tours
+        .iter()
+        .find(|t| registry::provider(t.provider).is_some_and(|p| p.capabilities().cancel));
+    let cancel = match cancellable {
+        Some(tour) => Some((
+            tour.title,
+            create_one(&http, gateway_url, client_key, tour).await?,
+        )),
+        None => None,
+    };
+    let answer: serde_json::Value = http
+        .get(format!(
+            "{gateway_url}/v1/checkout-sessions?{DEMO_LIST_QUERY}"
+        ))
+        .bearer_auth(client_key)
+        .send()
+        .await
+        .map_err(|e| format!("demo: the gateway did not answer: {e}"))?
+        .json()
+        .await
+        .map_err(|e| format!("demo: the list answer is not JSON: {e}"))?;
+    Ok(Extras {
+        next_cursor: answer["next_cursor"].as_str().map(str::to_owned),
+        cancel,
+    })
 }
 
 /// Create one session per tour through the gateway, so the printed reads
@@ -173,32 +219,40 @@ async fn create_demo_sessions(
     let http = reqwest::Client::new();
     let mut ids = Vec::new();
     for tour in tours {
-        let response = http
-            .post(format!("{gateway_url}/v1/checkout-sessions"))
-            .bearer_auth(client_key)
-            .header("content-type", "application/json")
-            .body(tour.create.to_string())
-            .send()
-            .await
-            .map_err(|e| format!("demo: the gateway did not answer: {e}"))?;
-        let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| format!("demo: unreadable answer: {e}"))?;
-        let body: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| format!("demo: the gateway answered something that is not JSON: {e}"))?;
-        match body["id"].as_str() {
-            Some(id) if status.is_success() => ids.push(id.to_owned()),
-            _ => {
-                return Err(format!(
-                    "demo: creating a {} session failed ({status}): {body}",
-                    tour.title
-                ))
-            }
-        }
+        ids.push(create_one(&http, gateway_url, client_key, tour).await?);
     }
     Ok(ids)
+}
+
+/// Create the tour's session; its id.
+async fn create_one(
+    http: &reqwest::Client,
+    gateway_url: &str,
+    client_key: &str,
+    tour: &Tour,
+) -> Result<String, String> {
+    let response = http
+        .post(format!("{gateway_url}/v1/checkout-sessions"))
+        .bearer_auth(client_key)
+        .header("content-type", "application/json")
+        .body(tour.create.to_string())
+        .send()
+        .await
+        .map_err(|e| format!("demo: the gateway did not answer: {e}"))?;
+    let status = response.status();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| format!("demo: unreadable answer: {e}"))?;
+    let body: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("demo: the gateway answered something that is not JSON: {e}"))?;
+    match body["id"].as_str() {
+        Some(id) if status.is_success() => Ok(id.to_owned()),
+        _ => Err(format!(
+            "demo: creating a {} session failed ({status}): {body}",
+            tour.title
+        )),
+    }
 }
 
 fn print_walkthrough(
@@ -208,6 +262,7 @@ fn print_walkthrough(
     scoped: &[(&str, &str)],
     tours: &[Tour],
     ids: &[String],
+    extras: &Extras,
 ) {
     let auth = format!("-H 'Authorization: Bearer {key}'");
     let json = "-H 'Content-Type: application/json'";
@@ -221,6 +276,17 @@ fn print_walkthrough(
     println!();
     println!("# what this key may use");
     println!("$ curl -sS --fail-with-body {gateway}/v1/providers {auth}");
+    println!();
+    println!("## a dashboard across vendors");
+    println!("# every session this key can see, newest first, all vendors at once (`sources` says how each vendor fared)");
+    println!("$ curl -sS --fail-with-body '{gateway}/v1/checkout-sessions?limit=10' {auth}");
+    if let Some(cursor) = &extras.next_cursor {
+        println!("# filtered, two at a time; the next page passes `next_cursor` back as `cursor`, with the same filters");
+        println!(
+            "$ curl -sS --fail-with-body '{gateway}/v1/checkout-sessions?{DEMO_LIST_QUERY}' {auth}"
+        );
+        println!("$ curl -sS --fail-with-body '{gateway}/v1/checkout-sessions?{DEMO_LIST_QUERY}&cursor={cursor}' {auth}");
+    }
     for (tour, id) in tours.iter().zip(ids) {
         let vendor_id = id.rsplit(':').next().unwrap_or(id);
         println!();
@@ -239,6 +305,14 @@ fn print_walkthrough(
         );
         println!("# read past the cache, with the vendor's own payload");
         println!("$ curl -sS --fail-with-body '{gateway}/v1/checkout-sessions/{id}?include=raw' {auth} -H 'Cache-Control: no-cache'");
+    }
+    if let Some((title, id)) = &extras.cancel {
+        println!();
+        println!("## cancel");
+        println!("# an open {title} session, canceled (vendors that cannot cancel answer 422 before any call)");
+        println!(
+            "$ curl -sS --fail-with-body -X POST {gateway}/v1/checkout-sessions/{id}/cancel {auth}"
+        );
     }
     println!();
     println!("# the gateway's OpenAPI document, and its metrics (the demo key is an admin key)");

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
+use checkout_core::list::ListFilter;
 use checkout_core::Capabilities;
 use http::HeaderMap;
 use serde::Serialize;
@@ -26,6 +27,38 @@ pub struct ProviderEntry {
     /// The accounts of this provider the client key may use.
     pub accounts: Vec<String>,
     pub capabilities: Capabilities,
+    /// Who applies each list filter for this vendor; `null` when it cannot list.
+    pub list_filters: Option<ListFilters>,
+}
+
+/// The list's filters (`customer`, `status`, `created`), split by who
+/// applies them. The gateway checks every listed session against all of
+/// them anyway, so the answer is the same either way; a filter the vendor
+/// applies only saves fetching what would be dropped.
+#[derive(Serialize, ToSchema)]
+pub struct ListFilters {
+    /// Sent to the vendor with the list call (where the value allows:
+    /// e.g. one status the vendor has a word for).
+    pub vendor: Vec<ListFilter>,
+    /// Applied by the gateway to what the vendor answers.
+    pub gateway: Vec<ListFilter>,
+}
+
+const ALL_FILTERS: [ListFilter; 3] = [
+    ListFilter::Customer,
+    ListFilter::Status,
+    ListFilter::Created,
+];
+
+fn list_filters(capabilities: &Capabilities) -> Option<ListFilters> {
+    let list = capabilities.list.as_ref()?;
+    Some(ListFilters {
+        vendor: list.vendor_filters.clone(),
+        gateway: ALL_FILTERS
+            .into_iter()
+            .filter(|f| !list.vendor_filters.contains(f))
+            .collect(),
+    })
 }
 
 #[utoipa::path(
@@ -55,10 +88,12 @@ pub async fn list_providers(
         .filter_map(|p| {
             let mut accounts = visible.remove(p.name())?;
             accounts.sort();
+            let capabilities = p.capabilities();
             Some(ProviderEntry {
                 provider: p.name(),
                 accounts,
-                capabilities: p.capabilities(),
+                list_filters: list_filters(&capabilities),
+                capabilities,
             })
         })
         .collect();
