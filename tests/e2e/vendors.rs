@@ -446,13 +446,15 @@ async fn malformed_ids_never_reach_the_vendor() {
 
 /// A value of each optional canonical create field, for trying one a
 /// vendor does not take.
-const CANONICAL_FIELDS: [(&str, fn() -> Value); 5] = [
-    ("success_url", || json!("https://shop.example/ok")),
-    ("cancel_url", || json!("https://shop.example/no")),
-    ("expires_at", || json!("2030-01-01T00:00:00Z")),
-    ("quantity", || json!(2)),
-    ("metadata", || json!({"order": "1"})),
-];
+fn canonical_fields() -> [(&'static str, Value); 5] {
+    [
+        ("success_url", json!("https://shop.example/ok")),
+        ("cancel_url", json!("https://shop.example/no")),
+        ("expires_at", json!("2030-01-01T00:00:00Z")),
+        ("quantity", json!(2)),
+        ("metadata", json!({"order": "1"})),
+    ]
+}
 
 /// `/v1/providers`' entry for this vendor.
 async fn listed(v: &Vendor) -> Value {
@@ -484,12 +486,12 @@ async fn create_refuses_what_the_vendor_cannot_honour_before_calling_it() {
         let label = v.label();
         let fields = create_fields(&listed(&v).await);
         let mut refused = 0;
-        for (field, value) in CANONICAL_FIELDS {
+        for (field, value) in canonical_fields() {
             if fields.iter().any(|f| f == field) {
                 continue;
             }
             let mut body = v.create.clone();
-            body[field] = value();
+            body[field] = value;
             let (status, headers, err) = json_of(v.s.create(body).send().await.unwrap()).await;
             assert_eq!(
                 (status, error_code(&label, &err, &headers).as_str()),
