@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -168,30 +169,53 @@ def gateway_env(port: int, sandbox: str, max_entries: int) -> dict:
         "clients.demo.requests_per_sec": "100000000",
         "clients.demo.vendor_calls_per_sec": "100000000",
     }
-    for provider, account, _ in MISS_ACCOUNTS:
+    for provider, account in demo_accounts():
         settings[f"providers.{provider}.accounts.{account}.base_url"] = f"{sandbox}/{provider}"
     return {"CHECKOUT_GATEWAY__" + key.upper().replace(".", "__"): value
             for key, value in settings.items()}
 
 
-# The vendor accounts measured on the miss path, and a create body for each.
-MISS_ACCOUNTS = [
-    ("meteroid", "default", {"customer": "acme", "plan": "plv_54AOvkF89j9ys99Pfl2DxN"}),
-    ("flowglad", "default", {"customer": "acme", "plan": "price_EY4sthb9KB99ZWUimUu2x",
-                             "success_url": "https://shop.example/ok",
-                             "cancel_url": "https://shop.example/no"}),
-    ("frontier", "default", {"customer": "e9760ba0-2587-4630-a97e-3f0d634d5d9f",
-                             "plan": "74d6592b-c0ce-4a49-b30e-418eddb39ec7"}),
-    ("frontier", "legacy", {"customer": "e9760ba0-2587-4630-a97e-3f0d634d5d9f",
-                            "plan": "74d6592b-c0ce-4a49-b30e-418eddb39ec7"}),
-    ("zenskar", "default", {"customer": "2e2b4910-61c8-407d-b343-d74c3e4271ac",
-                            "plan": "7592c477-cd81-4288-8d30-c542f11f635b",
-                            "success_url": "https://shop.example/ok",
-                            "cancel_url": "https://shop.example/no",
-                            "provider_options": {"currency": "USD", "start_date": "2026-03-01"}}),
-    ("zenskar", "checkouts", {"customer": "5d58e137-0e0d-4807-939b-0c4d351daac6",
-                              "plan": "b816fef6-b709-4fa5-bf4b-964cf53c4d45"}),
-]
+def demo_accounts():
+    """Every (provider, account) of config/demo.toml, the config the gateways run."""
+    with open(ROOT / "config" / "demo.toml", "rb") as f:
+        demo = tomllib.load(f)
+    return [(provider, account)
+            for provider, p in demo.get("providers", {}).items()
+            for account in p.get("accounts", {})]
+
+
+def miss_accounts(port: int):
+    """The vendor accounts measured on the miss path, and a create body for
+    each: the create examples of the running gateway's OpenAPI document (the
+    demo's own creates, one per demo account), so a new vendor's account is
+    measured without an edit here. In document order, minus `provider` and
+    `account`."""
+    status, _, body = http("GET", f"http://127.0.0.1:{port}/openapi.json")
+    assert status == 200, body
+    examples = (json.loads(body)["paths"]["/v1/checkout-sessions"]["post"]["requestBody"]
+                ["content"]["application/json"]["examples"])
+    accounts = []
+    for example in examples.values():
+        create = dict(example["value"])
+        accounts.append((create.pop("provider"), create.pop("account"), create))
+    missing = set(demo_accounts()) - {(p, a) for p, a, _ in accounts}
+    assert not missing, f"no create example in /openapi.json for {sorted(missing)}"
+    return accounts
+
+
+def create_body(accounts, provider, account):
+    """The create body of one account of `miss_accounts`."""
+    for p, a, body in accounts:
+        if (p, a) == (provider, account):
+            return {"provider": p, "account": a, **body}
+    raise KeyError(f"{provider}:{account} has no create example")
+
+
+# The account of the hot id, the create scenario, the cache fill and the
+# coalescing burst; nginx proxies its vendor path with its sandbox key.
+HOT = ("meteroid", "default")
+# The account of the large-body session: the one whose creates carry metadata.
+LARGE = ("flowglad", "default")
 
 
 def nginx_config(work: Path, sandbox_port: int, core: int) -> str:
@@ -380,17 +404,19 @@ def measure(stack: Stack, args):
         stack.start(name, [gw, "serve", "--config", str(ROOT / "config" / "demo.toml")],
                     stack.server_core, gateway_env(PORTS[name], sandbox_url, entries))
     port = PORTS["gateway"]
+    accounts = miss_accounts(port)
+    hot_create = create_body(accounts, *HOT)
 
     print(f"seeding {args.ids} sessions per vendor account through the gateway", flush=True)
     ids = {}
-    for provider, account, body in MISS_ACCOUNTS:
+    for provider, account, body in accounts:
         ids[(provider, account)] = create_sessions(
             port, {"provider": provider, "account": account, **body}, args.ids,
             stack.work / f"ids-{provider}-{account}.txt")
-    meteroid = ids[("meteroid", "default")]
+    meteroid = ids[HOT]
     hot = meteroid[0]
     # Large: a Flowglad session with the most metadata a create may carry.
-    large_body = {"provider": "flowglad", "account": "default", **MISS_ACCOUNTS[1][2],
+    large_body = {**create_body(accounts, *LARGE),
                   "metadata": {f"key_{i:02}": "v" * 100 for i in range(50)}}
     status, _, created = http("POST", f"http://127.0.0.1:{port}/v1/checkout-sessions",
                               {**AUTH, "content-type": "application/json"},
@@ -437,11 +463,9 @@ def measure(stack: Stack, args):
         Scenario("gateway hit, 10k ids", "gateway", paths_file=paths_file("hit10k", meteroid), headers=AUTH),
         Scenario("gateway create (meteroid)", "gateway", "/v1/checkout-sessions", method="POST",
                  headers={**AUTH, "content-type": "application/json"},
-                 body_file=write_paths(stack.work / "create.json",
-                                       [json.dumps({"provider": "meteroid", "account": "default",
-                                                    **MISS_ACCOUNTS[0][2]})])),
+                 body_file=write_paths(stack.work / "create.json", [json.dumps(hot_create)])),
     ]
-    for provider, account, _ in MISS_ACCOUNTS:
+    for provider, account, _ in accounts:
         main.append(Scenario(f"gateway miss, 10k ids, {provider}:{account}", "gateway",
                              paths_file=paths_file(f"miss-{provider}-{account}", ids[(provider, account)]),
                              headers=no_cache))
@@ -465,8 +489,7 @@ def measure(stack: Stack, args):
     scaling = []
     for target in (args.mid, args.big):
         print(f"filling gateway-big to {target} entries", flush=True)
-        big_ids += create_sessions(big_port, {"provider": "meteroid", "account": "default",
-                                              **MISS_ACCOUNTS[0][2]}, target - len(big_ids),
+        big_ids += create_sessions(big_port, hot_create, target - len(big_ids),
                                    stack.work / f"ids-big-{target}.txt")
         entries = metric(big_port, "cache_entries")
         rss = big.rss_kib()
@@ -484,18 +507,17 @@ def measure(stack: Stack, args):
           flush=True)
     status, _, created = http("POST", f"http://127.0.0.1:{port}/v1/checkout-sessions",
                               {**AUTH, "content-type": "application/json"},
-                              json.dumps({"provider": "meteroid", "account": "default",
-                                          **MISS_ACCOUNTS[0][2]}).encode())
+                              json.dumps(hot_create).encode())
     assert status == 201, created
     fresh = json.loads(created)["id"]
     # The vendor takes 200 ms to answer, so all callers arrive while it thinks.
-    fault = {"vendor": "meteroid", "op": "get", "times": 1, "fault": {"latency_ms": 200}}
+    fault = {"vendor": HOT[0], "op": "get", "times": 1, "fault": {"latency_ms": 200}}
     http("POST", f"http://127.0.0.1:{PORTS['sandbox']}/_sandbox/faults",
          {"content-type": "application/json"}, json.dumps(fault).encode())
-    gets_before = sandbox_gets(PORTS["sandbox"], "meteroid")
+    gets_before = sandbox_gets(PORTS["sandbox"], HOT[0])
     burst = load_tool("--gateway", f"http://127.0.0.1:{big_port}", "burst", "--id", fresh,
                       "--callers", "1000")
-    burst["upstream_calls"] = sandbox_gets(PORTS["sandbox"], "meteroid") - gets_before
+    burst["upstream_calls"] = sandbox_gets(PORTS["sandbox"], HOT[0]) - gets_before
     print(f"  {burst}", flush=True)
 
     return {"main": main, "scaling": scaling, "memory": memory, "burst": burst,

@@ -2,15 +2,15 @@
 //! each on its own loopback socket. One binary, a module per concern: every
 //! test binary links the whole gateway, so one binary builds and links once.
 
-mod flowglad;
-mod frontier;
+mod api;
 mod hardening;
-mod meteroid;
 mod operability;
+mod quirks;
 mod reload;
 mod resilience;
 mod security;
-mod zenskar;
+/// The checks every vendor passes, for every demo account (table-driven).
+mod vendors;
 
 /// Move this test's clock on by `by` at once, for periods the gateway
 /// measures in tokio time (the breaker's open period). Time is paused only

@@ -404,3 +404,18 @@ impl std::io::Write for Sink {
         Ok(())
     }
 }
+
+/// Assert the canonical error shape (every field present, the request id
+/// echoed) and return its code.
+pub fn error_code(body: &serde_json::Value, headers: &reqwest::header::HeaderMap) -> String {
+    let e = &body["error"];
+    for field in ["type", "code", "message", "retryable"] {
+        assert!(!e[field].is_null(), "error lacks {field}: {body}");
+    }
+    assert_eq!(
+        e["request_id"],
+        header(headers, "x-request-id"),
+        "error carries the request id: {body}"
+    );
+    e["code"].as_str().unwrap_or_default().to_owned()
+}

@@ -13,7 +13,8 @@
 //! `.yml` file is read as YAML (`Spec::load("frontier/legacy-rest.swagger.yaml")`).
 //!
 //! Specs are read only from `fixtures/<vendor>/spec/` in the repository
-//! (see [`spec_path`]); [`KNOWN_SPECS`] lists the ones the tests use.
+//! (see [`spec_path`]); [`known_specs`] finds the ones the tests use, from
+//! each vendor's `spec/spec.toml`.
 
 pub mod discriminator;
 mod locate;
@@ -26,7 +27,7 @@ use jsonschema::{Draft, Validator};
 use serde_json::{json, Value};
 
 pub use discriminator::rewrite_discriminators;
-pub use locate::{spec_path, workspace_root, KnownSpec, KNOWN_SPECS};
+pub use locate::{known_specs, spec_path, workspace_root, KnownSpec, SPEC_MANIFEST};
 
 /// A loaded vendor specification, ready to validate values.
 pub struct Spec {

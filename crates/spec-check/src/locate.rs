@@ -6,10 +6,10 @@
 use std::path::{Component, Path, PathBuf};
 
 /// One spec file the tests validate against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KnownSpec {
-    pub vendor: &'static str,
-    pub file: &'static str,
+    pub vendor: String,
+    pub file: String,
     /// A byte-for-byte copy of the vendor's published document, whose README
     /// records its sha256; `false` for a transcription the project wrote.
     pub verbatim: bool,
@@ -24,37 +24,60 @@ impl KnownSpec {
     /// `<workspace root>/fixtures/<vendor>/spec/<file>`.
     pub fn path(&self) -> PathBuf {
         fixtures_dir()
-            .join(self.vendor)
+            .join(&self.vendor)
             .join("spec")
-            .join(self.file)
+            .join(&self.file)
     }
 }
 
-/// Every spec the workspace's tests load.
-pub const KNOWN_SPECS: &[KnownSpec] = &[
-    KnownSpec {
-        vendor: "meteroid",
-        file: "openapi.json",
-        verbatim: true,
-    },
-    KnownSpec {
-        vendor: "flowglad",
-        file: "openapi.json",
-        verbatim: true,
-    },
-    KnownSpec {
-        vendor: "frontier",
-        file: "legacy-rest.swagger.yaml",
-        verbatim: true,
-    },
-    // Zenskar publishes no machine-readable spec: this is the project's
-    // transcription of its documented schemas, kept under the same layout.
-    KnownSpec {
-        vendor: "zenskar",
-        file: "openapi.json",
-        verbatim: false,
-    },
-];
+/// The manifest each vendor's spec folder carries: `fixtures/<vendor>/spec/spec.toml`.
+pub const SPEC_MANIFEST: &str = "spec.toml";
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    file: String,
+    verbatim: bool,
+}
+
+/// Every spec the workspace's tests load, one per `fixtures/<vendor>/spec/spec.toml`
+/// (`file = "<name>"`, `verbatim = true|false`), by vendor name. Read from
+/// the fixtures rather than listed here, so a new vendor's spec needs no
+/// edit in this crate.
+///
+/// # Panics
+/// When a manifest is unreadable, malformed, or names anything but a plain
+/// file name in its own folder: a test must never run without its spec.
+pub fn known_specs() -> Vec<KnownSpec> {
+    let dir = fixtures_dir();
+    let entries = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("spec-check: cannot list {}: {e}", dir.display()));
+    let mut specs: Vec<KnownSpec> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("spec").join(SPEC_MANIFEST).is_file())
+        .map(|e| {
+            let vendor = e.file_name().to_string_lossy().into_owned();
+            let path = e.path().join("spec").join(SPEC_MANIFEST);
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|err| panic!("spec-check: {}: {err}", path.display()));
+            let manifest: Manifest = toml::from_str(&text)
+                .unwrap_or_else(|err| panic!("spec-check: {}: {err}", path.display()));
+            let known = KnownSpec {
+                vendor,
+                file: manifest.file,
+                verbatim: manifest.verbatim,
+            };
+            // The same check every load makes: one plain name, no `..`, no
+            // deeper path, so a manifest cannot point outside its folder.
+            if let Err(err) = spec_path(&known.name()) {
+                panic!("spec-check: {}: `file`: {err}", path.display());
+            }
+            known
+        })
+        .collect();
+    specs.sort_by(|a, b| a.vendor.cmp(&b.vendor));
+    specs
+}
 
 /// The workspace root: this crate sits at `<root>/crates/spec-check`.
 pub fn workspace_root() -> PathBuf {

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
-use spec_check::{spec_path, workspace_root, Spec, KNOWN_SPECS};
+use spec_check::{known_specs, spec_path, workspace_root, Spec, SPEC_MANIFEST};
 
 fn canonical(path: &Path) -> PathBuf {
     path.canonicalize()
@@ -21,7 +21,8 @@ fn the_root_is_the_workspace() {
 #[test]
 fn every_known_spec_is_a_file_inside_the_repository() {
     let root = canonical(&workspace_root());
-    for known in KNOWN_SPECS {
+    let known_specs = known_specs();
+    for known in &known_specs {
         let path = spec_path(&known.name()).expect("a known name is accepted");
         assert_eq!(path, known.path(), "{}", known.name());
         assert!(path.is_file(), "{} is missing", path.display());
@@ -29,7 +30,7 @@ fn every_known_spec_is_a_file_inside_the_repository() {
         // repository would fail here.
         let real = canonical(&path);
         assert!(
-            real.starts_with(root.join("fixtures").join(known.vendor).join("spec")),
+            real.starts_with(root.join("fixtures").join(&known.vendor).join("spec")),
             "{} resolves to {}, outside {}",
             known.name(),
             real.display(),
@@ -37,12 +38,42 @@ fn every_known_spec_is_a_file_inside_the_repository() {
         );
         Spec::try_load(&known.name()).unwrap_or_else(|e| panic!("{e}"));
     }
-    assert_eq!(KNOWN_SPECS.len(), 4, "one spec per vendor");
+    let vendors: Vec<&str> = known_specs.iter().map(|k| k.vendor.as_str()).collect();
+    assert_eq!(
+        vendors,
+        ["flowglad", "frontier", "meteroid", "zenskar"],
+        "one spec per vendor"
+    );
+}
+
+#[test]
+fn every_registered_provider_has_a_spec() {
+    let known = known_specs();
+    for provider in providers::all() {
+        let name = provider.name();
+        assert!(
+            known.iter().any(|k| k.vendor == name),
+            "provider {name} has no spec: add fixtures/{name}/spec/<its spec file> and \
+             fixtures/{name}/spec/{SPEC_MANIFEST} with `file = \"<its spec file>\"` and \
+             `verbatim = true` (a vendor's document, sha256 in fixtures/{name}/README.md) \
+             or `false` (the project's transcription)"
+        );
+    }
+}
+
+#[test]
+fn manifests_cannot_name_a_file_outside_their_folder() {
+    for file in ["../../Cargo.toml", "/etc/passwd", "sub/openapi.json", ".."] {
+        assert!(
+            spec_path(&format!("meteroid/{file}")).is_err(),
+            "{file} would be accepted"
+        );
+    }
 }
 
 #[test]
 fn vendor_copies_match_the_sha256_their_readme_records() {
-    for known in KNOWN_SPECS.iter().filter(|k| k.verbatim) {
+    for known in known_specs().iter().filter(|k| k.verbatim) {
         let bytes = std::fs::read(known.path()).expect("spec");
         let digest: String = Sha256::digest(&bytes)
             .iter()
@@ -50,7 +81,7 @@ fn vendor_copies_match_the_sha256_their_readme_records() {
             .collect();
         let readme_path = workspace_root()
             .join("fixtures")
-            .join(known.vendor)
+            .join(&known.vendor)
             .join("README.md");
         let readme = std::fs::read_to_string(&readme_path).expect("README");
         assert!(

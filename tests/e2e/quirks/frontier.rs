@@ -1,10 +1,11 @@
-//! The gateway in front of the Frontier sandbox, over real sockets: one
-//! account per protocol (Connect with Basic client credentials, legacy REST
-//! with a bearer token), plus one whose token Frontier refuses.
+//! What only Frontier does, behind the gateway: two protocols (Connect with
+//! Basic client credentials, legacy REST with a bearer token and the org in
+//! the id), URL placeholders, products and setups, its errors. The checks
+//! every vendor passes are in `vendors.rs`.
 
 use std::time::Duration;
 
-use checkout_gateway_e2e::{cache, code, header, json_of, start_with, Stack, CLIENT_KEY};
+use checkout_gateway_e2e::{code, header, json_of, start_with, Stack, CLIENT_KEY};
 use sandbox::seed;
 use serde_json::{json, Value};
 
@@ -19,12 +20,9 @@ fn config(extra: &str) -> String {
         base_url = "{{sandbox}}/frontier"
         protocol = "rest"
         bearer_token = "{token}"
-        [providers.frontier.accounts.badauth]
-        base_url = "{{sandbox}}/frontier"
-        bearer_token = "fpt_not_a_token_frontier_knows"
         [clients.main]
         key = "{CLIENT_KEY}"
-        accounts = ["frontier:default", "frontier:legacy", "frontier:badauth"]
+        accounts = ["frontier:default", "frontier:legacy"]
         {extra}
         "#,
         id = seed::FRONTIER_CLIENT_ID,
@@ -78,22 +76,17 @@ async fn control(s: &Stack, checkout_id: &str, body: Value) {
 }
 
 #[tokio::test]
-async fn connect_create_then_get_from_the_cache() {
+async fn connect_create_fills_the_url_placeholder() {
     let s = start("").await;
     let mut body = create_body("default");
     body["success_url"] = json!("https://app.example/billing?checkout={{.CheckoutID}}");
     body["cancel_url"] = json!("https://app.example/billing");
     body["provider_options"] = json!({"skip_trial": true});
-    let (status, headers, created) = json_of(s.create(body).send().await.unwrap()).await;
+    let (status, _, created) = json_of(s.create(body).send().await.unwrap()).await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap().to_owned();
     let checkout = id.strip_prefix("frontier:default:").expect("Connect id");
     assert_eq!(checkout.len(), 36, "{id}");
-    assert_eq!(
-        header(&headers, "location"),
-        format!("/v1/checkout-sessions/{id}")
-    );
-    assert_eq!(created["status"], "open");
     assert_eq!(created["purpose"], "subscription");
     assert_eq!(
         created["plan"],
@@ -111,13 +104,6 @@ async fn connect_create_then_get_from_the_cache() {
         .unwrap()
         .starts_with("https://checkout.stripe.com/"));
     assert!(created["expires_at"].is_string());
-
-    let (status, headers, got) = json_of(s.session(&id).send().await.unwrap()).await;
-    assert_eq!(status, 200);
-    assert_eq!(header(&headers, "x-cache"), "hit");
-    assert_eq!(got["id"], created["id"]);
-    assert_eq!(s.calls("frontier", "get"), 0);
-    assert_eq!(s.calls("frontier", "create"), 1);
 }
 
 #[tokio::test]
@@ -175,7 +161,7 @@ async fn get_misses_then_hits_on_both_protocols() {
 
 #[tokio::test]
 async fn legacy_create_and_state_change() {
-    let s = start(&cache(1, 1000)).await;
+    let s = start("").await;
     let (status, _, created) = json_of(s.create(create_body("legacy")).send().await.unwrap()).await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap().to_owned();
@@ -187,14 +173,7 @@ async fn legacy_create_and_state_change() {
     assert_eq!(created["status"], "open");
 
     control(&s, &checkout, json!({"state": "complete"})).await;
-    let (_, h, cached) = json_of(s.session(&id).send().await.unwrap()).await;
-    assert_eq!(
-        (header(&h, "x-cache"), cached["status"].as_str()),
-        ("hit", Some("open"))
-    );
-    tokio::time::sleep(Duration::from_millis(1300)).await;
-    let (_, h, fresh) = json_of(s.session(&id).send().await.unwrap()).await;
-    assert_eq!(header(&h, "x-cache"), "miss");
+    let (_, _, fresh) = json_of(s.fresh_session(&id).send().await.unwrap()).await;
     assert_eq!(fresh["status"], "complete");
     assert_eq!(fresh["provider_status"]["status"], "complete");
     assert_eq!(
@@ -207,7 +186,6 @@ async fn legacy_create_and_state_change() {
         Value::Null,
         "a finished Stripe page is not offered"
     );
-    assert_eq!(s.calls("frontier", "get"), 1);
 
     // Paid, so the org has the plan now: Connect says so with a 409.
     let (status, _, err) = json_of(s.create(create_body("default")).send().await.unwrap()).await;
@@ -386,18 +364,6 @@ async fn vendor_errors_map_to_the_canonical_model() {
     .await;
     assert_eq!((status, code(&err)), (404, "not_found"), "{err}");
     assert_eq!(err["error"]["provider_http_status"], 500);
-    let (status, _, err) = json_of(
-        s.session(&format!("frontier:badauth:{unknown}"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!((status, code(&err)), (502, "provider_auth_failed"), "{err}");
-    assert!(
-        !err.to_string().contains("fpt_not_a_token"),
-        "no secret in errors"
-    );
 
     // The legacy account's token administers Acme only.
     let mut body = create_body("legacy");
@@ -442,10 +408,6 @@ async fn providers_lists_frontier_with_its_options() {
         .find(|p| p["provider"] == "frontier")
         .cloned()
         .expect("frontier listed");
-    assert_eq!(
-        frontier["accounts"],
-        json!(["badauth", "default", "legacy"])
-    );
     assert_eq!(
         frontier["capabilities"]["provider_options"],
         json!([

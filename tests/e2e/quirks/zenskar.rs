@@ -1,5 +1,7 @@
-//! The gateway in front of the Zenskar sandbox, over real sockets: one
-//! account per API family (`checkout` = family A, `checkouts` = family B).
+//! What only Zenskar does, behind the gateway: two API families (`checkout`
+//! = family A, `checkouts` = family B), amounts, the organisation header,
+//! idempotency, its lifecycle and errors. The checks every vendor passes
+//! are in `vendors.rs`.
 
 use checkout_gateway_e2e::{header, json_of, start_with, Stack, CLIENT_KEY};
 use sandbox::seed::zenskar as seed;
@@ -102,15 +104,11 @@ async fn fresh(s: &Stack, id: &str) -> Value {
 #[tokio::test]
 async fn family_a_create_reads_back_canonical() {
     let s = stack().await;
-    let (status, headers, created) = json_of(s.create(body_a()).send().await.unwrap()).await;
+    let (status, _, created) = json_of(s.create(body_a()).send().await.unwrap()).await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap().to_owned();
     let reference = id.strip_prefix("zenskar:checkout:").expect("canonical id");
     assert!(is_uuid(reference), "{reference}");
-    assert_eq!(
-        header(&headers, "location"),
-        format!("/v1/checkout-sessions/{id}")
-    );
     assert_eq!(
         (
             created["status"].as_str(),
@@ -130,16 +128,12 @@ async fn family_a_create_reads_back_canonical() {
         json!({"id": seed::PLAN_STARTER_ID, "kind": "plan"})
     );
     assert_eq!(created["customer"]["name"], "Northwind Traders");
-    assert!(created["created_at"].as_str().unwrap().ends_with('Z'));
     assert_eq!(
         created["provider_status"],
         json!({"status": "open", "payment_status": "not_started"})
     );
 
-    // Create filled the cache; the vendor payload (naive timestamps) is kept raw.
-    let r = s.session(&id).send().await.unwrap();
-    assert_eq!(header(r.headers(), "x-cache"), "hit");
-    assert_eq!(s.calls("zenskar", "get"), 0);
+    // The vendor payload (naive timestamps) is kept raw.
     let (_, _, raw) = json_of(
         s.session(&format!("{id}?include=raw"))
             .header("cache-control", "no-cache")
@@ -206,21 +200,18 @@ async fn a_retried_create_with_one_idempotency_key_makes_one_session() {
 }
 
 #[tokio::test]
-async fn family_a_get_miss_then_hit_and_state_changes() {
+async fn family_a_amounts_and_state_changes() {
     let s = stack().await;
     let reference = vendor_session(&s, "/checkout", json!({
         "contract": {"is_plan_based": true, "plan_id": seed::PLAN_TEAM_ID, "currency": "KWD", "start_date": "2026-03-01T00:00:00"},
         "customer_id": seed::CUSTOMER_GULF_ID})).await;
     let id = format!("zenskar:checkout:{reference}");
-    let (status, h, first) = json_of(s.session(&id).send().await.unwrap()).await;
-    assert_eq!((status, header(&h, "x-cache")), (200, "miss"), "{first}");
+    let (status, _, first) = json_of(s.session(&id).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{first}");
     assert_eq!(
         first["amount_total"],
         json!({"amount_minor": 21295, "currency": "KWD"})
     );
-    let r = s.session(&id).send().await.unwrap();
-    assert_eq!(header(r.headers(), "x-cache"), "hit");
-    assert_eq!(s.calls("zenskar", "get"), 1);
 
     // Confirmed without payment yet: complete, and not paid.
     control(

@@ -1,12 +1,12 @@
-//! The gateway in front of the Flowglad sandbox, over real sockets.
+//! What only Flowglad does, behind the gateway: its session types, field
+//! limits, id format, errors and rate limits. The checks every vendor
+//! passes are in `vendors.rs`.
 
 use std::time::Duration;
 
 use checkout_gateway_e2e::{cache, header, json_of, start_with, Stack, CLIENT_KEY};
 use sandbox::seed::flowglad as seed;
 use serde_json::{json, Value};
-
-const BAD_KEY: &str = "sk_test_PS3c_wrongwrongwrongwrongwr";
 
 async fn start(open_ttl_secs: u64) -> Stack {
     let toml = format!(
@@ -15,12 +15,9 @@ async fn start(open_ttl_secs: u64) -> Stack {
         [providers.flowglad.accounts.default]
         base_url = "{{sandbox}}/flowglad"
         api_key = "{key}"
-        [providers.flowglad.accounts.badkey]
-        base_url = "{{sandbox}}/flowglad"
-        api_key = "{BAD_KEY}"
         [clients.main]
         key = "{CLIENT_KEY}"
-        accounts = ["flowglad:default", "flowglad:badkey"]
+        accounts = ["flowglad:default"]
         "#,
         key = seed::API_KEY,
         cache = cache(open_ttl_secs, 1000),
@@ -70,17 +67,12 @@ async fn vendor_session(s: &Stack) -> String {
 
 #[tokio::test]
 async fn create_read_and_see_the_session_complete() {
-    let s = start(1).await;
-    let (status, headers, created) = json_of(s.create(create_body()).send().await.unwrap()).await;
+    let s = start(60).await;
+    let (status, _, created) = json_of(s.create(create_body()).send().await.unwrap()).await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap().to_owned();
     let reference = id.rsplit(':').next().unwrap().to_owned();
     assert!(id.starts_with("flowglad:default:chckt_session_"), "{id}");
-    assert_eq!(
-        header(&headers, "location"),
-        format!("/v1/checkout-sessions/{id}")
-    );
-    assert_eq!(created["status"], "open");
     assert_eq!(created["purpose"], "purchase");
     assert_eq!(created["payment_status"], Value::Null);
     assert_eq!(
@@ -108,28 +100,13 @@ async fn create_read_and_see_the_session_complete() {
     let expires_at =
         chrono::DateTime::parse_from_rfc3339(created["expires_at"].as_str().unwrap()).unwrap();
     assert_eq!(expires_at - created_at, chrono::Duration::hours(24));
-    assert_eq!(s.calls("flowglad", "create"), 1);
 
-    // Create filled the cache.
-    let (_, h, hit) = json_of(s.session(&id).send().await.unwrap()).await;
-    assert_eq!(
-        (header(&h, "x-cache"), hit["id"].clone()),
-        ("hit", json!(id))
-    );
-    assert_eq!(s.calls("flowglad", "get"), 0);
-
-    // After the open TTL: a miss, then a hit.
-    tokio::time::sleep(Duration::from_millis(1300)).await;
-    let (_, h, miss) = json_of(s.session(&id).send().await.unwrap()).await;
-    assert_eq!(header(&h, "x-cache"), "miss");
-    assert_eq!(miss["status"], "open");
     // Read back, Flowglad no longer says which external id it was.
-    assert_eq!(miss["customer"]["external_id"], Value::Null);
-    let (_, h, _) = json_of(s.session(&id).send().await.unwrap()).await;
-    assert_eq!(header(&h, "x-cache"), "hit");
-    assert_eq!(s.calls("flowglad", "get"), 1);
+    let (_, _, read) = json_of(s.fresh_session(&id).send().await.unwrap()).await;
+    assert_eq!(read["status"], "open");
+    assert_eq!(read["customer"]["external_id"], Value::Null);
 
-    // The customer pays; the cached copy stays open until the TTL passes.
+    // The customer pays.
     control(
         &s,
         &format!("/sessions/{reference}"),
@@ -142,20 +119,13 @@ async fn create_read_and_see_the_session_complete() {
         json!({"status": "succeeded", "payment_method_type": "card"}),
     )
     .await;
-    let (_, h, cached) = json_of(s.session(&id).send().await.unwrap()).await;
-    assert_eq!(
-        (header(&h, "x-cache"), cached["status"].as_str()),
-        ("hit", Some("open"))
-    );
-    tokio::time::sleep(Duration::from_millis(1300)).await;
-    let (_, h, done) = json_of(
-        s.session(&format!("{id}?include=raw"))
+    let (_, _, done) = json_of(
+        s.fresh_session(&format!("{id}?include=raw"))
             .send()
             .await
             .unwrap(),
     )
     .await;
-    assert_eq!(header(&h, "x-cache"), "miss");
     assert_eq!(done["status"], "complete");
     assert_eq!(done["provider_status"]["status"], "succeeded");
     assert!(done["raw"]["checkoutSession"]["purchaseId"]
@@ -163,25 +133,17 @@ async fn create_read_and_see_the_session_complete() {
         .unwrap()
         .starts_with("prch_"));
     assert!(done["raw"]["checkoutSession"]["createdAt"].is_i64());
-    // Terminal sessions stay cached.
-    tokio::time::sleep(Duration::from_millis(1300)).await;
-    let r = s.session(&id).send().await.unwrap();
-    assert_eq!(header(r.headers(), "x-cache"), "hit");
 }
 
 #[tokio::test]
-async fn a_vendor_session_is_read_miss_then_hit_and_expiry_is_derived() {
+async fn a_vendor_session_reads_its_customer_and_expiry_is_derived() {
     let s = start(60).await;
     let reference = vendor_session(&s).await;
     let id = format!("flowglad:default:{reference}");
-    let (status, h, first) = json_of(s.session(&id).send().await.unwrap()).await;
+    let (status, _, first) = json_of(s.session(&id).send().await.unwrap()).await;
     assert_eq!(status, 200, "{first}");
-    assert_eq!(header(&h, "x-cache"), "miss");
     assert_eq!(first["customer"]["name"], seed::CUSTOMER_GLOBEX_NAME);
     assert_eq!(first["plan"]["id"], seed::PRICE_LIFETIME_ID);
-    let (_, h, _) = json_of(s.session(&id).send().await.unwrap()).await;
-    assert_eq!(header(&h, "x-cache"), "hit");
-    assert_eq!(s.calls("flowglad", "get"), 1);
 
     // Flowglad never expires a session: the gateway derives it from `expires`.
     let soon = chrono::Utc::now() + chrono::Duration::milliseconds(1200);
@@ -411,20 +373,6 @@ async fn vendor_errors_map_to_the_canonical_model() {
     assert_eq!(err["error"]["provider_http_status"], 500);
     assert!(err["error"]["provider_request_id"].is_string());
 
-    // The vendor refusing our key is not the caller's fault.
-    let (status, _, err) = json_of(
-        s.session("flowglad:badkey:chckt_session_000000000000000000000")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(
-        (status, err["error"]["code"].as_str()),
-        (502, Some("provider_auth_failed"))
-    );
-    assert!(!err.to_string().contains("wrongwrong"), "no key in errors");
-
     // Rate limits arrive as 401s: retryable only when the text says so.
     let reference = vendor_session(&s).await;
     let id = format!("flowglad:default:{reference}");
@@ -492,8 +440,6 @@ async fn providers_lists_flowglad_and_its_options() {
         .find(|p| p["provider"] == "flowglad")
         .expect("flowglad listed")
         .clone();
-    assert_eq!(flowglad["accounts"], json!(["badkey", "default"]));
-    assert_eq!(flowglad["capabilities"]["create"], true);
     let options = flowglad["capabilities"]["provider_options"].clone();
     for option in ["type", "anonymous", "priceSlug", "targetSubscriptionId"] {
         assert!(
