@@ -12,10 +12,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use checkout_core::adapter::ConfigError;
-use checkout_core::vendor::read_fetched;
+use checkout_core::list::{ListSupport, Pagination};
+use checkout_core::vendor::{bad_response, listed, read_fetched, read_page};
 use checkout_core::{
     Capabilities, CheckoutSession, Connector, CreateSession, Endpoint, Error, ErrorCode, Fetched,
-    Operation, Provider, RequestContext, Secret, VendorAnswer, VendorRequest,
+    ListPage, ListQuery, Operation, Provider, RequestContext, Secret, VendorAnswer, VendorRequest,
 };
 use http::header::AUTHORIZATION;
 use http::Method;
@@ -63,8 +64,17 @@ impl Provider for Flowglad {
                 "provider_options",
             ],
             provider_options: wire::CREATE_OPTION_FIELDS.to_vec(),
-            // Issue 15 (list and cancel) fills these in.
-            list: None,
+            list: Some(ListSupport {
+                pagination: Pagination::Cursor {
+                    max_limit: MAX_PAGE,
+                },
+                // No filter is documented for the list (vendor notes §1.8).
+                vendor_filters: Vec::new(),
+                customer_required: false,
+                // List records come without the hosted `url` a get answers.
+                items_complete: false,
+            }),
+            // No cancel or expire over REST (vendor notes §1.1).
             cancel: false,
         }
     }
@@ -161,6 +171,9 @@ impl FlowgladAccount {
 /// The checkout sessions collection.
 const SESSIONS: &str = "/api/v1/checkout-sessions";
 
+/// Largest `limit` the list takes (vendor notes §1.8).
+const MAX_PAGE: u32 = 100;
+
 impl Connector for FlowgladAccount {
     fn endpoint(&self) -> &Endpoint {
         &self.endpoint
@@ -209,6 +222,56 @@ impl Connector for FlowgladAccount {
     ) -> Result<Fetched, Error> {
         read_session(answer, |body| {
             read::created_session(&self.account, request, body)
+        })
+    }
+
+    /// One page by `limit` (a string, 1–100) and the vendor's own cursor.
+    /// Flowglad filters nothing: the gateway applies every filter.
+    fn list(&self, query: &ListQuery, _ctx: &RequestContext) -> Result<VendorRequest, Error> {
+        let mut request = VendorRequest::new(Operation::List, Method::GET, SESSIONS)
+            .query("limit", query.page_size(MAX_PAGE).to_string());
+        if let Some(cursor) = &query.cursor {
+            request = request.query("cursor", cursor.clone());
+        }
+        Ok(request)
+    }
+
+    fn read_list(&self, _query: &ListQuery, answer: &VendorAnswer) -> Result<ListPage, Error> {
+        let header_id = answer.header(errors::REQUEST_ID_HEADER);
+        read_page(
+            PROVIDER,
+            answer,
+            |a| errors::vendor_error(a.status, &a.body, header_id),
+            |body| {
+                let list: wire::RawSessionList = read::parse(body)?;
+                let next = list.next_cursor.filter(|c| !c.is_empty());
+                let next_cursor = match (list.has_more, next) {
+                    (Some(false), _) => None,
+                    (Some(true), None) => {
+                        return Err(bad_response(PROVIDER, "`hasMore` without a `nextCursor`"))
+                    }
+                    (_, next) => next,
+                };
+                let sessions = list
+                    .data
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        // A record without its `url`: the hosted page stays null.
+                        listed(PROVIDER, i, item, |s: wire::CheckoutSession| {
+                            read::session(&self.account, &s, None)
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
+                Ok(ListPage {
+                    sessions,
+                    next_cursor,
+                })
+            },
+        )
+        .map_err(|e| match e.provider_request_id {
+            Some(_) => e,
+            None => e.with_provider_request_id(header_id.map(str::to_owned)),
         })
     }
 
@@ -321,6 +384,73 @@ mod tests {
     }
 
     const ID: &str = "chckt_session_a1B2c3D4e5F6g7H8i9J0k";
+
+    #[test]
+    fn list_requests_page_and_push_no_filter() {
+        use checkout_core::Status;
+        let c = FlowgladAccount::from_config("default", json!({"api_key": "sk_test_k"})).unwrap();
+        let ctx = RequestContext::default();
+        let q = ListQuery {
+            customer: Some("cust_1".into()),
+            statuses: vec![Status::Open],
+            created_gte: Some(chrono::Utc::now()),
+            limit: 20,
+            ..ListQuery::default()
+        };
+        let r = c.list(&q, &ctx).unwrap();
+        assert_eq!(
+            (r.operation, r.method.clone(), r.path.as_str()),
+            (Operation::List, Method::GET, "/api/v1/checkout-sessions")
+        );
+        assert_eq!(r.query, [("limit".to_owned(), "20".to_owned())]);
+        assert!(r.body.is_none());
+        for (limit, sent) in [(0, "1"), (100, "100"), (101, "100"), (u32::MAX, "100")] {
+            let q = ListQuery {
+                limit,
+                cursor: Some("eyJ9".into()),
+                ..ListQuery::default()
+            };
+            let r = c.list(&q, &ctx).unwrap();
+            assert_eq!(
+                r.query,
+                [
+                    ("limit".to_owned(), sent.to_owned()),
+                    ("cursor".to_owned(), "eyJ9".to_owned())
+                ]
+            );
+        }
+        let caps = Flowglad.capabilities();
+        let list = caps.list.unwrap();
+        assert_eq!(list.pagination, Pagination::Cursor { max_limit: 100 });
+        assert!(list.vendor_filters.is_empty() && !list.items_complete);
+        assert!(!caps.cancel);
+        let e = c.cancel(ID, &Default::default(), &ctx).unwrap_err();
+        assert_eq!(e.code, ErrorCode::UnsupportedOperation);
+    }
+
+    #[test]
+    fn list_pages_end_where_flowglad_says() {
+        let c = FlowgladAccount::from_config("default", json!({"api_key": "sk_test_k"})).unwrap();
+        let q = ListQuery::default();
+        let page = |body: &'static [u8]| c.read_list(&q, &answer(200, &[], body));
+        let end = page(br#"{"data":[],"hasMore":false,"nextCursor":"x","total":0}"#).unwrap();
+        assert!(end.sessions.is_empty() && end.next_cursor.is_none());
+        let more = page(br#"{"data":[],"hasMore":true,"nextCursor":"abc","total":9}"#).unwrap();
+        assert_eq!(more.next_cursor.as_deref(), Some("abc"));
+        let e = page(br#"{"data":[],"hasMore":true,"total":9}"#).unwrap_err();
+        assert_eq!(
+            (e.code, e.provider_http_status),
+            (ErrorCode::ProviderBadResponse, Some(200))
+        );
+        let e = c
+            .read_list(
+                &q,
+                &answer(401, &[("x-request-id", "req_9")], b"API key invalid."),
+            )
+            .unwrap_err();
+        assert_eq!(e.provider_http_status, Some(401));
+        assert_eq!(e.provider_request_id.as_deref(), Some("req_9"));
+    }
 
     #[test]
     fn requests_are_built_without_io() {

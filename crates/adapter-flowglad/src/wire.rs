@@ -20,7 +20,8 @@ pub struct SessionEnvelope {
     pub url: Option<String>,
 }
 
-/// `GET /api/v1/checkout-sessions`: one page, oldest first.
+/// `GET /api/v1/checkout-sessions`: one page (`createdAt`, then `id`;
+/// ascending without a cursor, per the fixtures' `[code]` note).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionList {
@@ -33,6 +34,17 @@ pub struct SessionList {
     pub has_more: Option<bool>,
     #[serde(default)]
     pub total: Option<serde_json::Number>,
+}
+
+/// The list response with each record kept verbatim (for `raw`).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RawSessionList {
+    pub data: Vec<Box<serde_json::value::RawValue>>,
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+    #[serde(default)]
+    pub has_more: Option<bool>,
 }
 
 /// Epoch milliseconds today; an ISO 8601 string on older servers (seed 002).

@@ -2,8 +2,8 @@
 //! Success bodies are read "as of" the vendor time the fixture README gives
 //! for them, so derived expiry is part of the snapshot.
 
-use adapter_flowglad::{errors, read, wire, Flowglad};
-use checkout_core::{ErrorCode, Provider};
+use adapter_flowglad::{errors, read, Flowglad, FlowgladAccount};
+use checkout_core::{Connector, ErrorCode, ListQuery, Provider, VendorAnswer};
 use fixture_kit::{error_status, stem, Fixtures};
 use serde_json::json;
 
@@ -24,14 +24,11 @@ fn snapshots_of_every_fixture() {
             let err = errors::vendor_error(status, body, None);
             json!({"http_status": err.http_status, "body": err.body(None)})
         } else if file.starts_with("list_") {
-            let list: wire::SessionList = read::parse(body).expect("list body");
-            let sessions: Vec<_> = list
-                .data
+            let page = read_list(body).unwrap_or_else(|e| panic!("{file}: {e}"));
+            let sessions: Vec<_> = page
+                .sessions
                 .iter()
-                .map(|s| {
-                    let session = read::session("default", s, None).expect("list item");
-                    session.as_of(fixtures.as_of(file, session.created_at))
-                })
+                .map(|f| f.session.as_of(fixtures.as_of(file, f.session.created_at)))
                 .collect();
             json!(sessions)
         } else {
@@ -182,4 +179,54 @@ fn garbage_bodies_are_bad_responses_not_panics() {
             assert!(e.http_status >= 400, "{status}");
         }
     }
+}
+
+fn read_list(body: &[u8]) -> Result<checkout_core::ListPage, checkout_core::Error> {
+    let account =
+        FlowgladAccount::from_config("default", json!({"api_key": "sk_test_k"})).expect("config");
+    let answer = VendorAnswer {
+        status: 200,
+        body: body.to_vec().into(),
+        ..VendorAnswer::default()
+    };
+    account.read_list(&ListQuery::default(), &answer)
+}
+
+/// Pages follow Flowglad's own cursor; each listed session keeps its record
+/// verbatim as `raw`, and lacks only the hosted `url` a get would add.
+#[test]
+fn list_pages_and_their_items() {
+    let fixtures = Fixtures::load("flowglad");
+    let body = |name: &str| {
+        fixtures
+            .files()
+            .iter()
+            .find(|(f, _)| f == name)
+            .map(|(_, b)| b.clone())
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    let first = body("list_first_page.json");
+    let page = read_list(&first).expect("first page");
+    let value: serde_json::Value = serde_json::from_slice(&first).expect("json");
+    assert_eq!(
+        page.next_cursor.as_deref(),
+        value["nextCursor"].as_str(),
+        "the vendor's cursor, as is"
+    );
+    assert!(page.next_cursor.is_some());
+    let text = std::str::from_utf8(&first).expect("utf-8");
+    for (fetched, item) in page
+        .sessions
+        .iter()
+        .zip(value["data"].as_array().expect("data"))
+    {
+        assert!(text.contains(fetched.raw.get()));
+        assert_eq!(fetched.session.provider_session_id, item["id"]);
+        assert_eq!(fetched.session.url, None, "never invented");
+    }
+    assert_eq!(page.sessions.len(), 3);
+    let last = read_list(&body("list_last_page.json")).expect("last page");
+    assert_eq!((last.sessions.len(), last.next_cursor), (2, None));
+    let empty = read_list(&body("list_empty.json")).expect("empty page");
+    assert!(empty.sessions.is_empty() && empty.next_cursor.is_none());
 }

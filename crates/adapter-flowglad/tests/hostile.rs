@@ -282,3 +282,36 @@ fn a_huge_key_is_not_echoed() {
     .concat();
     hostile().assert_bad_response("a 1 MiB key before a broken value", &key);
 }
+
+/// Hostile list answers through `Connector::read_list`: each is
+/// `provider_bad_response` carrying the vendor status, never a panic.
+#[test]
+fn hostile_list_bodies() {
+    use adapter_flowglad::FlowgladAccount;
+    use checkout_core::{Connector, ListQuery, VendorAnswer};
+    use fixture_kit::hostile::{assert_list_refused, list_bodies};
+
+    let account =
+        FlowgladAccount::from_config("default", serde_json::json!({"api_key": "sk_test_k"}))
+            .expect("config");
+    let item = hostile().base()["checkoutSession"].clone();
+    let spoiled = [
+        ("id", serde_json::json!(42)),
+        ("status", serde_json::json!(null)),
+        ("createdAt", serde_json::json!("yesterday")),
+        ("expires", serde_json::json!(1.5)),
+    ];
+    let mut bodies = list_bodies("data", &item, &spoiled);
+    bodies.push((
+        "no data".to_owned(),
+        br#"{"hasMore":false,"total":0}"#.to_vec(),
+    ));
+    for (what, body) in bodies {
+        let answer = VendorAnswer {
+            status: 200,
+            body: body.into(),
+            ..VendorAnswer::default()
+        };
+        assert_list_refused(&what, || account.read_list(&ListQuery::default(), &answer));
+    }
+}

@@ -18,10 +18,11 @@ use std::sync::Arc;
 
 use base64::Engine;
 use checkout_core::adapter::ConfigError;
-use checkout_core::vendor::{read_fetched, with_vendor_status};
+use checkout_core::list::{ListFilter, ListSupport, Pagination};
+use checkout_core::vendor::{listed, read_fetched, read_page, with_vendor_status};
 use checkout_core::{
     Capabilities, CheckoutSession, Connector, CreateSession, Endpoint, Error, ErrorCode, Fetched,
-    Operation, Provider, RequestContext, Secret, VendorAnswer, VendorRequest,
+    ListPage, ListQuery, Operation, Provider, RequestContext, Secret, VendorAnswer, VendorRequest,
 };
 use http::header::{HeaderName, HeaderValue, AUTHORIZATION};
 use http::Method;
@@ -125,8 +126,15 @@ impl Provider for Frontier {
                 "provider_options",
             ],
             provider_options: wire::CREATE_OPTION_FIELDS.to_vec(),
-            // Issue 15 (list and cancel) fills these in.
-            list: None,
+            list: Some(ListSupport {
+                pagination: Pagination::Whole,
+                // The organization is the list's only parameter (vendor notes F7).
+                vendor_filters: vec![ListFilter::Customer],
+                customer_required: true,
+                // List items are the same object as a get's.
+                items_complete: true,
+            }),
+            // No cancel or expire RPC (vendor notes F1).
             cancel: false,
         }
     }
@@ -198,6 +206,10 @@ pub struct AccountConfig {
     pub connect_timeout_ms: u64,
     #[serde(default = "vendor_http::default_timeout_ms")]
     pub timeout_ms: u64,
+    /// Organization ids to list when a list names no `customer`: Frontier
+    /// lists per organization only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub orgs: Vec<String>,
 }
 
 fn printable(s: &str) -> bool {
@@ -303,6 +315,13 @@ impl FrontierAccount {
             config.connect_timeout_ms,
             config.timeout_ms,
         )?;
+        // Each org becomes a request field or (legacy REST) a path segment.
+        for (i, org) in config.orgs.iter().enumerate() {
+            validate_org_id(org).map_err(|why| config_error(&format!("orgs[{i}]"), &why))?;
+            if config.orgs[..i].contains(org) {
+                return Err(config_error(&format!("orgs[{i}]"), "listed twice"));
+            }
+        }
         Ok(FrontierAccount {
             account: account.to_owned(),
             config,
@@ -465,6 +484,74 @@ impl Connector for FrontierAccount {
             org_in_reference: self.config.protocol == Protocol::Rest,
         };
         self.read_session(answer, origin, errors::vendor_error)
+    }
+
+    /// Every checkout of one organization: `ListCheckouts {org_id}` (Connect)
+    /// or a GET of the org's checkouts collection (legacy REST). The org is
+    /// the list's only parameter; the gateway applies every other filter.
+    fn list(&self, query: &ListQuery, ctx: &RequestContext) -> Result<VendorRequest, Error> {
+        query.refuse_cursor(PROVIDER)?;
+        let org = query.customer.as_deref().ok_or_else(|| {
+            Error::invalid_request(format!(
+                "customer: {PROVIDER} lists the checkouts of one organization; give `customer` \
+                 (the organization id) or configure the account's `orgs`"
+            ))
+            .with_provider(PROVIDER)
+        })?;
+        validate_org_id(org).map_err(|why| {
+            Error::invalid_request(format!("customer: {why}")).with_provider(PROVIDER)
+        })?;
+        let request = match self.config.protocol {
+            Protocol::Connect => connect(
+                Operation::List,
+                "ListCheckouts",
+                encode(&serde_json::json!({ "org_id": org }))?,
+            ),
+            Protocol::Rest => VendorRequest::new(Operation::List, Method::GET, checkouts_path(org)),
+        };
+        Ok(with_request_id(request, ctx))
+    }
+
+    fn read_list(&self, query: &ListQuery, answer: &VendorAnswer) -> Result<ListPage, Error> {
+        // The items do not name their organization: the request did.
+        let origin = Origin {
+            org_id: query.customer.as_deref(),
+            org_in_reference: self.config.protocol == Protocol::Rest,
+        };
+        read_page(
+            PROVIDER,
+            answer,
+            |a| errors::vendor_error(a.status, a.is_json(), &a.body),
+            |body| {
+                // The list is a message (an object); serde would also take
+                // an array for a struct whose one field has a default.
+                if body.trim_ascii_start().first() != Some(&b'{') {
+                    return Err(checkout_core::vendor::bad_response(
+                        PROVIDER,
+                        "the list is not a JSON object",
+                    ));
+                }
+                let list: wire::RawSessionList = read::parse(body)?;
+                let sessions = list
+                    .checkout_sessions
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        listed(PROVIDER, i, item, |s: wire::CheckoutSession| {
+                            read::session(&self.account, origin, &s)
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
+                Ok(ListPage {
+                    sessions,
+                    next_cursor: None,
+                })
+            },
+        )
+    }
+
+    fn list_customers(&self) -> &[String] {
+        &self.config.orgs
     }
 
     fn redacted_config(&self) -> serde_json::Value {
@@ -743,6 +830,162 @@ mod tests {
         assert_eq!(
             (err.code, err.provider_http_status),
             (ErrorCode::ProviderBadResponse, Some(200))
+        );
+    }
+
+    #[test]
+    fn orgs_are_configured_and_checked() {
+        let c = build(base(
+            json!({"bearer_token": "t", "orgs": [ORG, "acme-corp"]}),
+        ))
+        .unwrap();
+        assert_eq!(c.list_customers(), [ORG, "acme-corp"]);
+        assert_eq!(c.redacted_config()["orgs"], json!([ORG, "acme-corp"]));
+        assert!(build(base(json!({"bearer_token": "t"})))
+            .unwrap()
+            .list_customers()
+            .is_empty());
+        for (orgs, path) in [
+            (json!(["ok-org", "a/b"]), "orgs[1]"),
+            (json!(["ab"]), "orgs[0]"),
+            (json!([ORG, ORG]), "orgs[1]"),
+            (json!("acme"), "orgs"),
+        ] {
+            let err = build(base(json!({"bearer_token": "t", "orgs": orgs})))
+                .err()
+                .expect("must fail");
+            assert_eq!(err.path, path, "{orgs}: {err}");
+        }
+        let schema = Frontier.account_schema();
+        assert_eq!(schema["properties"]["orgs"]["type"], "array", "{schema}");
+    }
+
+    #[test]
+    fn list_requests_of_both_protocols() {
+        use checkout_core::Status;
+        let ctx = RequestContext {
+            request_id: "req-7".to_owned(),
+            ..RequestContext::default()
+        };
+        let q = ListQuery {
+            customer: Some(ORG.to_owned()),
+            statuses: vec![Status::Open],
+            created_gte: Some(chrono::Utc::now()),
+            limit: 20,
+            ..ListQuery::default()
+        };
+        let connect = build(base(json!({"bearer_token": "fpt_abc"}))).unwrap();
+        let r = connect.list(&q, &ctx).unwrap();
+        assert_eq!(
+            (r.operation, r.method.clone(), r.path.as_str()),
+            (
+                Operation::List,
+                Method::POST,
+                "/raystack.frontier.v1beta1.FrontierService/ListCheckouts"
+            )
+        );
+        assert_eq!(
+            r.body.as_deref(),
+            Some(format!(r#"{{"org_id":"{ORG}"}}"#).as_bytes()),
+            "the org only: no other filter exists"
+        );
+        assert!(r.query.is_empty());
+        let legacy = build(base(json!({"bearer_token": "fpt_abc", "protocol": "rest"}))).unwrap();
+        let r = legacy.list(&q, &ctx).unwrap();
+        assert_eq!(
+            (r.method.clone(), r.path.as_str()),
+            (
+                Method::GET,
+                format!("/v1beta1/organizations/{ORG}/billing/checkouts").as_str()
+            )
+        );
+        assert!(r.query.is_empty() && r.body.is_none());
+        for c in [&connect, &legacy] {
+            let e = c.list(&ListQuery::default(), &ctx).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidRequest);
+            assert!(e.message.contains("orgs"), "{}", e.message);
+            let bad = ListQuery {
+                customer: Some("../admin".into()),
+                ..ListQuery::default()
+            };
+            assert_eq!(
+                c.list(&bad, &ctx).unwrap_err().code,
+                ErrorCode::InvalidRequest
+            );
+            let paged = ListQuery {
+                cursor: Some("x".into()),
+                ..q.clone()
+            };
+            assert_eq!(
+                c.list(&paged, &ctx).unwrap_err().code,
+                ErrorCode::InvalidCursor
+            );
+            let e = c.cancel(ID, &Default::default(), &ctx).unwrap_err();
+            assert_eq!(e.code, ErrorCode::UnsupportedOperation);
+        }
+        let caps = Frontier.capabilities();
+        let list = caps.list.unwrap();
+        assert_eq!(list.pagination, Pagination::Whole);
+        assert_eq!(list.vendor_filters, [ListFilter::Customer]);
+        assert!(list.customer_required && list.items_complete && !caps.cancel);
+    }
+
+    #[test]
+    fn list_answers_of_both_protocols() {
+        let q = ListQuery {
+            customer: Some(ORG.to_owned()),
+            ..ListQuery::default()
+        };
+        let ok = |body: String| VendorAnswer {
+            status: 200,
+            body: body.into_bytes().into(),
+            ..VendorAnswer::default()
+        };
+        let item = format!(r#"{{"id":"{ID}","state":"open","created_at":"2026-11-18T10:15:42Z"}}"#);
+        let connect = build(base(json!({"bearer_token": "fpt_abc"}))).unwrap();
+        let page = connect
+            .read_list(&q, &ok(format!(r#"{{"checkout_sessions":[{item}]}}"#)))
+            .unwrap();
+        assert_eq!(
+            page.sessions[0].session.id,
+            format!("frontier:default:{ID}")
+        );
+        assert_eq!(page.sessions[0].raw.get(), item);
+        assert_eq!(
+            page.sessions[0]
+                .session
+                .customer
+                .as_ref()
+                .and_then(|c| c.id.as_deref()),
+            Some(ORG),
+            "the org the list was asked for"
+        );
+        for empty in [
+            "{}",
+            r#"{"checkout_sessions":[]}"#,
+            r#"{"checkout_sessions":null}"#,
+        ] {
+            let page = connect.read_list(&q, &ok(empty.to_owned())).unwrap();
+            assert!(
+                page.sessions.is_empty() && page.next_cursor.is_none(),
+                "{empty}"
+            );
+        }
+        let legacy = build(base(json!({"bearer_token": "fpt_abc", "protocol": "rest"}))).unwrap();
+        let page = legacy
+            .read_list(&q, &ok(format!(r#"{{"checkoutSessions":[{item}]}}"#)))
+            .unwrap();
+        assert_eq!(
+            page.sessions[0].session.id,
+            format!("frontier:default:{ORG}:{ID}"),
+            "legacy references carry the org"
+        );
+        let mut denied = ok(r#"{"code":"permission_denied","message":"denied"}"#.to_owned());
+        denied.status = 403;
+        let e = connect.read_list(&q, &denied).unwrap_err();
+        assert_eq!(
+            (e.code, e.provider_http_status),
+            (ErrorCode::ProviderAuthFailed, Some(403))
         );
     }
 

@@ -28,6 +28,18 @@ pub struct SessionList {
     pub checkout_sessions: Vec<CheckoutSession>,
 }
 
+/// The list response with each session kept verbatim (for `raw`);
+/// `{}` (Connect's empty message) and `null` are an empty list.
+#[derive(Debug, Deserialize)]
+pub struct RawSessionList {
+    #[serde(
+        default,
+        alias = "checkoutSessions",
+        deserialize_with = "null_as_default"
+    )]
+    pub checkout_sessions: Vec<Box<serde_json::value::RawValue>>,
+}
+
 /// One checkout session. proto3 strings: absent, `null` and `""` all mean empty.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]

@@ -3,8 +3,8 @@
 //! fixture README gives, so derived expiry is part of the snapshot.
 
 use adapter_frontier::read::{self, Origin};
-use adapter_frontier::{errors, wire, Frontier};
-use checkout_core::{ErrorCode, Provider};
+use adapter_frontier::{errors, wire, Frontier, FrontierAccount};
+use checkout_core::{Connector, ErrorCode, ListPage, ListQuery, Provider, VendorAnswer};
 use fixture_kit::{error_status, stem, Fixtures};
 use serde_json::{json, Value};
 
@@ -28,6 +28,57 @@ fn origin(file: &str) -> Origin<'static> {
             org_in_reference: false,
         },
         (false, false) => Origin::UNKNOWN,
+    }
+}
+
+/// A list fixture through `Connector::read_list`, as asked for its org
+/// (the README's "Origin") over its protocol.
+fn read_list(file: &str, body: &[u8]) -> Result<ListPage, checkout_core::Error> {
+    let (protocol, org) = if is_legacy(file) {
+        ("rest", LEGACY_ORG)
+    } else {
+        ("connect", CONNECT_ORG)
+    };
+    let account = FrontierAccount::from_config(
+        "default",
+        json!({"base_url": "http://127.0.0.1:8002", "bearer_token": "t", "protocol": protocol}),
+    )
+    .expect("config");
+    let query = ListQuery {
+        customer: Some(org.to_owned()),
+        ..ListQuery::default()
+    };
+    let answer = VendorAnswer {
+        status: 200,
+        body: body.to_vec().into(),
+        ..VendorAnswer::default()
+    };
+    account.read_list(&query, &answer)
+}
+
+/// Each listed session keeps its item verbatim; Connect's `{}` is empty.
+#[test]
+fn list_items_are_kept_verbatim_and_empty_messages_are_empty_lists() {
+    let fixtures = Fixtures::load("frontier");
+    for (file, body) in fixtures.files() {
+        if !file.starts_with("list_") {
+            continue;
+        }
+        let page = read_list(file, body).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let value: Value = serde_json::from_slice(body).expect("json");
+        let items = value
+            .get("checkout_sessions")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(page.sessions.len(), items.len(), "{file}");
+        if file.contains("empty") {
+            assert!(page.sessions.is_empty(), "{file}");
+        }
+        for (fetched, item) in page.sessions.iter().zip(&items) {
+            let raw: Value = serde_json::from_str(fetched.raw.get()).expect("raw");
+            assert_eq!(&raw, item, "{file}");
+        }
     }
 }
 
@@ -63,15 +114,12 @@ fn snapshots_of_every_fixture() {
             let err = refused(status, file.ends_with(".json"), body);
             json!({"http_status": err.http_status, "body": err.body(None)})
         } else if file.starts_with("list_") {
-            let list: wire::SessionList = read::parse(body).expect("list body");
-            let sessions: Vec<_> = list
-                .checkout_sessions
+            let page = read_list(file, body).unwrap_or_else(|e| panic!("{file}: {e}"));
+            assert_eq!(page.next_cursor, None, "{file}: Frontier does not page");
+            let sessions: Vec<_> = page
+                .sessions
                 .iter()
-                .map(|s| {
-                    let session = read::session("default", origin(file), s)
-                        .unwrap_or_else(|e| panic!("{file}: {e}"));
-                    session.as_of(fixtures.as_of(file, session.created_at))
-                })
+                .map(|f| f.session.as_of(fixtures.as_of(file, f.session.created_at)))
                 .collect();
             json!(sessions)
         } else {

@@ -244,3 +244,41 @@ fn a_huge_key_is_not_echoed() {
     .concat();
     hostile().assert_bad_response("a 1 MiB key before a broken value", &key);
 }
+
+/// Hostile list answers through `Connector::read_list`: each is
+/// `provider_bad_response` carrying the vendor status, never a panic.
+#[test]
+fn hostile_list_bodies() {
+    use adapter_frontier::FrontierAccount;
+    use checkout_core::{Connector, ListQuery, VendorAnswer};
+    use fixture_kit::hostile::{assert_list_refused, list_bodies};
+
+    let account = FrontierAccount::from_config(
+        "default",
+        serde_json::json!({"base_url": "http://127.0.0.1:8002", "bearer_token": "t"}),
+    )
+    .expect("config");
+    let query = ListQuery {
+        customer: Some("ca4f1694-b649-4a83-81b2-b168b5510595".to_owned()),
+        ..ListQuery::default()
+    };
+    let item = hostile().base()[SESSION].clone();
+    let spoiled = [
+        ("id", serde_json::json!("not-a-uuid")),
+        ("state", serde_json::json!(7)),
+        ("created_at", serde_json::json!("yesterday")),
+        ("expire_at", serde_json::json!([])),
+    ];
+    // `{}` and `null` items are Connect's empty list, so not among these.
+    for (what, body) in list_bodies("checkout_sessions", &item, &spoiled) {
+        if what == "the items null" {
+            continue;
+        }
+        let answer = VendorAnswer {
+            status: 200,
+            body: body.into(),
+            ..VendorAnswer::default()
+        };
+        assert_list_refused(&what, || account.read_list(&query, &answer));
+    }
+}

@@ -12,10 +12,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use checkout_core::adapter::ConfigError;
-use checkout_core::vendor::read_fetched;
+use checkout_core::list::{ListFilter, ListSupport, Pagination};
+use checkout_core::vendor::{listed, read_fetched, read_page};
 use checkout_core::{
-    Capabilities, CheckoutSession, Connector, CreateSession, Endpoint, Error, ErrorCode, Fetched,
-    Operation, Provider, RequestContext, Secret, VendorAnswer, VendorRequest,
+    CancelSession, Capabilities, CheckoutSession, Connector, CreateSession, Endpoint, Error,
+    ErrorCode, Fetched, ListPage, ListQuery, Operation, Provider, RequestContext, Secret, Status,
+    VendorAnswer, VendorRequest,
 };
 use http::header::AUTHORIZATION;
 use http::Method;
@@ -31,26 +33,56 @@ pub fn validate_session_id(reference: &str) -> Result<(), String> {
     let digits = reference
         .strip_prefix("che_")
         .ok_or_else(|| "a Meteroid checkout session id starts with `che_`".to_owned())?;
-    if digits.is_empty() || digits.len() > 22 {
-        return Err(
-            "a Meteroid checkout session id has 1 to 22 base62 characters after `che_`".to_owned(),
-        );
+    if is_base62_u128(digits) {
+        Ok(())
+    } else {
+        Err(
+            "not a Meteroid checkout session id (1 to 22 base62 characters of a 128-bit value \
+             after `che_`)"
+                .to_owned(),
+        )
     }
-    digits
-        .bytes()
-        .try_fold(0u128, |acc, b| {
-            let d = match b {
-                b'0'..=b'9' => b - b'0',
-                b'A'..=b'Z' => b - b'A' + 10,
-                b'a'..=b'z' => b - b'a' + 36,
-                _ => return None,
-            };
-            acc.checked_mul(62)?.checked_add(u128::from(d))
-        })
-        .map(|_| ())
-        .ok_or_else(|| {
-            "not a Meteroid checkout session id (base62 of a 128-bit value after `che_`)".to_owned()
-        })
+}
+
+/// Unpadded base62 of a 128-bit value: what follows every Meteroid id prefix.
+fn is_base62_u128(digits: &str) -> bool {
+    !digits.is_empty()
+        && digits.len() <= 22
+        && digits
+            .bytes()
+            .try_fold(0u128, |acc, b| {
+                let d = match b {
+                    b'0'..=b'9' => b - b'0',
+                    b'A'..=b'Z' => b - b'A' + 10,
+                    b'a'..=b'z' => b - b'a' + 36,
+                    _ => return None,
+                };
+                acc.checked_mul(62)?.checked_add(u128::from(d))
+            })
+            .is_some()
+}
+
+/// A customer id the list filter takes: `cus_…` or a hyphenated UUID. The
+/// list, unlike create, resolves no alias (vendor notes M1).
+pub fn is_customer_id(customer: &str) -> bool {
+    let uuid = customer.len() == 36
+        && customer.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        });
+    uuid || customer.strip_prefix("cus_").is_some_and(is_base62_u128)
+}
+
+/// The vendor `status` that holds every session of a canonical status, if
+/// exactly one does. `processing` also holds unknown vendor values and
+/// `expired` sessions Meteroid still calls `CREATED`: neither can be asked.
+pub fn list_status(status: Status) -> Option<&'static str> {
+    match status {
+        Status::Open => Some("CREATED"),
+        Status::Complete => Some("COMPLETED"),
+        Status::Canceled => Some("CANCELLED"),
+        Status::Processing | Status::Expired | Status::Failed => None,
+    }
 }
 
 impl Provider for Meteroid {
@@ -70,9 +102,14 @@ impl Provider for Meteroid {
                 "provider_options",
             ],
             provider_options: wire::CREATE_OPTION_FIELDS.to_vec(),
-            // Issue 15 (list and cancel) fills these in.
-            list: None,
-            cancel: false,
+            list: Some(ListSupport {
+                pagination: Pagination::Whole,
+                vendor_filters: vec![ListFilter::Customer, ListFilter::Status],
+                customer_required: false,
+                // List items are the same object as a get's.
+                items_complete: true,
+            }),
+            cancel: true,
         }
     }
 
@@ -211,6 +248,83 @@ impl Connector for MeteroidAccount {
         self.read_session(answer)
     }
 
+    /// The whole tenant in one answer; `customer` and a single status are
+    /// the vendor's to apply, the rest is the gateway's.
+    fn list(&self, query: &ListQuery, _ctx: &RequestContext) -> Result<VendorRequest, Error> {
+        query.refuse_cursor(PROVIDER)?;
+        let mut request = VendorRequest::new(Operation::List, Method::GET, SESSIONS);
+        if let Some(customer) = &query.customer {
+            if !is_customer_id(customer) {
+                return Err(Error::invalid_request(format!(
+                    "customer: {PROVIDER} lists by customer id only (`cus_…` or a UUID); \
+                     an alias cannot be listed by"
+                ))
+                .with_provider(PROVIDER));
+            }
+            request = request.query("customer_id", customer.clone());
+        }
+        if let Some(status) = query.only_status().and_then(list_status) {
+            request = request.query("status", status);
+        }
+        Ok(request)
+    }
+
+    fn read_list(&self, _query: &ListQuery, answer: &VendorAnswer) -> Result<ListPage, Error> {
+        read_page(
+            PROVIDER,
+            answer,
+            |a| errors::vendor_error(a.status, a.is_json(), &a.body),
+            |body| {
+                let list: wire::RawSessionList = read::parse(body)?;
+                let sessions = list
+                    .sessions
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        listed(PROVIDER, i, item, |s: wire::CheckoutSession| {
+                            read::session(&self.account, &s)
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
+                Ok(ListPage {
+                    sessions,
+                    next_cursor: None,
+                })
+            },
+        )
+    }
+
+    /// `POST …/{id}/cancel`, no body: Meteroid records no reason.
+    fn cancel(
+        &self,
+        reference: &str,
+        _request: &CancelSession,
+        _ctx: &RequestContext,
+    ) -> Result<VendorRequest, Error> {
+        // Checked again here: the reference becomes a path segment.
+        validate_session_id(reference).map_err(|why| {
+            Error::new(ErrorCode::InvalidId, format!("invalid session id: {why}"))
+                .with_provider(PROVIDER)
+        })?;
+        Ok(VendorRequest::new(
+            Operation::Cancel,
+            Method::POST,
+            format!("{SESSIONS}/{reference}/cancel"),
+        ))
+    }
+
+    /// Meteroid answers one 400 both for an unknown session and for one that
+    /// is no longer open: that one is `invalid_state`, which the gateway
+    /// settles by reading the session (404, 409, or 200 if already cancelled).
+    fn read_cancel(&self, _reference: &str, answer: &VendorAnswer) -> Result<Fetched, Error> {
+        read_fetched(
+            PROVIDER,
+            answer,
+            |a| errors::cancel_error(a.status, a.is_json(), &a.body),
+            |body| read::session_body(&self.account, body),
+        )
+    }
+
     fn redacted_config(&self) -> serde_json::Value {
         serde_json::to_value(&self.config).unwrap_or(serde_json::Value::Null)
     }
@@ -284,6 +398,135 @@ mod tests {
             (err.http_status, err.provider_http_status),
             (404, Some(404))
         );
+    }
+
+    fn account() -> MeteroidAccount {
+        MeteroidAccount::from_config("default", json!({"api_key": "pv_sand_k/t"})).unwrap()
+    }
+
+    fn query(customer: Option<&str>, statuses: &[Status]) -> ListQuery {
+        ListQuery {
+            customer: customer.map(str::to_owned),
+            statuses: statuses.to_vec(),
+            limit: 20,
+            ..ListQuery::default()
+        }
+    }
+
+    fn pairs(r: &VendorRequest) -> Vec<(&str, &str)> {
+        r.query
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn list_requests_push_customer_ids_and_single_exact_statuses() {
+        let c = account();
+        let ctx = RequestContext::default();
+        let all = c.list(&query(None, &[]), &ctx).unwrap();
+        assert_eq!(
+            (all.operation, all.method.clone(), all.path.as_str()),
+            (Operation::List, Method::GET, "/api/v1/checkout-sessions")
+        );
+        assert!(all.query.is_empty() && all.body.is_none());
+        let cus = "cus_19uzVEbTp1wplXRYVYOAYm";
+        let r = c.list(&query(Some(cus), &[Status::Open]), &ctx).unwrap();
+        assert_eq!(pairs(&r), [("customer_id", cus), ("status", "CREATED")]);
+        let uuid = "0199b896-0135-7e6b-b52a-050aa7f8c874";
+        let r = c
+            .list(&query(Some(uuid), &[Status::Canceled]), &ctx)
+            .unwrap();
+        assert_eq!(pairs(&r), [("customer_id", uuid), ("status", "CANCELLED")]);
+        let r = c.list(&query(None, &[Status::Complete]), &ctx).unwrap();
+        assert_eq!(pairs(&r), [("status", "COMPLETED")]);
+        // Several statuses, expiry (partly derived) and processing (which
+        // holds unknown vendor values) are the gateway's to filter.
+        for statuses in [
+            &[Status::Open, Status::Complete][..],
+            &[Status::Expired],
+            &[Status::Processing],
+            &[Status::Failed],
+        ] {
+            let r = c.list(&query(None, statuses), &ctx).unwrap();
+            assert!(r.query.is_empty(), "{statuses:?}");
+        }
+        // Created bounds are never sent: Meteroid has no such filter.
+        let mut dated = query(None, &[]);
+        dated.created_gte = Some(chrono::Utc::now());
+        assert!(c.list(&dated, &ctx).unwrap().query.is_empty());
+    }
+
+    #[test]
+    fn list_refuses_aliases_and_cursors() {
+        let c = account();
+        let ctx = RequestContext::default();
+        for alias in [
+            "acme-42",
+            "cus_",
+            "cus_not-base62",
+            "0199B896-0135-7E6B-B52A",
+        ] {
+            let e = c.list(&query(Some(alias), &[]), &ctx).unwrap_err();
+            assert_eq!((e.code, e.http_status), (ErrorCode::InvalidRequest, 400));
+            assert!(
+                e.message.starts_with("customer:") && e.message.contains("meteroid"),
+                "{}",
+                e.message
+            );
+        }
+        let mut paged = query(None, &[]);
+        paged.cursor = Some("x".into());
+        assert_eq!(
+            c.list(&paged, &ctx).unwrap_err().code,
+            ErrorCode::InvalidCursor
+        );
+    }
+
+    #[test]
+    fn cancel_requests() {
+        let c = account();
+        let r = c
+            .cancel(
+                "che_7n42DGM5Tflk9n8mt7Fhc7",
+                &CancelSession {
+                    reason: Some("duplicate".into()),
+                    ..CancelSession::default()
+                },
+                &RequestContext::default(),
+            )
+            .unwrap();
+        assert_eq!(
+            (r.operation, r.method.clone(), r.path.as_str()),
+            (
+                Operation::Cancel,
+                Method::POST,
+                "/api/v1/checkout-sessions/che_7n42DGM5Tflk9n8mt7Fhc7/cancel"
+            )
+        );
+        assert!(r.body.is_none() && r.query.is_empty() && r.headers.is_empty());
+        let e = c
+            .cancel(
+                "che_../x",
+                &CancelSession::default(),
+                &RequestContext::default(),
+            )
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidId);
+    }
+
+    #[test]
+    fn capabilities_say_what_list_and_cancel_do() {
+        let caps = Meteroid.capabilities();
+        assert!(caps.cancel);
+        let list = caps.list.unwrap();
+        assert_eq!(list.pagination, Pagination::Whole);
+        assert_eq!(
+            list.vendor_filters,
+            [ListFilter::Customer, ListFilter::Status]
+        );
+        assert!(!list.customer_required && list.items_complete);
+        assert!(account().capabilities().is_none(), "the provider's hold");
     }
 
     #[test]

@@ -21,6 +21,12 @@ pub struct SessionList {
     pub sessions: Vec<CheckoutSession>,
 }
 
+/// The list response with each session kept verbatim (for `raw`).
+#[derive(Debug, Deserialize)]
+pub struct RawSessionList {
+    pub sessions: Vec<Box<serde_json::value::RawValue>>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct CheckoutSession {
     pub id: String,

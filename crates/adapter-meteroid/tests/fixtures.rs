@@ -2,9 +2,27 @@
 //! Success bodies are read "as of" the server time the fixture README gives
 //! for them, so derived expiry is part of the snapshot.
 
-use adapter_meteroid::{errors, read, wire};
+use adapter_meteroid::{errors, read, MeteroidAccount};
+use checkout_core::{Connector, ErrorCode, ListQuery, VendorAnswer};
 use fixture_kit::{error_status, stem, Fixtures};
 use serde_json::json;
+
+fn account() -> MeteroidAccount {
+    MeteroidAccount::from_config("default", json!({"api_key": "pv_sand_k/t"})).expect("config")
+}
+
+fn answer(status: u16, body: &[u8]) -> VendorAnswer {
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        "content-type",
+        http::HeaderValue::from_static("application/json"),
+    );
+    VendorAnswer {
+        status,
+        headers,
+        body: body.to_vec().into(),
+    }
+}
 
 #[test]
 fn every_fixture_has_a_provenance_row() {
@@ -17,19 +35,36 @@ fn snapshots_of_every_fixture() {
     let _guard = fixture_kit::snapshot_settings().bind_to_scope();
     for (file, body) in fixtures.files() {
         let value = if let Some(status) = error_status(file) {
-            let err = errors::vendor_error(status, file.ends_with(".json"), body);
+            // A cancel's refusal is read by the cancel's own reader.
+            let err = if file.contains("_cancel_") {
+                errors::cancel_error(status, file.ends_with(".json"), body)
+            } else {
+                errors::vendor_error(status, file.ends_with(".json"), body)
+            };
             json!({"http_status": err.http_status, "body": err.body(None)})
         } else if file.starts_with("list_") {
-            let list: wire::SessionList = read::parse(body).expect("list body");
-            let sessions: Vec<_> = list
+            let page = account()
+                .read_list(&ListQuery::default(), &answer(200, body))
+                .expect("list body");
+            assert_eq!(page.next_cursor, None, "{file}: Meteroid does not page");
+            let sessions: Vec<_> = page
                 .sessions
                 .iter()
-                .map(|s| {
-                    let session = read::session("default", s).expect("list item");
-                    session.as_of(fixtures.as_of(file, session.created_at))
-                })
+                .map(|f| f.session.as_of(fixtures.as_of(file, f.session.created_at)))
                 .collect();
             json!(sessions)
+        } else if file.starts_with("cancel_") {
+            let id = serde_json::from_slice::<serde_json::Value>(body).expect("json")["session"]
+                ["id"]
+                .as_str()
+                .expect("id")
+                .to_owned();
+            let fetched = account()
+                .read_cancel(&id, &answer(200, body))
+                .unwrap_or_else(|e| panic!("{file}: {e}"));
+            json!(fetched
+                .session
+                .as_of(fixtures.as_of(file, fetched.session.created_at)))
         } else {
             let session =
                 read::session_body("default", body).unwrap_or_else(|e| panic!("{file}: {e}"));
@@ -93,4 +128,63 @@ fn garbage_bodies_are_bad_responses_not_panics() {
         !err.message.contains("yesterday"),
         "vendor data is not echoed"
     );
+}
+
+/// Each listed session keeps its own list item, byte for byte, as `raw`.
+#[test]
+fn listed_sessions_keep_their_item_verbatim() {
+    let fixtures = Fixtures::load("meteroid");
+    let (_, body) = fixtures
+        .files()
+        .iter()
+        .find(|(f, _)| f == "list_all_sessions.json")
+        .expect("fixture");
+    let page = account()
+        .read_list(&ListQuery::default(), &answer(200, body))
+        .expect("list");
+    let items: serde_json::Value = serde_json::from_slice(body).expect("json");
+    let items = items["sessions"].as_array().expect("sessions");
+    assert_eq!(page.sessions.len(), items.len());
+    let text = std::str::from_utf8(body).expect("utf-8");
+    for (fetched, item) in page.sessions.iter().zip(items) {
+        assert!(
+            text.contains(fetched.raw.get()),
+            "raw is a slice of the body"
+        );
+        let raw: serde_json::Value = serde_json::from_str(fetched.raw.get()).expect("raw");
+        assert_eq!(&raw, item);
+        assert_eq!(fetched.session.provider_session_id, item["id"]);
+    }
+    // The empty tenant (or customer) is an empty page, not an error.
+    let empty = account()
+        .read_list(&ListQuery::default(), &answer(200, br#"{"sessions":[]}"#))
+        .expect("empty");
+    assert!(empty.sessions.is_empty() && empty.next_cursor.is_none());
+}
+
+/// The cancel 400 is told apart: `invalid_state` with Meteroid's message
+/// and status, for the gateway to settle by reading the session.
+#[test]
+fn a_refused_cancel_reads_as_invalid_state() {
+    let fixtures = Fixtures::load("meteroid");
+    let (_, body) = fixtures
+        .files()
+        .iter()
+        .find(|(f, _)| f == "error_400_cancel_not_cancellable.json")
+        .expect("fixture");
+    let e = account()
+        .read_cancel("che_1", &answer(400, body))
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.http_status, e.provider_http_status),
+        (ErrorCode::InvalidState, 409, Some(400))
+    );
+    assert!(e.message.contains("cannot be cancelled"), "{}", e.message);
+    // A list answer's errors carry the vendor status, whichever step failed.
+    for (status, body) in [(200, &b"{\"sessions\":[{\"id\":1}]}"[..]), (500, b"{}")] {
+        let e = account()
+            .read_list(&ListQuery::default(), &answer(status, body))
+            .unwrap_err();
+        assert_eq!(e.provider_http_status, Some(status));
+    }
 }

@@ -221,3 +221,32 @@ fn a_huge_key_is_not_echoed() {
     let key = [&br#"{"session":{""#[..], &vec![b'k'; MIB], br#"":[nope]}}"#].concat();
     hostile().assert_bad_response("a 1 MiB key before a broken value", &key);
 }
+
+/// Hostile list answers through `Connector::read_list`: each is
+/// `provider_bad_response` carrying the vendor status, never a panic.
+#[test]
+fn hostile_list_bodies() {
+    use adapter_meteroid::MeteroidAccount;
+    use checkout_core::{Connector, ListQuery, VendorAnswer};
+    use fixture_kit::hostile::{assert_list_refused, list_bodies};
+
+    let account =
+        MeteroidAccount::from_config("default", json!({"api_key": "pv_sand_k/t"})).expect("config");
+    let item = hostile().base()[SESSION].clone();
+    let spoiled = [
+        ("id", json!(42)),
+        ("status", json!(null)),
+        ("created_at", json!("yesterday")),
+        ("checkout_url", json!({"href": "https://x"})),
+    ];
+    let mut bodies = list_bodies("sessions", &item, &spoiled);
+    bodies.push(("no sessions".to_owned(), b"{}".to_vec()));
+    for (what, body) in bodies {
+        let answer = VendorAnswer {
+            status: 200,
+            body: body.into(),
+            ..VendorAnswer::default()
+        };
+        assert_list_refused(&what, || account.read_list(&ListQuery::default(), &answer));
+    }
+}

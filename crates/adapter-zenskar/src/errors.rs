@@ -4,7 +4,7 @@
 //! snapshot-tested through it.
 
 use checkout_core::vendor::truncate_message;
-use checkout_core::Error;
+use checkout_core::{Error, ErrorCode};
 use serde_json::Value;
 
 use crate::{wire, PROVIDER};
@@ -15,6 +15,27 @@ use crate::{wire, PROVIDER};
 /// the field, with its canonical name where one exists.
 pub fn vendor_error(status: u16, is_json: bool, body: &[u8]) -> Error {
     Error::from_vendor_status(PROVIDER, status, &vendor_message(body, is_json))
+}
+
+/// Zenskar's 400 text when a session is past cancelling (not `open`, or a
+/// payment pending or made).
+const NOT_CANCELLABLE: &str = "cannot be cancelled";
+
+/// A non-2xx answer to a cancel. Zenskar refuses with one 400 whatever the
+/// session became (cancelled, completed, paying): that one is
+/// `invalid_state` with the vendor's message, which the gateway settles by
+/// reading the session (200 if it is already cancelled, else 409).
+pub fn cancel_error(status: u16, is_json: bool, body: &[u8]) -> Error {
+    let message = vendor_message(body, is_json);
+    if status == 400 && message.contains(NOT_CANCELLABLE) {
+        return Error::new(
+            ErrorCode::InvalidState,
+            format!("{PROVIDER} refused the cancel: {message}"),
+        )
+        .with_provider(PROVIDER)
+        .with_provider_status(status);
+    }
+    vendor_error(status, is_json, body)
 }
 
 fn vendor_message(body: &[u8], is_json: bool) -> String {

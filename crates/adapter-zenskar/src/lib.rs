@@ -9,6 +9,7 @@
 //! `checkout_status`). Each account names its family in config; `normalize`
 //! tells them apart from the body.
 
+pub mod cancel;
 pub mod create;
 pub mod errors;
 pub mod read;
@@ -17,11 +18,13 @@ pub mod wire;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use checkout_core::adapter::ConfigError;
-use checkout_core::vendor::{read_fetched, truncate_message};
+use checkout_core::adapter::{unsupported, ConfigError};
+use checkout_core::list::{ListFilter, ListSupport, Pagination};
+use checkout_core::vendor::{listed, read_fetched, read_page, truncate_message};
 use checkout_core::{
-    Capabilities, CheckoutSession, Connector, CreateSession, Endpoint, Error, ErrorCode, Fetched,
-    Operation, Provider, RequestContext, Secret, VendorAnswer, VendorRequest,
+    CancelSession, Capabilities, CheckoutSession, Connector, CreateSession, Endpoint, Error,
+    ErrorCode, Fetched, ListPage, ListQuery, Operation, Provider, RequestContext, Secret, Status,
+    VendorAnswer, VendorRequest,
 };
 use http::header::{HeaderName, HeaderValue};
 use http::Method;
@@ -66,6 +69,21 @@ impl Family {
 /// Registration handle for the gateway.
 pub struct Zenskar;
 
+/// Largest `limit` the family A list takes (vendor notes §2.6).
+const MAX_PAGE: u32 = 100;
+
+/// The family A `checkout_session_status` that holds every session of a
+/// canonical status, if exactly one does. `closed` and `cancelled` each hold
+/// expired and canceled sessions (by cancel reason), `processing` also holds
+/// unknown values: those are the gateway's to filter.
+pub fn list_status(status: Status) -> Option<&'static str> {
+    match status {
+        Status::Open => Some("open"),
+        Status::Complete => Some("completed"),
+        Status::Processing | Status::Expired | Status::Canceled | Status::Failed => None,
+    }
+}
+
 /// Zenskar ids are UUIDs; the vendor answers with the lower-case hyphenated
 /// form, so only that form is accepted (any other would come back different).
 pub fn validate_session_id(reference: &str) -> Result<(), String> {
@@ -101,10 +119,19 @@ impl Provider for Zenskar {
                 "metadata (family checkout only, as custom_data)",
                 "provider_options",
             ],
-            provider_options: wire::ALL_OPTION_FIELDS.to_vec(),
-            // Issue 15 (list and cancel) fills these in.
-            list: None,
-            cancel: false,
+            provider_options: [wire::ALL_OPTION_FIELDS, wire::CANCEL_OPTION_FIELDS].concat(),
+            // Family `checkout` (the default); a `checkouts` account says
+            // otherwise through `Connector::capabilities`.
+            list: Some(ListSupport {
+                pagination: Pagination::Cursor {
+                    max_limit: MAX_PAGE,
+                },
+                vendor_filters: vec![ListFilter::Customer, ListFilter::Status],
+                customer_required: false,
+                // Summaries: no contract, estimates, expiry or cancel reason.
+                items_complete: false,
+            }),
+            cancel: true,
         }
     }
 
@@ -259,7 +286,7 @@ fn encode(body: &impl Serialize) -> Result<Vec<u8>, Error> {
     serde_json::to_vec(body).map_err(|e| {
         Error::new(
             ErrorCode::Internal,
-            format!("cannot encode create body: {e}"),
+            format!("cannot encode request body: {e}"),
         )
     })
 }
@@ -310,8 +337,126 @@ impl Connector for ZenskarAccount {
         self.config.family == Family::Checkout && ctx.idempotency_key.is_some()
     }
 
+    /// Family A pages by `limit`/`cursor`, newest first; `customer_id` and
+    /// `checkout_session_status` are documented filters. Its created-at
+    /// range parameters are not named in the docs, so that filter stays the
+    /// gateway's. Family B has no list.
+    fn list(&self, query: &ListQuery, _ctx: &RequestContext) -> Result<VendorRequest, Error> {
+        self.family_a_only(Operation::List)?;
+        let mut request = self
+            .request(Operation::List, Method::GET, "")
+            .query("limit", query.page_size(MAX_PAGE).to_string())
+            .query("order", "-created_at");
+        if let Some(cursor) = &query.cursor {
+            request = request.query("cursor", cursor.clone());
+        }
+        if let Some(customer) = &query.customer {
+            if validate_session_id(customer).is_err() {
+                return Err(Error::invalid_request(format!(
+                    "customer: {PROVIDER} customers are lower-case hyphenated UUIDs"
+                ))
+                .with_provider(PROVIDER));
+            }
+            request = request.query("customer_id", customer.clone());
+        }
+        if let Some(status) = query.only_status().and_then(list_status) {
+            request = request.query("checkout_session_status", status);
+        }
+        Ok(request)
+    }
+
+    fn read_list(&self, _query: &ListQuery, answer: &VendorAnswer) -> Result<ListPage, Error> {
+        self.family_a_only(Operation::List)?;
+        let request_id = answer.header(AMZN_REQUEST_ID).map(truncate_message);
+        read_page(
+            PROVIDER,
+            answer,
+            |a| errors::vendor_error(a.status, a.is_json(), &a.body),
+            |body| {
+                let list: wire::RawCheckoutSessionList = read::parse(body)?;
+                // A summary lacks what a get adds (contract, estimates,
+                // expiry, cancel reason): those stay empty, never guessed.
+                let sessions = list
+                    .data
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        listed(PROVIDER, i, item, |s: wire::CheckoutSession| {
+                            read::session_a(&self.account, &s)
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
+                Ok(ListPage {
+                    sessions,
+                    next_cursor: list.next.filter(|c| !c.is_empty()),
+                })
+            },
+        )
+        .map_err(|e| e.with_provider_request_id(request_id))
+    }
+
+    fn cancel(
+        &self,
+        reference: &str,
+        request: &CancelSession,
+        _ctx: &RequestContext,
+    ) -> Result<VendorRequest, Error> {
+        self.family_a_only(Operation::Cancel)?;
+        // Checked again here: the reference becomes a path segment.
+        validate_session_id(reference).map_err(|why| {
+            Error::new(ErrorCode::InvalidId, format!("invalid session id: {why}"))
+                .with_provider(PROVIDER)
+        })?;
+        let body = encode(&cancel::cancel_request(request)?)?;
+        Ok(self
+            .request(
+                Operation::Cancel,
+                Method::POST,
+                &format!("/{reference}/cancel"),
+            )
+            .json(body))
+    }
+
+    fn read_cancel(&self, reference: &str, answer: &VendorAnswer) -> Result<Fetched, Error> {
+        self.family_a_only(Operation::Cancel)?;
+        let request_id = answer.header(AMZN_REQUEST_ID).map(truncate_message);
+        read_fetched(
+            PROVIDER,
+            answer,
+            |a| errors::cancel_error(a.status, a.is_json(), &a.body),
+            |body| cancel::cancelled_session(&self.account, reference, body),
+        )
+        .map_err(|e| e.with_provider_request_id(request_id))
+    }
+
+    fn capabilities(&self) -> Option<Capabilities> {
+        (self.config.family == Family::Checkouts).then(|| Capabilities {
+            list: None,
+            cancel: false,
+            ..Zenskar.capabilities()
+        })
+    }
+
     fn redacted_config(&self) -> Value {
         serde_json::to_value(&self.config).unwrap_or(Value::Null)
+    }
+}
+
+impl ZenskarAccount {
+    /// List and cancel exist in family A (`/checkout`) only.
+    fn family_a_only(&self, operation: Operation) -> Result<(), Error> {
+        match self.config.family {
+            Family::Checkout => Ok(()),
+            Family::Checkouts => {
+                let mut e = unsupported(PROVIDER, operation);
+                e.message = format!(
+                    "{} (accounts of family `checkouts` have no {} endpoint)",
+                    e.message,
+                    operation.as_str()
+                );
+                Err(e)
+            }
+        }
     }
 }
 
@@ -350,6 +495,167 @@ mod tests {
     }
 
     const ORG: &str = "6c0e2a8f-3b1d-4e7a-9f25-8d4c1b0a7e63";
+
+    fn family(family: &str) -> ZenskarAccount {
+        ZenskarAccount::from_config(
+            "default",
+            json!({"api_key": "k", "organisation": "aa92a968-3677-4eef-a4b3-c34c686c61c4",
+                   "family": family}),
+        )
+        .unwrap()
+    }
+
+    fn pairs(r: &VendorRequest) -> Vec<(&str, &str)> {
+        r.query
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn list_requests_push_documented_filters_only() {
+        let c = family("checkout");
+        let ctx = RequestContext::default();
+        let customer = "2e2b4910-61c8-407d-b343-d74c3e4271ac";
+        let q = ListQuery {
+            customer: Some(customer.into()),
+            statuses: vec![Status::Complete],
+            created_gte: Some(chrono::Utc::now()),
+            created_lt: Some(chrono::Utc::now()),
+            limit: 7,
+            cursor: Some("eyJvZmZzZXQiOjV9".into()),
+        };
+        let r = c.list(&q, &ctx).unwrap();
+        assert_eq!(
+            (r.operation, r.method.clone(), r.path.as_str()),
+            (Operation::List, Method::GET, "/checkout")
+        );
+        assert_eq!(
+            pairs(&r),
+            [
+                ("limit", "7"),
+                ("order", "-created_at"),
+                ("cursor", "eyJvZmZzZXQiOjV9"),
+                ("customer_id", customer),
+                ("checkout_session_status", "completed"),
+            ],
+            "no created-at range: its parameter names are not documented"
+        );
+        let names: Vec<&str> = r.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["organisation", "apiversion"]);
+        let open = ListQuery {
+            statuses: vec![Status::Open],
+            limit: 500,
+            ..ListQuery::default()
+        };
+        assert_eq!(
+            pairs(&c.list(&open, &ctx).unwrap()),
+            [
+                ("limit", "100"),
+                ("order", "-created_at"),
+                ("checkout_session_status", "open")
+            ]
+        );
+        for statuses in [
+            &[Status::Canceled][..],
+            &[Status::Expired],
+            &[Status::Processing],
+            &[Status::Open, Status::Complete],
+        ] {
+            let q = ListQuery {
+                statuses: statuses.to_vec(),
+                limit: 20,
+                ..ListQuery::default()
+            };
+            let r = c.list(&q, &ctx).unwrap();
+            assert!(
+                !pairs(&r)
+                    .iter()
+                    .any(|(k, _)| *k == "checkout_session_status"),
+                "{statuses:?}"
+            );
+        }
+        let bad = ListQuery {
+            customer: Some("Northwind".into()),
+            ..ListQuery::default()
+        };
+        let e = c.list(&bad, &ctx).unwrap_err();
+        assert!(e.message.starts_with("customer:"), "{}", e.message);
+    }
+
+    #[test]
+    fn cancel_requests() {
+        let c = family("checkout");
+        let id = "41dc23c2-867d-420c-9b0d-7dbbc85d6900";
+        let r = c
+            .cancel(
+                id,
+                &CancelSession {
+                    reason: Some("Customer chose the annual plan instead".into()),
+                    provider_options: json!({"reason_type": "customer_requested",
+                                             "reference_id": "SUPPORT-20418"})
+                    .as_object()
+                    .cloned()
+                    .unwrap(),
+                },
+                &RequestContext::default(),
+            )
+            .unwrap();
+        assert_eq!(
+            (r.operation, r.method.clone(), r.path.as_str()),
+            (
+                Operation::Cancel,
+                Method::POST,
+                format!("/checkout/{id}/cancel").as_str()
+            )
+        );
+        let body: Value = serde_json::from_slice(r.body.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            body,
+            json!({"reason_type": "customer_requested",
+                   "reason": "Customer chose the annual plan instead",
+                   "reference_id": "SUPPORT-20418"})
+        );
+        let e = c
+            .cancel(
+                "../x",
+                &CancelSession::default(),
+                &RequestContext::default(),
+            )
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidId);
+    }
+
+    #[test]
+    fn family_checkouts_can_neither_list_nor_cancel() {
+        let b = family("checkouts");
+        let ctx = RequestContext::default();
+        let e = b.list(&ListQuery::default(), &ctx).unwrap_err();
+        assert_eq!(
+            (e.code, e.http_status),
+            (ErrorCode::UnsupportedOperation, 422)
+        );
+        assert!(e.message.contains("checkouts"), "{}", e.message);
+        let e = b
+            .cancel(
+                "41dc23c2-867d-420c-9b0d-7dbbc85d6900",
+                &CancelSession::default(),
+                &ctx,
+            )
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::UnsupportedOperation);
+        let caps = b.capabilities().expect("its own capabilities");
+        assert!(caps.list.is_none() && !caps.cancel && caps.get && caps.create);
+        assert!(family("checkout").capabilities().is_none());
+        let a = Zenskar.capabilities();
+        let list = a.list.expect("family checkout lists");
+        assert_eq!(list.pagination, Pagination::Cursor { max_limit: 100 });
+        assert_eq!(
+            list.vendor_filters,
+            [ListFilter::Customer, ListFilter::Status]
+        );
+        assert!(!list.items_complete && !list.customer_required && a.cancel);
+    }
 
     fn build(v: Value) -> Result<ZenskarAccount, ConfigError> {
         ZenskarAccount::from_config("default", v)

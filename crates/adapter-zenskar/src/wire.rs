@@ -134,6 +134,14 @@ pub struct CheckoutSessionList {
     pub total: Option<u64>,
 }
 
+/// The family A list with each summary kept verbatim (for `raw`).
+#[derive(Debug, Deserialize)]
+pub struct RawCheckoutSessionList {
+    pub data: Vec<Box<RawValue>>,
+    #[serde(default)]
+    pub next: Option<String>,
+}
+
 /// Family B checkout (`/checkouts`): get, create and confirm responses.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Checkout {
@@ -365,6 +373,39 @@ pub const CHECKOUTS_OPTION_FIELDS: &[&str] = &[
     "customer_data",
     "business_entity_id",
 ];
+
+/// The documented cancel reasons (ZK-D2/ZK-D1 cancel); `other` needs a `reason`.
+pub const CANCEL_REASON_TYPES: &[&str] = &[
+    "customer_requested",
+    "payment_failed",
+    "expired",
+    "duplicate",
+    "fraudulent",
+    "other",
+];
+
+/// `provider_options` a family A cancel takes.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelOptions {
+    #[serde(default)]
+    pub reason_type: Option<String>,
+    #[serde(default)]
+    pub reference_id: Option<String>,
+}
+
+/// Names of the fields of [`CancelOptions`], for capability listings.
+pub const CANCEL_OPTION_FIELDS: &[&str] = &["reason_type (cancel)", "reference_id (cancel)"];
+
+/// `POST /checkout/{id}/cancel` body.
+#[derive(Debug, Clone, Serialize)]
+pub struct CancelRequest {
+    pub reason_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_id: Option<String>,
+}
 
 /// Every `provider_options` key of either family, for capability listings.
 pub const ALL_OPTION_FIELDS: &[&str] = &[

@@ -4,8 +4,10 @@
 
 use std::path::PathBuf;
 
-use adapter_zenskar::{errors, read, wire, Family, Zenskar};
-use checkout_core::{ErrorCode, PaymentStatus, Provider, Status};
+use adapter_zenskar::{errors, read, Family, Zenskar, ZenskarAccount};
+use checkout_core::{
+    Connector, ErrorCode, ListPage, ListQuery, PaymentStatus, Provider, Status, VendorAnswer,
+};
 use fixture_kit::{error_status, stem, Fixtures};
 use serde_json::json;
 
@@ -64,7 +66,8 @@ fn normalize_handles_every_session_fixture_of_both_families() {
 #[test]
 fn normalize_refuses_list_and_error_bodies_clearly() {
     for (file, body) in Fixtures::load("zenskar").files() {
-        if is_session(file) {
+        // Cancel answers are read by `read_cancel`, which knows the reference.
+        if is_session(file) || file.starts_with("cancel_") {
             continue;
         }
         let err = Zenskar.normalize("default", body).unwrap_err();
@@ -83,19 +86,28 @@ fn snapshots_of_every_fixture() {
     let _guard = fixture_kit::snapshot_settings().bind_to_scope();
     for (file, body) in fixtures.files() {
         let value = if let Some(status) = error_status(file) {
-            let err = errors::vendor_error(status, file.ends_with(".json"), body);
+            // A cancel's refusal is read by the cancel's own reader.
+            let err = if file.contains("_cancel_") {
+                errors::cancel_error(status, file.ends_with(".json"), body)
+            } else {
+                errors::vendor_error(status, file.ends_with(".json"), body)
+            };
             json!({"http_status": err.http_status, "body": err.body(None)})
         } else if file.starts_with("list_") {
-            let list: wire::CheckoutSessionList = read::parse(body).expect("list body");
-            let sessions: Vec<_> = list
-                .data
+            let page = read_list(body).unwrap_or_else(|e| panic!("{file}: {e}"));
+            let total =
+                serde_json::from_slice::<serde_json::Value>(body).expect("json")["total"].as_u64();
+            let sessions: Vec<_> = page
+                .sessions
                 .iter()
-                .map(|s| {
-                    let session = read::session_a("default", s).expect("list item");
-                    session.as_of(fixtures.as_of(file, session.created_at))
-                })
+                .map(|f| f.session.as_of(fixtures.as_of(file, f.session.created_at)))
                 .collect();
-            json!({"next": list.next, "total": list.total, "sessions": sessions})
+            json!({"next": page.next_cursor, "total": total, "sessions": sessions})
+        } else if file.starts_with("cancel_") {
+            match read_cancel(body) {
+                Ok(f) => json!(f.session.as_of(fixtures.as_of(file, f.session.created_at))),
+                Err(e) => json!({"http_status": e.http_status, "body": e.body(None)}),
+            }
         } else {
             let session = read::session_body("default", family_of(file), body)
                 .unwrap_or_else(|e| panic!("{file}: {e}"));
@@ -275,6 +287,7 @@ fn fixtures_validate_against_the_documented_schema() {
             (Some(422), _, _) => "HTTPValidationError",
             (Some(_), _, _) => "HTTPError",
             (None, Some("list"), _) => "CheckoutSessionListResponse",
+            (None, Some("cancel"), _) => "CheckoutSessionCancelResponse",
             (None, Some("confirm"), Family::Checkouts) => "CheckoutConfirmResponse",
             (None, _, Family::Checkouts) => "CheckoutResponse",
             (None, _, Family::Checkout) => "CheckoutSessionResponse",
@@ -343,4 +356,100 @@ fn garbage_bodies_are_bad_responses_not_panics() {
             err.message
         );
     }
+}
+
+fn account(family: &str) -> ZenskarAccount {
+    ZenskarAccount::from_config(
+        "default",
+        json!({"api_key": "k", "organisation": "aa92a968-3677-4eef-a4b3-c34c686c61c4", "family": family}),
+    )
+    .expect("config")
+}
+
+fn ok(body: &[u8]) -> VendorAnswer {
+    VendorAnswer {
+        status: 200,
+        body: body.to_vec().into(),
+        ..VendorAnswer::default()
+    }
+}
+
+fn read_list(body: &[u8]) -> Result<ListPage, checkout_core::Error> {
+    account("checkout").read_list(&ListQuery::default(), &ok(body))
+}
+
+/// The session the cancel fixtures cancelled.
+const CANCELLED: &str = "41dc23c2-867d-420c-9b0d-7dbbc85d6900";
+
+fn read_cancel(body: &[u8]) -> Result<checkout_core::Fetched, checkout_core::Error> {
+    account("checkout").read_cancel(CANCELLED, &ok(body))
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(fixtures_dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Summaries read into sessions: what a summary lacks stays empty, the
+/// vendor's cursor is passed on as is, each item is kept verbatim.
+#[test]
+fn list_pages_of_summaries() {
+    let first = fixture("list_checkout_first_page.json");
+    let page = read_list(&first).expect("first page");
+    let value: serde_json::Value = serde_json::from_slice(&first).expect("json");
+    assert_eq!(page.next_cursor.as_deref(), value["next"].as_str());
+    assert!(page.next_cursor.is_some());
+    let text = std::str::from_utf8(&first).expect("utf-8");
+    for (f, item) in page
+        .sessions
+        .iter()
+        .zip(value["data"].as_array().expect("data"))
+    {
+        assert!(text.contains(f.raw.get()));
+        assert_eq!(f.session.provider_session_id, item["id"]);
+        let s = &f.session;
+        assert_eq!((s.plan.as_ref(), s.amount_total.as_ref()), (None, None));
+        assert_eq!((s.expires_at, s.url.as_ref()), (None, None));
+        assert!(s.metadata.is_empty() && s.success_url.is_none());
+    }
+    let last = read_list(&fixture("list_checkout_last_page.json")).expect("last");
+    assert_eq!(last.next_cursor, None);
+    let empty = read_list(&fixture("list_checkout_empty.json")).expect("empty");
+    assert!(empty.sessions.is_empty() && empty.next_cursor.is_none());
+}
+
+#[test]
+fn cancel_answers() {
+    let e = read_cancel(&fixture("cancel_checkout_documented.json")).unwrap_err();
+    assert_eq!(
+        (e.code, e.provider_http_status),
+        (ErrorCode::InvalidState, Some(200)),
+        "no creation time: the gateway reads the session"
+    );
+    let f = read_cancel(&fixture("cancel_checkout_full_session.json")).expect("full");
+    assert_eq!(f.session.status, Status::Canceled);
+    assert_eq!(f.session.provider_session_id, CANCELLED);
+    let refused = VendorAnswer {
+        status: 400,
+        body: fixture("error_400_cancel_not_open.json").into(),
+        ..VendorAnswer::default()
+    };
+    let e = account("checkout")
+        .read_cancel(CANCELLED, &refused)
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.http_status, e.provider_http_status),
+        (ErrorCode::InvalidState, 409, Some(400))
+    );
+    // Family `checkouts` has neither list nor cancel.
+    let b = account("checkouts");
+    assert_eq!(
+        b.read_cancel(CANCELLED, &ok(b"{}")).unwrap_err().code,
+        ErrorCode::UnsupportedOperation
+    );
+    assert_eq!(
+        b.read_list(&ListQuery::default(), &ok(b"{}"))
+            .unwrap_err()
+            .code,
+        ErrorCode::UnsupportedOperation
+    );
 }

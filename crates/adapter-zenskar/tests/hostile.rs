@@ -402,3 +402,39 @@ fn a_huge_key_is_not_echoed() {
     .concat();
     checks().assert_bad_response("a 1 MiB key before a broken value", &key);
 }
+
+/// Hostile list answers through `Connector::read_list`: each is
+/// `provider_bad_response` carrying the vendor status, never a panic.
+#[test]
+fn hostile_list_bodies() {
+    use adapter_zenskar::ZenskarAccount;
+    use checkout_core::{Connector, ListQuery, VendorAnswer};
+    use fixture_kit::hostile::{assert_list_refused, list_bodies};
+
+    let account = ZenskarAccount::from_config(
+        "default",
+        serde_json::json!({"api_key": "k", "organisation": "aa92a968-3677-4eef-a4b3-c34c686c61c4"}),
+    )
+    .expect("config");
+    let list: serde_json::Value = serde_json::from_slice(include_bytes!(
+        "../../../fixtures/zenskar/list_checkout_first_page.json"
+    ))
+    .expect("fixture");
+    let item = list["data"][0].clone();
+    let spoiled = [
+        ("id", serde_json::json!("../admin")),
+        ("checkout_session_status", serde_json::json!(null)),
+        ("created_at", serde_json::json!("yesterday")),
+        ("payment_status", serde_json::json!(3)),
+    ];
+    let mut bodies = list_bodies("data", &item, &spoiled);
+    bodies.push(("no data".to_owned(), br#"{"next":null,"total":0}"#.to_vec()));
+    for (what, body) in bodies {
+        let answer = VendorAnswer {
+            status: 200,
+            body: body.into(),
+            ..VendorAnswer::default()
+        };
+        assert_list_refused(&what, || account.read_list(&ListQuery::default(), &answer));
+    }
+}

@@ -136,6 +136,13 @@ pub trait Connector: Send + Sync {
     /// The vendor's name, as in [`Provider::name`].
     fn provider(&self) -> &'static str;
 
+    /// This account's capabilities where they differ from its provider's
+    /// (Zenskar `/checkouts` accounts cannot list or cancel); `None` means
+    /// [`Provider::capabilities`] holds for it.
+    fn capabilities(&self) -> Option<Capabilities> {
+        None
+    }
+
     /// Whether repeating this create can never make a second session (the
     /// vendor honours an idempotency key carried in `ctx`). Only then does
     /// the gateway retry a create whose outcome is unknown.

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::error::{Error, ErrorCode};
 use crate::model::Fetched;
 use crate::status::Status;
 
@@ -23,6 +24,35 @@ pub struct ListQuery {
     pub limit: u32,
     /// The vendor's own cursor from the previous page of this account.
     pub cursor: Option<String>,
+}
+
+impl ListQuery {
+    /// The one status asked for, if exactly one is: a vendor status filter
+    /// takes a single value.
+    pub fn only_status(&self) -> Option<Status> {
+        match self.statuses.split_first() {
+            Some((first, rest)) if rest.iter().all(|s| s == first) => Some(*first),
+            _ => None,
+        }
+    }
+
+    /// `limit` as a vendor page size: at least 1, at most `max`.
+    pub fn page_size(&self, max: u32) -> u32 {
+        self.limit.clamp(1, max)
+    }
+
+    /// Vendors that answer everything at once have no cursor of their own:
+    /// one given to them is the gateway's mistake, named, not ignored.
+    pub fn refuse_cursor(&self, provider: &str) -> Result<(), Error> {
+        match self.cursor {
+            Some(_) => Err(Error::new(
+                ErrorCode::InvalidCursor,
+                format!("{provider} lists every session in one answer: it takes no cursor"),
+            )
+            .with_provider(provider)),
+            None => Ok(()),
+        }
+    }
 }
 
 /// One page of one account's sessions, in the vendor's order.
@@ -68,4 +98,39 @@ pub struct ListSupport {
     /// session may stand in the cache for a read by id. `false` where the
     /// vendor lists summaries (Zenskar `/checkout`).
     pub items_complete: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_status_or_none() {
+        let mut q = ListQuery::default();
+        assert_eq!(q.only_status(), None);
+        q.statuses = vec![Status::Open];
+        assert_eq!(q.only_status(), Some(Status::Open));
+        q.statuses = vec![Status::Open, Status::Open];
+        assert_eq!(q.only_status(), Some(Status::Open));
+        q.statuses = vec![Status::Open, Status::Complete];
+        assert_eq!(q.only_status(), None);
+    }
+
+    #[test]
+    fn page_sizes_and_cursors() {
+        let q = ListQuery {
+            limit: 0,
+            ..ListQuery::default()
+        };
+        assert_eq!(q.page_size(100), 1);
+        let q = ListQuery {
+            limit: 500,
+            cursor: Some("c".into()),
+            ..ListQuery::default()
+        };
+        assert_eq!(q.page_size(100), 100);
+        let e = q.refuse_cursor("acme").unwrap_err();
+        assert_eq!((e.code, e.http_status), (ErrorCode::InvalidCursor, 400));
+        assert!(ListQuery::default().refuse_cursor("acme").is_ok());
+    }
 }

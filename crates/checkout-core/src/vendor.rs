@@ -5,6 +5,9 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, ErrorCode};
 use crate::exchange::VendorAnswer;
+use serde_json::value::RawValue;
+
+use crate::list::ListPage;
 use crate::model::CheckoutSession;
 use crate::model::Fetched;
 
@@ -85,13 +88,61 @@ pub fn read_fetched(
     refused: impl FnOnce(&VendorAnswer) -> Error,
     session: impl FnOnce(&[u8]) -> Result<CheckoutSession, Error>,
 ) -> Result<Fetched, Error> {
-    let read = if answer.is_success() {
-        session(&answer.body).and_then(|session| {
+    read_answer(answer, refused, |body| {
+        session(body).and_then(|session| {
             Ok(Fetched {
                 session,
-                raw: raw_json(provider, &answer.body)?,
+                raw: raw_json(provider, body)?,
             })
         })
+    })
+}
+
+/// A vendor's answer to a list call, read like [`read_fetched`]: a non-2xx
+/// is `refused`, a 2xx body is read by `page` (see [`listed`] for its
+/// items), and every error carries the vendor's HTTP status.
+pub fn read_page(
+    provider: &str,
+    answer: &VendorAnswer,
+    refused: impl FnOnce(&VendorAnswer) -> Error,
+    page: impl FnOnce(&[u8]) -> Result<ListPage, Error>,
+) -> Result<ListPage, Error> {
+    read_answer(answer, refused, |body| {
+        // Items are kept verbatim as `raw`: the whole body must be text.
+        std::str::from_utf8(body).map_err(|_| bad_response(provider, "the body is not JSON"))?;
+        page(body)
+    })
+}
+
+/// One item of a list answer: read as the vendor's session type `T`, turned
+/// into the canonical session by `session`, and kept verbatim as `raw`. An
+/// error names the item's position, never its content.
+pub fn listed<T: DeserializeOwned>(
+    provider: &str,
+    index: usize,
+    item: &RawValue,
+    session: impl FnOnce(T) -> Result<CheckoutSession, Error>,
+) -> Result<Fetched, Error> {
+    parse_body::<T>(provider, item.get().as_bytes())
+        .and_then(session)
+        .map(|session| Fetched {
+            session,
+            raw: item.to_owned(),
+        })
+        .map_err(|mut e| {
+            e.message = format!("{} (list item {index})", e.message);
+            e
+        })
+}
+
+/// The shared shape of every read: refusal or body, tagged with the status.
+fn read_answer<T>(
+    answer: &VendorAnswer,
+    refused: impl FnOnce(&VendorAnswer) -> Error,
+    body: impl FnOnce(&[u8]) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let read = if answer.is_success() {
+        body(&answer.body)
     } else {
         let error = refused(answer);
         Err(match answer.retry_after() {
@@ -211,6 +262,96 @@ mod tests {
         assert_eq!(
             raw_json("acme", b"<html>").unwrap_err().code,
             ErrorCode::ProviderBadResponse
+        );
+    }
+
+    fn answer(status: u16, body: &'static [u8]) -> VendorAnswer {
+        VendorAnswer {
+            status,
+            body: body.into(),
+            ..VendorAnswer::default()
+        }
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Item {
+        id: String,
+    }
+
+    fn session(id: &str) -> Result<CheckoutSession, Error> {
+        if id.is_empty() {
+            return Err(bad_response("acme", "empty id"));
+        }
+        let body = format!(
+            r#"{{"object":"checkout_session","id":"acme:a:{id}","provider":"acme","account":"a",
+            "provider_session_id":"{id}","status":"open","payment_status":null,"purpose":"other",
+            "url":null,"success_url":null,"cancel_url":null,"customer":null,"plan":null,
+            "quantity":null,"subscription_id":null,"invoice_id":null,"amount_total":null,
+            "livemode":null,"metadata":{{}},"created_at":"2026-01-19T10:00:00Z","updated_at":null,
+            "expires_at":null,"completed_at":null,"provider_status":{{"status":null,"payment_status":null}}}}"#
+        );
+        Ok(serde_json::from_str(&body).expect("a canonical session"))
+    }
+
+    fn page(body: &[u8]) -> Result<ListPage, Error> {
+        #[derive(serde::Deserialize)]
+        struct Page {
+            items: Vec<Box<RawValue>>,
+        }
+        let p: Page = parse_body("acme", body)?;
+        let sessions = p
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, raw)| listed("acme", i, raw, |item: Item| session(&item.id)))
+            .collect::<Result<_, _>>()?;
+        Ok(ListPage {
+            sessions,
+            next_cursor: None,
+        })
+    }
+
+    #[test]
+    fn pages_keep_each_item_verbatim_and_every_error_its_status() {
+        let ok = read_page(
+            "acme",
+            &answer(200, br#"{"items":[{"id": "s1", "x": 1.50},{"id":"s2"}]}"#),
+            |_| unreachable!(),
+            page,
+        )
+        .unwrap();
+        assert_eq!(ok.sessions.len(), 2);
+        assert_eq!(ok.sessions[0].raw.get(), r#"{"id": "s1", "x": 1.50}"#);
+        let e = read_page(
+            "acme",
+            &answer(200, br#"{"items":[{"id":"s1"},{"id":""}]}"#),
+            |_| unreachable!(),
+            page,
+        )
+        .unwrap_err();
+        assert_eq!(e.provider_http_status, Some(200));
+        assert!(e.message.contains("list item 1"), "{}", e.message);
+        let e = read_page(
+            "acme",
+            &answer(200, b"{\"items\":[\"\xff\"]}"),
+            |_| unreachable!(),
+            page,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.code, e.provider_http_status),
+            (ErrorCode::ProviderBadResponse, Some(200))
+        );
+        let e = read_page(
+            "acme",
+            &answer(503, b"busy"),
+            |a| Error::from_vendor_status("acme", a.status, "busy"),
+            page,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.code, e.provider_http_status),
+            (ErrorCode::ProviderUnavailable, Some(503))
         );
     }
 

@@ -132,3 +132,52 @@ pub fn assert_502(what: &str, e: &Error) {
     assert_eq!(e.http_status, 502, "{what}");
     assert!(e.message.len() < 1_000, "{what}: {}", clip(&e.message));
 }
+
+/// Hostile list answers: `key` names the array of items in the body's
+/// object, `item` is a real list item, and each of `spoiled` replaces one of its fields in a second item.
+/// Every one must be refused by a list reader (see [`assert_list_refused`]).
+pub fn list_bodies(key: &str, item: &Value, spoiled: &[(&str, Value)]) -> Vec<(String, Vec<u8>)> {
+    let open = "[".repeat(DEPTH);
+    let closed = "]".repeat(DEPTH);
+    let mut bodies: Vec<(String, Vec<u8>)> = [
+        ("null", "null".to_owned()),
+        ("an array", "[]".to_owned()),
+        ("the items null", format!(r#"{{"{key}":null,"x":1}}"#)),
+        ("the items an object", format!(r#"{{"{key}":{{}}}}"#)),
+        ("an item null", format!(r#"{{"{key}":[null]}}"#)),
+        ("an item a string", format!(r#"{{"{key}":["id"]}}"#)),
+        ("an item a number", format!(r#"{{"{key}":[1e400]}}"#)),
+        (
+            "100k nested arrays as an item",
+            format!(r#"{{"{key}":[{open}{closed}]}}"#),
+        ),
+        ("unbalanced nesting", format!(r#"{{"{key}":[{open}"#)),
+    ]
+    .into_iter()
+    .map(|(what, body)| (what.to_owned(), body.into_bytes()))
+    .collect();
+    let mut invalid = format!(r#"{{"{key}":[{{"id":""#).into_bytes();
+    invalid.extend_from_slice(b"\xff\"}]}");
+    bodies.push(("invalid UTF-8 in an item".to_owned(), invalid));
+    bodies.push(("8 MiB of text".to_owned(), vec![b'x'; 8 * MIB]));
+    for (field, value) in spoiled {
+        let mut bad = item.clone();
+        bad[*field] = value.clone();
+        let body = serde_json::to_vec(&json!({ key: [item.clone(), bad] })).expect("JSON");
+        bodies.push((format!("item 1 with {field} = {value}"), body));
+    }
+    bodies
+}
+
+/// A list read refused `what` as `provider_bad_response` carrying the
+/// vendor's 200, without a panic.
+#[track_caller]
+pub fn assert_list_refused<T>(what: &str, read: impl FnOnce() -> Result<T, Error>) {
+    let e = match catch_unwind(AssertUnwindSafe(read)) {
+        Ok(Ok(_)) => panic!("{what}: read as a page"),
+        Ok(Err(e)) => e,
+        Err(_) => panic!("{what}: the list read panicked"),
+    };
+    assert_502(what, &e);
+    assert_eq!(e.provider_http_status, Some(200), "{what}");
+}
