@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use checkout_gateway::examples::tours;
-use checkout_gateway_e2e::{answer, code, start_with, Stack};
+use checkout_gateway_e2e::{code, json_of, start_with, Stack};
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
 
@@ -17,12 +17,10 @@ const READER: &str = "demo-reader-key-0000000000000001";
 async fn demo_stack(extra: &str) -> Stack {
     let demo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/demo.toml"))
         .expect("config/demo.toml");
-    let toml = demo
-        .replace("http://127.0.0.1:9100", "{sandbox}")
-        .replace(
-            "[clients.demo]\n",
-            "[clients.demo]\nrequests_per_sec = 1000000\nvendor_calls_per_sec = 1000000\n",
-        );
+    let toml = demo.replace("http://127.0.0.1:9100", "{sandbox}").replace(
+        "[clients.demo]\n",
+        "[clients.demo]\nrequests_per_sec = 1000000\nvendor_calls_per_sec = 1000000\n",
+    );
     start_with(&format!("{toml}\n{extra}")).await
 }
 
@@ -34,7 +32,7 @@ async fn list(s: &Stack, key: &str, query: &str) -> (u16, Value) {
         .send()
         .await
         .expect("list");
-    let (status, _, body) = answer(r).await;
+    let (status, _, body) = json_of(r).await;
     (status, body)
 }
 
@@ -58,7 +56,7 @@ async fn create_many(s: &Stack, per_account: usize) -> Vec<(String, String)> {
                 .send()
                 .await
                 .expect("create");
-            let (status, _, created) = answer(r).await;
+            let (status, _, created) = json_of(r).await;
             assert_eq!(status, 201, "{created}");
             (account, created["id"].as_str().unwrap().to_owned())
         })
@@ -70,7 +68,7 @@ async fn create_many(s: &Stack, per_account: usize) -> Vec<(String, String)> {
 /// Page through `query` with `limit`; every session, and the pages' sources.
 async fn page_all(s: &Stack, query: &str, limit: u32) -> (Vec<Value>, Vec<Value>) {
     let mut all = Vec::new();
-    let mut sources = Vec::new();
+    let mut sources;
     let mut cursor: Option<String> = None;
     for _ in 0..10_000 {
         let q = match &cursor {
@@ -183,7 +181,10 @@ async fn sessions_created_while_paging_never_repeat_or_hide_an_older_one() {
     assert_ordered(&seen);
     let seen_ids: Vec<&Value> = seen.iter().map(|x| &x["id"]).collect();
     let before_ids: Vec<&Value> = before.iter().map(|x| &x["id"]).collect();
-    assert_eq!(seen_ids, before_ids, "exactly the sessions there when paging began");
+    assert_eq!(
+        seen_ids, before_ids,
+        "exactly the sessions there when paging began"
+    );
 }
 
 #[tokio::test]
@@ -228,24 +229,39 @@ async fn filters_give_the_same_sessions_whoever_applies_them() {
             format!("customer={customer}"),
             Box::new({
                 let c = customer.clone();
-                move |x: &Value| x["customer"]["id"] == c.as_str() || x["customer"]["external_id"] == c.as_str()
+                move |x: &Value| {
+                    x["customer"]["id"] == c.as_str() || x["customer"]["external_id"] == c.as_str()
+                }
             }),
         ),
         (
-            format!("created_lt={}", middle.as_str().unwrap().replace('+', "%2B")),
+            format!(
+                "created_lt={}",
+                middle.as_str().unwrap().replace('+', "%2B")
+            ),
             Box::new({
                 let m = chrono::DateTime::parse_from_rfc3339(middle.as_str().unwrap()).unwrap();
-                move |x: &Value| chrono::DateTime::parse_from_rfc3339(x["created_at"].as_str().unwrap()).unwrap() < m
+                move |x: &Value| {
+                    chrono::DateTime::parse_from_rfc3339(x["created_at"].as_str().unwrap()).unwrap()
+                        < m
+                }
             }),
         ),
     ] {
         let (filtered, _) = page_all(&s, &query, 9).await;
-        let expected: Vec<&Value> = everything.iter().filter(|x| keep(x)).map(|x| &x["id"]).collect();
+        let expected: Vec<&Value> = everything
+            .iter()
+            .filter(|x| keep(x))
+            .map(|x| &x["id"])
+            .collect();
         let got: Vec<&Value> = filtered.iter().map(|x| &x["id"]).collect();
         // Frontier lists per organization: with `customer` it is asked for
         // that one only, which the unfiltered list also covers.
         assert_eq!(got, expected, "{query}");
-        assert!(!got.is_empty(), "{query} matched nothing: the test proves nothing");
+        assert!(
+            !got.is_empty(),
+            "{query} matched nothing: the test proves nothing"
+        );
     }
 }
 
@@ -267,9 +283,16 @@ async fn a_source_failing_mid_paging_is_reported_then_resumed() {
     assert_eq!(status, 200, "one sick vendor is no 5xx: {page2}");
     let sources = page2["sources"].as_array().unwrap();
     assert_eq!(state_of(sources, "flowglad:default"), "failed");
-    let failed = sources.iter().find(|x| x["account"] == "flowglad:default").unwrap();
+    let failed = sources
+        .iter()
+        .find(|x| x["account"] == "flowglad:default")
+        .unwrap();
     assert_eq!(failed["error"]["code"], "provider_error");
-    assert!(page2["data"].as_array().unwrap().iter().all(|x| x["provider"] != "flowglad"));
+    assert!(page2["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|x| x["provider"] != "flowglad"));
     assert_eq!(page2["has_more"], true);
     let mut seen = first;
     seen.extend(page2["data"].as_array().unwrap().iter().cloned());
@@ -277,14 +300,20 @@ async fn a_source_failing_mid_paging_is_reported_then_resumed() {
     while let Some(c) = cursor {
         let (status, page) = list(&s, KEY, &format!("limit=7&cursor={c}")).await;
         assert_eq!(status, 200);
-        assert_eq!(state_of(page["sources"].as_array().unwrap(), "flowglad:default"), "ok");
+        assert_eq!(
+            state_of(page["sources"].as_array().unwrap(), "flowglad:default"),
+            "ok"
+        );
         seen.extend(page["data"].as_array().unwrap().iter().cloned());
         cursor = page["next_cursor"].as_str().map(str::to_owned);
     }
     // Nothing lost, nothing twice: Flowglad's sessions come later than their
     // place, since its source was asked again from where it stood.
     let mut got: Vec<&str> = seen.iter().map(|x| x["id"].as_str().unwrap()).collect();
-    let mut want: Vec<&str> = everything.iter().map(|x| x["id"].as_str().unwrap()).collect();
+    let mut want: Vec<&str> = everything
+        .iter()
+        .map(|x| x["id"].as_str().unwrap())
+        .collect();
     got.sort_unstable();
     want.sort_unstable();
     assert_eq!(got, want);
@@ -302,16 +331,31 @@ async fn cursors_that_were_altered_or_refiltered_are_refused() {
     let altered = String::from_utf8(altered).unwrap();
     for (query, why) in [
         (format!("limit=2&status=open&cursor={altered}"), "signature"),
-        (format!("limit=2&status=complete&cursor={cursor}"), "other filters"),
+        (
+            format!("limit=2&status=complete&cursor={cursor}"),
+            "other filters",
+        ),
         (format!("limit=2&cursor={cursor}"), "other filters"),
-        (format!("limit=2&status=open&accounts=meteroid:default&cursor={cursor}"), "other filters"),
-        ("limit=2&status=open&cursor=v1.e30.AAAA".to_owned(), "signature"),
-        ("limit=2&status=open&cursor=hello".to_owned(), "not a cursor"),
+        (
+            format!("limit=2&status=open&accounts=meteroid:default&cursor={cursor}"),
+            "other filters",
+        ),
+        (
+            "limit=2&status=open&cursor=v1.e30.AAAA".to_owned(),
+            "signature",
+        ),
+        (
+            "limit=2&status=open&cursor=hello".to_owned(),
+            "not a cursor",
+        ),
     ] {
         let (status, body) = list(&s, KEY, &query).await;
         assert_eq!(status, 400, "{query}: {body}");
         assert_eq!(code(&body), "invalid_cursor");
-        assert!(body["error"]["message"].as_str().unwrap().contains(why), "{body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains(why),
+            "{body}"
+        );
     }
     // The untouched cursor still works, with another page size too.
     let (status, _) = list(&s, KEY, &format!("limit=5&status=open&cursor={cursor}")).await;
@@ -332,10 +376,18 @@ async fn bad_queries_name_the_parameter_and_accounts_are_checked() {
     ] {
         let (got, body) = list(&s, KEY, query).await;
         assert_eq!(got, status, "{query}: {body}");
-        assert!(body["error"]["message"].as_str().unwrap().contains(field), "{body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains(field),
+            "{body}"
+        );
     }
     // No key, or a key without read scope.
-    let r = s.http.get(format!("{}/v1/checkout-sessions", s.gateway)).send().await.unwrap();
+    let r = s
+        .http
+        .get(format!("{}/v1/checkout-sessions", s.gateway))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
 }
 
@@ -343,15 +395,26 @@ async fn bad_queries_name_the_parameter_and_accounts_are_checked() {
 async fn a_listed_session_is_a_cache_hit_where_the_vendor_lists_whole_sessions() {
     let s = demo_stack("").await;
     let created = create_many(&s, 1).await;
-    let (_, providers) = {
-        let r = s.get("/v1/providers").bearer_auth(KEY).send().await.unwrap();
-        answer(r).await
+    let (_, _, providers) = {
+        let r = s
+            .http
+            .get(format!("{}/v1/providers", s.gateway))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap();
+        json_of(r).await
     };
     // Wait out the create's own cache entry (open sessions: 5 s in the
     // demo config) would be slow: read with no-cache first to learn each
     // vendor's status, then list, then read.
     let (_, page) = list(&s, KEY, "limit=100").await;
-    let listed: HashSet<&str> = page["data"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap()).collect();
+    let listed: HashSet<&str> = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_str().unwrap())
+        .collect();
     for (account, id) in &created {
         if !listed.contains(id.as_str()) {
             continue;
@@ -364,7 +427,13 @@ async fn a_listed_session_is_a_cache_hit_where_the_vendor_lists_whole_sessions()
             .find(|p| p["provider"] == provider)
             .and_then(|p| p["capabilities"]["list"]["items_complete"].as_bool())
             .unwrap();
-        let r = s.session(id).bearer_auth(KEY).send().await.unwrap();
+        let r = s
+            .http
+            .get(format!("{}/v1/checkout-sessions/{id}", s.gateway))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap();
         let cache = r.headers()["x-cache"].to_str().unwrap().to_owned();
         if complete_items {
             assert_eq!(cache, "hit", "{id}");
@@ -380,14 +449,25 @@ async fn frontier_without_a_customer_needs_configured_orgs() {
     let (_, page) = list(&s, KEY, "accounts=frontier:default&limit=5").await;
     let sources = page["sources"].as_array().unwrap();
     assert!(sources.iter().all(|x| x["state"] == "ok"), "{sources:?}");
-    assert!(sources.iter().all(|x| x["customer"].is_string()), "{sources:?}");
+    assert!(
+        sources.iter().all(|x| x["customer"].is_string()),
+        "{sources:?}"
+    );
 }
 
 #[tokio::test]
 async fn cancel_answers_by_the_session_state() {
     let s = demo_stack("").await;
     let created = create_many(&s, 2).await;
-    let (_, providers) = answer(s.get("/v1/providers").bearer_auth(KEY).send().await.unwrap()).await;
+    let (_, _, providers) = json_of(
+        s.http
+            .get(format!("{}/v1/providers", s.gateway))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let can_cancel = |provider: &str| {
         providers["data"]
             .as_array()
@@ -407,21 +487,32 @@ async fn cancel_answers_by_the_session_state() {
                 .send()
                 .await
                 .unwrap();
-            let (status, _, body) = answer(r).await;
+            let (status, _, body) = json_of(r).await;
             (status, body)
         }
     };
     let mut cancelled_some = false;
     for tour in tours() {
         let account = format!("{}:{}", tour.provider, tour.account);
-        let ids: Vec<&String> = created.iter().filter(|(a, _)| *a == account).map(|(_, i)| i).collect();
+        let ids: Vec<&String> = created
+            .iter()
+            .filter(|(a, _)| *a == account)
+            .map(|(_, i)| i)
+            .collect();
         let calls_before = s.calls(tour.provider, "cancel");
         let (status, body) = cancel(ids[0].clone(), KEY).await;
         if !can_cancel(tour.provider) || body["error"]["code"] == "unsupported_operation" {
             assert_eq!(status, 422, "{account}: {body}");
             assert_eq!(code(&body), "unsupported_operation");
-            assert!(body["error"]["message"].as_str().unwrap().contains(tour.provider));
-            assert_eq!(s.calls(tour.provider, "cancel"), calls_before, "no vendor call");
+            assert!(body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(tour.provider));
+            assert_eq!(
+                s.calls(tour.provider, "cancel"),
+                calls_before,
+                "no vendor call"
+            );
             continue;
         }
         cancelled_some = true;
@@ -429,16 +520,29 @@ async fn cancel_answers_by_the_session_state() {
         assert_eq!(body["status"], "canceled");
         // Again: still 200, the session as it stands.
         let (status, body) = cancel(ids[0].clone(), KEY).await;
-        assert_eq!((status, &body["status"]), (200, &json!("canceled")), "{body}");
+        assert_eq!(
+            (status, &body["status"]),
+            (200, &json!("canceled")),
+            "{body}"
+        );
         // The cache holds the canceled session.
-        let r = s.session(ids[0]).bearer_auth(KEY).send().await.unwrap();
-        let (_, _, read) = answer(r).await;
+        let r = s
+            .http
+            .get(format!("{}/v1/checkout-sessions/{}", s.gateway, ids[0]))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap();
+        let (_, _, read) = json_of(r).await;
         assert_eq!(read["status"], "canceled");
         // A complete session: 409 invalid_state.
         let reference = ids[1].rsplit(':').next().unwrap();
         let r = s
             .http
-            .post(format!("{}/_sandbox/{}/sessions/{reference}", s.sandbox, tour.provider))
+            .post(format!(
+                "{}/_sandbox/{}/sessions/{reference}",
+                s.sandbox, tour.provider
+            ))
             .json(&tour.control)
             .send()
             .await
@@ -455,5 +559,8 @@ async fn cancel_answers_by_the_session_state() {
         let (status, body) = cancel(ids[0].clone(), READER).await;
         assert_eq!(status, 403, "{body}");
     }
-    assert!(cancelled_some, "no demo account could cancel: the test proves nothing");
+    assert!(
+        cancelled_some,
+        "no demo account could cancel: the test proves nothing"
+    );
 }

@@ -4,6 +4,7 @@
 
 mod api;
 mod hardening;
+mod list;
 mod operability;
 mod quirks;
 mod reload;

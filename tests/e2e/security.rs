@@ -141,7 +141,9 @@ async fn sessions_cached_for_one_client_are_invisible_to_another() {
     assert_eq!(
         providers["data"],
         json!([{"provider": "meteroid", "accounts": ["b"],
-        "capabilities": providers["data"][0]["capabilities"].clone()}])
+        "capabilities": providers["data"][0]["capabilities"].clone(),
+        "list_filters": {"vendor": ["customer", "status"], "gateway": ["created"]},
+        "account_capabilities": {}}])
     );
     let (_, _, providers) = json_of(s.get_as(READER, "/v1/providers").send().await.unwrap()).await;
     let names: Vec<&str> = providers["data"]

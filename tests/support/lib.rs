@@ -359,28 +359,51 @@ pub fn key_sha256(key: &str) -> String {
 /// e2e tests share one binary, and a `#[tokio::test]` runs its gateway and
 /// sandbox on its own thread (current-thread runtime), so this sees every
 /// line of this test's gateway and none of the other tests'.
+///
+/// One process-wide subscriber writes to the capturing thread's buffer and
+/// is disabled elsewhere, decided at each call. A subscriber set per thread
+/// instead (`set_default`) loses spans: a callsite first registered by
+/// another test's thread while this one installs its subscriber can keep
+/// tracing's cached "never" interest.
 pub fn captured_logs() -> Logs {
+    use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        // Dynamic: asked at every call, never cached per callsite.
+        let capturing = tracing_subscriber::filter::dynamic_filter_fn(|_, _| {
+            CAPTURE.with(|c| c.borrow().is_some())
+        });
+        let layer = tracing_subscriber::fmt::layer()
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::NEW)
+            .with_writer(|| ThreadSink)
+            .json()
+            .with_filter(capturing);
+        // Another global subscriber (none is set in the e2e binary) would
+        // only mean nothing is captured, which the tests would notice.
+        let _ = tracing_subscriber::registry().with(layer).try_init();
+    });
     let lines: Arc<Mutex<Vec<u8>>> = Arc::default();
-    let sink = lines.clone();
-    let writer = move || Sink(sink.clone());
-    let scope = tracing_subscriber::fmt()
-        .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::NEW)
-        .with_writer(writer)
-        .json()
-        .finish()
-        .set_default();
-    Logs {
-        lines,
-        _scope: scope,
-    }
+    CAPTURE.with(|c| *c.borrow_mut() = Some(lines.clone()));
+    Logs { lines }
+}
+
+thread_local! {
+    /// The buffer of the capture running on this thread, if any.
+    static CAPTURE: std::cell::RefCell<Option<Arc<Mutex<Vec<u8>>>>> =
+        const { std::cell::RefCell::new(None) };
 }
 
 /// Log lines captured by [`captured_logs`]; capture stops when dropped.
 pub struct Logs {
     lines: Arc<Mutex<Vec<u8>>>,
-    _scope: tracing::dispatcher::DefaultGuard,
+}
+
+impl Drop for Logs {
+    fn drop(&mut self) {
+        CAPTURE.with(|c| *c.borrow_mut() = None);
+    }
 }
 
 impl Logs {
@@ -390,14 +413,20 @@ impl Logs {
     }
 }
 
-struct Sink(Arc<Mutex<Vec<u8>>>);
+/// Writes into the capturing thread's buffer (nothing reaches it from a
+/// thread that is not capturing: the filter says so first).
+struct ThreadSink;
 
-impl std::io::Write for Sink {
+impl std::io::Write for ThreadSink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
+        CAPTURE.with(|c| {
+            if let Some(lines) = c.borrow().as_ref() {
+                lines
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend_from_slice(buf);
+            }
+        });
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {

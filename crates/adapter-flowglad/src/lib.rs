@@ -174,6 +174,17 @@ const SESSIONS: &str = "/api/v1/checkout-sessions";
 /// Largest `limit` the list takes (vendor notes §1.8).
 const MAX_PAGE: u32 = 100;
 
+/// Flowglad lists oldest first unless its cursor says `"direction":
+/// "backward"` (its paginated select: forward = ascending `createdAt`,
+/// backward = descending, keyset on `createdAt` then `id`). The gateway
+/// merges newest first, so the first page is asked with a cursor of the
+/// vendor's own shape that starts past any session (`createdAt` is epoch
+/// milliseconds: 9999-12-31T23:59:59.999Z); the vendor's next cursors keep
+/// its direction. Base64 of `{"createdAt":253402300799999,"direction":
+/// "backward","parameters":{}}`.
+const NEWEST_FIRST: &str =
+    "eyJjcmVhdGVkQXQiOjI1MzQwMjMwMDc5OTk5OSwiZGlyZWN0aW9uIjoiYmFja3dhcmQiLCJwYXJhbWV0ZXJzIjp7fX0=";
+
 impl Connector for FlowgladAccount {
     fn endpoint(&self) -> &Endpoint {
         &self.endpoint
@@ -228,12 +239,10 @@ impl Connector for FlowgladAccount {
     /// One page by `limit` (a string, 1–100) and the vendor's own cursor.
     /// Flowglad filters nothing: the gateway applies every filter.
     fn list(&self, query: &ListQuery, _ctx: &RequestContext) -> Result<VendorRequest, Error> {
-        let mut request = VendorRequest::new(Operation::List, Method::GET, SESSIONS)
-            .query("limit", query.page_size(MAX_PAGE).to_string());
-        if let Some(cursor) = &query.cursor {
-            request = request.query("cursor", cursor.clone());
-        }
-        Ok(request)
+        let cursor = query.cursor.as_deref().unwrap_or(NEWEST_FIRST);
+        Ok(VendorRequest::new(Operation::List, Method::GET, SESSIONS)
+            .query("limit", query.page_size(MAX_PAGE).to_string())
+            .query("cursor", cursor))
     }
 
     fn read_list(&self, _query: &ListQuery, answer: &VendorAnswer) -> Result<ListPage, Error> {
@@ -402,7 +411,22 @@ mod tests {
             (r.operation, r.method.clone(), r.path.as_str()),
             (Operation::List, Method::GET, "/api/v1/checkout-sessions")
         );
-        assert_eq!(r.query, [("limit".to_owned(), "20".to_owned())]);
+        // The first page is asked newest first, with the vendor's own
+        // cursor shape.
+        assert_eq!(r.query[0], ("limit".to_owned(), "20".to_owned()));
+        assert_eq!(r.query[1].0, "cursor");
+        let first: serde_json::Value = serde_json::from_slice(
+            &base64::engine::Engine::decode(
+                &base64::engine::general_purpose::STANDARD,
+                &r.query[1].1,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            first,
+            json!({"createdAt": 253_402_300_799_999_i64, "direction": "backward", "parameters": {}})
+        );
         assert!(r.body.is_none());
         for (limit, sent) in [(0, "1"), (100, "100"), (101, "100"), (u32::MAX, "100")] {
             let q = ListQuery {

@@ -29,6 +29,10 @@ pub struct ProviderEntry {
     pub capabilities: Capabilities,
     /// Who applies each list filter for this vendor; `null` when it cannot list.
     pub list_filters: Option<ListFilters>,
+    /// Accounts (of those above) that can do less than the vendor can,
+    /// with what they can do (Zenskar `/checkouts` accounts: no list, no
+    /// cancel); empty when every account can do it all.
+    pub account_capabilities: BTreeMap<String, Capabilities>,
 }
 
 /// The list's filters (`customer`, `status`, `created`), split by who
@@ -76,12 +80,22 @@ pub async fn list_providers(
 ) -> Result<Json<ProviderList>, ApiError> {
     let client = state.authorize(&headers, Scope::SessionsRead)?;
     let mut visible: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    let configured = state.accounts.keys().filter(|(p, a)| client.may_use(p, a));
-    for (provider, account) in configured {
+    let mut differing: BTreeMap<&str, BTreeMap<String, Capabilities>> = BTreeMap::new();
+    let configured = state
+        .accounts
+        .iter()
+        .filter(|((p, a), _)| client.may_use(p, a));
+    for ((provider, name), account) in configured {
         visible
             .entry(provider.as_str())
             .or_default()
-            .push(account.clone());
+            .push(name.clone());
+        if let Some(own) = account.connector.capabilities() {
+            differing
+                .entry(provider.as_str())
+                .or_default()
+                .insert(name.clone(), own);
+        }
     }
     let data = registry::providers()
         .iter()
@@ -94,6 +108,7 @@ pub async fn list_providers(
                 accounts,
                 list_filters: list_filters(&capabilities),
                 capabilities,
+                account_capabilities: differing.remove(p.name()).unwrap_or_default(),
             })
         })
         .collect();

@@ -25,7 +25,7 @@ pub async fn cancel(
     ctx: &RequestContext,
 ) -> Result<Bytes, Error> {
     let provider = account.provider.name();
-    if !account.provider.capabilities().cancel {
+    if !account.capabilities().cancel {
         return Err(unsupported(provider, Operation::Cancel));
     }
     state.spend(client, Budget::VendorCalls)?;

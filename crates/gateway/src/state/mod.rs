@@ -29,6 +29,16 @@ pub struct Account {
     pub guard: Guard,
 }
 
+impl Account {
+    /// What this account can do: its connector's own answer where it
+    /// differs from its provider's (Zenskar `/checkouts`), else the provider's.
+    pub fn capabilities(&self) -> checkout_core::Capabilities {
+        self.connector
+            .capabilities()
+            .unwrap_or_else(|| self.provider.capabilities())
+    }
+}
+
 pub struct AppState {
     /// `(provider, account)` → configured account.
     pub accounts: BTreeMap<(String, String), Account>,

@@ -225,6 +225,9 @@ impl Merge {
             let has_left = source.has_left();
             let mut position = source.position;
             match source.state {
+                // A failure that would only repeat (the vendor refusing the
+                // query, an unsupported filter value) is reported, not resumed.
+                SourceState::Failed(e) if !e.retryable => {}
                 // Where it stood, or after what it gave before failing.
                 SourceState::Failed(_) => {
                     if let Some(taken) = source.taken_last {
@@ -479,5 +482,14 @@ mod tests {
             positions[0].after, None,
             "source 1 is asked again from its start"
         );
+    }
+
+    #[test]
+    fn a_failure_that_would_repeat_is_not_resumed() {
+        let mut merge = Merge::new(start(1).into_iter().map(Source::new).collect(), 5);
+        merge.sources[0].fail(Error::invalid_request("customer: not an organization id"));
+        assert_eq!(merge.next(), Step::Done);
+        let (items, positions) = merge.finish();
+        assert!(items.is_empty() && positions.is_empty());
     }
 }

@@ -210,7 +210,7 @@ fn plan<'s>(
 
 /// How this account lists, if it can.
 fn list_support(account: &Account) -> Option<ListSupport> {
-    account.provider.capabilities().list
+    account.capabilities().list
 }
 
 fn error_json(error: &Error) -> serde_json::Value {
