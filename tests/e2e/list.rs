@@ -391,8 +391,12 @@ async fn bad_queries_name_the_parameter_and_accounts_are_checked() {
     assert_eq!(r.status(), 401);
 }
 
+/// The create cached each session as open; the vendor then moves it on.
+/// A list refreshes the cache where the vendor lists whole sessions (the
+/// next read is a hit showing the new status), and drops a contradicted
+/// copy where it lists fewer fields (the next read asks the vendor).
 #[tokio::test]
-async fn a_listed_session_is_a_cache_hit_where_the_vendor_lists_whole_sessions() {
+async fn a_list_refreshes_the_cache() {
     let s = demo_stack("").await;
     let created = create_many(&s, 1).await;
     let (_, _, providers) = {
@@ -405,26 +409,40 @@ async fn a_listed_session_is_a_cache_hit_where_the_vendor_lists_whole_sessions()
             .unwrap();
         json_of(r).await
     };
-    // Wait out the create's own cache entry (open sessions: 5 s in the
-    // demo config) would be slow: read with no-cache first to learn each
-    // vendor's status, then list, then read.
-    let (_, page) = list(&s, KEY, "limit=100").await;
-    let listed: HashSet<&str> = page["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["id"].as_str().unwrap())
-        .collect();
-    for (account, id) in &created {
-        if !listed.contains(id.as_str()) {
+    let listable = listable(&s).await;
+    let mut checked = (0, 0);
+    for tour in tours() {
+        let account = format!("{}:{}", tour.provider, tour.account);
+        if !listable.contains(&account) {
             continue;
         }
-        let provider = account.split(':').next().unwrap();
+        let (_, id) = created.iter().find(|(a, _)| *a == account).unwrap();
+        let reference = id.rsplit(':').next().unwrap();
+        let r = s
+            .http
+            .post(format!(
+                "{}/_sandbox/{}/sessions/{reference}",
+                s.sandbox, tour.provider
+            ))
+            .json(&tour.control)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+        let (_, page) = list(&s, KEY, &format!("accounts={account}&limit=100")).await;
+        let listed = page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == id.as_str())
+            .unwrap_or_else(|| panic!("{id} not listed: {page}"))
+            .clone();
+        assert_ne!(listed["status"], "open", "{account}: the control moved it");
         let complete_items = providers["data"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|p| p["provider"] == provider)
+            .find(|p| p["provider"] == tour.provider)
             .and_then(|p| p["capabilities"]["list"]["items_complete"].as_bool())
             .unwrap();
         let r = s
@@ -435,10 +453,30 @@ async fn a_listed_session_is_a_cache_hit_where_the_vendor_lists_whole_sessions()
             .await
             .unwrap();
         let cache = r.headers()["x-cache"].to_str().unwrap().to_owned();
+        let (_, _, read) = json_of(r).await;
+        assert_eq!(read["status"], listed["status"], "{account}");
         if complete_items {
-            assert_eq!(cache, "hit", "{id}");
+            assert_eq!(
+                cache, "hit",
+                "{account}: the list refreshed the cached copy"
+            );
+            assert_eq!(
+                read, listed,
+                "{account}: the cached copy is the listed session"
+            );
+            checked.0 += 1;
+        } else {
+            assert_eq!(
+                cache, "miss",
+                "{account}: the contradicted copy was dropped"
+            );
+            checked.1 += 1;
         }
     }
+    assert!(
+        checked.0 > 0 && checked.1 > 0,
+        "both kinds seen: {checked:?}"
+    );
 }
 
 #[tokio::test]

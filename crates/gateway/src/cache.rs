@@ -378,6 +378,21 @@ impl SessionCache {
         self.inner.insert(id, entry.clone()).await;
         entry
     }
+
+    /// A vendor listed this session with fewer fields than its get answers
+    /// (so the listing cannot stand in for it): a cached copy whose status
+    /// the listing contradicts is dropped, so the next read asks the vendor.
+    /// Whether a copy was dropped.
+    pub async fn contradicted(&self, session: &CheckoutSession) -> bool {
+        let Some(entry) = self.inner.get(&session.id).await else {
+            return false;
+        };
+        if entry.vendor_status == session.status {
+            return false;
+        }
+        self.inner.invalidate(&session.id).await;
+        true
+    }
 }
 
 /// Ends a read's flight when its leader is done or dropped.

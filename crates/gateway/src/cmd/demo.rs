@@ -192,7 +192,7 @@ async fn prepare_extras(
         )),
         None => None,
     };
-    let answer: serde_json::Value = http
+    let bytes = http
         .get(format!(
             "{gateway_url}/v1/checkout-sessions?{DEMO_LIST_QUERY}"
         ))
@@ -200,8 +200,10 @@ async fn prepare_extras(
         .send()
         .await
         .map_err(|e| format!("demo: the gateway did not answer: {e}"))?
-        .json()
+        .bytes()
         .await
+        .map_err(|e| format!("demo: unreadable list answer: {e}"))?;
+    let answer: serde_json::Value = serde_json::from_slice(&bytes)
         .map_err(|e| format!("demo: the list answer is not JSON: {e}"))?;
     Ok(Extras {
         next_cursor: answer["next_cursor"].as_str().map(str::to_owned),

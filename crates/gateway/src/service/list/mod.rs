@@ -447,8 +447,10 @@ fn matching(
         .collect()
 }
 
-/// A listed session's JSON; where the vendor lists whole sessions, it
-/// refreshes the cache too, so a read by id right after is a hit.
+/// A listed session's JSON. Where the vendor lists whole sessions it
+/// refreshes the cache, so a read by id right after is a hit; where it
+/// lists fewer fields than a get (Flowglad without the hosted URL, Zenskar
+/// summaries), a cached copy the listing contradicts is dropped instead.
 async fn rendered(state: &AppState, item: &Item) -> Bytes {
     let session = &item.fetched.session;
     let account = state
@@ -464,6 +466,7 @@ async fn rendered(state: &AppState, item: &Item) -> Bytes {
             .await
             .body()
     } else {
+        state.cache.contradicted(session).await;
         render(&item.fetched, false)
     }
 }
