@@ -2,6 +2,8 @@
 # The performance benchmark (issue 8): the gateway beside nginx and a bare
 # hyper server on loopback; writes docs/performance.md. Options: see
 # `bench/run.sh --help` (e.g. --reps 3 --duration 4).
+# `bench/run.sh list [options]`: the list across vendors alone (issue 15),
+# its own section of docs/performance.md; `bench/run.sh list --help`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,4 +19,8 @@ fi
 
 cargo build --release --locked -p checkout-gateway -p checkout-bench --bins
 cargo bench --locked -p checkout-bench --no-run
+if [ "${1:-}" = list ]; then
+  shift
+  exec python3 bench/list.py "$@"
+fi
 exec python3 bench/run.py "$@"
