@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use super::ids;
 use super::model::{BillingAddress, JsonbObject, PaymentMethodType, Record, SessionType, Status};
 use super::request::{CreateInput, Kind};
+use super::seed::{self, PriceKind};
 use crate::kit::lifecycle::{Lifecycle, MoveError};
 use crate::kit::store::{Locked, Session, Sessions};
-use crate::seed::flowglad::{self as seed, PriceKind};
 
 /// Sessions stop being usable 24 h after creation (the column default).
 pub const EXPIRY_MS: i64 = 24 * 60 * 60 * 1000;

@@ -23,9 +23,9 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use super::model::{self, naive, zulu, Id, Num};
+use super::seed;
 use crate::kit::ids;
 use crate::kit::store::{Locked, Session, Sessions};
-use crate::seed::zenskar as seed;
 
 /// Unconfirmed sessions of either family expire after this long by default.
 const DEFAULT_EXPIRY_HOURS: i64 = 24;

@@ -5,7 +5,12 @@
 //! Each id is given as text (for configs and requests) and as a `Uuid`
 //! (for the store); a test keeps the two equal.
 
+use serde_json::json;
 use uuid::Uuid;
+
+use super::Zenskar;
+use crate::kit::mount::Vendor;
+use crate::kit::tour::Tour;
 
 /// Sent as the `organisation` header.
 pub const ORGANISATION_ID: &str = "aa92a968-3677-4eef-a4b3-c34c686c61c4";
@@ -169,6 +174,32 @@ pub const CONTRACTS: [Contract; 1] = [Contract {
     plan: Uuid::from_u128(0xb816fef6_b709_4fa5_bf4b_964cf53c4d45),
     currency: "USD",
 }];
+
+/// The demo's walks, one per API family: Northwind takes the starter plan
+/// through `/checkout` (confirmed, not yet paid) and through `/checkouts`
+/// (paid).
+pub(crate) fn tours() -> Vec<Tour> {
+    vec![
+        Tour::new(
+            "Zenskar (/checkout)",
+            Zenskar::NAME,
+            "default",
+            json!({"customer": CUSTOMER_NORTHWIND_ID, "plan": PLAN_STARTER_ID,
+                "success_url": "https://shop.example/ok",
+                "provider_options": {"currency": "USD", "start_date": "2026-12-01"}}),
+            json!({"action": "confirm", "confirmation": "charge_immediately"}),
+            "the checkout is confirmed (complete, not yet paid)",
+        ),
+        Tour::new(
+            "Zenskar (/checkouts)",
+            Zenskar::NAME,
+            "checkouts",
+            json!({"customer": CUSTOMER_NORTHWIND_ID, "plan": PLAN_STARTER_ID}),
+            json!({"action": "pay"}),
+            "the payment succeeds",
+        ),
+    ]
+}
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,12 @@
 //! Ids are in the vendor's real format (see `crate::meteroid::ids`); the
 //! UUID beside each is what the id decodes to (UUIDv7, like the vendor's).
 
+use serde_json::json;
 use uuid::Uuid;
+
+use super::Meteroid;
+use crate::kit::mount::Vendor;
+use crate::kit::tour::Tour;
 
 /// The tenant the seeded key belongs to (appears in checkout-url tokens).
 pub const TENANT_ID: Uuid = Uuid::from_u128(0x019b7a02_7de8_74b7_97a1_0a4e832861a2);
@@ -36,6 +41,18 @@ pub const CUSTOMERS: [(Uuid, &str); 2] = [
 ];
 
 pub const PLAN_VERSIONS: [Uuid; 2] = [PLAN_VERSION_STARTER_UUID, PLAN_VERSION_PRO_UUID];
+
+/// The demo's walk: Acme subscribes to the starter plan, then pays.
+pub(crate) fn tours() -> Vec<Tour> {
+    vec![Tour::new(
+        "Meteroid",
+        Meteroid::NAME,
+        "default",
+        json!({"customer": CUSTOMER_ACME_ALIAS, "plan": PLAN_VERSION_STARTER_ID}),
+        json!({"status": "COMPLETED"}),
+        "the customer pays",
+    )]
+}
 
 #[cfg(test)]
 mod tests {
