@@ -51,7 +51,7 @@ impl SessionControls for Meteroid {
         let url = self.url_if_open(&session, now_micros());
         Ok(Json(json!({
             "session": session.render(url),
-            "metadata": session.request.metadata,
+            "metadata": session.metadata,
         }))
         .into_response())
     }

@@ -32,7 +32,8 @@ use crate::kit::mount::{every, Job, Vendor};
 use crate::kit::tour::Tour;
 use crate::kit::{clock, paths};
 use auth::ApiKeys;
-use store::{Store, StoredSession};
+use model::CheckoutSession;
+use store::Store;
 
 /// The vendor's REST body limit.
 const BODY_LIMIT: usize = 1024 * 1024;
@@ -78,7 +79,7 @@ impl Meteroid {
 
     fn checkout_url(
         &self,
-        session: &StoredSession,
+        session: &CheckoutSession,
         now: DateTime<Utc>,
     ) -> Result<String, jwt::TokenError> {
         jwt::checkout_url(
@@ -92,7 +93,7 @@ impl Meteroid {
 
     /// The URL only while the session can still be completed; a signing
     /// failure just leaves it out (as the vendor's list does).
-    fn url_if_open(&self, session: &StoredSession, now: DateTime<Utc>) -> Option<String> {
+    fn url_if_open(&self, session: &CheckoutSession, now: DateTime<Utc>) -> Option<String> {
         if session.can_complete(now) {
             self.checkout_url(session, now).ok()
         } else {
