@@ -30,7 +30,6 @@ use crate::kit::auth::{guard, Gate};
 use crate::kit::mount::Vendor;
 use crate::kit::paths;
 use crate::kit::store::Locked;
-use crate::kit::tour::Tour;
 use error::{ApiError, ErrorForm};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,10 +204,6 @@ impl Vendor for Flowglad {
             ("GET", Some([id])) if !id.is_empty() => "get",
             _ => "other",
         }
-    }
-
-    fn tours() -> Vec<Tour> {
-        seed::tours()
     }
 }
 

@@ -30,7 +30,6 @@ use axum::Router;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::kit::mount::{every, Job, Vendor};
-use crate::kit::tour::Tour;
 use auth::Credentials;
 use store::Store;
 
@@ -161,10 +160,6 @@ impl Vendor for Frontier {
             }
             SYNC_PERIOD
         })
-    }
-
-    fn tours() -> Vec<Tour> {
-        seed::tours()
     }
 }
 

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::Frontier;
 use crate::kit::mount::Vendor;
-use crate::kit::tour::Tour;
+use crate::kit::tour::{Tour, Tours};
 
 /// A service user's client credentials (`Authorization: Basic id:secret`).
 /// It administers every seeded organization.
@@ -63,29 +63,31 @@ pub const PRODUCT_CREDITS_ID_TEXT: &str = "6fcb3b97-4c53-4b5b-8954-8995fc69fe08"
 /// The demo's walks, one per API: Acme subscribes to the starter plan over
 /// ConnectRPC and completes; over legacy REST it buys credits and the
 /// Stripe session expires.
-pub(crate) fn tours() -> Vec<Tour> {
-    vec![
-        Tour::new(
-            "Frontier (ConnectRPC)",
-            Frontier::NAME,
-            "default",
-            json!({"customer": ORG_ACME_ID_TEXT, "plan": PLAN_STARTER_ID_TEXT,
-                "success_url": "https://shop.example/ok?checkout={{.CheckoutID}}",
-                "cancel_url": "https://shop.example/no"}),
-            json!({"state": "complete"}),
-            "Stripe reports the checkout complete",
-        ),
-        Tour::new(
-            "Frontier (legacy REST)",
-            Frontier::NAME,
-            "legacy",
-            json!({"customer": ORG_ACME_ID_TEXT,
-                "provider_options": {"product_body": {"product": PRODUCT_CREDITS_ID_TEXT, "quantity": 2}},
-                "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no"}),
-            json!({"state": "expired"}),
-            "the Stripe session expires",
-        ),
-    ]
+impl Tours for Frontier {
+    fn tours() -> Vec<Tour> {
+        vec![
+            Tour::new(
+                "Frontier (ConnectRPC)",
+                Frontier::NAME,
+                "default",
+                json!({"customer": ORG_ACME_ID_TEXT, "plan": PLAN_STARTER_ID_TEXT,
+                    "success_url": "https://shop.example/ok?checkout={{.CheckoutID}}",
+                    "cancel_url": "https://shop.example/no"}),
+                json!({"state": "complete"}),
+                "Stripe reports the checkout complete",
+            ),
+            Tour::new(
+                "Frontier (legacy REST)",
+                Frontier::NAME,
+                "legacy",
+                json!({"customer": ORG_ACME_ID_TEXT,
+                    "provider_options": {"product_body": {"product": PRODUCT_CREDITS_ID_TEXT, "quantity": 2}},
+                    "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no"}),
+                json!({"state": "expired"}),
+                "the Stripe session expires",
+            ),
+        ]
+    }
 }
 
 #[cfg(test)]

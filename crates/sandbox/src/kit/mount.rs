@@ -1,6 +1,7 @@
 //! What a vendor hands the core: its name, its API and controls, how its
 //! requests are named for the call counter and fault queue, any background
-//! job, and its demo tours. Each vendor module implements [`Vendor`]; the
+//! job, and (through [`Tours`]) its demo walks. Each vendor module
+//! implements [`Vendor`]; the
 //! core keeps the list as [`Mounted`] and never names a vendor.
 
 use std::future::Future;
@@ -11,7 +12,7 @@ use std::time::Duration;
 use axum::http::Method;
 use axum::Router;
 
-use super::tour::Tour;
+use super::tour::{Tour, Tours};
 
 /// Names the operation of a request on one vendor's paths (`other` if none).
 pub(crate) type Classify = fn(&Method, &str) -> &'static str;
@@ -34,7 +35,7 @@ pub(crate) struct VendorMount {
 
 /// One emulated vendor: its shared state, built once per `Sandbox` and
 /// mounted again for every router and for the workers.
-pub(crate) trait Vendor: Send + Sync + Sized + 'static {
+pub(crate) trait Vendor: Tours + Send + Sync + Sized + 'static {
     /// Path prefix of its API and of its controls under `/_sandbox`; also
     /// the gateway's provider id, which the tours' create bodies name.
     const NAME: &'static str;
@@ -53,10 +54,6 @@ pub(crate) trait Vendor: Send + Sync + Sized + 'static {
     fn worker(self: Arc<Self>) -> Option<Job> {
         None
     }
-
-    /// The demo's walks over its seeded accounts (also the OpenAPI
-    /// document's create examples).
-    fn tours() -> Vec<Tour>;
 }
 
 /// A vendor as the core's list holds it (`dyn`-safe).
@@ -76,8 +73,9 @@ impl<V: Vendor> Mounted for V {
         }
     }
 
+    /// The demo's walks (also the OpenAPI document's create examples).
     fn tours(&self) -> Vec<Tour> {
-        V::tours()
+        <V as Tours>::tours()
     }
 }
 

@@ -20,6 +20,12 @@ pub struct Tour {
     pub control_says: &'static str,
 }
 
+/// A vendor's demo walks over its seeded accounts, written beside its seed
+/// (`<vendor>/seed.rs`); every [`Vendor`](super::mount::Vendor) has them.
+pub(crate) trait Tours {
+    fn tours() -> Vec<Tour>;
+}
+
 impl Tour {
     /// A walk over `provider:account` creating with `fields` (an object)
     /// besides those two, moved on by `control`.

@@ -29,7 +29,6 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::kit::auth::guard;
 use crate::kit::mount::{every, Job, Vendor};
-use crate::kit::tour::Tour;
 use crate::kit::{clock, paths};
 use auth::ApiKeys;
 use model::CheckoutSession;
@@ -162,10 +161,6 @@ impl Vendor for Meteroid {
             }
             WORKER_PERIOD + Duration::from_secs((uuid::Uuid::new_v4().as_u128() % 60) as u64)
         })
-    }
-
-    fn tours() -> Vec<Tour> {
-        seed::tours()
     }
 }
 

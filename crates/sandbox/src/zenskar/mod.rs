@@ -31,7 +31,6 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::kit::auth::guard;
 use crate::kit::mount::Vendor;
-use crate::kit::tour::Tour;
 use error::ApiError;
 use store::Store;
 
@@ -118,10 +117,6 @@ impl Vendor for Zenskar {
             ("POST", ["checkout" | "checkouts", id, "confirm"]) if !id.is_empty() => "confirm",
             _ => "other",
         }
-    }
-
-    fn tours() -> Vec<Tour> {
-        seed::tours()
     }
 }
 

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::Zenskar;
 use crate::kit::mount::Vendor;
-use crate::kit::tour::Tour;
+use crate::kit::tour::{Tour, Tours};
 
 /// Sent as the `organisation` header.
 pub const ORGANISATION_ID: &str = "aa92a968-3677-4eef-a4b3-c34c686c61c4";
@@ -178,27 +178,29 @@ pub const CONTRACTS: [Contract; 1] = [Contract {
 /// The demo's walks, one per API family: Northwind takes the starter plan
 /// through `/checkout` (confirmed, not yet paid) and through `/checkouts`
 /// (paid).
-pub(crate) fn tours() -> Vec<Tour> {
-    vec![
-        Tour::new(
-            "Zenskar (/checkout)",
-            Zenskar::NAME,
-            "default",
-            json!({"customer": CUSTOMER_NORTHWIND_ID, "plan": PLAN_STARTER_ID,
-                "success_url": "https://shop.example/ok",
-                "provider_options": {"currency": "USD", "start_date": "2026-12-01"}}),
-            json!({"action": "confirm", "confirmation": "charge_immediately"}),
-            "the checkout is confirmed (complete, not yet paid)",
-        ),
-        Tour::new(
-            "Zenskar (/checkouts)",
-            Zenskar::NAME,
-            "checkouts",
-            json!({"customer": CUSTOMER_NORTHWIND_ID, "plan": PLAN_STARTER_ID}),
-            json!({"action": "pay"}),
-            "the payment succeeds",
-        ),
-    ]
+impl Tours for Zenskar {
+    fn tours() -> Vec<Tour> {
+        vec![
+            Tour::new(
+                "Zenskar (/checkout)",
+                Zenskar::NAME,
+                "default",
+                json!({"customer": CUSTOMER_NORTHWIND_ID, "plan": PLAN_STARTER_ID,
+                    "success_url": "https://shop.example/ok",
+                    "provider_options": {"currency": "USD", "start_date": "2026-12-01"}}),
+                json!({"action": "confirm", "confirmation": "charge_immediately"}),
+                "the checkout is confirmed (complete, not yet paid)",
+            ),
+            Tour::new(
+                "Zenskar (/checkouts)",
+                Zenskar::NAME,
+                "checkouts",
+                json!({"customer": CUSTOMER_NORTHWIND_ID, "plan": PLAN_STARTER_ID}),
+                json!({"action": "pay"}),
+                "the payment succeeds",
+            ),
+        ]
+    }
 }
 
 #[cfg(test)]
