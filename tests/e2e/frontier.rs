@@ -401,12 +401,12 @@ async fn vendor_errors_map_to_the_canonical_model() {
 
     // The legacy account's token administers Acme only.
     let mut body = create_body("legacy");
-    body["customer"] = json!(seed::frontier::ORG_GLOBEX_ID.to_string());
+    body["customer"] = json!(seed::ORG_GLOBEX_ID.to_string());
     let (status, _, err) = json_of(s.create(body).send().await.unwrap()).await;
     assert_eq!((status, code(&err)), (502, "provider_auth_failed"), "{err}");
 
     let mut body = create_body("default");
-    body["plan"] = json!(seed::frontier::PLAN_RETIRED_NAME);
+    body["plan"] = json!(seed::PLAN_RETIRED_NAME);
     let (status, _, err) = json_of(s.create(body).send().await.unwrap()).await;
     assert_eq!(
         (status, code(&err)),
