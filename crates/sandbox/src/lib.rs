@@ -10,8 +10,9 @@
 //! along their lifecycle and read the call counts.
 //!
 //! What the vendors share (store, lifecycle checks, ids, auth, control
-//! routes, the mount) is in `kit`; each vendor module keeps only its own
-//! shapes, rules, error bodies and quirks.
+//! routes, the mount, demo tours) is in `kit`; each vendor module keeps
+//! only its own shapes, rules, error bodies and quirks, and its seed and
+//! demo walks (`<vendor>/seed.rs`).
 //!
 //! This crate never imports an adapter: if both shared code, a misreading
 //! of a vendor would pass every test.

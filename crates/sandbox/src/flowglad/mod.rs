@@ -30,6 +30,7 @@ use crate::kit::auth::{guard, Gate};
 use crate::kit::mount::Vendor;
 use crate::kit::paths;
 use crate::kit::store::Locked;
+use crate::kit::tour::Walk;
 use error::{ApiError, ErrorForm};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,6 +172,7 @@ async fn handler_context(
 
 impl Vendor for Flowglad {
     const NAME: &'static str = "flowglad";
+    const WALKS: fn() -> Vec<Walk> = seed::walks;
 
     fn api(self: Arc<Self>) -> Router {
         Router::new()

@@ -6,9 +6,7 @@
 
 use serde_json::json;
 
-use super::Flowglad;
-use crate::kit::mount::Vendor;
-use crate::kit::tour::{Tour, Tours};
+use crate::kit::tour::Walk;
 
 /// The organization every seeded record belongs to.
 pub const ORGANIZATION_ID: &str = "org_wRFHUG1xeJ6PA7IynXsUD";
@@ -115,19 +113,16 @@ pub const SUBSCRIPTIONS: [(&str, &str, &str); 2] = [
 
 /// The demo's walk: Acme buys the monthly pro price, and the payment
 /// succeeds.
-impl Tours for Flowglad {
-    fn tours() -> Vec<Tour> {
-        vec![Tour::new(
-            "Flowglad",
-            Flowglad::NAME,
-            "default",
-            json!({"customer": CUSTOMER_ACME_EXTERNAL_ID, "plan": PRICE_PRO_MONTHLY_ID,
-                "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no",
-                "metadata": {"order": "1234"}}),
-            json!({"status": "succeeded"}),
-            "the payment succeeds",
-        )]
-    }
+pub(crate) fn walks() -> Vec<Walk> {
+    vec![Walk {
+        title: "Flowglad",
+        account: "default",
+        create: json!({"customer": CUSTOMER_ACME_EXTERNAL_ID, "plan": PRICE_PRO_MONTHLY_ID,
+            "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no",
+            "metadata": {"order": "1234"}}),
+        control: json!({"status": "succeeded"}),
+        control_says: "the payment succeeds",
+    }]
 }
 
 #[cfg(test)]

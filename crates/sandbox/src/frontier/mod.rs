@@ -30,6 +30,7 @@ use axum::Router;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::kit::mount::{every, Job, Vendor};
+use crate::kit::tour::Walk;
 use auth::Credentials;
 use store::Store;
 
@@ -95,6 +96,7 @@ async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
 
 impl Vendor for Frontier {
     const NAME: &'static str = "frontier";
+    const WALKS: fn() -> Vec<Walk> = seed::walks;
 
     fn api(self: Arc<Self>) -> Router {
         Router::new()

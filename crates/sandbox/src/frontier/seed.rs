@@ -7,9 +7,7 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::Frontier;
-use crate::kit::mount::Vendor;
-use crate::kit::tour::{Tour, Tours};
+use crate::kit::tour::Walk;
 
 /// A service user's client credentials (`Authorization: Basic id:secret`).
 /// It administers every seeded organization.
@@ -63,31 +61,27 @@ pub const PRODUCT_CREDITS_ID_TEXT: &str = "6fcb3b97-4c53-4b5b-8954-8995fc69fe08"
 /// The demo's walks, one per API: Acme subscribes to the starter plan over
 /// ConnectRPC and completes; over legacy REST it buys credits and the
 /// Stripe session expires.
-impl Tours for Frontier {
-    fn tours() -> Vec<Tour> {
-        vec![
-            Tour::new(
-                "Frontier (ConnectRPC)",
-                Frontier::NAME,
-                "default",
-                json!({"customer": ORG_ACME_ID_TEXT, "plan": PLAN_STARTER_ID_TEXT,
-                    "success_url": "https://shop.example/ok?checkout={{.CheckoutID}}",
-                    "cancel_url": "https://shop.example/no"}),
-                json!({"state": "complete"}),
-                "Stripe reports the checkout complete",
-            ),
-            Tour::new(
-                "Frontier (legacy REST)",
-                Frontier::NAME,
-                "legacy",
-                json!({"customer": ORG_ACME_ID_TEXT,
-                    "provider_options": {"product_body": {"product": PRODUCT_CREDITS_ID_TEXT, "quantity": 2}},
-                    "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no"}),
-                json!({"state": "expired"}),
-                "the Stripe session expires",
-            ),
-        ]
-    }
+pub(crate) fn walks() -> Vec<Walk> {
+    vec![
+        Walk {
+            title: "Frontier (ConnectRPC)",
+            account: "default",
+            create: json!({"customer": ORG_ACME_ID_TEXT, "plan": PLAN_STARTER_ID_TEXT,
+                "success_url": "https://shop.example/ok?checkout={{.CheckoutID}}",
+                "cancel_url": "https://shop.example/no"}),
+            control: json!({"state": "complete"}),
+            control_says: "Stripe reports the checkout complete",
+        },
+        Walk {
+            title: "Frontier (legacy REST)",
+            account: "legacy",
+            create: json!({"customer": ORG_ACME_ID_TEXT,
+                "provider_options": {"product_body": {"product": PRODUCT_CREDITS_ID_TEXT, "quantity": 2}},
+                "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no"}),
+            control: json!({"state": "expired"}),
+            control_says: "the Stripe session expires",
+        },
+    ]
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! What a vendor hands the core: its name, its API and controls, how its
 //! requests are named for the call counter and fault queue, any background
-//! job, and (through [`Tours`]) its demo walks. Each vendor module
-//! implements [`Vendor`]; the
-//! core keeps the list as [`Mounted`] and never names a vendor.
+//! job, and its demo walks. Each vendor module
+//! implements [`Vendor`]; the core keeps the list as [`Mounted`] and never
+//! names a vendor.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -12,7 +12,7 @@ use std::time::Duration;
 use axum::http::Method;
 use axum::Router;
 
-use super::tour::{Tour, Tours};
+use super::tour::{Tour, Walk};
 
 /// Names the operation of a request on one vendor's paths (`other` if none).
 pub(crate) type Classify = fn(&Method, &str) -> &'static str;
@@ -35,10 +35,13 @@ pub(crate) struct VendorMount {
 
 /// One emulated vendor: its shared state, built once per `Sandbox` and
 /// mounted again for every router and for the workers.
-pub(crate) trait Vendor: Tours + Send + Sync + Sized + 'static {
+pub(crate) trait Vendor: Send + Sync + Sized + 'static {
     /// Path prefix of its API and of its controls under `/_sandbox`; also
     /// the gateway's provider id, which the tours' create bodies name.
     const NAME: &'static str;
+
+    /// Its demo walks, written beside its seed (`<vendor>/seed.rs`).
+    const WALKS: fn() -> Vec<Walk>;
 
     /// Its API, paths relative to the prefix.
     fn api(self: Arc<Self>) -> Router;
@@ -75,7 +78,7 @@ impl<V: Vendor> Mounted for V {
 
     /// The demo's walks (also the OpenAPI document's create examples).
     fn tours(&self) -> Vec<Tour> {
-        <V as Tours>::tours()
+        (V::WALKS)().into_iter().map(|w| w.of(V::NAME)).collect()
     }
 }
 

@@ -1,8 +1,20 @@
 //! A demo walk over one seeded vendor account: the gateway's `demo` runs
 //! it, and its OpenAPI document shows each create as an example. Each
-//! vendor module writes its own; the gateway only iterates over them.
+//! vendor's `seed.rs` writes its own walks; the kit names them after the
+//! vendor, and the gateway only iterates over them.
 
 use serde_json::{Map, Value};
+
+/// A walk as a vendor's seed writes it: everything but the vendor's name.
+pub(crate) struct Walk {
+    pub title: &'static str,
+    pub account: &'static str,
+    /// The gateway's create body, without `provider` and `account`.
+    pub create: Value,
+    /// Body for `POST /_sandbox/<vendor>/sessions/<vendor id>`.
+    pub control: Value,
+    pub control_says: &'static str,
+}
 
 /// One vendor account's walk: what to create through the gateway, and how
 /// the sandbox then moves the session on.
@@ -20,36 +32,22 @@ pub struct Tour {
     pub control_says: &'static str,
 }
 
-/// A vendor's demo walks over its seeded accounts, written beside its seed
-/// (`<vendor>/seed.rs`); every [`Vendor`](super::mount::Vendor) has them.
-pub(crate) trait Tours {
-    fn tours() -> Vec<Tour>;
-}
-
-impl Tour {
-    /// A walk over `provider:account` creating with `fields` (an object)
-    /// besides those two, moved on by `control`.
-    pub(crate) fn new(
-        title: &'static str,
-        provider: &'static str,
-        account: &'static str,
-        fields: Value,
-        control: Value,
-        control_says: &'static str,
-    ) -> Tour {
+impl Walk {
+    /// The walk over `provider:account`.
+    pub(crate) fn of(self, provider: &'static str) -> Tour {
         let mut create = Map::new();
         create.insert("provider".into(), provider.into());
-        create.insert("account".into(), account.into());
-        if let Value::Object(fields) = fields {
+        create.insert("account".into(), self.account.into());
+        if let Value::Object(fields) = self.create {
             create.extend(fields);
         }
         Tour {
-            title,
+            title: self.title,
             provider,
-            account,
+            account: self.account,
             create: Value::Object(create),
-            control,
-            control_says,
+            control: self.control,
+            control_says: self.control_says,
         }
     }
 }
@@ -61,14 +59,14 @@ mod tests {
 
     #[test]
     fn the_create_body_names_the_account() {
-        let tour = Tour::new(
-            "T",
-            "v",
-            "a",
-            json!({"customer": "c"}),
-            json!({"status": "paid"}),
-            "it is paid",
-        );
+        let walk = Walk {
+            title: "T",
+            account: "a",
+            create: json!({"customer": "c"}),
+            control: json!({"status": "paid"}),
+            control_says: "it is paid",
+        };
+        let tour = walk.of("v");
         assert_eq!(
             tour.create,
             json!({"provider": "v", "account": "a", "customer": "c"})

@@ -29,6 +29,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::kit::auth::guard;
 use crate::kit::mount::{every, Job, Vendor};
+use crate::kit::tour::Walk;
 use crate::kit::{clock, paths};
 use auth::ApiKeys;
 use model::CheckoutSession;
@@ -111,6 +112,7 @@ impl Meteroid {
 
 impl Vendor for Meteroid {
     const NAME: &'static str = "meteroid";
+    const WALKS: fn() -> Vec<Walk> = seed::walks;
 
     /// The vendor's routes and layers.
     fn api(self: Arc<Self>) -> Router {

@@ -31,6 +31,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::kit::auth::guard;
 use crate::kit::mount::Vendor;
+use crate::kit::tour::Walk;
 use error::ApiError;
 use store::Store;
 
@@ -73,6 +74,7 @@ async fn request_id(request: Request, next: Next) -> Response {
 
 impl Vendor for Zenskar {
     const NAME: &'static str = "zenskar";
+    const WALKS: fn() -> Vec<Walk> = seed::walks;
 
     fn api(self: Arc<Self>) -> Router {
         Router::new()

@@ -8,9 +8,7 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::Zenskar;
-use crate::kit::mount::Vendor;
-use crate::kit::tour::{Tour, Tours};
+use crate::kit::tour::Walk;
 
 /// Sent as the `organisation` header.
 pub const ORGANISATION_ID: &str = "aa92a968-3677-4eef-a4b3-c34c686c61c4";
@@ -178,29 +176,25 @@ pub const CONTRACTS: [Contract; 1] = [Contract {
 /// The demo's walks, one per API family: Northwind takes the starter plan
 /// through `/checkout` (confirmed, not yet paid) and through `/checkouts`
 /// (paid).
-impl Tours for Zenskar {
-    fn tours() -> Vec<Tour> {
-        vec![
-            Tour::new(
-                "Zenskar (/checkout)",
-                Zenskar::NAME,
-                "default",
-                json!({"customer": CUSTOMER_NORTHWIND_ID, "plan": PLAN_STARTER_ID,
-                    "success_url": "https://shop.example/ok",
-                    "provider_options": {"currency": "USD", "start_date": "2026-12-01"}}),
-                json!({"action": "confirm", "confirmation": "charge_immediately"}),
-                "the checkout is confirmed (complete, not yet paid)",
-            ),
-            Tour::new(
-                "Zenskar (/checkouts)",
-                Zenskar::NAME,
-                "checkouts",
-                json!({"customer": CUSTOMER_NORTHWIND_ID, "plan": PLAN_STARTER_ID}),
-                json!({"action": "pay"}),
-                "the payment succeeds",
-            ),
-        ]
-    }
+pub(crate) fn walks() -> Vec<Walk> {
+    vec![
+        Walk {
+            title: "Zenskar (/checkout)",
+            account: "default",
+            create: json!({"customer": CUSTOMER_NORTHWIND_ID, "plan": PLAN_STARTER_ID,
+                "success_url": "https://shop.example/ok",
+                "provider_options": {"currency": "USD", "start_date": "2026-12-01"}}),
+            control: json!({"action": "confirm", "confirmation": "charge_immediately"}),
+            control_says: "the checkout is confirmed (complete, not yet paid)",
+        },
+        Walk {
+            title: "Zenskar (/checkouts)",
+            account: "checkouts",
+            create: json!({"customer": CUSTOMER_NORTHWIND_ID, "plan": PLAN_STARTER_ID}),
+            control: json!({"action": "pay"}),
+            control_says: "the payment succeeds",
+        },
+    ]
 }
 
 #[cfg(test)]
