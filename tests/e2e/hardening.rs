@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use checkout_gateway_e2e::{code, json_of, start, start_with, Resilience, Stack, CLIENT_KEY};
-use sandbox::seed;
+use sandbox::frontier::seed;
 use serde_json::{json, Value};
 
 fn policy(breaker_failures: u32) -> String {
@@ -32,7 +32,7 @@ async fn invented_ids_cannot_open_the_breaker() {
         accounts = ["frontier:legacy"]
         {policy}
         "#,
-        token = seed::FRONTIER_BEARER_TOKEN,
+        token = seed::BEARER_TOKEN,
         policy = policy(2),
     ))
     .await;
@@ -42,7 +42,7 @@ async fn invented_ids_cannot_open_the_breaker() {
         let (status, _, body) = json_of(
             s.session(&format!(
                 "frontier:legacy:{}:{unknown}",
-                seed::FRONTIER_ORG_ID
+                seed::ORG_ACME_ID_TEXT
             ))
             .send()
             .await
@@ -56,8 +56,8 @@ async fn invented_ids_cannot_open_the_breaker() {
         s.create(json!({
             "provider": "frontier",
             "account": "legacy",
-            "customer": seed::FRONTIER_ORG_ID,
-            "plan": seed::FRONTIER_PLAN_ID,
+            "customer": seed::ORG_ACME_ID_TEXT,
+            "plan": seed::PLAN_STARTER_ID_TEXT,
         }))
         .send()
         .await

@@ -384,7 +384,7 @@ async fn one_sick_vendor_never_slows_the_others() {
         vendor_calls_per_sec = 100000
         "#,
         meteroid_key = sandbox::DEMO_METEROID_API_KEY,
-        flowglad_key = sandbox::seed::FLOWGLAD_API_KEY,
+        flowglad_key = sandbox::flowglad::seed::API_KEY,
         policy = Resilience {
             breaker_failures: 1000,
             ..Resilience::default()
@@ -394,7 +394,7 @@ async fn one_sick_vendor_never_slows_the_others() {
     let s = start_with(&toml).await;
     let created = s
         .create(json!({"provider": "flowglad", "account": "default",
-            "customer": sandbox::seed::FLOWGLAD_CUSTOMER_EXTERNAL_ID, "plan": sandbox::seed::FLOWGLAD_PRICE_ID,
+            "customer": sandbox::flowglad::seed::CUSTOMER_ACME_EXTERNAL_ID, "plan": sandbox::flowglad::seed::PRICE_PRO_MONTHLY_ID,
             "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no"}))
         .send()
         .await

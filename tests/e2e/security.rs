@@ -40,13 +40,13 @@ fn config() -> String {
         scopes = ["admin"]
         "#,
         meteroid = sandbox::DEMO_METEROID_API_KEY,
-        flowglad = sandbox::seed::FLOWGLAD_API_KEY,
+        flowglad = sandbox::flowglad::seed::API_KEY,
     )
 }
 
 fn create_in(account: &str) -> Value {
     json!({"provider": "meteroid", "account": account,
-        "customer": sandbox::seed::METEROID_CUSTOMER_ALIAS, "plan": sandbox::seed::METEROID_PLAN_VERSION_ID})
+        "customer": sandbox::meteroid::seed::CUSTOMER_ACME_ALIAS, "plan": sandbox::meteroid::seed::PLAN_VERSION_STARTER_ID})
 }
 
 #[tokio::test]
@@ -290,7 +290,7 @@ async fn no_credential_appears_in_any_answer_or_log_line() {
         BAD_VENDOR_KEY,
         "VENDORSECRETzq7x",
         sandbox::DEMO_METEROID_API_KEY,
-        sandbox::seed::FLOWGLAD_API_KEY,
+        sandbox::flowglad::seed::API_KEY,
     ];
     for secret in secrets {
         for answer in &answers {
@@ -335,8 +335,8 @@ async fn create_bodies_are_checked_field_by_field_before_any_vendor() {
 
 /// Meteroid, Flowglad and Zenskar (family A) accounts for one shop.
 fn three_vendor_config() -> String {
-    let zenskar = sandbox::seed::zenskar::API_KEY;
-    let org = sandbox::seed::zenskar::ORGANISATION_ID;
+    let zenskar = sandbox::zenskar::seed::API_KEY;
+    let org = sandbox::zenskar::seed::ORGANISATION_ID;
     format!(
         r#"
         [providers.meteroid.accounts.a]
@@ -354,7 +354,7 @@ fn three_vendor_config() -> String {
         accounts = ["meteroid:a", "flowglad:default", "zenskar:checkout"]
         "#,
         meteroid = sandbox::DEMO_METEROID_API_KEY,
-        flowglad = sandbox::seed::FLOWGLAD_API_KEY,
+        flowglad = sandbox::flowglad::seed::API_KEY,
     )
 }
 
@@ -362,8 +362,8 @@ fn three_vendor_config() -> String {
 fn zenskar_create() -> Value {
     json!({
         "provider": "zenskar", "account": "checkout",
-        "customer": sandbox::seed::zenskar::CUSTOMER_NORTHWIND_ID,
-        "plan": sandbox::seed::zenskar::PLAN_STARTER_ID,
+        "customer": sandbox::zenskar::seed::CUSTOMER_NORTHWIND_ID,
+        "plan": sandbox::zenskar::seed::PLAN_STARTER_ID,
         "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no",
         "provider_options": {"currency": "USD", "start_date": "2026-03-01",
             "pending_url": "https://shop.example/wait"}
@@ -374,8 +374,8 @@ fn zenskar_create() -> Value {
 fn flowglad_create() -> Value {
     json!({
         "provider": "flowglad", "account": "default",
-        "customer": sandbox::seed::FLOWGLAD_CUSTOMER_EXTERNAL_ID,
-        "plan": sandbox::seed::FLOWGLAD_PRICE_ID,
+        "customer": sandbox::flowglad::seed::CUSTOMER_ACME_EXTERNAL_ID,
+        "plan": sandbox::flowglad::seed::PRICE_PRO_MONTHLY_ID,
         "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no"
     })
 }

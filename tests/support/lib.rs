@@ -172,8 +172,8 @@ impl Stack {
             ))
             .bearer_auth(sandbox::DEMO_METEROID_API_KEY)
             .json(&serde_json::json!({
-                "customer_id": sandbox::seed::METEROID_CUSTOMER_ALIAS,
-                "plan_version_id": sandbox::seed::METEROID_PLAN_VERSION_ID,
+                "customer_id": sandbox::meteroid::seed::CUSTOMER_ACME_ALIAS,
+                "plan_version_id": sandbox::meteroid::seed::PLAN_VERSION_STARTER_ID,
             }))
             .send()
             .await
@@ -230,8 +230,8 @@ impl Stack {
         serde_json::json!({
             "provider": "meteroid",
             "account": "default",
-            "customer": sandbox::seed::METEROID_CUSTOMER_ALIAS,
-            "plan": sandbox::seed::METEROID_PLAN_VERSION_ID,
+            "customer": sandbox::meteroid::seed::CUSTOMER_ACME_ALIAS,
+            "plan": sandbox::meteroid::seed::PLAN_VERSION_STARTER_ID,
         })
     }
 }

@@ -10,8 +10,9 @@
 //! along their lifecycle and read the call counts.
 //!
 //! What the vendors share (store, lifecycle checks, ids, auth, control
-//! routes, the mount) is in `kit`; each vendor module keeps only its own
-//! shapes, rules, error bodies and quirks.
+//! routes, the mount, demo tours) is in `kit`; each vendor module keeps
+//! only its own shapes, rules, error bodies and quirks, and its seed and
+//! demo walks (`<vendor>/seed.rs`).
 //!
 //! This crate never imports an adapter: if both shared code, a misreading
 //! of a vendor would pass every test.
@@ -20,7 +21,6 @@ mod calls;
 mod control;
 pub mod faults;
 mod kit;
-pub mod seed;
 mod tap;
 
 // The vendors: a module each.
@@ -38,11 +38,12 @@ use tokio::task::JoinHandle;
 pub use calls::CallCounts;
 pub use flowglad::FlowgladConfig;
 pub use frontier::FrontierConfig;
-use kit::mount::{Vendor, VendorMount};
+use kit::mount::{Mounted, VendorMount};
+pub use kit::tour::Tour;
 pub use meteroid::MeteroidConfig;
 
 /// The seeded Meteroid key, in the vendor's `pv_sand_<secret>/<id>` form.
-pub const DEMO_METEROID_API_KEY: &str = seed::meteroid::API_KEY;
+pub const DEMO_METEROID_API_KEY: &str = meteroid::seed::API_KEY;
 
 /// Per-vendor settings; `Default` gives the demo values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -55,7 +56,7 @@ pub struct SandboxConfig {
 struct Inner {
     calls: calls::CallCounter,
     faults: faults::FaultQueue,
-    vendors: Vec<Arc<dyn Vendor>>,
+    vendors: Vec<Arc<dyn Mounted>>,
 }
 
 /// The emulated vendors' state. Clones share it, as do all routers built
@@ -67,8 +68,9 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new(config: SandboxConfig) -> Sandbox {
-        // Registration: one line per vendor, and nowhere else in the core.
-        let vendors: Vec<Arc<dyn Vendor>> = vec![
+        // Registration: one line per vendor (its state implements
+        // `kit::mount::Vendor`), and nowhere else in the core.
+        let vendors: Vec<Arc<dyn Mounted>> = vec![
             Arc::new(meteroid::Meteroid::new(&config.meteroid)),
             Arc::new(zenskar::Zenskar::new()),
             Arc::new(flowglad::Flowglad::new(&config.flowglad)),
@@ -107,6 +109,12 @@ impl Sandbox {
             controls = controls.nest(&format!("/{}", mount.name), mount.control);
         }
         app.nest("/_sandbox", controls).fallback(control::not_found)
+    }
+
+    /// Every vendor's demo walks, in the order of the vendor list: the
+    /// gateway's demo and its OpenAPI create examples iterate over these.
+    pub fn tours(&self) -> Vec<Tour> {
+        self.inner.vendors.iter().flat_map(|v| v.tours()).collect()
     }
 
     /// Vendor API calls received for `vendor` and `op` (`create`, `get`,
@@ -150,4 +158,25 @@ impl Drop for Workers {
 pub async fn serve(listener: TcpListener, sandbox: Sandbox) -> std::io::Result<()> {
     let _workers = sandbox.spawn_workers();
     axum::serve(listener, sandbox.router()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_vendor_has_a_tour_and_every_tour_a_vendor() {
+        let sandbox = Sandbox::new(SandboxConfig::default());
+        let names: Vec<&str> = sandbox.mounts().map(|m| m.name).collect();
+        let tours = sandbox.tours();
+        for name in &names {
+            assert!(tours.iter().any(|t| t.provider == *name), "{name}: no tour");
+        }
+        for tour in &tours {
+            assert!(names.contains(&tour.provider), "{}", tour.title);
+            assert_eq!(tour.create["provider"], tour.provider);
+            assert_eq!(tour.create["account"], tour.account);
+            assert!(tour.control.is_object() && !tour.control_says.is_empty());
+        }
+    }
 }

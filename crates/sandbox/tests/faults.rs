@@ -9,7 +9,7 @@ use serde_json::json;
 use support::{start, SESSIONS};
 
 fn create_body() -> serde_json::Value {
-    json!({"customer_id": sandbox::seed::METEROID_CUSTOMER_ALIAS, "plan_version_id": sandbox::seed::METEROID_PLAN_VERSION_ID})
+    json!({"customer_id": sandbox::meteroid::seed::CUSTOMER_ACME_ALIAS, "plan_version_id": sandbox::meteroid::seed::PLAN_VERSION_STARTER_ID})
 }
 
 async fn session_count(s: &support::Running) -> usize {

@@ -6,7 +6,7 @@
 mod support;
 
 use reqwest::Method;
-use sandbox::seed::flowglad as seed;
+use sandbox::flowglad::seed;
 use serde_json::{json, Value};
 use support::{id_of, start, SESSIONS};
 

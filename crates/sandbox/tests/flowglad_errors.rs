@@ -8,7 +8,7 @@ use reqwest::Method;
 use sandbox::flowglad::error::{
     invalid_key_message, INVALID_JSON, MALFORMED_HEADER, MISSING_HEADER,
 };
-use sandbox::seed::flowglad as seed;
+use sandbox::flowglad::seed;
 use serde_json::{json, Value};
 use support::{id_of, start, SESSIONS};
 

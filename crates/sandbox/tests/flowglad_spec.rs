@@ -8,7 +8,7 @@
 mod support;
 
 use reqwest::Method;
-use sandbox::seed::flowglad as seed;
+use sandbox::flowglad::seed;
 use serde_json::{json, Value};
 use spec_check::Spec;
 use support::{id_of, start, Reply, SESSIONS};

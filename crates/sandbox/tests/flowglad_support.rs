@@ -4,7 +4,7 @@
 #![allow(dead_code)] // Each test binary uses a different part.
 
 use reqwest::{Client, Method};
-use sandbox::seed::flowglad as seed;
+use sandbox::flowglad::seed;
 use sandbox::{Sandbox, SandboxConfig};
 use serde_json::{json, Value};
 

@@ -6,7 +6,7 @@ mod support;
 
 use chrono::{DateTime, Duration, Utc};
 use reqwest::Method;
-use sandbox::seed::frontier as seed;
+use sandbox::frontier::seed;
 use serde_json::{json, Value};
 use support::{acme, checkouts, id_of, start, Auth};
 

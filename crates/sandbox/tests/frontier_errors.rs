@@ -5,7 +5,7 @@
 mod support;
 
 use reqwest::Method;
-use sandbox::seed::frontier as seed;
+use sandbox::frontier::seed;
 use serde_json::json;
 use support::{acme, checkouts, id_of, start, Auth, SERVICE};
 

@@ -7,7 +7,7 @@
 mod support;
 
 use reqwest::Method;
-use sandbox::seed::frontier as seed;
+use sandbox::frontier::seed;
 use serde_json::{json, Value};
 use spec_check::Spec;
 use support::{acme, checkouts, id_of, start, Auth, Reply};

@@ -6,7 +6,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use reqwest::{Client, Method, RequestBuilder};
-use sandbox::seed::frontier as seed;
+use sandbox::frontier::seed;
 use sandbox::{Sandbox, SandboxConfig};
 use serde_json::Value;
 

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use reqwest::Method;
 use sandbox::meteroid::ids::{self, CheckoutSession, Id};
-use sandbox::seed::meteroid as seed;
+use sandbox::meteroid::seed;
 use serde_json::{json, Value};
 use sha2::Sha256;
 use support::{id_of, start, SESSIONS};

@@ -4,7 +4,7 @@
 mod support;
 
 use reqwest::Method;
-use sandbox::seed::meteroid as seed;
+use sandbox::meteroid::seed;
 use serde_json::json;
 use support::{start, start_with, Reply, SESSIONS};
 

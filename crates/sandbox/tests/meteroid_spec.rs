@@ -6,7 +6,7 @@ mod support;
 
 use chrono::{Duration, Utc};
 use reqwest::Method;
-use sandbox::seed::meteroid as seed;
+use sandbox::meteroid::seed;
 use serde_json::{json, Value};
 use spec_check::Spec;
 use support::{id_of, start, Reply, SESSIONS};

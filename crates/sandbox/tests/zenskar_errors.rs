@@ -5,7 +5,7 @@
 mod zenskar_support;
 
 use reqwest::Method;
-use sandbox::seed::zenskar as seed;
+use sandbox::zenskar::seed;
 use serde_json::{json, Value};
 use zenskar_support::{body_a, id_of, merged, start};
 

@@ -6,7 +6,7 @@
 mod zenskar_support;
 
 use reqwest::Method;
-use sandbox::seed::zenskar as seed;
+use sandbox::zenskar::seed;
 use serde_json::json;
 use spec_check::Spec;
 use zenskar_support::{id_of, start, Reply};

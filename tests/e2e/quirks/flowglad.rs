@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use checkout_gateway_e2e::{cache, header, json_of, start_with, Stack, CLIENT_KEY};
-use sandbox::seed::flowglad as seed;
+use sandbox::flowglad::seed;
 use serde_json::{json, Value};
 
 async fn start(open_ttl_secs: u64) -> Stack {
@@ -28,8 +28,8 @@ async fn start(open_ttl_secs: u64) -> Stack {
 fn create_body() -> Value {
     json!({
         "provider": "flowglad", "account": "default",
-        "customer": sandbox::seed::FLOWGLAD_CUSTOMER_EXTERNAL_ID,
-        "plan": sandbox::seed::FLOWGLAD_PRICE_ID,
+        "customer": sandbox::flowglad::seed::CUSTOMER_ACME_EXTERNAL_ID,
+        "plan": sandbox::flowglad::seed::PRICE_PRO_MONTHLY_ID,
         "quantity": 2,
         "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no",
         "metadata": {"order": "1234", "seats": 2, "gift": false}

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use checkout_gateway_e2e::{code, header, json_of, start_with, Stack, CLIENT_KEY};
-use sandbox::seed;
+use sandbox::frontier::seed;
 use serde_json::{json, Value};
 
 fn config(extra: &str) -> String {
@@ -25,9 +25,9 @@ fn config(extra: &str) -> String {
         accounts = ["frontier:default", "frontier:legacy"]
         {extra}
         "#,
-        id = seed::FRONTIER_CLIENT_ID,
-        secret = seed::FRONTIER_CLIENT_SECRET,
-        token = seed::FRONTIER_BEARER_TOKEN,
+        id = seed::CLIENT_ID,
+        secret = seed::CLIENT_SECRET,
+        token = seed::BEARER_TOKEN,
     )
 }
 
@@ -39,8 +39,8 @@ fn create_body(account: &str) -> Value {
     json!({
         "provider": "frontier",
         "account": account,
-        "customer": seed::FRONTIER_ORG_ID,
-        "plan": seed::FRONTIER_PLAN_ID,
+        "customer": seed::ORG_ACME_ID_TEXT,
+        "plan": seed::PLAN_STARTER_ID_TEXT,
     })
 }
 
@@ -52,10 +52,10 @@ async fn vendor_checkout(s: &Stack) -> String {
             "{}/frontier/raystack.frontier.v1beta1.FrontierService/CreateCheckout",
             s.sandbox
         ))
-        .basic_auth(seed::FRONTIER_CLIENT_ID, Some(seed::FRONTIER_CLIENT_SECRET))
+        .basic_auth(seed::CLIENT_ID, Some(seed::CLIENT_SECRET))
         .json(&json!({
-            "org_id": seed::FRONTIER_ORG_ID,
-            "product_body": {"product": seed::FRONTIER_PRODUCT_ID}
+            "org_id": seed::ORG_ACME_ID_TEXT,
+            "product_body": {"product": seed::PRODUCT_CREDITS_ID_TEXT}
         }))
         .send()
         .await
@@ -90,9 +90,9 @@ async fn connect_create_fills_the_url_placeholder() {
     assert_eq!(created["purpose"], "subscription");
     assert_eq!(
         created["plan"],
-        json!({"id": seed::FRONTIER_PLAN_ID, "kind": "plan"})
+        json!({"id": seed::PLAN_STARTER_ID_TEXT, "kind": "plan"})
     );
-    assert_eq!(created["customer"]["id"], seed::FRONTIER_ORG_ID);
+    assert_eq!(created["customer"]["id"], seed::ORG_ACME_ID_TEXT);
     assert_eq!(created["payment_status"], Value::Null);
     assert_eq!(
         created["success_url"],
@@ -134,7 +134,7 @@ async fn get_misses_then_hits_on_both_protocols() {
     assert_eq!(s.calls("frontier", "get"), 1);
 
     // The same checkout through the legacy account: the org is in the id.
-    let legacy_id = format!("frontier:legacy:{}:{checkout}", seed::FRONTIER_ORG_ID);
+    let legacy_id = format!("frontier:legacy:{}:{checkout}", seed::ORG_ACME_ID_TEXT);
     let (status, headers, legacy) = json_of(
         s.session(&format!("{legacy_id}?include=raw"))
             .send()
@@ -146,9 +146,9 @@ async fn get_misses_then_hits_on_both_protocols() {
     assert_eq!(header(&headers, "x-cache"), "miss");
     assert_eq!(
         legacy["provider_session_id"],
-        format!("{}:{checkout}", seed::FRONTIER_ORG_ID)
+        format!("{}:{checkout}", seed::ORG_ACME_ID_TEXT)
     );
-    assert_eq!(legacy["customer"]["id"], seed::FRONTIER_ORG_ID);
+    assert_eq!(legacy["customer"]["id"], seed::ORG_ACME_ID_TEXT);
     assert_eq!(
         legacy["raw"]["checkout_session"]["plan"], "",
         "legacy emits empties"
@@ -165,7 +165,7 @@ async fn legacy_create_and_state_change() {
     let (status, _, created) = json_of(s.create(create_body("legacy")).send().await.unwrap()).await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap().to_owned();
-    let prefix = format!("frontier:legacy:{}:", seed::FRONTIER_ORG_ID);
+    let prefix = format!("frontier:legacy:{}:", seed::ORG_ACME_ID_TEXT);
     let checkout = id
         .strip_prefix(&prefix)
         .expect("legacy id carries the org")
@@ -220,11 +220,11 @@ async fn products_and_setups_through_provider_options() {
     let mut body = create_body("default");
     body.as_object_mut().unwrap().remove("plan");
     body["quantity"] = json!(4);
-    body["provider_options"] = json!({"product_body": {"product": seed::FRONTIER_PRODUCT_ID}});
+    body["provider_options"] = json!({"product_body": {"product": seed::PRODUCT_CREDITS_ID_TEXT}});
     let (status, _, bought) = json_of(s.create(body).send().await.unwrap()).await;
     assert_eq!(status, 201, "{bought}");
     assert_eq!(bought["purpose"], "purchase");
-    assert_eq!(bought["plan"]["id"], seed::FRONTIER_PRODUCT_ID);
+    assert_eq!(bought["plan"]["id"], seed::PRODUCT_CREDITS_ID_TEXT);
     let checkout = bought["provider_session_id"].as_str().unwrap();
     let private: Value = s
         .http
@@ -326,7 +326,7 @@ async fn refusals_before_any_call() {
         ("frontier:default:cs_test_a1B2c3".to_owned(), "invalid_id"),
         (format!("frontier:default:ab:{checkout}"), "invalid_id"),
         (
-            format!("frontier:default:{}:{checkout}", seed::FRONTIER_ORG_ID),
+            format!("frontier:default:{}:{checkout}", seed::ORG_ACME_ID_TEXT),
             "invalid_id",
         ),
         (format!("frontier:legacy:{checkout}"), "invalid_id"),
@@ -355,7 +355,7 @@ async fn vendor_errors_map_to_the_canonical_model() {
     let (status, _, err) = json_of(
         s.session(&format!(
             "frontier:legacy:{}:{unknown}",
-            seed::FRONTIER_ORG_ID
+            seed::ORG_ACME_ID_TEXT
         ))
         .send()
         .await
@@ -367,12 +367,12 @@ async fn vendor_errors_map_to_the_canonical_model() {
 
     // The legacy account's token administers Acme only.
     let mut body = create_body("legacy");
-    body["customer"] = json!(seed::frontier::ORG_GLOBEX_ID.to_string());
+    body["customer"] = json!(seed::ORG_GLOBEX_ID.to_string());
     let (status, _, err) = json_of(s.create(body).send().await.unwrap()).await;
     assert_eq!((status, code(&err)), (502, "provider_auth_failed"), "{err}");
 
     let mut body = create_body("default");
-    body["plan"] = json!(seed::frontier::PLAN_RETIRED_NAME);
+    body["plan"] = json!(seed::PLAN_RETIRED_NAME);
     let (status, _, err) = json_of(s.create(body).send().await.unwrap()).await;
     assert_eq!(
         (status, code(&err)),

@@ -4,7 +4,7 @@
 //! are in `vendors.rs`.
 
 use checkout_gateway_e2e::{header, json_of, start_with, Stack, CLIENT_KEY};
-use sandbox::seed::zenskar as seed;
+use sandbox::zenskar::seed;
 use serde_json::{json, Value};
 
 const OTHER_ORGANISATION: &str = "0c5b8d2e-9f41-4a7c-b6e3-2d18f0a97c54";

@@ -1,6 +1,6 @@
 //! Gateway client authentication: `Authorization: Bearer <client key>`.
 //! Keys are configured as SHA-256 hashes only; each client has a name, the
-//! accounts it may use (`provider:account`, or `provider:*`) and scopes.
+//! accounts it may use (`provider:account`, `provider:*`, or `*`) and scopes.
 
 pub mod rate_limit;
 
@@ -46,6 +46,8 @@ pub struct Grants {
     pub exact: HashSet<(String, String)>,
     /// Providers all of whose accounts are granted (`provider:*`).
     pub every_account_of: HashSet<String>,
+    /// Every configured account of every provider (`*`).
+    pub every_account: bool,
 }
 
 pub struct Client {
@@ -97,7 +99,8 @@ impl Client {
     }
 
     pub fn may_use(&self, provider: &str, account: &str) -> bool {
-        self.grants.every_account_of.contains(provider)
+        self.grants.every_account
+            || self.grants.every_account_of.contains(provider)
             || self
                 .grants
                 .exact
@@ -183,6 +186,7 @@ mod tests {
         let grants = Grants {
             exact: HashSet::from([("meteroid".to_owned(), "default".to_owned())]),
             every_account_of: HashSet::from(["flowglad".to_owned()]),
+            every_account: false,
         };
         let scopes = HashSet::from([Scope::SessionsRead]);
         let old_and_new = vec![key_hash(KEY), key_hash("k-rotated-0123456789")];

@@ -323,3 +323,28 @@ fn print_walkthrough(
     println!();
     println!("Ctrl-C stops both.");
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// The walks come from the sandbox, the accounts from `demo.toml`: each
+    /// walk needs its account, and each demo account gets a walk.
+    #[test]
+    fn every_demo_account_has_a_walk_and_every_walk_an_account() {
+        let figment = config::defaults().merge(Toml::string(DEMO_TOML));
+        let config = GatewayConfig::from_figment(&figment).expect("the demo config loads");
+        let configured: BTreeSet<(String, String)> = config
+            .providers
+            .iter()
+            .flat_map(|(p, c)| c.accounts.keys().map(move |a| (p.clone(), a.clone())))
+            .collect();
+        let walked: BTreeSet<(String, String)> = tours()
+            .iter()
+            .map(|t| (t.provider.to_owned(), t.account.to_owned()))
+            .collect();
+        assert_eq!(configured, walked);
+    }
+}

@@ -229,7 +229,7 @@ pub struct ClientConfig {
     /// key rotates. Keys themselves are never configured: `checkout-gateway
     /// hash-key` prints the hash of a key read from stdin.
     pub key_sha256: Vec<String>,
-    /// `provider:account` entries, or `provider:*` for every account of a provider.
+    /// `provider:account` entries, `provider:*` for every account of a provider, or `*` for every configured account.
     #[serde(default)]
     pub accounts: Vec<String>,
     /// `sessions:read`, `sessions:write`, `admin`.

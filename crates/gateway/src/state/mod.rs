@@ -129,10 +129,16 @@ impl AppState {
             let mut grants = Grants::default();
             for (i, entry) in client.accounts.iter().enumerate() {
                 let path = format!("clients.{name}.accounts[{i}]");
+                // `*`: every configured account, so a new vendor's demo
+                // account needs no edit to the clients that use them all.
+                if entry == "*" {
+                    grants.every_account = true;
+                    continue;
+                }
                 let (p, a) = entry.split_once(':').ok_or_else(|| {
                     ConfigError::invalid(
                         &path,
-                        format!("{entry:?} is not `provider:account` or `provider:*`"),
+                        format!("{entry:?} is not `provider:account`, `provider:*` or `*`"),
                     )
                 })?;
                 if a == "*" {
@@ -245,5 +251,72 @@ impl AppState {
         }
         crate::config::redact_url_credentials(&mut out);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{header::AUTHORIZATION, HeaderMap, HeaderValue};
+    use figment::providers::{Format, Toml};
+
+    use super::*;
+    use crate::auth::{key_hash, to_hex};
+    use crate::config::defaults;
+
+    const ALL: &str = "k-all-0123456789abcdef";
+    const ONE: &str = "k-one-0123456789abcdef";
+
+    fn state(all_accounts: &str) -> Result<AppState, ConfigError> {
+        let text = format!(
+            r#"
+            [providers.meteroid.accounts.a]
+            base_url = "http://127.0.0.1:9/meteroid"
+            api_key = "pv_sand_x/1"
+            [providers.flowglad.accounts.b]
+            base_url = "http://127.0.0.1:9/flowglad"
+            api_key = "sk_test_x"
+            [clients.all]
+            key_sha256 = ["{all}"]
+            accounts = {all_accounts}
+            [clients.one]
+            key_sha256 = ["{one}"]
+            accounts = ["meteroid:a"]
+            "#,
+            all = to_hex(&key_hash(ALL)),
+            one = to_hex(&key_hash(ONE)),
+        );
+        let config = GatewayConfig::from_figment(&defaults().merge(Toml::string(&text)))?;
+        AppState::build(&config)
+    }
+
+    fn client(state: &AppState, key: &str) -> Arc<Client> {
+        let mut headers = HeaderMap::new();
+        let value = HeaderValue::from_str(&format!("Bearer {key}")).expect("ascii key");
+        headers.insert(AUTHORIZATION, value);
+        state
+            .clients
+            .authenticate(&headers)
+            .expect("a configured key")
+    }
+
+    #[test]
+    fn a_star_grants_every_configured_account_and_nothing_else() {
+        let state = state(r#"["*"]"#).expect("valid config");
+        let all = client(&state, ALL);
+        assert!(state.account_for(&all, "meteroid", "a").is_ok());
+        assert!(state.account_for(&all, "flowglad", "b").is_ok());
+        assert!(state.account_for(&all, "meteroid", "nope").is_err());
+        // A client without it still cannot read an account it does not list.
+        let one = client(&state, ONE);
+        assert!(state.account_for(&one, "meteroid", "a").is_ok());
+        assert!(state.account_for(&one, "flowglad", "b").is_err());
+    }
+
+    #[test]
+    fn only_a_lone_star_is_a_wildcard() {
+        for bad in [r#"["**"]"#, r#"["*:*"]"#, r#"["* "]"#, r#"["*:a"]"#] {
+            let err = state(bad).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("clients.all.accounts[0]"), "{bad}: {err}");
+        }
     }
 }

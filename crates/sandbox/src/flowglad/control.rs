@@ -31,12 +31,10 @@ use crate::kit::clock::now_ms;
 use crate::kit::control::{self, Body, ControlError, Refused, SessionControls};
 
 pub fn router(fg: Arc<Flowglad>) -> Router {
-    control::sessions(Arc::clone(&fg)).merge(
-        Router::new()
-            .route("/rate-limit", post(rate_limit))
-            .route("/error-form", post(error_form))
-            .with_state(fg),
-    )
+    let extra = Router::new()
+        .route("/rate-limit", post(rate_limit))
+        .route("/error-form", post(error_form));
+    control::router(fg, extra)
 }
 
 /// An instant as RFC 3339 or as epoch milliseconds.

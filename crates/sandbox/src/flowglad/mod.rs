@@ -14,6 +14,7 @@ pub mod ids;
 pub mod model;
 mod request;
 mod routes;
+pub mod seed;
 mod store;
 
 use std::sync::Arc;
@@ -26,14 +27,11 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::kit::auth::{guard, Gate};
-use crate::kit::mount::{Vendor, VendorMount};
+use crate::kit::mount::Vendor;
 use crate::kit::paths;
 use crate::kit::store::Locked;
-use crate::seed::flowglad as seed;
+use crate::kit::tour::Walk;
 use error::{ApiError, ErrorForm};
-
-/// Path prefix under which the vendor API and its controls are mounted.
-pub const PREFIX: &str = "flowglad";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlowgladConfig {
@@ -102,7 +100,7 @@ impl Flowglad {
                     .get(header::HOST)
                     .and_then(|h| h.to_str().ok())
                     .unwrap_or("127.0.0.1:9100");
-                format!("http://{host}/{PREFIX}")
+                format!("http://{host}/{}", Self::NAME)
             }
         }
     }
@@ -172,41 +170,42 @@ async fn handler_context(
     response
 }
 
-/// The vendor's routes, paths relative to the prefix.
-fn api_router(fg: Arc<Flowglad>) -> Router {
-    Router::new()
-        .route(
-            "/api/v1/checkout-sessions",
-            get(routes::list).post(routes::create),
-        )
-        .route("/api/v1/checkout-sessions/{id}", get(routes::get))
-        .fallback(routes::not_found)
-        .method_not_allowed_fallback(routes::not_found)
-        .with_state(Arc::clone(&fg))
-        .layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&fg),
-            handler_context,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            fg,
-            guard::<Arc<Flowglad>>,
-        ))
-}
-
-/// Which operation a request is, for the call counter (`other` if none).
-fn classify(method: &Method, path: &str) -> &'static str {
-    let segments = paths::segments(path, "/api/v1/checkout-sessions");
-    match (method.as_str(), segments.as_deref()) {
-        ("POST", Some([])) => "create",
-        ("GET", Some([])) => "list",
-        ("GET", Some([id])) if !id.is_empty() => "get",
-        _ => "other",
-    }
-}
-
 impl Vendor for Flowglad {
-    fn mount(self: Arc<Self>) -> VendorMount {
-        VendorMount::new(PREFIX, &self, api_router, control::router, classify)
+    const NAME: &'static str = "flowglad";
+    const WALKS: fn() -> Vec<Walk> = seed::walks;
+
+    fn api(self: Arc<Self>) -> Router {
+        Router::new()
+            .route(
+                "/api/v1/checkout-sessions",
+                get(routes::list).post(routes::create),
+            )
+            .route("/api/v1/checkout-sessions/{id}", get(routes::get))
+            .fallback(routes::not_found)
+            .method_not_allowed_fallback(routes::not_found)
+            .with_state(Arc::clone(&self))
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&self),
+                handler_context,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                self,
+                guard::<Arc<Flowglad>>,
+            ))
+    }
+
+    fn control(self: Arc<Self>) -> Router {
+        control::router(self)
+    }
+
+    fn classify(method: &Method, path: &str) -> &'static str {
+        let segments = paths::segments(path, "/api/v1/checkout-sessions");
+        match (method.as_str(), segments.as_deref()) {
+            ("POST", Some([])) => "create",
+            ("GET", Some([])) => "list",
+            ("GET", Some([id])) if !id.is_empty() => "get",
+            _ => "other",
+        }
     }
 }
 
@@ -216,6 +215,7 @@ mod tests {
 
     #[test]
     fn operations_are_classified_like_the_routes() {
+        let classify = Flowglad::classify;
         let (get, post) = (Method::GET, Method::POST);
         assert_eq!(classify(&post, "/api/v1/checkout-sessions"), "create");
         assert_eq!(classify(&get, "/api/v1/checkout-sessions"), "list");

@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use super::ids;
 use super::model::{BillingAddress, JsonbObject, PaymentMethodType, Record, SessionType, Status};
 use super::request::{CreateInput, Kind};
+use super::seed::{self, PriceKind};
 use crate::kit::lifecycle::{Lifecycle, MoveError};
-use crate::kit::store::{Locked, Session, Sessions};
-use crate::seed::flowglad::{self as seed, PriceKind};
+use crate::kit::store::{session_by_id, Locked, Sessions};
 
 /// Sessions stop being usable 24 h after creation (the column default).
 pub const EXPIRY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -126,13 +126,7 @@ pub struct Move {
     pub at: i64,
 }
 
-impl Session for Record {
-    type Id = str;
-
-    fn id(&self) -> &str {
-        &self.id
-    }
-}
+session_by_id!(Record, str);
 
 /// What the hosted page and Stripe's webhooks do to a session.
 impl Lifecycle for Record {

@@ -28,12 +28,10 @@ use crate::kit::clock::now_micros;
 use crate::kit::control::{self, Body, ControlError, Refused, SessionControls};
 
 pub fn router(f: Arc<Frontier>) -> Router {
-    control::sessions(Arc::clone(&f)).merge(
-        Router::new()
-            .route("/sync", post(sync))
-            .route("/billing-provider", post(billing_provider))
-            .with_state(f),
-    )
+    let extra = Router::new()
+        .route("/sync", post(sync))
+        .route("/billing-provider", post(billing_provider));
+    control::router(f, extra)
 }
 
 #[derive(Debug, Deserialize)]

@@ -18,6 +18,7 @@ mod connect;
 mod control;
 mod model;
 mod rest;
+pub mod seed;
 mod store;
 
 use std::sync::Arc;
@@ -28,15 +29,13 @@ use axum::routing::{any, get};
 use axum::Router;
 use tower_http::limit::RequestBodyLimitLayer;
 
-use crate::kit::mount::{Vendor, VendorMount};
-use crate::seed::frontier as seed;
+use crate::kit::mount::{every, Job, Vendor};
+use crate::kit::tour::Walk;
 use auth::Credentials;
 use store::Store;
 
 pub use auth::{Credential, FrontierAuth};
 
-/// Path prefix under which the vendor API and its controls are mounted.
-pub const PREFIX: &str = "frontier";
 /// The Connect service of the checkout RPCs.
 pub const SERVICE: &str = "raystack.frontier.v1beta1.FrontierService";
 /// gRPC's default receive limit, which both APIs inherited.
@@ -86,23 +85,6 @@ impl Frontier {
     }
 }
 
-fn api_router(f: Arc<Frontier>) -> Router {
-    Router::new()
-        .route(&format!("/{SERVICE}/{{method}}"), any(connect::call))
-        .route(
-            "/v1beta1/organizations/{org_id}/billing/checkouts",
-            get(rest::list).post(rest::create),
-        )
-        .route(
-            "/v1beta1/organizations/{org_id}/billing/checkouts/{id}",
-            get(rest::get),
-        )
-        .method_not_allowed_fallback(rest::method_not_allowed)
-        .fallback(not_found)
-        .with_state(f)
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-}
-
 /// Connect paths miss in Go's mux (plain text); the rest in grpc-gateway's.
 async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
     if uri.path().starts_with("/raystack.") {
@@ -112,52 +94,74 @@ async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
     }
 }
 
-/// Which operation a request is, for the call counter (`other` if none).
-fn classify(method: &Method, path: &str) -> &'static str {
-    if let Some(rpc) = path
-        .strip_prefix('/')
-        .and_then(|p| p.strip_prefix(SERVICE))
-        .and_then(|p| p.strip_prefix('/'))
-    {
-        return match (method.as_str(), rpc) {
-            ("POST", "CreateCheckout") => "create",
-            ("POST", "GetCheckout") => "get",
-            ("POST", "ListCheckouts") => "list",
-            _ => "other",
-        };
-    }
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    match (method.as_str(), segments.as_slice()) {
-        ("POST", ["v1beta1", "organizations", org, "billing", "checkouts"]) if !org.is_empty() => {
-            "create"
-        }
-        ("GET", ["v1beta1", "organizations", org, "billing", "checkouts"]) if !org.is_empty() => {
-            "list"
-        }
-        ("GET", ["v1beta1", "organizations", org, "billing", "checkouts", id])
-            if !org.is_empty() && !id.is_empty() =>
-        {
-            "get"
-        }
-        _ => "other",
-    }
-}
-
-/// The checkout sync, once a minute, as long as the sandbox serves.
-async fn worker(f: Arc<Frontier>) {
-    loop {
-        let expired = f.store.sync(crate::kit::clock::now_micros());
-        if expired > 0 {
-            tracing::debug!(expired, "frontier sandbox: checkout sync");
-        }
-        tokio::time::sleep(SYNC_PERIOD).await;
-    }
-}
-
 impl Vendor for Frontier {
-    fn mount(self: Arc<Self>) -> VendorMount {
-        VendorMount::new(PREFIX, &self, api_router, control::router, classify)
-            .with_worker(worker(self))
+    const NAME: &'static str = "frontier";
+    const WALKS: fn() -> Vec<Walk> = seed::walks;
+
+    fn api(self: Arc<Self>) -> Router {
+        Router::new()
+            .route(&format!("/{SERVICE}/{{method}}"), any(connect::call))
+            .route(
+                "/v1beta1/organizations/{org_id}/billing/checkouts",
+                get(rest::list).post(rest::create),
+            )
+            .route(
+                "/v1beta1/organizations/{org_id}/billing/checkouts/{id}",
+                get(rest::get),
+            )
+            .method_not_allowed_fallback(rest::method_not_allowed)
+            .fallback(not_found)
+            .with_state(self)
+            .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+    }
+
+    fn control(self: Arc<Self>) -> Router {
+        control::router(self)
+    }
+
+    fn classify(method: &Method, path: &str) -> &'static str {
+        if let Some(rpc) = path
+            .strip_prefix('/')
+            .and_then(|p| p.strip_prefix(SERVICE))
+            .and_then(|p| p.strip_prefix('/'))
+        {
+            return match (method.as_str(), rpc) {
+                ("POST", "CreateCheckout") => "create",
+                ("POST", "GetCheckout") => "get",
+                ("POST", "ListCheckouts") => "list",
+                _ => "other",
+            };
+        }
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        match (method.as_str(), segments.as_slice()) {
+            ("POST", ["v1beta1", "organizations", org, "billing", "checkouts"])
+                if !org.is_empty() =>
+            {
+                "create"
+            }
+            ("GET", ["v1beta1", "organizations", org, "billing", "checkouts"])
+                if !org.is_empty() =>
+            {
+                "list"
+            }
+            ("GET", ["v1beta1", "organizations", org, "billing", "checkouts", id])
+                if !org.is_empty() && !id.is_empty() =>
+            {
+                "get"
+            }
+            _ => "other",
+        }
+    }
+
+    /// The checkout sync, once a minute.
+    fn worker(self: Arc<Self>) -> Option<Job> {
+        every(move || {
+            let expired = self.store.sync(crate::kit::clock::now_micros());
+            if expired > 0 {
+                tracing::debug!(expired, "frontier sandbox: checkout sync");
+            }
+            SYNC_PERIOD
+        })
     }
 }
 
@@ -167,6 +171,7 @@ mod tests {
 
     #[test]
     fn operations_are_classified_like_the_routes() {
+        let classify = Frontier::classify;
         let get = Method::GET;
         let post = Method::POST;
         let rpc = |m: &str| format!("/{SERVICE}/{m}");

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::kit::clock::now_micros;
 use crate::kit::ids;
 use crate::kit::lifecycle::{Lifecycle, MoveError};
-use crate::kit::store::{Locked, Session, Sessions};
+use crate::kit::store::{session_by_id, Locked, Sessions};
 
 /// Stripe sessions Frontier creates expire after this (`SessionValidity`).
 pub const SESSION_VALIDITY: TimeDelta = TimeDelta::hours(24);
@@ -121,13 +121,7 @@ pub struct Move {
     pub expire_at: Option<DateTime<Utc>>,
 }
 
-impl Session for StoredCheckout {
-    type Id = Uuid;
-
-    fn id(&self) -> &Uuid {
-        &self.id
-    }
-}
+session_by_id!(StoredCheckout, Uuid);
 
 impl StoredCheckout {
     /// Where `change` takes `(state, payment_status)`: `complete` defaults

@@ -124,10 +124,12 @@ pub(crate) trait SessionControls: Send + Sync + 'static {
     ) -> Result<Response, Refused>;
 }
 
-/// `GET|POST /sessions/{id}` over one vendor.
-pub(crate) fn sessions<C: SessionControls>(vendor: Arc<C>) -> Router {
+/// One vendor's control routes: `GET|POST /sessions/{id}`, plus its own
+/// `extra` routes over the same state.
+pub(crate) fn router<C: SessionControls>(vendor: Arc<C>, extra: Router<Arc<C>>) -> Router {
     Router::new()
         .route("/sessions/{id}", get(inspect::<C>).post(apply::<C>))
+        .merge(extra)
         .with_state(vendor)
 }
 

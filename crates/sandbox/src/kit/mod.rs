@@ -1,8 +1,8 @@
 //! The toolkit every emulated vendor stands on: how state is kept and
 //! sessions found, how moves along a lifecycle are checked, how random ids
 //! and timestamps are made, how credentials are read and a check guards a
-//! router, what the `/_sandbox` control routes share, and what a vendor
-//! hands the core to be mounted.
+//! router, what the `/_sandbox` control routes share, what a vendor
+//! hands the core to be mounted, and the demo tours it offers.
 //!
 //! Nothing here knows a vendor: each vendor module brings its own shapes,
 //! rules, error bodies and quirks, and plugs them in through the traits
@@ -16,3 +16,4 @@ pub(crate) mod lifecycle;
 pub(crate) mod mount;
 pub(crate) mod paths;
 pub(crate) mod store;
+pub(crate) mod tour;

@@ -1,16 +1,24 @@
-//! What a vendor hands the core to be served: its API, its controls, how
-//! its requests are named for the call counter and fault queue, and any
-//! background job.
+//! What a vendor hands the core: its name, its API and controls, how its
+//! requests are named for the call counter and fault queue, any background
+//! job, and its demo walks. Each vendor module
+//! implements [`Vendor`]; the core keeps the list as [`Mounted`] and never
+//! names a vendor.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::Method;
 use axum::Router;
 
+use super::tour::{Tour, Walk};
+
 /// Names the operation of a request on one vendor's paths (`other` if none).
 pub(crate) type Classify = fn(&Method, &str) -> &'static str;
+
+/// A background job, run while the sandbox serves.
+pub(crate) type Job = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// One emulated vendor, as the core mounts it.
 pub(crate) struct VendorMount {
@@ -22,40 +30,65 @@ pub(crate) struct VendorMount {
     pub control: Router,
     /// Names the operation of a request, for the call counter.
     pub classify: Classify,
+    pub worker: Option<Job>,
+}
+
+/// One emulated vendor: its shared state, built once per `Sandbox` and
+/// mounted again for every router and for the workers.
+pub(crate) trait Vendor: Send + Sync + Sized + 'static {
+    /// Path prefix of its API and of its controls under `/_sandbox`; also
+    /// the gateway's provider id, which the tours' create bodies name.
+    const NAME: &'static str;
+
+    /// Its demo walks, written beside its seed (`<vendor>/seed.rs`).
+    const WALKS: fn() -> Vec<Walk>;
+
+    /// Its API, paths relative to the prefix.
+    fn api(self: Arc<Self>) -> Router;
+
+    /// Its control routes, paths relative to `/_sandbox/<NAME>`.
+    fn control(self: Arc<Self>) -> Router;
+
+    /// Which operation a request is (`create`, `get`, `list`, `cancel`…,
+    /// `other` if none), for the call counter and the fault queue.
+    fn classify(method: &Method, path: &str) -> &'static str;
+
     /// A background job (e.g. an expiry worker) run while serving.
-    pub worker: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
-}
-
-impl VendorMount {
-    /// A vendor without a background job: its API and controls built
-    /// over its shared state `vendor`.
-    pub(crate) fn new<V>(
-        name: &'static str,
-        vendor: &Arc<V>,
-        api: fn(Arc<V>) -> Router,
-        control: fn(Arc<V>) -> Router,
-        classify: Classify,
-    ) -> VendorMount {
-        VendorMount {
-            name,
-            api: api(Arc::clone(vendor)),
-            control: control(Arc::clone(vendor)),
-            classify,
-            worker: None,
-        }
-    }
-
-    /// Also runs `job` while the sandbox serves.
-    pub(crate) fn with_worker(self, job: impl Future<Output = ()> + Send + 'static) -> VendorMount {
-        VendorMount {
-            worker: Some(Box::pin(job)),
-            ..self
-        }
+    fn worker(self: Arc<Self>) -> Option<Job> {
+        None
     }
 }
 
-/// A vendor's shared state, as the core keeps it: one list entry in
-/// `lib.rs`, mounted again for every router and for the workers.
-pub(crate) trait Vendor: Send + Sync + 'static {
+/// A vendor as the core's list holds it (`dyn`-safe).
+pub(crate) trait Mounted: Send + Sync {
     fn mount(self: Arc<Self>) -> VendorMount;
+    fn tours(&self) -> Vec<Tour>;
+}
+
+impl<V: Vendor> Mounted for V {
+    fn mount(self: Arc<Self>) -> VendorMount {
+        VendorMount {
+            name: V::NAME,
+            api: Arc::clone(&self).api(),
+            control: Arc::clone(&self).control(),
+            classify: V::classify,
+            worker: self.worker(),
+        }
+    }
+
+    /// The demo's walks (also the OpenAPI document's create examples).
+    fn tours(&self) -> Vec<Tour> {
+        (V::WALKS)().into_iter().map(|w| w.of(V::NAME)).collect()
+    }
+}
+
+/// A job that runs `tick` at once, then again after each pause `tick`
+/// returns (a vendor's periodic worker, jitter included).
+pub(crate) fn every(mut tick: impl FnMut() -> Duration + Send + 'static) -> Option<Job> {
+    Some(Box::pin(async move {
+        loop {
+            let pause = tick();
+            tokio::time::sleep(pause).await;
+        }
+    }))
 }

@@ -25,6 +25,21 @@ pub(crate) trait Session: Clone {
     fn id(&self) -> &Self::Id;
 }
 
+/// `impl Session` for a record found by its `id` field, as every vendor's
+/// is: `session_by_id!(Record, str)`.
+macro_rules! session_by_id {
+    ($record:ty, $id:ty) => {
+        impl $crate::kit::store::Session for $record {
+            type Id = $id;
+
+            fn id(&self) -> &$id {
+                &self.id
+            }
+        }
+    };
+}
+pub(crate) use session_by_id;
+
 /// One vendor's sessions (of one kind), in the order they were made.
 #[derive(Debug)]
 pub(crate) struct Sessions<S>(Vec<S>);

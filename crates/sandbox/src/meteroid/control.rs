@@ -22,11 +22,8 @@ use crate::kit::clock::now_micros;
 use crate::kit::control::{self, ControlError, Refused, SessionControls};
 
 pub fn router(m: Arc<Meteroid>) -> Router {
-    control::sessions(Arc::clone(&m)).merge(
-        Router::new()
-            .route("/expire-overdue", post(expire_overdue))
-            .with_state(m),
-    )
+    let extra = Router::new().route("/expire-overdue", post(expire_overdue));
+    control::router(m, extra)
 }
 
 #[derive(Debug, Deserialize)]
@@ -54,7 +51,7 @@ impl SessionControls for Meteroid {
         let url = self.url_if_open(&session, now_micros());
         Ok(Json(json!({
             "session": session.render(url),
-            "metadata": session.request.metadata,
+            "metadata": session.metadata,
         }))
         .into_response())
     }

@@ -13,6 +13,7 @@ mod model;
 mod query;
 mod request;
 mod routes;
+pub mod seed;
 mod store;
 
 use std::sync::Arc;
@@ -26,19 +27,18 @@ use chrono::{DateTime, Utc};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
-use crate::kit::mount::{Vendor, VendorMount};
+use crate::kit::auth::guard;
+use crate::kit::mount::{every, Job, Vendor};
+use crate::kit::tour::Walk;
 use crate::kit::{clock, paths};
-use crate::seed::meteroid as seed;
 use auth::ApiKeys;
-use store::{Store, StoredSession};
+use model::CheckoutSession;
+use store::Store;
 
 /// The vendor's REST body limit.
 const BODY_LIMIT: usize = 1024 * 1024;
 /// The vendor's cleanup worker period (plus up to 59 s of jitter).
 const WORKER_PERIOD: Duration = Duration::from_secs(3600);
-
-/// Path prefix under which the vendor API and its controls are mounted.
-pub const PREFIX: &str = "meteroid";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MeteroidConfig {
@@ -79,7 +79,7 @@ impl Meteroid {
 
     fn checkout_url(
         &self,
-        session: &StoredSession,
+        session: &CheckoutSession,
         now: DateTime<Utc>,
     ) -> Result<String, jwt::TokenError> {
         jwt::checkout_url(
@@ -93,7 +93,7 @@ impl Meteroid {
 
     /// The URL only while the session can still be completed; a signing
     /// failure just leaves it out (as the vendor's list does).
-    fn url_if_open(&self, session: &StoredSession, now: DateTime<Utc>) -> Option<String> {
+    fn url_if_open(&self, session: &CheckoutSession, now: DateTime<Utc>) -> Option<String> {
         if session.can_complete(now) {
             self.checkout_url(session, now).ok()
         } else {
@@ -110,62 +110,59 @@ impl Meteroid {
     }
 }
 
-/// The vendor's routes and layers, paths relative to the prefix.
-fn api_router(m: Arc<Meteroid>) -> Router {
-    let keys = m.keys.clone();
-    Router::new()
-        .route(
-            "/api/v1/checkout-sessions",
-            get(routes::list).post(routes::create),
-        )
-        .route("/api/v1/checkout-sessions/{id}", get(routes::get))
-        .route(
-            "/api/v1/checkout-sessions/{id}/cancel",
-            post(routes::cancel),
-        )
-        .fallback(error::not_found)
-        .with_state(m)
-        .layer(axum::middleware::from_fn_with_state(
-            keys,
-            crate::kit::auth::guard::<ApiKeys>,
-        ))
-        .layer(DefaultBodyLimit::disable())
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(CatchPanicLayer::custom(error::panic_response))
-}
-
-/// Which operation a request is, for the call counter (`other` if none).
-fn classify(method: &Method, path: &str) -> &'static str {
-    let segments = paths::segments(path, "/api/v1/checkout-sessions");
-    match (method.as_str(), segments.as_deref()) {
-        ("POST", Some([])) => "create",
-        ("GET", Some([])) => "list",
-        ("GET", Some([id])) if !id.is_empty() => "get",
-        ("POST", Some([id, "cancel"])) if !id.is_empty() => "cancel",
-        _ => "other",
-    }
-}
-
-/// The hourly cleanup worker, as long as the sandbox serves.
-async fn worker(m: Arc<Meteroid>) {
-    loop {
-        let (expired, deleted) = m.run_worker_once();
-        if expired > 0 || deleted > 0 {
-            tracing::debug!(
-                expired,
-                deleted,
-                "meteroid sandbox: checkout session cleanup"
-            );
-        }
-        let jitter = Duration::from_secs((uuid::Uuid::new_v4().as_u128() % 60) as u64);
-        tokio::time::sleep(WORKER_PERIOD + jitter).await;
-    }
-}
-
 impl Vendor for Meteroid {
-    fn mount(self: Arc<Self>) -> VendorMount {
-        VendorMount::new(PREFIX, &self, api_router, control::router, classify)
-            .with_worker(worker(self))
+    const NAME: &'static str = "meteroid";
+    const WALKS: fn() -> Vec<Walk> = seed::walks;
+
+    /// The vendor's routes and layers.
+    fn api(self: Arc<Self>) -> Router {
+        let keys = self.keys.clone();
+        Router::new()
+            .route(
+                "/api/v1/checkout-sessions",
+                get(routes::list).post(routes::create),
+            )
+            .route("/api/v1/checkout-sessions/{id}", get(routes::get))
+            .route(
+                "/api/v1/checkout-sessions/{id}/cancel",
+                post(routes::cancel),
+            )
+            .fallback(error::not_found)
+            .with_state(self)
+            .layer(axum::middleware::from_fn_with_state(keys, guard::<ApiKeys>))
+            .layer(DefaultBodyLimit::disable())
+            .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+            .layer(CatchPanicLayer::custom(error::panic_response))
+    }
+
+    fn control(self: Arc<Self>) -> Router {
+        control::router(self)
+    }
+
+    fn classify(method: &Method, path: &str) -> &'static str {
+        let segments = paths::segments(path, "/api/v1/checkout-sessions");
+        match (method.as_str(), segments.as_deref()) {
+            ("POST", Some([])) => "create",
+            ("GET", Some([])) => "list",
+            ("GET", Some([id])) if !id.is_empty() => "get",
+            ("POST", Some([id, "cancel"])) if !id.is_empty() => "cancel",
+            _ => "other",
+        }
+    }
+
+    /// The hourly cleanup, with up to 59 s of jitter, as upstream.
+    fn worker(self: Arc<Self>) -> Option<Job> {
+        every(move || {
+            let (expired, deleted) = self.run_worker_once();
+            if expired > 0 || deleted > 0 {
+                tracing::debug!(
+                    expired,
+                    deleted,
+                    "meteroid sandbox: checkout session cleanup"
+                );
+            }
+            WORKER_PERIOD + Duration::from_secs((uuid::Uuid::new_v4().as_u128() % 60) as u64)
+        })
     }
 }
 
@@ -175,6 +172,7 @@ mod tests {
 
     #[test]
     fn operations_are_classified_like_the_routes() {
+        let classify = Meteroid::classify;
         let get = Method::GET;
         let post = Method::POST;
         assert_eq!(classify(&post, "/api/v1/checkout-sessions"), "create");

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::ids::{self, BankAccount, CheckoutSession as CheckoutSessionKind, Customer, Id};
 use super::ids::{PlanVersion, Subscription};
@@ -88,7 +89,7 @@ pub struct BankTransferPaymentMethodConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExternalPaymentMethodConfig {}
 
-/// The session as every endpoint returns it.
+/// The session as every endpoint returns it, and as the store keeps it.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckoutSession {
     pub id: Id<CheckoutSessionKind>,
@@ -107,6 +108,9 @@ pub struct CheckoutSession {
     pub subscription_id: Option<Id<Subscription>>,
     pub checkout_url: Option<String>,
     pub payment_methods_config: Option<PaymentMethodsConfig>,
+    /// Stored, never returned by the API (the control route shows it).
+    #[serde(skip)]
+    pub metadata: Option<Value>,
 }
 
 /// `{"session": …}` for create, get and cancel.

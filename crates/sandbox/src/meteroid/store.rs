@@ -5,39 +5,18 @@
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use uuid::Uuid;
 
-use super::ids::{CheckoutSession as SessionKind, Customer, Id, PlanVersion, Subscription};
-use super::model::{CheckoutSession, CheckoutType, PaymentMethodsConfig, Status};
+use super::ids::{CheckoutSession as SessionKind, Customer, Id, PlanVersion};
+use super::model::{CheckoutSession, CheckoutType, Status};
 use super::request::CreateCheckoutSessionRequest;
 use crate::kit::lifecycle::{Lifecycle, MoveError};
-use crate::kit::store::{Locked, Session, Sessions};
+use crate::kit::store::{session_by_id, Locked, Sessions};
 
 /// The vendor hard-deletes EXPIRED sessions this long after creation.
 const EXPIRED_RETENTION_DAYS: i64 = 3;
 
-#[derive(Debug, Clone)]
-pub struct StoredSession {
-    pub id: Id<SessionKind>,
-    pub customer_id: Id<Customer>,
-    pub plan_version_id: Id<PlanVersion>,
-    pub coupon_code: Option<String>,
-    pub billing_start_date: Option<chrono::NaiveDate>,
-    /// A SMALLINT column: the vendor truncates the i32 it accepts.
-    pub billing_day_anchor: Option<i16>,
-    pub net_terms: Option<i32>,
-    pub trial_duration_days: Option<i32>,
-    pub status: Status,
-    pub checkout_type: CheckoutType,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub completed_at: Option<DateTime<Utc>>,
-    pub subscription_id: Option<Id<Subscription>>,
-    pub payment_methods_config: Option<PaymentMethodsConfig>,
-    /// Everything else the request carried (metadata, components…): stored,
-    /// never returned.
-    pub request: CreateCheckoutSessionRequest,
-}
-
-impl StoredSession {
+/// The stored session is the one the API shows; `checkout_url` is only
+/// set on the copies answered (see `render`).
+impl CheckoutSession {
     fn is_expired(&self, now: DateTime<Utc>) -> bool {
         self.status == Status::Expired || self.expires_at.is_some_and(|at| now > at)
     }
@@ -47,24 +26,11 @@ impl StoredSession {
         self.status.is_open() && !self.is_expired(now)
     }
 
+    /// The session as an answer shows it, with its URL if it has one now.
     pub fn render(&self, checkout_url: Option<String>) -> CheckoutSession {
         CheckoutSession {
-            id: self.id,
-            customer_id: self.customer_id,
-            plan_version_id: self.plan_version_id,
-            coupon_code: self.coupon_code.clone(),
-            billing_start_date: self.billing_start_date,
-            billing_day_anchor: self.billing_day_anchor.map(i32::from),
-            net_terms: self.net_terms,
-            trial_duration_days: self.trial_duration_days,
-            status: self.status,
-            checkout_type: self.checkout_type,
-            created_at: self.created_at,
-            expires_at: self.expires_at,
-            completed_at: self.completed_at,
-            subscription_id: self.subscription_id,
             checkout_url,
-            payment_methods_config: self.payment_methods_config.clone(),
+            ..self.clone()
         }
     }
 }
@@ -85,15 +51,9 @@ pub struct Move {
     pub at: DateTime<Utc>,
 }
 
-impl Session for StoredSession {
-    type Id = Id<SessionKind>;
+session_by_id!(CheckoutSession, Id<SessionKind>);
 
-    fn id(&self) -> &Id<SessionKind> {
-        &self.id
-    }
-}
-
-impl Lifecycle for StoredSession {
+impl Lifecycle for CheckoutSession {
     type Status = Status;
     type Move = Move;
 
@@ -130,7 +90,7 @@ impl Lifecycle for StoredSession {
 pub struct Store {
     customers: Vec<(Id<Customer>, Option<String>)>,
     plan_versions: Vec<Id<PlanVersion>>,
-    sessions: Locked<Sessions<StoredSession>>,
+    sessions: Locked<Sessions<CheckoutSession>>,
 }
 
 impl Store {
@@ -160,7 +120,7 @@ impl Store {
         customer_id: Id<Customer>,
         request: CreateCheckoutSessionRequest,
         now: DateTime<Utc>,
-    ) -> Result<StoredSession, CreateError> {
+    ) -> Result<CheckoutSession, CreateError> {
         let expires_at = match request.expires_in_hours.unwrap_or(1) {
             0 => None,
             hours => Some(
@@ -174,14 +134,15 @@ impl Store {
         if !known_customer || !known_plan {
             return Err(CreateError::ForeignKey);
         }
-        let session = StoredSession {
+        let session = CheckoutSession {
             id: Id::new_v7(),
             customer_id,
             plan_version_id: request.plan_version_id,
-            coupon_code: request.coupon_code.clone(),
+            coupon_code: request.coupon_code,
             billing_start_date: request.billing_start_date,
-            // Wrapping on purpose: the vendor stores `anchor as i16`.
-            billing_day_anchor: request.billing_day_anchor.map(|a| a as i16),
+            // Wrapping on purpose: the vendor stores `anchor as i16` (a
+            // SMALLINT column) and answers with what it stored.
+            billing_day_anchor: request.billing_day_anchor.map(|a| i32::from(a as i16)),
             net_terms: request.net_terms,
             trial_duration_days: request.trial_duration_days,
             status: Status::Created,
@@ -190,13 +151,14 @@ impl Store {
             expires_at,
             completed_at: None,
             subscription_id: None,
-            payment_methods_config: request.payment_methods_config.clone(),
-            request,
+            checkout_url: None,
+            payment_methods_config: request.payment_methods_config,
+            metadata: request.metadata,
         };
         Ok(self.sessions.lock().insert(session))
     }
 
-    pub fn get(&self, id: Id<SessionKind>) -> Option<StoredSession> {
+    pub fn get(&self, id: Id<SessionKind>) -> Option<CheckoutSession> {
         self.sessions.get_cloned(&id)
     }
 
@@ -205,8 +167,8 @@ impl Store {
         &self,
         customer: Option<Id<Customer>>,
         status: Option<Status>,
-    ) -> Vec<StoredSession> {
-        let mut found: Vec<StoredSession> = self
+    ) -> Vec<CheckoutSession> {
+        let mut found: Vec<CheckoutSession> = self
             .sessions
             .lock()
             .iter()
@@ -221,7 +183,7 @@ impl Store {
 
     /// Only CREATED or AWAITING_PAYMENT sessions can be cancelled, even
     /// when already past `expires_at`.
-    pub fn cancel(&self, id: Id<SessionKind>) -> Option<StoredSession> {
+    pub fn cancel(&self, id: Id<SessionKind>) -> Option<CheckoutSession> {
         let mut sessions = self.sessions.lock();
         let session = sessions.get_mut(&id).filter(|s| s.status.is_open())?;
         session.status = Status::Cancelled;
@@ -233,7 +195,7 @@ impl Store {
         &self,
         id: Id<SessionKind>,
         change: Move,
-    ) -> Result<StoredSession, MoveError<Status>> {
+    ) -> Result<CheckoutSession, MoveError<Status>> {
         self.sessions.advance_cloned(&id, change)
     }
 

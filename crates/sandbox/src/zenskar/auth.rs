@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
 use super::error::ApiError;
+use super::seed;
 use crate::kit::auth::Gate;
-use crate::seed::zenskar as seed;
 
 pub const MISSING_KEY: &str = "Not authenticated";
 pub const UNKNOWN_KEY: &str = "Invalid API key";

@@ -23,11 +23,7 @@ use crate::kit::clock::now_micros;
 use crate::kit::control::{self, ControlError, Refused, SessionControls};
 
 pub fn router(z: Arc<Zenskar>) -> Router {
-    control::sessions(Arc::clone(&z)).merge(
-        Router::new()
-            .route("/fail-next", post(fail_next))
-            .with_state(z),
-    )
+    control::router(z, Router::new().route("/fail-next", post(fail_next)))
 }
 
 /// `{"action": …}`. Family A (`/checkout`): `confirm` (with `confirmation`,

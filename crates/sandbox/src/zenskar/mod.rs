@@ -13,6 +13,7 @@ mod control;
 mod error;
 mod model;
 mod routes;
+pub mod seed;
 mod store;
 mod validate;
 
@@ -29,12 +30,11 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::kit::auth::guard;
-use crate::kit::mount::{Vendor, VendorMount};
+use crate::kit::mount::Vendor;
+use crate::kit::tour::Walk;
 use error::ApiError;
 use store::Store;
 
-/// Path prefix under which the vendor API and its controls are mounted.
-pub const PREFIX: &str = "zenskar";
 const BODY_LIMIT: usize = 1024 * 1024;
 
 /// The emulated organisation: shared by every router built from one `Sandbox`.
@@ -49,35 +49,6 @@ impl Zenskar {
     pub(crate) fn new() -> Zenskar {
         Zenskar::default()
     }
-}
-
-fn api_router(z: Arc<Zenskar>) -> Router {
-    Router::new()
-        .route("/checkout", get(routes::list_a).post(routes::create_a))
-        .route("/checkout/{checkout_session_id}", get(routes::get_a))
-        .route(
-            "/checkout/{checkout_session_id}/cancel",
-            post(routes::cancel_a),
-        )
-        .route(
-            "/checkout/{checkout_session_id}/confirm",
-            post(routes::confirm_a),
-        )
-        .route("/checkouts", post(routes::create_b))
-        .route("/checkouts/{checkout_id}", get(routes::get_b))
-        .route("/checkouts/{checkout_id}/confirm", post(routes::confirm_b))
-        .fallback(error::not_found)
-        .method_not_allowed_fallback(error::method_not_allowed)
-        .with_state(Arc::clone(&z))
-        .layer(DefaultBodyLimit::disable())
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(middleware::from_fn_with_state(
-            auth::RequiredHeaders,
-            guard::<auth::RequiredHeaders>,
-        ))
-        .layer(middleware::from_fn_with_state(z, injected_failure))
-        .layer(middleware::from_fn(request_id))
 }
 
 /// A failure armed by the control route answers instead of the vendor.
@@ -101,22 +72,53 @@ async fn request_id(request: Request, next: Next) -> Response {
     response
 }
 
-/// Which operation a request is, for the call counter (`other` if none).
-fn classify(method: &Method, path: &str) -> &'static str {
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    match (method.as_str(), segments.as_slice()) {
-        ("POST", ["checkout" | "checkouts"]) => "create",
-        ("GET", ["checkout"]) => "list",
-        ("GET", ["checkout" | "checkouts", id]) if !id.is_empty() => "get",
-        ("POST", ["checkout", id, "cancel"]) if !id.is_empty() => "cancel",
-        ("POST", ["checkout" | "checkouts", id, "confirm"]) if !id.is_empty() => "confirm",
-        _ => "other",
-    }
-}
-
 impl Vendor for Zenskar {
-    fn mount(self: Arc<Self>) -> VendorMount {
-        VendorMount::new(PREFIX, &self, api_router, control::router, classify)
+    const NAME: &'static str = "zenskar";
+    const WALKS: fn() -> Vec<Walk> = seed::walks;
+
+    fn api(self: Arc<Self>) -> Router {
+        Router::new()
+            .route("/checkout", get(routes::list_a).post(routes::create_a))
+            .route("/checkout/{checkout_session_id}", get(routes::get_a))
+            .route(
+                "/checkout/{checkout_session_id}/cancel",
+                post(routes::cancel_a),
+            )
+            .route(
+                "/checkout/{checkout_session_id}/confirm",
+                post(routes::confirm_a),
+            )
+            .route("/checkouts", post(routes::create_b))
+            .route("/checkouts/{checkout_id}", get(routes::get_b))
+            .route("/checkouts/{checkout_id}/confirm", post(routes::confirm_b))
+            .fallback(error::not_found)
+            .method_not_allowed_fallback(error::method_not_allowed)
+            .with_state(Arc::clone(&self))
+            .layer(DefaultBodyLimit::disable())
+            .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+            .layer(CatchPanicLayer::custom(error::panic_response))
+            .layer(middleware::from_fn_with_state(
+                auth::RequiredHeaders,
+                guard::<auth::RequiredHeaders>,
+            ))
+            .layer(middleware::from_fn_with_state(self, injected_failure))
+            .layer(middleware::from_fn(request_id))
+    }
+
+    fn control(self: Arc<Self>) -> Router {
+        control::router(self)
+    }
+
+    fn classify(method: &Method, path: &str) -> &'static str {
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        match (method.as_str(), segments.as_slice()) {
+            ("POST", ["checkout" | "checkouts"]) => "create",
+            ("GET", ["checkout"]) => "list",
+            ("GET", ["checkout" | "checkouts", id]) if !id.is_empty() => "get",
+            ("POST", ["checkout", id, "cancel"]) if !id.is_empty() => "cancel",
+            ("POST", ["checkout" | "checkouts", id, "confirm"]) if !id.is_empty() => "confirm",
+            _ => "other",
+        }
     }
 }
 
@@ -126,6 +128,7 @@ mod tests {
 
     #[test]
     fn operations_are_classified_like_the_routes() {
+        let classify = Zenskar::classify;
         let (get, post) = (Method::GET, Method::POST);
         let id = "3f1c9a52-7b4e-4d2a-9c61-0e8f5b7a2d14";
         assert_eq!(classify(&post, "/checkout"), "create");

@@ -23,9 +23,9 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use super::model::{self, naive, zulu, Id, Num};
+use super::seed;
 use crate::kit::ids;
-use crate::kit::store::{Locked, Session, Sessions};
-use crate::seed::zenskar as seed;
+use crate::kit::store::{session_by_id, Locked, Session, Sessions};
 
 /// Unconfirmed sessions of either family expire after this long by default.
 const DEFAULT_EXPIRY_HOURS: i64 = 24;
@@ -179,13 +179,7 @@ pub struct SessionA {
     pub cancellation: Option<Cancellation>,
 }
 
-impl Session for SessionA {
-    type Id = Uuid;
-
-    fn id(&self) -> &Uuid {
-        &self.id
-    }
-}
+session_by_id!(SessionA, Uuid);
 
 impl SessionA {
     fn touch(&mut self, now: DateTime<Utc>) {
@@ -307,13 +301,7 @@ pub struct SessionB {
     pub updated_at: DateTime<Utc>,
 }
 
-impl Session for SessionB {
-    type Id = Uuid;
-
-    fn id(&self) -> &Uuid {
-        &self.id
-    }
-}
+session_by_id!(SessionB, Uuid);
 
 impl SessionB {
     fn expired(&self, now: DateTime<Utc>) -> bool {

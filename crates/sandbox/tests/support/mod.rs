@@ -124,8 +124,8 @@ impl Running {
     /// Creates a session for alias `acme` on the starter plan, plus `extra`.
     pub async fn create_ok(&self, extra: Value) -> Value {
         let mut body = serde_json::json!({
-            "customer_id": sandbox::seed::meteroid::CUSTOMER_ACME_ALIAS,
-            "plan_version_id": sandbox::seed::meteroid::PLAN_VERSION_STARTER_ID,
+            "customer_id": sandbox::meteroid::seed::CUSTOMER_ACME_ALIAS,
+            "plan_version_id": sandbox::meteroid::seed::PLAN_VERSION_STARTER_ID,
         });
         if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
             b.extend(e.clone());

@@ -3,7 +3,7 @@
 #![allow(dead_code)] // Each test binary uses a different part.
 
 use reqwest::{Client, Method, StatusCode};
-use sandbox::seed::zenskar as seed;
+use sandbox::zenskar::seed;
 use sandbox::{Sandbox, SandboxConfig};
 use serde_json::{json, Value};
 

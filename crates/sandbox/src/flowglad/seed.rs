@@ -4,6 +4,10 @@
 //!
 //! Ids are in the vendor's format: `<prefix>_` + a 21-character nanoid.
 
+use serde_json::json;
+
+use crate::kit::tour::Walk;
+
 /// The organization every seeded record belongs to.
 pub const ORGANIZATION_ID: &str = "org_wRFHUG1xeJ6PA7IynXsUD";
 
@@ -106,6 +110,20 @@ pub const SUBSCRIPTIONS: [(&str, &str, &str); 2] = [
         PRICE_PRO_MONTHLY_ID,
     ),
 ];
+
+/// The demo's walk: Acme buys the monthly pro price, and the payment
+/// succeeds.
+pub(crate) fn walks() -> Vec<Walk> {
+    vec![Walk {
+        title: "Flowglad",
+        account: "default",
+        create: json!({"customer": CUSTOMER_ACME_EXTERNAL_ID, "plan": PRICE_PRO_MONTHLY_ID,
+            "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no",
+            "metadata": {"order": "1234"}}),
+        control: json!({"status": "succeeded"}),
+        control_says: "the payment succeeds",
+    }]
+}
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,10 @@
 //! Ids are in the vendor's real format (see `crate::meteroid::ids`); the
 //! UUID beside each is what the id decodes to (UUIDv7, like the vendor's).
 
+use serde_json::json;
 use uuid::Uuid;
+
+use crate::kit::tour::Walk;
 
 /// The tenant the seeded key belongs to (appears in checkout-url tokens).
 pub const TENANT_ID: Uuid = Uuid::from_u128(0x019b7a02_7de8_74b7_97a1_0a4e832861a2);
@@ -36,6 +39,17 @@ pub const CUSTOMERS: [(Uuid, &str); 2] = [
 ];
 
 pub const PLAN_VERSIONS: [Uuid; 2] = [PLAN_VERSION_STARTER_UUID, PLAN_VERSION_PRO_UUID];
+
+/// The demo's walk: Acme subscribes to the starter plan, then pays.
+pub(crate) fn walks() -> Vec<Walk> {
+    vec![Walk {
+        title: "Meteroid",
+        account: "default",
+        create: json!({"customer": CUSTOMER_ACME_ALIAS, "plan": PLAN_VERSION_STARTER_ID}),
+        control: json!({"status": "COMPLETED"}),
+        control_says: "the customer pays",
+    }]
+}
 
 #[cfg(test)]
 mod tests {

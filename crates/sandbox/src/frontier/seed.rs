@@ -4,7 +4,10 @@
 //! Every id is a UUID, as Frontier's are; plans and products can also be
 //! named, as Frontier accepts either.
 
+use serde_json::json;
 use uuid::Uuid;
+
+use crate::kit::tour::Walk;
 
 /// A service user's client credentials (`Authorization: Basic id:secret`).
 /// It administers every seeded organization.
@@ -49,6 +52,38 @@ pub const PLANS: [(Uuid, &str, bool); 3] = [
 
 pub const PRODUCTS: [(Uuid, &str); 1] = [(PRODUCT_CREDITS_ID, PRODUCT_CREDITS_NAME)];
 
+/// Acme, the starter plan and the credits product as text, for configs and
+/// create bodies (`customer`, `plan`, `product_body.product`).
+pub const ORG_ACME_ID_TEXT: &str = "e9760ba0-2587-4630-a97e-3f0d634d5d9f";
+pub const PLAN_STARTER_ID_TEXT: &str = "74d6592b-c0ce-4a49-b30e-418eddb39ec7";
+pub const PRODUCT_CREDITS_ID_TEXT: &str = "6fcb3b97-4c53-4b5b-8954-8995fc69fe08";
+
+/// The demo's walks, one per API: Acme subscribes to the starter plan over
+/// ConnectRPC and completes; over legacy REST it buys credits and the
+/// Stripe session expires.
+pub(crate) fn walks() -> Vec<Walk> {
+    vec![
+        Walk {
+            title: "Frontier (ConnectRPC)",
+            account: "default",
+            create: json!({"customer": ORG_ACME_ID_TEXT, "plan": PLAN_STARTER_ID_TEXT,
+                "success_url": "https://shop.example/ok?checkout={{.CheckoutID}}",
+                "cancel_url": "https://shop.example/no"}),
+            control: json!({"state": "complete"}),
+            control_says: "Stripe reports the checkout complete",
+        },
+        Walk {
+            title: "Frontier (legacy REST)",
+            account: "legacy",
+            create: json!({"customer": ORG_ACME_ID_TEXT,
+                "provider_options": {"product_body": {"product": PRODUCT_CREDITS_ID_TEXT, "quantity": 2}},
+                "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no"}),
+            control: json!({"state": "expired"}),
+            control_says: "the Stripe session expires",
+        },
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,12 +109,9 @@ mod tests {
     }
 
     #[test]
-    fn the_flat_demo_names_match() {
-        assert_eq!(crate::seed::FRONTIER_ORG_ID, ORG_ACME_ID.to_string());
-        assert_eq!(crate::seed::FRONTIER_PLAN_ID, PLAN_STARTER_ID.to_string());
-        assert_eq!(
-            crate::seed::FRONTIER_PRODUCT_ID,
-            PRODUCT_CREDITS_ID.to_string()
-        );
+    fn the_text_ids_match() {
+        assert_eq!(ORG_ACME_ID_TEXT, ORG_ACME_ID.to_string());
+        assert_eq!(PLAN_STARTER_ID_TEXT, PLAN_STARTER_ID.to_string());
+        assert_eq!(PRODUCT_CREDITS_ID_TEXT, PRODUCT_CREDITS_ID.to_string());
     }
 }

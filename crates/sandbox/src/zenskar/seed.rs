@@ -5,7 +5,10 @@
 //! Each id is given as text (for configs and requests) and as a `Uuid`
 //! (for the store); a test keeps the two equal.
 
+use serde_json::json;
 use uuid::Uuid;
+
+use crate::kit::tour::Walk;
 
 /// Sent as the `organisation` header.
 pub const ORGANISATION_ID: &str = "aa92a968-3677-4eef-a4b3-c34c686c61c4";
@@ -169,6 +172,30 @@ pub const CONTRACTS: [Contract; 1] = [Contract {
     plan: Uuid::from_u128(0xb816fef6_b709_4fa5_bf4b_964cf53c4d45),
     currency: "USD",
 }];
+
+/// The demo's walks, one per API family: Northwind takes the starter plan
+/// through `/checkout` (confirmed, not yet paid) and through `/checkouts`
+/// (paid).
+pub(crate) fn walks() -> Vec<Walk> {
+    vec![
+        Walk {
+            title: "Zenskar (/checkout)",
+            account: "default",
+            create: json!({"customer": CUSTOMER_NORTHWIND_ID, "plan": PLAN_STARTER_ID,
+                "success_url": "https://shop.example/ok",
+                "provider_options": {"currency": "USD", "start_date": "2026-12-01"}}),
+            control: json!({"action": "confirm", "confirmation": "charge_immediately"}),
+            control_says: "the checkout is confirmed (complete, not yet paid)",
+        },
+        Walk {
+            title: "Zenskar (/checkouts)",
+            account: "checkouts",
+            create: json!({"customer": CUSTOMER_NORTHWIND_ID, "plan": PLAN_STARTER_ID}),
+            control: json!({"action": "pay"}),
+            control_says: "the payment succeeds",
+        },
+    ]
+}
 
 #[cfg(test)]
 mod tests {
