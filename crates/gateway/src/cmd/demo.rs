@@ -166,8 +166,16 @@ pub async fn run(args: DemoArgs, format: LogFormat) -> CliResult {
         .map_err(|e| e.to_string())
 }
 
-/// The filtered list the demo pages through.
-const DEMO_LIST_QUERY: &str = "status=open&accounts=meteroid:default,flowglad:default&limit=2";
+/// The filtered list the demo pages through: open sessions of the first
+/// two demo accounts, two at a time.
+fn demo_list_query(tours: &[Tour]) -> String {
+    let accounts: Vec<String> = tours
+        .iter()
+        .take(2)
+        .map(|t| format!("{}:{}", t.provider, t.account))
+        .collect();
+    format!("status=open&accounts={}&limit=2", accounts.join(","))
+}
 
 /// What the list and cancel lines need: a real cursor to print, and a
 /// session of its own to cancel (the tours' sessions are moved on).
@@ -194,7 +202,8 @@ async fn prepare_extras(
     };
     let bytes = http
         .get(format!(
-            "{gateway_url}/v1/checkout-sessions?{DEMO_LIST_QUERY}"
+            "{gateway_url}/v1/checkout-sessions?{}",
+            demo_list_query(tours)
         ))
         .bearer_auth(client_key)
         .send()
@@ -283,11 +292,10 @@ fn print_walkthrough(
     println!("# every session this key can see, newest first, all vendors at once (`sources` says how each vendor fared)");
     println!("$ curl -sS --fail-with-body '{gateway}/v1/checkout-sessions?limit=10' {auth}");
     if let Some(cursor) = &extras.next_cursor {
+        let query = demo_list_query(tours);
         println!("# filtered, two at a time; the next page passes `next_cursor` back as `cursor`, with the same filters");
-        println!(
-            "$ curl -sS --fail-with-body '{gateway}/v1/checkout-sessions?{DEMO_LIST_QUERY}' {auth}"
-        );
-        println!("$ curl -sS --fail-with-body '{gateway}/v1/checkout-sessions?{DEMO_LIST_QUERY}&cursor={cursor}' {auth}");
+        println!("$ curl -sS --fail-with-body '{gateway}/v1/checkout-sessions?{query}' {auth}");
+        println!("$ curl -sS --fail-with-body '{gateway}/v1/checkout-sessions?{query}&cursor={cursor}' {auth}");
     }
     for (tour, id) in tours.iter().zip(ids) {
         let vendor_id = id.rsplit(':').next().unwrap_or(id);
