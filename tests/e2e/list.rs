@@ -95,6 +95,16 @@ async fn page_all(s: &Stack, query: &str, limit: u32) -> (Vec<Value>, Vec<Value>
     panic!("paging did not end");
 }
 
+/// Move a session on at its vendor the way its demo walk does.
+async fn move_on(s: &Stack, tour: &sandbox::Tour, id: &str) {
+    let reference = id.rsplit(':').next().unwrap();
+    s.sandbox_control(
+        &format!("/{}/sessions/{reference}", tour.provider),
+        tour.control.clone(),
+    )
+    .await;
+}
+
 fn key_of(session: &Value) -> (String, String) {
     (
         session["created_at"].as_str().unwrap().to_owned(),
@@ -195,18 +205,7 @@ async fn filters_give_the_same_sessions_whoever_applies_them() {
     for tour in tours() {
         let account = format!("{}:{}", tour.provider, tour.account);
         for (_, id) in created.iter().filter(|(a, _)| *a == account).take(4) {
-            let reference = id.rsplit(':').next().unwrap();
-            let r = s
-                .http
-                .post(format!(
-                    "{}/_sandbox/{}/sessions/{reference}",
-                    s.sandbox, tour.provider
-                ))
-                .json(&tour.control)
-                .send()
-                .await
-                .unwrap();
-            assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+            move_on(&s, &tour, id).await;
         }
     }
     let (everything, _) = page_all(&s, "", 100).await;
@@ -417,18 +416,7 @@ async fn a_list_refreshes_the_cache() {
             continue;
         }
         let (_, id) = created.iter().find(|(a, _)| *a == account).unwrap();
-        let reference = id.rsplit(':').next().unwrap();
-        let r = s
-            .http
-            .post(format!(
-                "{}/_sandbox/{}/sessions/{reference}",
-                s.sandbox, tour.provider
-            ))
-            .json(&tour.control)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+        move_on(&s, &tour, id).await;
         let (_, page) = list(&s, KEY, &format!("accounts={account}&limit=100")).await;
         let listed = page["data"]
             .as_array()
@@ -574,18 +562,7 @@ async fn cancel_answers_by_the_session_state() {
         let (_, _, read) = json_of(r).await;
         assert_eq!(read["status"], "canceled");
         // A complete session: 409 invalid_state.
-        let reference = ids[1].rsplit(':').next().unwrap();
-        let r = s
-            .http
-            .post(format!(
-                "{}/_sandbox/{}/sessions/{reference}",
-                s.sandbox, tour.provider
-            ))
-            .json(&tour.control)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success());
+        move_on(&s, &tour, ids[1]).await;
         let (status, body) = cancel(ids[1].clone(), KEY).await;
         assert_eq!(status, 409, "{account}: {body}");
         assert_eq!(code(&body), "invalid_state");

@@ -261,17 +261,10 @@ impl Connector for FlowgladAccount {
                     }
                     (_, next) => next,
                 };
-                let sessions = list
-                    .data
-                    .iter()
-                    .enumerate()
-                    .map(|(i, item)| {
-                        // A record without its `url`: the hosted page stays null.
-                        listed(PROVIDER, i, item, |s: wire::CheckoutSession| {
-                            read::session(&self.account, &s, None)
-                        })
-                    })
-                    .collect::<Result<_, _>>()?;
+                // A record without its `url`: the hosted page stays null.
+                let sessions = listed(PROVIDER, &list.data, |s: wire::CheckoutSession| {
+                    read::session(&self.account, &s, None)
+                })?;
                 Ok(ListPage {
                     sessions,
                     next_cursor,

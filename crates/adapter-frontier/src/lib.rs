@@ -532,16 +532,11 @@ impl Connector for FrontierAccount {
                     ));
                 }
                 let list: wire::RawSessionList = read::parse(body)?;
-                let sessions = list
-                    .checkout_sessions
-                    .iter()
-                    .enumerate()
-                    .map(|(i, item)| {
-                        listed(PROVIDER, i, item, |s: wire::CheckoutSession| {
-                            read::session(&self.account, origin, &s)
-                        })
-                    })
-                    .collect::<Result<_, _>>()?;
+                let sessions = listed(
+                    PROVIDER,
+                    &list.checkout_sessions,
+                    |s: wire::CheckoutSession| read::session(&self.account, origin, &s),
+                )?;
                 Ok(ListPage {
                     sessions,
                     next_cursor: None,

@@ -276,16 +276,9 @@ impl Connector for MeteroidAccount {
             |a| errors::vendor_error(a.status, a.is_json(), &a.body),
             |body| {
                 let list: wire::RawSessionList = read::parse(body)?;
-                let sessions = list
-                    .sessions
-                    .iter()
-                    .enumerate()
-                    .map(|(i, item)| {
-                        listed(PROVIDER, i, item, |s: wire::CheckoutSession| {
-                            read::session(&self.account, &s)
-                        })
-                    })
-                    .collect::<Result<_, _>>()?;
+                let sessions = listed(PROVIDER, &list.sessions, |s: wire::CheckoutSession| {
+                    read::session(&self.account, &s)
+                })?;
                 Ok(ListPage {
                     sessions,
                     next_cursor: None,

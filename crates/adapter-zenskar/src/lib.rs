@@ -376,16 +376,9 @@ impl Connector for ZenskarAccount {
                 let list: wire::RawCheckoutSessionList = read::parse(body)?;
                 // A summary lacks what a get adds (contract, estimates,
                 // expiry, cancel reason): those stay empty, never guessed.
-                let sessions = list
-                    .data
-                    .iter()
-                    .enumerate()
-                    .map(|(i, item)| {
-                        listed(PROVIDER, i, item, |s: wire::CheckoutSession| {
-                            read::session_a(&self.account, &s)
-                        })
-                    })
-                    .collect::<Result<_, _>>()?;
+                let sessions = listed(PROVIDER, &list.data, |s: wire::CheckoutSession| {
+                    read::session_a(&self.account, &s)
+                })?;
                 Ok(ListPage {
                     sessions,
                     next_cursor: list.next.filter(|c| !c.is_empty()),

@@ -114,25 +114,30 @@ pub fn read_page(
     })
 }
 
-/// One item of a list answer: read as the vendor's session type `T`, turned
-/// into the canonical session by `session`, and kept verbatim as `raw`. An
-/// error names the item's position, never its content.
+/// The items of a list answer: each read as the vendor's session type `T`,
+/// turned into the canonical session by `session`, and kept verbatim as
+/// `raw`. An error names the item's position, never its content.
 pub fn listed<T: DeserializeOwned>(
     provider: &str,
-    index: usize,
-    item: &RawValue,
-    session: impl FnOnce(T) -> Result<CheckoutSession, Error>,
-) -> Result<Fetched, Error> {
-    parse_body::<T>(provider, item.get().as_bytes())
-        .and_then(session)
-        .map(|session| Fetched {
-            session,
-            raw: item.to_owned(),
+    items: &[Box<RawValue>],
+    session: impl Fn(T) -> Result<CheckoutSession, Error>,
+) -> Result<Vec<Fetched>, Error> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| {
+            parse_body::<T>(provider, item.get().as_bytes())
+                .and_then(&session)
+                .map(|session| Fetched {
+                    session,
+                    raw: item.to_owned(),
+                })
+                .map_err(|mut e| {
+                    e.message = format!("{} (list item {index})", e.message);
+                    e
+                })
         })
-        .map_err(|mut e| {
-            e.message = format!("{} (list item {index})", e.message);
-            e
-        })
+        .collect()
 }
 
 /// The shared shape of every read: refusal or body, tagged with the status.
@@ -299,12 +304,7 @@ mod tests {
             items: Vec<Box<RawValue>>,
         }
         let p: Page = parse_body("acme", body)?;
-        let sessions = p
-            .items
-            .iter()
-            .enumerate()
-            .map(|(i, raw)| listed("acme", i, raw, |item: Item| session(&item.id)))
-            .collect::<Result<_, _>>()?;
+        let sessions = listed("acme", &p.items, |item: Item| session(&item.id))?;
         Ok(ListPage {
             sessions,
             next_cursor: None,
