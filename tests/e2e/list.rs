@@ -467,18 +467,74 @@ async fn a_list_refreshes_the_cache() {
     );
 }
 
+/// Frontier lists per organization: the account's `orgs` when the list
+/// names no `customer`; without either its source is unsupported, saying
+/// what to configure.
 #[tokio::test]
-async fn frontier_without_a_customer_needs_configured_orgs() {
+async fn frontier_lists_the_configured_orgs_or_the_customer() {
     let s = demo_stack("").await;
-    // The demo config names the organizations; a list with `customer`
-    // asks that one.
-    let (_, page) = list(&s, KEY, "accounts=frontier:default&limit=5").await;
+    create_many(&s, 2).await;
+    let (_, page) = list(&s, KEY, "accounts=frontier:default&limit=50").await;
     let sources = page["sources"].as_array().unwrap();
-    assert!(sources.iter().all(|x| x["state"] == "ok"), "{sources:?}");
+    assert_eq!(sources.len(), 1, "{sources:?}");
+    assert_eq!(sources[0]["state"], "ok");
+    let org = sources[0]["customer"]
+        .as_str()
+        .expect("the configured org")
+        .to_owned();
+    let listed = page["data"].as_array().unwrap().len();
+    assert!(listed >= 2, "{page}");
+
+    let demo =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/demo.toml")).unwrap();
     assert!(
-        sources.iter().all(|x| x["customer"].is_string()),
-        "{sources:?}"
+        demo.contains("orgs = "),
+        "the demo config names Frontier's orgs"
     );
+    let without: String = demo
+        .lines()
+        .filter(|l| !l.starts_with("orgs = "))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("http://127.0.0.1:9100", "{sandbox}");
+    let s = start_with(&without).await;
+    create_many(&s, 2).await;
+    let (status, page) = list(
+        &s,
+        KEY,
+        "accounts=frontier:default,meteroid:default&limit=50",
+    )
+    .await;
+    assert_eq!(status, 200, "one unsupported source is no error: {page}");
+    let sources = page["sources"].as_array().unwrap();
+    assert_eq!(state_of(sources, "frontier:default"), "unsupported");
+    let frontier = sources
+        .iter()
+        .find(|x| x["account"] == "frontier:default")
+        .unwrap();
+    let message = frontier["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("customer")
+            && message.contains("providers.frontier.accounts.default.orgs"),
+        "{message}"
+    );
+    assert!(page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|x| x["provider"] == "meteroid"));
+    // With `customer`, the org is asked directly.
+    let (_, page) = list(
+        &s,
+        KEY,
+        &format!("accounts=frontier:default&customer={org}&limit=50"),
+    )
+    .await;
+    assert_eq!(
+        state_of(page["sources"].as_array().unwrap(), "frontier:default"),
+        "ok"
+    );
+    assert!(page["data"].as_array().unwrap().len() >= 2, "{page}");
 }
 
 #[tokio::test]
