@@ -361,6 +361,36 @@ async fn cursors_that_were_altered_or_refiltered_are_refused() {
     assert_eq!(status, 200);
 }
 
+/// A key sees only its own accounts in a list: by default, and when it
+/// names another (404, as for a read); a cursor does not widen that.
+#[tokio::test]
+async fn a_list_shows_only_the_keys_accounts() {
+    const NARROW: &str = "narrow-client-key-00000000000000001";
+    let s = demo_stack(&format!(
+        "[clients.narrow]\nkey = \"{NARROW}\"\naccounts = [\"meteroid:default\"]\nscopes = [\"sessions:read\"]\n"
+    ))
+    .await;
+    create_many(&s, 3).await;
+    let (status, page) = list(&s, NARROW, "limit=100").await;
+    assert_eq!(status, 200, "{page}");
+    let sources = page["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), 1, "{sources:?}");
+    assert_eq!(sources[0]["account"], "meteroid:default");
+    assert!(page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|x| x["provider"] == "meteroid" && x["account"] == "default"));
+    let (status, body) = list(&s, NARROW, "accounts=meteroid:default,flowglad:default").await;
+    assert_eq!((status, code(&body)), (404, "not_found"), "{body}");
+    // The full key's cursor, used by the narrow key: its accounts differ,
+    // so the cursor is refused rather than read.
+    let (_, full) = list(&s, KEY, "limit=2").await;
+    let cursor = full["next_cursor"].as_str().unwrap();
+    let (status, body) = list(&s, NARROW, &format!("limit=2&cursor={cursor}")).await;
+    assert_eq!((status, code(&body)), (400, "invalid_cursor"), "{body}");
+}
+
 #[tokio::test]
 async fn bad_queries_name_the_parameter_and_accounts_are_checked() {
     let s = demo_stack("").await;
