@@ -52,7 +52,7 @@ pub struct AppState {
     pub allow_http_localhost_urls: bool,
     pub shutdown_grace: Duration,
     /// The cross-vendor list's cursor key and kept answers.
-    pub list: crate::service::list::ListSettings,
+    pub list: crate::service::list::settings::ListSettings,
     /// The listener's limits (read when it starts; a reload keeps them).
     pub connection_limits: crate::server::connections::ConnectionLimits,
 }
@@ -162,7 +162,8 @@ impl AppState {
             let budgets = ClientBudgets::new(client.requests_per_sec, client.vendor_calls_per_sec);
             clients.push(Client::new(name.clone(), hashes, grants, scopes, budgets));
         }
-        let mut list = crate::service::list::ListSettings::new(&config.list, &config.data_dir)?;
+        let mut list =
+            crate::service::list::settings::ListSettings::new(&config.list, &config.data_dir)?;
         if let Some(p) = previous {
             list = list.reusing(&p.list);
         }
