@@ -235,7 +235,7 @@ impl Store {
                 };
                 let expires_at = match status {
                     // `expires_in_hours` long enough to be still open now.
-                    Status::Created | Status::AwaitingPayment if slot % 2 == 0 => {
+                    Status::Created | Status::AwaitingPayment if slot.is_multiple_of(2) => {
                         let age = (fill.now - created_at).num_hours();
                         Some(created_at + TimeDelta::hours(age + 24 * 7))
                     }
