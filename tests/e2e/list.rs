@@ -665,3 +665,32 @@ async fn cancel_answers_by_the_session_state() {
         "no demo account could cancel: the test proves nothing"
     );
 }
+
+/// The sandbox's fill (1,000 per vendor, over 30 days) seen through the
+/// gateway: each listed session once, in order, from every listable
+/// account, with filled sessions of several statuses.
+#[tokio::test]
+async fn paging_filled_vendors_gives_each_session_once_in_order() {
+    let s = demo_stack("").await;
+    for vendor in ["meteroid", "flowglad", "frontier", "zenskar"] {
+        let r = s
+            .http
+            .post(format!("{}/_sandbox/{vendor}/fill", s.sandbox))
+            .json(&json!({"count": 1000}))
+            .send()
+            .await
+            .expect("fill");
+        let (status, _, body) = json_of(r).await;
+        assert_eq!((status, body), (201, json!({"created": 1000})), "{vendor}");
+    }
+    let (all, sources) = page_all(&s, "", 100).await;
+    assert_ordered(&all);
+    let unique: HashSet<&str> = all.iter().map(|x| x["id"].as_str().unwrap()).collect();
+    assert_eq!(unique.len(), all.len(), "a session came twice");
+    // Meteroid and Flowglad 1,000 each; both Frontier accounts list Acme's
+    // 1,000; Zenskar /checkout the 900 not put in /checkouts.
+    assert_eq!(all.len(), 1000 + 1000 + 2 * 1000 + 900);
+    assert_eq!(state_of(&sources, "zenskar:checkouts"), "unsupported");
+    let statuses: HashSet<&str> = all.iter().filter_map(|x| x["status"].as_str()).collect();
+    assert!(statuses.len() >= 3, "{statuses:?}");
+}

@@ -117,6 +117,14 @@ impl Sandbox {
         self.inner.vendors.iter().flat_map(|v| v.tours()).collect()
     }
 
+    /// Fills every vendor with `count` sessions made over the last `days`,
+    /// as `POST /_sandbox/<vendor>/fill` does for one; says how many in all.
+    pub fn fill(&self, count: usize, days: u32) -> Result<usize, String> {
+        let (count, days) = kit::fill::checked(count, days)?;
+        let plan = kit::fill::Fill::new(count, days, kit::clock::now_micros());
+        Ok(self.inner.vendors.iter().map(|v| v.fill(&plan)).sum())
+    }
+
     /// Vendor API calls received for `vendor` and `op` (`create`, `get`,
     /// `list`, `cancel`, or `other`), counted even when auth fails.
     pub fn calls(&self, vendor: &str, op: &str) -> u64 {

@@ -43,6 +43,12 @@ pub enum Command {
     Sandbox {
         #[arg(long, default_value = "127.0.0.1:9100")]
         listen: String,
+        /// At start, fill every vendor with N sessions created over the last
+        /// 30 days, in the vendor's own mix of statuses (1..=100000), for
+        /// paging tests and benchmarks. Also at run time:
+        /// `POST /_sandbox/<vendor>/fill {"count": N, "days"?: D}`.
+        #[arg(long, value_name = "N")]
+        fill: Option<usize>,
     },
     /// Turn a vendor's get/create response body (stdin) into canonical JSON (stdout).
     Normalize {
@@ -86,9 +92,9 @@ pub async fn run(cli: Cli) -> CliResult {
     match cli.command {
         Command::Serve { config } => serve::serve(config.as_deref(), format).await,
         Command::Demo(args) => demo::run(args, format).await,
-        Command::Sandbox { listen } => {
+        Command::Sandbox { listen, fill } => {
             init_logging(format, &crate::config::LogConfig::default())?;
-            serve::run_sandbox(&listen).await
+            serve::run_sandbox(&listen, fill).await
         }
         Command::Normalize {
             provider,

@@ -51,12 +51,24 @@ pub async fn serve(path: Option<&Path>, format: LogFormat) -> CliResult {
         .map_err(|e| e.to_string())
 }
 
-pub async fn run_sandbox(listen: &str) -> CliResult {
+pub async fn run_sandbox(listen: &str, fill: Option<usize>) -> CliResult {
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let sandbox = sandbox::Sandbox::new(sandbox::SandboxConfig::default());
-    eprintln!("sandbox serving on http://{listen} (Meteroid under /meteroid, control routes under /_sandbox)");
+    let addr = listener
+        .local_addr()
+        .map_or_else(|_| listen.to_owned(), |a| a.to_string());
+    let mut config = sandbox::SandboxConfig::default();
+    // Checkout URLs must point where the sandbox really listens.
+    config.meteroid.public_url = format!("http://{addr}/meteroid");
+    let sandbox = sandbox::Sandbox::new(config);
+    if let Some(count) = fill {
+        let made = sandbox
+            .fill(count, 30)
+            .map_err(|e| format!("--fill: {e}"))?;
+        eprintln!("sandbox filled with {made} sessions ({count} per vendor)");
+    }
+    eprintln!("sandbox serving on http://{addr} (Meteroid under /meteroid, control routes under /_sandbox)");
     sandbox::serve(listener, sandbox)
         .await
         .map_err(|e| e.to_string())

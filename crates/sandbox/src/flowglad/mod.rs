@@ -27,6 +27,7 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::kit::auth::{guard, Gate};
+use crate::kit::fill::Fill;
 use crate::kit::mount::Vendor;
 use crate::kit::paths;
 use crate::kit::store::Locked;
@@ -196,6 +197,10 @@ impl Vendor for Flowglad {
 
     fn control(self: Arc<Self>) -> Router {
         control::router(self)
+    }
+
+    fn fill(&self, fill: &Fill) -> usize {
+        self.store.fill(fill, self.livemode)
     }
 
     fn classify(method: &Method, path: &str) -> &'static str {

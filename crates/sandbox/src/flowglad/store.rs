@@ -9,6 +9,7 @@ use super::ids;
 use super::model::{BillingAddress, JsonbObject, PaymentMethodType, Record, SessionType, Status};
 use super::request::{CreateInput, Kind};
 use super::seed::{self, PriceKind};
+use crate::kit::fill::{self, Fill};
 use crate::kit::lifecycle::{Lifecycle, MoveError};
 use crate::kit::store::{session_by_id, Locked, Sessions};
 
@@ -338,6 +339,74 @@ impl Store {
             expires: now + EXPIRY_MS,
         };
         Ok(self.sessions.lock().insert(record))
+    }
+
+    /// `fill.count` product checkouts of the seeded customers, for the two
+    /// sellable prices: 60 % open, 8 % pending, 17 % succeeded (with their
+    /// purchase), 7 % failed, 8 % expired. `expires` is 24 h after creation,
+    /// and, as the vendor never expires a session itself, an open one past
+    /// it stays open; an expired one is only made once its day is over.
+    pub fn fill(&self, fill: &Fill, livemode: bool) -> usize {
+        let sellable: Vec<&str> = seed::PRICES
+            .iter()
+            .filter(|p| p.2 != PriceKind::Usage && !p.3)
+            .map(|p| p.0)
+            .collect();
+        let now = fill.now.timestamp_millis();
+        let made: Vec<Record> = (0..fill.count)
+            .map(|i| {
+                let created_at = fill.created_at(i).timestamp_millis();
+                let expires = created_at + EXPIRY_MS;
+                let status = match fill::slot(i) {
+                    0..60 => Status::Open,
+                    60..68 => Status::Pending,
+                    68..85 => Status::Succeeded,
+                    85..92 => Status::Failed,
+                    _ if expires < now => Status::Expired,
+                    _ => Status::Open,
+                };
+                let updated_at = match status {
+                    Status::Open => created_at,
+                    Status::Expired => expires,
+                    _ => (created_at + 5 * 60 * 1000).min(now),
+                };
+                let (customer_id, _, name, email) = seed::CUSTOMERS[i % seed::CUSTOMERS.len()];
+                let paid = matches!(status, Status::Succeeded | Status::Pending);
+                Record {
+                    id: ids::new_id("chckt_session"),
+                    created_at,
+                    updated_at,
+                    livemode,
+                    pricing_model_id: seed::PRICING_MODEL_ID.to_owned(),
+                    status,
+                    billing_address: None,
+                    price_id: sellable
+                        .get((i / 2) % sellable.len().max(1))
+                        .map(|p| (*p).to_owned()),
+                    purchase_id: (status == Status::Succeeded).then(|| ids::new_id("prch")),
+                    invoice_id: None,
+                    quantity: 1,
+                    organization_id: seed::ORGANIZATION_ID.to_owned(),
+                    customer_name: Some(name.to_owned()),
+                    customer_email: Some(email.to_owned()),
+                    customer_id: Some(customer_id.to_owned()),
+                    payment_method_type: paid.then_some(PaymentMethodType::Card),
+                    discount_id: None,
+                    success_url: Some("https://shop.example/success".to_owned()),
+                    cancel_url: Some("https://shop.example/cancel".to_owned()),
+                    session_type: SessionType::Product,
+                    preserve_billing_cycle_anchor: false,
+                    output_metadata: None,
+                    output_name: None,
+                    target_subscription_id: None,
+                    automatically_update_subscriptions: None,
+                    expires,
+                }
+            })
+            .collect();
+        let count = made.len();
+        self.sessions.lock().extend(made);
+        count
     }
 
     pub fn get(&self, id: &str) -> Option<Record> {

@@ -29,6 +29,7 @@ use axum::routing::{any, get};
 use axum::Router;
 use tower_http::limit::RequestBodyLimitLayer;
 
+use crate::kit::fill::Fill;
 use crate::kit::mount::{every, Job, Vendor};
 use crate::kit::tour::Walk;
 use auth::Credentials;
@@ -117,6 +118,11 @@ impl Vendor for Frontier {
 
     fn control(self: Arc<Self>) -> Router {
         control::router(self)
+    }
+
+    /// Into Acme, the organization the demo's accounts list.
+    fn fill(&self, fill: &Fill) -> usize {
+        self.store.fill(seed::ORG_ACME_ID, fill)
     }
 
     fn classify(method: &Method, path: &str) -> &'static str {

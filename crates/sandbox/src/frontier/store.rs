@@ -7,6 +7,7 @@ use chrono::{DateTime, SubsecRound, TimeDelta, TimeZone, Utc};
 use uuid::Uuid;
 
 use crate::kit::clock::now_micros;
+use crate::kit::fill::{self, Fill};
 use crate::kit::ids;
 use crate::kit::lifecycle::{Lifecycle, MoveError};
 use crate::kit::store::{session_by_id, Locked, Sessions};
@@ -339,6 +340,73 @@ impl Store {
             expire_at,
         };
         Ok(Created::Stored(state.checkouts.insert(checkout)))
+    }
+
+    /// `fill.count` checkouts of `org`, as Stripe and the once-a-minute sync
+    /// would have left them: 20 % complete (credits bought, or a card saved;
+    /// never a plan, which would subscribe the org and refuse its next plan
+    /// checkout), 20 % expired early, and the rest subscribing to an active
+    /// plan, still open within their 24 h, expired by the sync after.
+    pub fn fill(&self, org: Uuid, fill: &Fill) -> usize {
+        let plans: Vec<Uuid> = self
+            .plans
+            .iter()
+            .filter(|p| p.active)
+            .map(|p| p.id)
+            .collect();
+        let product = self.products.first().map(|(id, _)| *id);
+        let made: Vec<StoredCheckout> = (0..fill.count)
+            .map(|i| {
+                let created_at = fill.created_at(i).trunc_subsecs(6);
+                let expire_at = (created_at + SESSION_VALIDITY).trunc_subsecs(0);
+                let slot = fill::slot(i);
+                let purchase = match (slot, product) {
+                    (0..10, Some(product)) => Purchase::Product {
+                        product,
+                        quantity: 1,
+                    },
+                    (0..20, _) => Purchase::Setup,
+                    _ => match plans.get(i % plans.len().max(1)) {
+                        Some(&plan) => Purchase::Plan {
+                            plan,
+                            skip_trial: false,
+                            cancel_after_trial: false,
+                        },
+                        None => Purchase::Setup,
+                    },
+                };
+                let (state, updated_at) = match slot {
+                    0..20 => ("complete", fill.past(created_at + TimeDelta::minutes(5))),
+                    20..40 => ("expired", fill.past(created_at + TimeDelta::hours(1))),
+                    _ if expire_at < fill.now => ("expired", expire_at),
+                    _ => ("open", created_at),
+                };
+                let payment_status = match (&purchase, state) {
+                    (Purchase::Setup, _) => "no_payment_required",
+                    (_, "complete") => "paid",
+                    _ => "unpaid",
+                };
+                let id = Uuid::new_v4();
+                let provider_id = format!("cs_test_a1{}", ids::base62(56));
+                StoredCheckout {
+                    id,
+                    org,
+                    checkout_url: format!("https://checkout.stripe.com/c/pay/{provider_id}"),
+                    provider_id,
+                    purchase,
+                    success_url: format!("https://shop.example/ok?checkout={id}"),
+                    cancel_url: "https://shop.example/no".to_owned(),
+                    state: state.to_owned(),
+                    payment_status: payment_status.to_owned(),
+                    created_at,
+                    updated_at,
+                    expire_at,
+                }
+            })
+            .collect();
+        let count = made.len();
+        self.lock().checkouts.extend(made);
+        count
     }
 
     /// By the id as an API gives it.

@@ -12,6 +12,7 @@ use std::time::Duration;
 use axum::http::Method;
 use axum::Router;
 
+use super::fill::{self, Fill};
 use super::tour::{Tour, Walk};
 
 /// Names the operation of a request on one vendor's paths (`other` if none).
@@ -53,6 +54,11 @@ pub(crate) trait Vendor: Send + Sync + Sized + 'static {
     /// `other` if none), for the call counter and the fault queue.
     fn classify(method: &Method, path: &str) -> &'static str;
 
+    /// Stores `fill.count` sessions made over the past days, as its own
+    /// create and lifecycle would have left them (its statuses, its expiry
+    /// rule, what its workers would have done since); says how many.
+    fn fill(&self, fill: &Fill) -> usize;
+
     /// A background job (e.g. an expiry worker) run while serving.
     fn worker(self: Arc<Self>) -> Option<Job> {
         None
@@ -63,6 +69,7 @@ pub(crate) trait Vendor: Send + Sync + Sized + 'static {
 pub(crate) trait Mounted: Send + Sync {
     fn mount(self: Arc<Self>) -> VendorMount;
     fn tours(&self) -> Vec<Tour>;
+    fn fill(&self, fill: &Fill) -> usize;
 }
 
 impl<V: Vendor> Mounted for V {
@@ -70,7 +77,10 @@ impl<V: Vendor> Mounted for V {
         VendorMount {
             name: V::NAME,
             api: Arc::clone(&self).api(),
-            control: Arc::clone(&self).control(),
+            // Every vendor's controls take `POST /fill`.
+            control: Arc::clone(&self)
+                .control()
+                .merge(fill::router(Arc::clone(&self))),
             classify: V::classify,
             worker: self.worker(),
         }
@@ -79,6 +89,10 @@ impl<V: Vendor> Mounted for V {
     /// The demo's walks (also the OpenAPI document's create examples).
     fn tours(&self) -> Vec<Tour> {
         (V::WALKS)().into_iter().map(|w| w.of(V::NAME)).collect()
+    }
+
+    fn fill(&self, fill: &Fill) -> usize {
+        Vendor::fill(self, fill)
     }
 }
 

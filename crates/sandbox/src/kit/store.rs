@@ -58,6 +58,11 @@ impl<S: Session> Sessions<S> {
         session
     }
 
+    /// Stores many at once (a fill), without copies.
+    pub(crate) fn extend(&mut self, sessions: impl IntoIterator<Item = S>) {
+        self.0.extend(sessions);
+    }
+
     pub(crate) fn get(&self, id: &S::Id) -> Option<&S> {
         self.0.iter().find(|s| s.id() == id)
     }

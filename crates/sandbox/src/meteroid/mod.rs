@@ -28,6 +28,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::kit::auth::guard;
+use crate::kit::fill::Fill;
 use crate::kit::mount::{every, Job, Vendor};
 use crate::kit::tour::Walk;
 use crate::kit::{clock, paths};
@@ -137,6 +138,10 @@ impl Vendor for Meteroid {
 
     fn control(self: Arc<Self>) -> Router {
         control::router(self)
+    }
+
+    fn fill(&self, fill: &Fill) -> usize {
+        self.store.fill(fill)
     }
 
     fn classify(method: &Method, path: &str) -> &'static str {

@@ -8,11 +8,22 @@ use uuid::Uuid;
 use super::ids::{CheckoutSession as SessionKind, Customer, Id, PlanVersion};
 use super::model::{CheckoutSession, CheckoutType, Status};
 use super::request::CreateCheckoutSessionRequest;
+use crate::kit::fill::{self, Fill};
 use crate::kit::lifecycle::{Lifecycle, MoveError};
 use crate::kit::store::{session_by_id, Locked, Sessions};
 
 /// The vendor hard-deletes EXPIRED sessions this long after creation.
 const EXPIRED_RETENTION_DAYS: i64 = 3;
+
+/// A UUIDv7 minted at `at`, as the vendor's database would have then.
+fn v7_at(at: DateTime<Utc>) -> Uuid {
+    let secs = u64::try_from(at.timestamp()).unwrap_or_default();
+    Uuid::new_v7(uuid::Timestamp::from_unix(
+        uuid::NoContext,
+        secs,
+        at.timestamp_subsec_nanos(),
+    ))
+}
 
 /// The stored session is the one the API shows; `checkout_url` is only
 /// set on the copies answered (see `render`).
@@ -197,6 +208,67 @@ impl Store {
         change: Move,
     ) -> Result<CheckoutSession, MoveError<Status>> {
         self.sessions.advance_cloned(&id, change)
+    }
+
+    /// `fill.count` sessions for the seeded customers and plan versions, as
+    /// the tenant would hold them now: 60 % CREATED and 8 % AWAITING_PAYMENT
+    /// (half never expire, half in a week), 17 % COMPLETED, 8 % EXPIRED,
+    /// 7 % CANCELLED. The hourly worker would have turned an overdue CREATED
+    /// one EXPIRED and deleted EXPIRED ones older than 3 days, so a would-be
+    /// expired session is still CREATED within its first hour, and one past
+    /// the retention is left COMPLETED instead.
+    pub fn fill(&self, fill: &Fill) -> usize {
+        let kept_from = fill.now - TimeDelta::days(EXPIRED_RETENTION_DAYS);
+        let made: Vec<CheckoutSession> = (0..fill.count)
+            .map(|i| {
+                let created_at = fill.created_at(i).trunc_subsecs(6);
+                let default_expiry = created_at + TimeDelta::hours(1);
+                let slot = fill::slot(i);
+                let status = match slot {
+                    0..60 => Status::Created,
+                    60..68 => Status::AwaitingPayment,
+                    68..85 => Status::Completed,
+                    85..93 if default_expiry >= fill.now => Status::Created,
+                    85..93 if created_at < kept_from => Status::Completed,
+                    85..93 => Status::Expired,
+                    _ => Status::Cancelled,
+                };
+                let expires_at = match status {
+                    // `expires_in_hours` long enough to be still open now.
+                    Status::Created | Status::AwaitingPayment if slot.is_multiple_of(2) => {
+                        let age = (fill.now - created_at).num_hours();
+                        Some(created_at + TimeDelta::hours(age + 24 * 7))
+                    }
+                    Status::Created | Status::AwaitingPayment => None,
+                    _ => Some(default_expiry),
+                };
+                let completed_at = (status == Status::Completed)
+                    .then(|| fill.past(created_at + TimeDelta::minutes(10)));
+                let (customer, _) = self.customers[i % self.customers.len()];
+                CheckoutSession {
+                    id: Id::from_uuid(v7_at(created_at)),
+                    customer_id: customer,
+                    plan_version_id: self.plan_versions[(i / 2) % self.plan_versions.len()],
+                    coupon_code: None,
+                    billing_start_date: None,
+                    billing_day_anchor: None,
+                    net_terms: None,
+                    trial_duration_days: None,
+                    status,
+                    checkout_type: CheckoutType::SelfServe,
+                    created_at,
+                    expires_at,
+                    completed_at,
+                    subscription_id: completed_at.map(|at| Id::from_uuid(v7_at(at))),
+                    checkout_url: None,
+                    payment_methods_config: None,
+                    metadata: None,
+                }
+            })
+            .collect();
+        let count = made.len();
+        self.sessions.lock().extend(made);
+        count
     }
 
     /// The vendor's hourly batch: only CREATED sessions past `expires_at`.

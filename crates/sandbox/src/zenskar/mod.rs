@@ -30,6 +30,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::kit::auth::guard;
+use crate::kit::fill::Fill;
 use crate::kit::mount::Vendor;
 use crate::kit::tour::Walk;
 use error::ApiError;
@@ -107,6 +108,10 @@ impl Vendor for Zenskar {
 
     fn control(self: Arc<Self>) -> Router {
         control::router(self)
+    }
+
+    fn fill(&self, fill: &Fill) -> usize {
+        self.store.fill(fill)
     }
 
     fn classify(method: &Method, path: &str) -> &'static str {

@@ -24,6 +24,7 @@ use uuid::Uuid;
 
 use super::model::{self, naive, zulu, Id, Num};
 use super::seed;
+use crate::kit::fill::{self, Fill};
 use crate::kit::ids;
 use crate::kit::store::{session_by_id, Locked, Session, Sessions};
 
@@ -896,6 +897,202 @@ impl Store {
             s.touch(now);
             Ok(s.clone())
         })
+    }
+
+    // ------------------------------------------------------------ fill
+
+    /// `fill.count` sessions of the seeded customers on the seeded plans, in
+    /// the customer's currency. Both families share this store: every tenth
+    /// session is a family B checkout (`/checkouts`, which has no list), the
+    /// rest family A (`/checkout`). Family A: 55 % open, 7 % processing (both
+    /// with an expiry still ahead, as a create may ask), 18 % completed
+    /// (paid, free, or charged when due), 10 % closed by the expiry job once
+    /// their 24 h are over, 10 % cancelled by the customer. Family B: open,
+    /// pending, paid or contract created, and expired past its 24 h.
+    pub fn fill(&self, fill: &Fill) -> usize {
+        let mut state = self.lock();
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for i in 0..fill.count {
+            let created_at = fill.created_at(i);
+            let customer = &seed::CUSTOMERS[i % seed::CUSTOMERS.len()];
+            let plan = &seed::PLANS[(i / 4) % seed::PLANS.len()];
+            if i % 10 == 9 {
+                b.push(Store::filled_b(fill, i, created_at, customer, plan));
+            } else {
+                let session = Store::filled_a(&mut state, fill, i, created_at, customer, plan);
+                a.push(session);
+            }
+        }
+        let count = a.len() + b.len();
+        state.a.extend(a);
+        state.b.extend(b);
+        count
+    }
+
+    fn filled_a(
+        state: &mut State,
+        fill: &Fill,
+        i: usize,
+        created_at: DateTime<Utc>,
+        customer: &seed::Customer,
+        plan: &seed::Plan,
+    ) -> SessionA {
+        let currency = customer.currency;
+        let default_expiry = created_at + TimeDelta::hours(DEFAULT_EXPIRY_HOURS);
+        let slot = fill::slot(i);
+        let status = match slot {
+            0..55 => StatusA::Open,
+            55..62 => StatusA::Processing,
+            62..80 => StatusA::Completed,
+            80..90 if default_expiry < fill.now => StatusA::Closed,
+            80..90 => StatusA::Open,
+            _ => StatusA::Cancelled,
+        };
+        // Open sessions were created with an expiry far enough ahead.
+        let expires_at = match status {
+            StatusA::Open | StatusA::Processing => {
+                default_expiry.max(fill.now + TimeDelta::days(1))
+            }
+            _ => default_expiry,
+        };
+        let acted = fill.past(created_at + TimeDelta::minutes(5));
+        let mut payment = PaymentA::NotStarted;
+        let (mut confirmed_at, mut paid_at, mut contract_id) = (None, None, None);
+        let (mut execution_id, mut intent) = (None, None);
+        let mut cancellation = None;
+        let mut last_activity_at = created_at;
+        match status {
+            StatusA::Processing => {
+                payment = PaymentA::Pending;
+                execution_id = Some(format!("exec_{}", ids::hex(8)));
+                intent = Some(format!("pi_{}", ids::hex(32)));
+                last_activity_at = acted;
+            }
+            StatusA::Completed => {
+                payment = match slot % 3 {
+                    0 => PaymentA::Paid,
+                    1 => PaymentA::NoPaymentRequired,
+                    _ if customer.has_payment_method => PaymentA::Pending,
+                    _ => PaymentA::Paid,
+                };
+                if payment == PaymentA::Paid {
+                    paid_at = Some(acted);
+                    intent = Some(format!("pi_{}", ids::hex(32)));
+                }
+                confirmed_at = Some(acted);
+                contract_id = Some(Uuid::new_v4());
+                execution_id = Some(format!("exec_{}", ids::hex(8)));
+                last_activity_at = acted;
+            }
+            StatusA::Closed => last_activity_at = default_expiry,
+            StatusA::Cancelled => {
+                cancellation = Some(Cancellation {
+                    reason_type: Some("customer_requested"),
+                    reason: None,
+                    reference_id: None,
+                    at: acted,
+                });
+                last_activity_at = acted;
+            }
+            StatusA::Open => {}
+        }
+        let start = created_at;
+        let lines = plan_lines(plan, currency, None).unwrap_or_default();
+        let billed = model::InvoiceCustomer {
+            customer_id: Some(Id(customer.id)),
+            customer_name: Some(customer.name.to_owned()),
+            email: Some(customer.email.to_owned()),
+        };
+        let estimates = Store::estimation(state, lines, currency, start, billed);
+        SessionA {
+            id: Uuid::new_v4(),
+            status,
+            payment,
+            contract: json!({"is_plan_based": true, "plan_id": plan.id.to_string(),
+                             "currency": currency, "start_date": naive(&start)}),
+            guest_checkout: false,
+            contract_id,
+            execution_id,
+            confirmed_at,
+            paid_at,
+            external_payment_intent_id: intent,
+            estimates,
+            customer_id: Some(customer.id),
+            business_entity_id: None,
+            customer_data: None,
+            expires_at: Some(expires_at),
+            last_activity_at,
+            completed_at: confirmed_at,
+            idempotency_key: None,
+            correlation_id: None,
+            currency: currency.to_owned(),
+            success_url: Some("https://shop.example/success".to_owned()),
+            cancel_url: Some("https://shop.example/cancel".to_owned()),
+            pending_url: None,
+            attribution: None,
+            custom_data: None,
+            created_at,
+            updated_at: last_activity_at,
+            cancellation,
+        }
+    }
+
+    fn filled_b(
+        fill: &Fill,
+        i: usize,
+        created_at: DateTime<Utc>,
+        customer: &seed::Customer,
+        plan: &seed::Plan,
+    ) -> SessionB {
+        let expires_at = created_at + TimeDelta::hours(DEFAULT_EXPIRY_HOURS);
+        let status = match fill::slot(i) {
+            0..60 if expires_at < fill.now => "expired",
+            0..60 => "open",
+            60..70 => "pending",
+            70..80 => "payment_succeeded",
+            _ => "contract_created",
+        };
+        let updated_at = match status {
+            "open" => created_at,
+            "expired" => expires_at,
+            _ => fill.past(created_at + TimeDelta::minutes(5)),
+        };
+        let total = plan_lines(plan, customer.currency, None)
+            .unwrap_or_default()
+            .iter()
+            .map(|(_, _, q, unit)| *unit * Decimal::from(*q))
+            .sum();
+        let start_date = created_at
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .map(|d| d.and_utc())
+            .unwrap_or(created_at);
+        SessionB {
+            id: Uuid::new_v4(),
+            status: status.to_owned(),
+            request: NewCheckout {
+                plan_id: Some(plan.id),
+                contract_id: None,
+                start_date: None,
+                end_date: None,
+                customer_id: Some(customer.id),
+                business_entity_id: None,
+                guest_checkout: false,
+                customer_data: None,
+                expires_at: None,
+                success_url: Some("https://shop.example/success".to_owned()),
+                cancel_url: Some("https://shop.example/cancel".to_owned()),
+                product_overrides: None,
+            },
+            start_date,
+            contract_id: (status == "contract_created").then(Uuid::new_v4),
+            currency: customer.currency.to_owned(),
+            total,
+            contract_name: plan.name.to_owned(),
+            expires_at,
+            created_at,
+            updated_at,
+        }
     }
 
     // ------------------------------------------------------------ family B
