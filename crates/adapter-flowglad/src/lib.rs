@@ -262,7 +262,7 @@ impl Connector for FlowgladAccount {
                     (_, next) => next,
                 };
                 // A record without its `url`: the hosted page stays null.
-                let sessions = listed(PROVIDER, &list.data, |s: wire::CheckoutSession| {
+                let sessions = listed(PROVIDER, list.data, |s: wire::CheckoutSession| {
                     read::session(&self.account, &s, None)
                 })?;
                 Ok(ListPage {

@@ -534,7 +534,7 @@ impl Connector for FrontierAccount {
                 let list: wire::RawSessionList = read::parse(body)?;
                 let sessions = listed(
                     PROVIDER,
-                    &list.checkout_sessions,
+                    list.checkout_sessions,
                     |s: wire::CheckoutSession| read::session(&self.account, origin, &s),
                 )?;
                 Ok(ListPage {

@@ -276,7 +276,7 @@ impl Connector for MeteroidAccount {
             |a| errors::vendor_error(a.status, a.is_json(), &a.body),
             |body| {
                 let list: wire::RawSessionList = read::parse(body)?;
-                let sessions = listed(PROVIDER, &list.sessions, |s: wire::CheckoutSession| {
+                let sessions = listed(PROVIDER, list.sessions, |s: wire::CheckoutSession| {
                     read::session(&self.account, &s)
                 })?;
                 Ok(ListPage {

@@ -376,7 +376,7 @@ impl Connector for ZenskarAccount {
                 let list: wire::RawCheckoutSessionList = read::parse(body)?;
                 // A summary lacks what a get adds (contract, estimates,
                 // expiry, cancel reason): those stay empty, never guessed.
-                let sessions = listed(PROVIDER, &list.data, |s: wire::CheckoutSession| {
+                let sessions = listed(PROVIDER, list.data, |s: wire::CheckoutSession| {
                     read::session_a(&self.account, &s)
                 })?;
                 Ok(ListPage {

@@ -116,22 +116,20 @@ pub fn read_page(
 
 /// The items of a list answer: each read as the vendor's session type `T`,
 /// turned into the canonical session by `session`, and kept verbatim as
-/// `raw`. An error names the item's position, never its content.
+/// `raw` (moved, not copied: a whole-list vendor sends hundreds). An error
+/// names the item's position, never its content.
 pub fn listed<T: DeserializeOwned>(
     provider: &str,
-    items: &[Box<RawValue>],
+    items: Vec<Box<RawValue>>,
     session: impl Fn(T) -> Result<CheckoutSession, Error>,
 ) -> Result<Vec<Fetched>, Error> {
     items
-        .iter()
+        .into_iter()
         .enumerate()
-        .map(|(index, item)| {
-            parse_body::<T>(provider, item.get().as_bytes())
+        .map(|(index, raw)| {
+            parse_body::<T>(provider, raw.get().as_bytes())
                 .and_then(&session)
-                .map(|session| Fetched {
-                    session,
-                    raw: item.to_owned(),
-                })
+                .map(|session| Fetched { session, raw })
                 .map_err(|mut e| {
                     e.message = format!("{} (list item {index})", e.message);
                     e
@@ -304,7 +302,7 @@ mod tests {
             items: Vec<Box<RawValue>>,
         }
         let p: Page = parse_body("acme", body)?;
-        let sessions = listed("acme", &p.items, |item: Item| session(&item.id))?;
+        let sessions = listed("acme", p.items, |item: Item| session(&item.id))?;
         Ok(ListPage {
             sessions,
             next_cursor: None,
