@@ -694,3 +694,20 @@ async fn paging_filled_vendors_gives_each_session_once_in_order() {
     let statuses: HashSet<&str> = all.iter().filter_map(|x| x["status"].as_str()).collect();
     assert!(statuses.len() >= 3, "{statuses:?}");
 }
+
+/// An unpaginated vendor's whole answer is kept for the next pages: paging
+/// through it asks the vendor once.
+#[tokio::test]
+async fn a_whole_list_is_fetched_once_for_all_its_pages() {
+    let s = demo_stack("").await;
+    create_many(&s, 10).await;
+    let before = s.calls("meteroid", "list");
+    let (all, _) = page_all(&s, "accounts=meteroid:default", 3).await;
+    assert!(all.len() >= 10, "{} sessions", all.len());
+    assert_eq!(
+        s.calls("meteroid", "list") - before,
+        1,
+        "one vendor call for {} pages",
+        all.len().div_ceil(3)
+    );
+}

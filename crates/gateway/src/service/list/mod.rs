@@ -322,15 +322,14 @@ async fn fetch(
     if order.whole {
         let kept = order
             .snapshot
-            .and_then(|id| state.list.snapshots.get(id).map(|a| (id, a)));
-        let (id, items) = match kept {
+            .and_then(|id| state.list.snapshots.get(id).map(|a| (Some(id), a)));
+        let (kept_id, items) = match kept {
             Some(found) => found,
             None => {
                 let page = call(state, client, account, &order.query, ctx).await?;
                 let mut items = matching(page.sessions, filters, now);
                 items.sort_by(|a, b| b.key.cmp(&a.key));
-                let items = Arc::new(items);
-                (state.list.snapshots.keep(items.clone()), items)
+                (None, Arc::new(items))
             }
         };
         // At most a page is taken from it; the rest waits in the snapshot.
@@ -339,11 +338,18 @@ async fn fetch(
             None => 0,
         };
         let end = (start + request.limit as usize).min(items.len());
+        let rest = end < items.len();
+        // Kept only when a next page can use it.
+        let snapshot = match kept_id {
+            Some(id) => Some(id),
+            None if rest => Some(state.list.snapshots.keep(items.clone())),
+            None => None,
+        };
         return Ok(Loaded {
             items: items[start..end].to_vec(),
             next_page: None,
-            rest: end < items.len(),
-            snapshot: Some(id),
+            rest,
+            snapshot,
         });
     }
     let page = call(state, client, account, &order.query, ctx).await?;
