@@ -13,7 +13,6 @@ use crate::auth::{key_hash, to_hex};
 use crate::cmd::serve::{load, prepare, shutdown_signal, CliResult};
 use crate::config::{self, GatewayConfig};
 use crate::examples::{tours, Tour};
-use crate::registry;
 use crate::server;
 use crate::state::live::{reload_on_sighup, ConfigSource, Gateway};
 use crate::telemetry::{init_logging, LogFormat};
@@ -142,6 +141,14 @@ pub async fn run(args: DemoArgs, format: LogFormat) -> CliResult {
     let sandbox = sandbox::Sandbox::new(sandbox_config);
     tokio::spawn(sandbox::serve(sandbox_listener, sandbox));
     let source: ConfigSource = Arc::new(sources);
+    // Which demo accounts can cancel, by their own capabilities (a Zenskar
+    // `/checkouts` account cannot, though its provider can).
+    let can_cancel: Vec<(String, String)> = state
+        .accounts
+        .iter()
+        .filter(|(_, account)| account.capabilities().cancel)
+        .map(|(key, _)| key.clone())
+        .collect();
     let gateway = Gateway::new(state, Some(source));
     reload_on_sighup(gateway.clone());
     let gateway = tokio::spawn(server::serve(gateway_listener, gateway, shutdown_signal()));
@@ -149,7 +156,7 @@ pub async fn run(args: DemoArgs, format: LogFormat) -> CliResult {
     let gateway_url = format!("http://{gateway_addr}");
     let tours = tours();
     let ids = create_demo_sessions(&gateway_url, &client_key, &tours).await?;
-    let extras = prepare_extras(&gateway_url, &client_key, &tours).await?;
+    let extras = prepare_extras(&gateway_url, &client_key, &tours, &can_cancel).await?;
     print_walkthrough(
         &gateway_url,
         &format!("http://{sandbox_addr}"),
@@ -188,11 +195,14 @@ async fn prepare_extras(
     gateway_url: &str,
     client_key: &str,
     tours: &[Tour],
+    can_cancel: &[(String, String)],
 ) -> Result<Extras, String> {
     let http = reqwest::Client::new();
-    let cancellable = tours
-        .iter()
-        .find(|t| registry::provider(t.provider).is_some_and(|p| p.capabilities().cancel));
+    let cancellable = tours.iter().find(|t| {
+        can_cancel
+            .iter()
+            .any(|(p, a)| p == t.provider && a == t.account)
+    });
     let cancel = match cancellable {
         Some(tour) => Some((
             tour.title,

@@ -72,18 +72,18 @@ fn plan<'s>(
         Some(wanted) => wanted
             .iter()
             .map(|(p, a)| {
-                let account = state.account_for(client, p, a).map_err(|_| {
-                    Error::new(
-                        ErrorCode::NotFound,
-                        format!("accounts: no account {p}:{a} (or not visible to this key)"),
-                    )
-                })?;
-                let key = state
+                // The same rule as a read's `account_for`: not visible and
+                // not configured look alike.
+                state
                     .accounts
                     .get_key_value(&(p.clone(), a.clone()))
-                    .map(|(k, _)| k)
-                    .ok_or_else(|| Error::new(ErrorCode::NotFound, "no such account"))?;
-                Ok((key, account))
+                    .filter(|_| client.may_use(p, a))
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorCode::NotFound,
+                            format!("accounts: no account {p}:{a} (or not visible to this key)"),
+                        )
+                    })
             })
             .collect::<Result<_, Error>>()?,
         None => state
