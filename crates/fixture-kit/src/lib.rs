@@ -1,11 +1,13 @@
 //! Test support for the adapters' fixture tests: the bodies under
 //! `fixtures/<vendor>/` and the provenance table of the folder's README.
 //!
-//! The README table has one row per file: `` | `file` | HTTP | shows | as of | provenance | ``.
+//! The README table has one row per file: `` | `file` | HTTP | shows | as of | provenance | ``;
+//! every provenance names its source ([`provenance`]).
 //! "As of" is the vendor's clock when the body was produced (RFC 3339), or
 //! ``= `created_at` `` for bodies read at the moment they were created.
 
 pub mod hostile;
+pub mod provenance;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -15,7 +17,12 @@ use chrono::{DateTime, Utc};
 /// One vendor's fixture folder.
 pub struct Fixtures {
     vendor: String,
+    /// File → its "as of" cell.
     rows: BTreeMap<String, String>,
+    /// File → its provenance cell.
+    provenance: BTreeMap<String, String>,
+    /// The README's source tags.
+    tags: BTreeMap<String, String>,
     files: Vec<(String, Vec<u8>)>,
 }
 
@@ -32,13 +39,25 @@ impl Fixtures {
         let dir = dir(vendor);
         let readme = std::fs::read_to_string(dir.join("README.md"))
             .unwrap_or_else(|e| panic!("{}: {e}", dir.join("README.md").display()));
-        let rows = readme
+        let table: Vec<(String, String, String)> = readme
             .lines()
             .filter_map(|line| {
                 let cells: Vec<&str> = line.split('|').map(str::trim).collect();
                 let file = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
-                Some((file.to_owned(), cells.get(4)?.to_string()))
+                Some((
+                    file.to_owned(),
+                    cells.get(4)?.to_string(),
+                    cells.get(5)?.to_string(),
+                ))
             })
+            .collect();
+        let rows = table
+            .iter()
+            .map(|(file, as_of, _)| (file.clone(), as_of.clone()))
+            .collect();
+        let provenance = table
+            .into_iter()
+            .map(|(file, _, provenance)| (file, provenance))
             .collect();
         let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -58,6 +77,8 @@ impl Fixtures {
         Fixtures {
             vendor: vendor.to_owned(),
             rows,
+            provenance,
+            tags: provenance::source_tags(&readme),
             files,
         }
     }
@@ -67,7 +88,8 @@ impl Fixtures {
         &self.files
     }
 
-    /// At least `min` fixtures, and a provenance row in the README for each.
+    /// At least `min` fixtures, and a provenance row in the README for
+    /// each that names its source.
     pub fn assert_provenance(&self, min: usize) {
         assert!(
             self.files.len() >= min,
@@ -80,6 +102,30 @@ impl Fixtures {
             "rows missing in fixtures/{}/README.md",
             self.vendor
         );
+        assert_eq!(
+            provenance::unsourced_tags(&self.tags),
+            Vec::<&str>::new(),
+            "source tags in fixtures/{}/README.md whose source is not a URL, a spec path \
+             with its version, an SDK with its version and registry, or `recorded`",
+            self.vendor
+        );
+        assert_eq!(
+            self.unsourced_rows(),
+            Vec::<&str>::new(),
+            "provenance in fixtures/{}/README.md that names no source (a URL, a spec path \
+             with its version, an SDK with its version and registry, `recorded`, or a tag \
+             of the folder's `| Tag | Source |` table)",
+            self.vendor
+        );
+    }
+
+    /// Files whose provenance names no source.
+    pub fn unsourced_rows(&self) -> Vec<&str> {
+        self.provenance
+            .iter()
+            .filter(|(_, cell)| !provenance::is_sourced(cell, &self.tags))
+            .map(|(file, _)| file.as_str())
+            .collect()
     }
 
     /// Files without a provenance row in the README.
