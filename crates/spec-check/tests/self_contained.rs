@@ -151,8 +151,9 @@ fn no_source_file_names_a_folder_beside_the_repository() {
     assert_eq!(found, Vec::<String>::new());
 }
 
-/// Code, manifests and scripts; fixture data and build output are not code,
-/// and the READMEs may name where a copied spec came from.
+/// Code, manifests and scripts; fixture data, build output and the SDK
+/// suites' installed packages are not ours, and the READMEs may name where a
+/// copied spec came from.
 fn collect_sources(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -161,7 +162,7 @@ fn collect_sources(dir: &Path, out: &mut Vec<PathBuf>) {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
         if path.is_dir() {
-            let skip = name == "target" || name == "fixtures" || name == "snapshots";
+            let skip = ["target", "fixtures", "snapshots", "node_modules"].contains(&name.as_str());
             if !skip && (!name.starts_with('.') || name == ".ci") {
                 collect_sources(&path, out);
             }
