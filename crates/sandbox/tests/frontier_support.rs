@@ -45,7 +45,7 @@ pub enum Auth {
     Wrong,
 }
 
-fn authorize(request: RequestBuilder, auth: Auth) -> RequestBuilder {
+pub fn authorize(request: RequestBuilder, auth: Auth) -> RequestBuilder {
     match auth {
         Auth::Basic => request.header(
             "authorization",

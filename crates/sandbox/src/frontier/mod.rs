@@ -1,6 +1,7 @@
 //! Emulation of Raystack Frontier's checkout RPCs, over both of its APIs:
 //!
-//! - ConnectRPC unary JSON (current Frontier):
+//! - ConnectRPC unary (current Frontier), in JSON or binary protobuf,
+//!   gzip-compressed or not, as connect-go serves it:
 //!   `POST /raystack.frontier.v1beta1.FrontierService/{CreateCheckout,GetCheckout,ListCheckouts}`;
 //! - the legacy grpc-gateway REST API (older deployments):
 //!   `POST|GET /v1beta1/organizations/{org_id}/billing/checkouts`,
@@ -17,6 +18,7 @@ mod auth;
 mod connect;
 mod control;
 mod model;
+pub mod proto;
 mod rest;
 pub mod seed;
 mod store;

@@ -1,5 +1,6 @@
 //! Frontier's protojson, both ways. Responses use proto field names in
-//! field-number order; Connect leaves out empty fields, the legacy gateway
+//! field-number order (lowerCamelCase JSON names from connect-go's stock
+//! codec); Connect leaves out empty fields, the legacy gateway
 //! (`EmitUnpopulated`) writes them all, `null` for the unset `metadata`
 //! message and `[]` for an empty list. Requests are read like protojson
 //! with `DiscardUnknown`: proto or JSON names, unknown fields ignored,
@@ -31,8 +32,23 @@ pub fn proto_time(t: &DateTime<Utc>) -> String {
 /// Which API renders: Connect omits empties, legacy REST emits them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
+    /// Frontier's own `json` codec (`UseProtoNames`): `application/json`.
     Connect,
+    /// connect-go's stock codec, which Frontier left registered under
+    /// `json; charset=utf-8`: lowerCamelCase JSON names.
+    ConnectCamel,
     Legacy,
+}
+
+impl Style {
+    /// A field's name: the proto name, or its JSON name for `ConnectCamel`.
+    fn name(self, proto: &'static str, json: &'static str) -> &'static str {
+        if self == Style::ConnectCamel {
+            json
+        } else {
+            proto
+        }
+    }
 }
 
 /// `CheckoutSession` as `transformCheckoutToPB` fills it.
@@ -48,12 +64,16 @@ impl Serialize for Session<'_> {
         let plan = c.plan().map(|p| p.to_string()).unwrap_or_default();
         let product = c.product().map(|p| p.to_string()).unwrap_or_default();
         let id = c.id.to_string();
+        let named = |proto, json| self.style.name(proto, json);
         let mut map = s.serialize_map(None)?;
         for (name, value) in [
             ("id", id.as_str()),
-            ("checkout_url", c.checkout_url.as_str()),
-            ("success_url", c.success_url.as_str()),
-            ("cancel_url", c.cancel_url.as_str()),
+            (
+                named("checkout_url", "checkoutUrl"),
+                c.checkout_url.as_str(),
+            ),
+            (named("success_url", "successUrl"), c.success_url.as_str()),
+            (named("cancel_url", "cancelUrl"), c.cancel_url.as_str()),
             ("state", c.state.as_str()),
             ("plan", plan.as_str()),
             ("product", product.as_str()),
@@ -66,17 +86,32 @@ impl Serialize for Session<'_> {
             map.serialize_entry("metadata", &())?;
         }
         // Timestamps are messages Frontier always sets (even to Go's zero time).
-        map.serialize_entry("created_at", &proto_time(&c.created_at))?;
-        map.serialize_entry("updated_at", &proto_time(&c.updated_at))?;
-        map.serialize_entry("expire_at", &proto_time(&c.expire_at))?;
+        for (proto, json, t) in [
+            ("created_at", "createdAt", &c.created_at),
+            ("updated_at", "updatedAt", &c.updated_at),
+            ("expire_at", "expireAt", &c.expire_at),
+        ] {
+            map.serialize_entry(named(proto, json), &proto_time(t))?;
+        }
         map.end()
     }
 }
 
 /// `{"checkout_session": …}`: create and get.
-#[derive(Serialize)]
 pub struct SessionResponse<'a> {
     pub checkout_session: Session<'a>,
+}
+
+impl Serialize for SessionResponse<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let name = self
+            .checkout_session
+            .style
+            .name("checkout_session", "checkoutSession");
+        let mut map = s.serialize_map(Some(1))?;
+        map.serialize_entry(name, &self.checkout_session)?;
+        map.end()
+    }
 }
 
 /// `{"checkout_sessions": […]}`: list. Connect writes `{}` for none.
@@ -102,7 +137,8 @@ impl Serialize for SessionsResponse<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
         if self.style == Style::Legacy || !self.checkout_sessions.is_empty() {
-            map.serialize_entry("checkout_sessions", &self.checkout_sessions)?;
+            let name = self.style.name("checkout_sessions", "checkoutSessions");
+            map.serialize_entry(name, &self.checkout_sessions)?;
         }
         map.end()
     }
@@ -283,7 +319,19 @@ mod tests {
             })
             .unwrap()
         };
+        let camel = serde_json::to_string(&SessionResponse {
+            checkout_session: Session {
+                checkout: &c,
+                style: Style::ConnectCamel,
+            },
+        })
+        .unwrap();
+        assert_eq!(
+            camel,
+            r#"{"checkoutSession":{"id":"00000000-0000-0000-0000-000000000001","checkoutUrl":"https://checkout.stripe.com/c/pay/cs_test_a1x","cancelUrl":"https://x.example/no","state":"open","createdAt":"2026-11-18T10:15:42.318204Z","updatedAt":"2026-11-18T10:15:42.500Z","expireAt":"2026-11-19T10:15:41Z"}}"#
+        );
         assert_eq!(empty(Style::Connect), "{}");
+        assert_eq!(empty(Style::ConnectCamel), "{}");
         assert_eq!(empty(Style::Legacy), r#"{"checkout_sessions":[]}"#);
     }
 

@@ -1,9 +1,16 @@
-//! The ConnectRPC API: unary JSON calls, checked and answered the way
+//! The ConnectRPC API: unary calls, checked and answered the way
 //! connect-go and Frontier's interceptors do it — method and content type
-//! first, then the body, then authentication, request validation,
-//! authorization and the handler. Errors are `{"code", "message",
-//! "details"?}` with connect-go's HTTP status for the code, and Frontier's
-//! sanitiser hides every `internal` message.
+//! first, then compression, the body (`codec`), authentication, request
+//! validation, authorization and the handler. Errors are `{"code",
+//! "message", "details"?}` with connect-go's HTTP status for the code
+//! (`error`), and Frontier's sanitiser hides every `internal` message.
+//!
+//! Only POST: Frontier's checkout RPCs declare no idempotency level, so
+//! connect-go serves them no Connect GET either.
+
+mod codec;
+mod compression;
+mod error;
 
 use std::sync::Arc;
 
@@ -11,66 +18,18 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine;
-use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::auth::Principal;
-use super::model::{
-    CreateCheckoutRequest, GetCheckoutRequest, ListCheckoutsRequest, Session, SessionResponse,
-    SessionsResponse, Style,
-};
+use super::model::{CreateCheckoutRequest, GetCheckoutRequest, ListCheckoutsRequest};
 use super::store::{Created, StoreError};
-use super::Frontier;
-
-/// A Connect error as the wire carries it.
-#[derive(Debug, Clone)]
-pub struct ConnectError {
-    code: &'static str,
-    message: String,
-    details: Vec<Value>,
-}
-
-impl ConnectError {
-    fn new(code: &'static str, message: impl Into<String>) -> ConnectError {
-        ConnectError {
-            code,
-            message: message.into(),
-            details: Vec::new(),
-        }
-    }
-
-    fn status(&self) -> StatusCode {
-        let status = match self.code {
-            "canceled" => 499,
-            "invalid_argument" | "failed_precondition" | "out_of_range" => 400,
-            "unauthenticated" => 401,
-            "permission_denied" => 403,
-            "not_found" => 404,
-            "already_exists" | "aborted" => 409,
-            "resource_exhausted" => 429,
-            "unimplemented" => 501,
-            "unavailable" => 503,
-            "deadline_exceeded" => 504,
-            _ => 500,
-        };
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-    }
-}
-
-impl IntoResponse for ConnectError {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        let mut body = json!({"code": self.code, "message": self.message});
-        if !self.details.is_empty() {
-            body["details"] = Value::Array(self.details);
-        }
-        (status, Json(body)).into_response()
-    }
-}
+use super::{Frontier, BODY_LIMIT};
+use codec::{Answer, Codec, ACCEPT_POST};
+use compression::Compression;
+use error::ConnectError;
 
 fn unauthenticated() -> ConnectError {
     ConnectError::new("unauthenticated", "not authenticated")
@@ -111,28 +70,6 @@ pub fn unknown_procedure() -> Response {
         "404 page not found\n",
     )
         .into_response()
-}
-
-/// connect-go accepts `application/json`, parameters (charset) aside.
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
-}
-
-/// Frontier's JSON codec: protojson with `DiscardUnknown`; any failure is
-/// reported as `error not proto`.
-fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ConnectError> {
-    if body.is_empty() {
-        return Err(ConnectError::new(
-            "invalid_argument",
-            "unmarshal message: zero-length payload is not a valid JSON object",
-        ));
-    }
-    serde_json::from_slice(body)
-        .map_err(|_| ConnectError::new("invalid_argument", "unmarshal message: error not proto"))
 }
 
 /// A minimal protobuf `buf.validate.Violations` for one violation.
@@ -200,46 +137,86 @@ pub async fn call(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return r;
     }
-    if !is_json(&headers) {
+    // connect-go answers an unknown content type with headers only.
+    let Some(codec) = Codec::of(&headers) else {
         let mut r = StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response();
-        r.headers_mut().insert(
-            "accept-post",
-            HeaderValue::from_static("application/json, application/proto"),
-        );
+        r.headers_mut()
+            .insert("accept-post", HeaderValue::from_static(ACCEPT_POST));
         return r;
-    }
-    let result = match rpc.as_str() {
-        "CreateCheckout" => create(&f, &headers, &body),
-        "GetCheckout" => get(&f, &headers, &body),
-        _ => list(&f, &headers, &body),
     };
-    result.unwrap_or_else(IntoResponse::into_response)
+    serve(&f, &rpc, codec, &headers, &body).unwrap_or_else(IntoResponse::into_response)
 }
 
-fn create(f: &Frontier, headers: &HeaderMap, body: &[u8]) -> Result<Response, ConnectError> {
-    let request: CreateCheckoutRequest = decode(body)?;
+/// One unary call once its codec is known: `NewConn`'s negotiation, the
+/// body read (`Receive`), then the interceptors and the handler.
+fn serve(
+    f: &Frontier,
+    rpc: &str,
+    codec: Codec,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, ConnectError> {
+    let compression = compression::negotiate(headers)?;
+    check_protocol_version(headers)?;
+    let message = compression::decompress(body, compression.request, BODY_LIMIT)?;
+    let answer = match rpc {
+        "CreateCheckout" => create(f, headers, codec.decode(&message)?),
+        "GetCheckout" => get(f, headers, codec.decode(&message)?),
+        _ => list(f, headers, codec.decode(&message)?),
+    }?;
+    let mut body = codec.encode(&answer)?;
+    let mut response = Response::builder()
+        .header(header::CONTENT_TYPE, codec.content_type())
+        .header(header::ACCEPT_ENCODING, compression::SUPPORTED);
+    if compression.response == Compression::Gzip {
+        body = compression::gzip(&body)?;
+        response = response.header(header::CONTENT_ENCODING, "gzip");
+    }
+    response
+        .body(body.into())
+        .map_err(|e| ConnectError::new("internal", format!("write message: {e}")))
+}
+
+/// `connectCheckProtocolVersion` for POST: optional, but `1` if sent.
+fn check_protocol_version(headers: &HeaderMap) -> Result<(), ConnectError> {
+    match headers
+        .get("connect-protocol-version")
+        .map(HeaderValue::as_bytes)
+    {
+        None | Some(b"1") => Ok(()),
+        Some(other) => Err(ConnectError::new(
+            "invalid_argument",
+            format!(
+                "Connect-Protocol-Version must be \"1\": got {:?}",
+                String::from_utf8_lossy(other)
+            ),
+        )),
+    }
+}
+
+fn create(
+    f: &Frontier,
+    headers: &HeaderMap,
+    request: CreateCheckoutRequest,
+) -> Result<Answer, ConnectError> {
     let who = f
         .credentials
         .principal(headers)
         .ok_or_else(unauthenticated)?;
     validate_org_id(&request.org_id)?;
     let org = authorize_org(f, &who, &request.org_id)?;
-    let created = f
+    let (Created::Stored(checkout) | Created::Portal(checkout)) = f
         .store
         .create(org, request.into_create())
         .map_err(from_store)?;
-    let (Created::Stored(checkout) | Created::Portal(checkout)) = &created;
-    Ok(Json(SessionResponse {
-        checkout_session: Session {
-            checkout,
-            style: Style::Connect,
-        },
-    })
-    .into_response())
+    Ok(Answer::Created(checkout))
 }
 
-fn get(f: &Frontier, headers: &HeaderMap, body: &[u8]) -> Result<Response, ConnectError> {
-    let request: GetCheckoutRequest = decode(body)?;
+fn get(
+    f: &Frontier,
+    headers: &HeaderMap,
+    request: GetCheckoutRequest,
+) -> Result<Answer, ConnectError> {
     let who = f
         .credentials
         .principal(headers)
@@ -252,17 +229,14 @@ fn get(f: &Frontier, headers: &HeaderMap, body: &[u8]) -> Result<Response, Conne
     if !who.administers(checkout.org) {
         return Err(permission_denied());
     }
-    Ok(Json(SessionResponse {
-        checkout_session: Session {
-            checkout: &checkout,
-            style: Style::Connect,
-        },
-    })
-    .into_response())
+    Ok(Answer::Got(checkout))
 }
 
-fn list(f: &Frontier, headers: &HeaderMap, body: &[u8]) -> Result<Response, ConnectError> {
-    let request: ListCheckoutsRequest = decode(body)?;
+fn list(
+    f: &Frontier,
+    headers: &HeaderMap,
+    request: ListCheckoutsRequest,
+) -> Result<Answer, ConnectError> {
     let who = f
         .credentials
         .principal(headers)
@@ -277,29 +251,12 @@ fn list(f: &Frontier, headers: &HeaderMap, body: &[u8]) -> Result<Response, Conn
     if f.store.org(org) != Some(true) {
         return Err(from_store(StoreError::CustomerNotFound));
     }
-    let checkouts = f.store.list(org);
-    Ok(Json(SessionsResponse::new(&checkouts, Style::Connect)).into_response())
+    Ok(Answer::Listed(f.store.list(org)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn statuses_follow_connect_go() {
-        for (code, status) in [
-            ("invalid_argument", 400),
-            ("failed_precondition", 400),
-            ("unauthenticated", 401),
-            ("permission_denied", 403),
-            ("not_found", 404),
-            ("already_exists", 409),
-            ("unavailable", 503),
-            ("internal", 500),
-        ] {
-            assert_eq!(ConnectError::new(code, "m").status().as_u16(), status);
-        }
-    }
 
     #[test]
     fn the_violation_detail_is_protobuf_in_unpadded_base64() {
