@@ -5,27 +5,30 @@ use checkout_core::{CreateSession, Error, Metadata};
 use serde_json::Value;
 
 use crate::wire;
-use crate::PROVIDER;
+use crate::{ApiLevel, PROVIDER};
 
-/// Canonical create request → Meteroid create body. Refuses, by name, every
-/// canonical field Meteroid cannot honour.
-pub fn create_request(req: &CreateSession) -> Result<wire::CreateRequest, Error> {
+/// Why an account at [`ApiLevel::August2026`] refuses redirect URLs.
+const PREDATES_REDIRECT_URLS: &str =
+    "this account's Meteroid deployment (api_level \"2026-08\") predates redirect URLs";
+
+/// Canonical create request → Meteroid create body for a deployment at
+/// `level`. Refuses, by name, every canonical field it cannot honour.
+pub fn create_request(req: &CreateSession, level: ApiLevel) -> Result<wire::CreateRequest, Error> {
     let customer_id = req
         .required(PROVIDER, "customer", &req.customer)?
         .to_owned();
     let plan_version_id = req.required(PROVIDER, "plan", &req.plan)?.to_owned();
-    req.refuse_if_set(
-        PROVIDER,
-        "success_url",
-        req.success_url.is_some(),
-        "Meteroid hosts the checkout page and has no redirect URLs",
-    )?;
-    req.refuse_if_set(
-        PROVIDER,
-        "cancel_url",
-        req.cancel_url.is_some(),
-        "Meteroid hosts the checkout page and has no redirect URLs",
-    )?;
+    // Meteroid wants absolute http(s) URLs; the gateway's input checks
+    // already hold every redirect URL to absolute https (or the demo's
+    // http://localhost), so they pass through as given.
+    if !level.has_redirect_urls() {
+        for (field, set) in [
+            ("success_url", req.success_url.is_some()),
+            ("cancel_url", req.cancel_url.is_some()),
+        ] {
+            req.refuse_if_set(PROVIDER, field, set, PREDATES_REDIRECT_URLS)?;
+        }
+    }
     req.refuse_if_set(
         PROVIDER,
         "quantity",
@@ -44,6 +47,8 @@ pub fn create_request(req: &CreateSession) -> Result<wire::CreateRequest, Error>
         customer_id,
         plan_version_id,
         metadata,
+        success_url: req.success_url.clone(),
+        cancel_url: req.cancel_url.clone(),
         options,
     })
 }
@@ -64,6 +69,8 @@ fn create_options(
             "customer_id" => Some("customer"),
             "plan_version_id" => Some("plan"),
             "metadata" => Some("metadata"),
+            "success_url" => Some("success_url"),
+            "cancel_url" => Some("cancel_url"),
             _ => None,
         };
         if let Some(canonical) = canonical {
@@ -99,24 +106,36 @@ mod tests {
         serde_json::from_value(v).unwrap()
     }
 
+    fn base() -> Value {
+        json!({"provider": "meteroid", "account": "default", "customer": "c", "plan": "p"})
+    }
+
     #[test]
     fn create_maps_canonical_and_provider_options() {
-        let body = create_request(&req(json!({
-            "provider": "meteroid", "account": "default",
-            "customer": "acme", "plan": "plv_1", "quantity": 1,
-            "metadata": {"order": "1234", "n": 2},
-            "provider_options": {
-                "expires_in_hours": 0, "coupon_code": "WELCOME",
-                "invoice_threshold": "100.50", "billing_start_date": "2026-02-01",
-                "add_ons": [{"add_on_id": "add_1", "quantity": 2}],
-                "components": {"remove_components": ["price_1"]},
-                "payment_methods_config": {"type": "online", "config": {"card": {"enabled": true}}}
-            }
-        })))
+        let body = create_request(
+            &req(json!({
+                "provider": "meteroid", "account": "default",
+                "customer": "acme", "plan": "plv_1", "quantity": 1,
+                "success_url": "https://shop.example/ok?order=1234",
+                "cancel_url": "https://shop.example/cart",
+                "metadata": {"order": "1234", "n": 2},
+                "provider_options": {
+                    "expires_in_hours": 0, "coupon_code": "WELCOME",
+                    "invoice_threshold": "100.50", "billing_start_date": "2026-02-01",
+                    "add_ons": [{"add_on_id": "add_1", "quantity": 2}],
+                    "components": {"remove_components": ["price_1"]},
+                    "payment_methods_config": {"type": "online", "config": {"card": {"enabled": true}}}
+                }
+            })),
+            ApiLevel::Current,
+        )
         .unwrap();
         let v = serde_json::to_value(&body).unwrap();
         assert_eq!(v["customer_id"], "acme");
         assert_eq!(v["plan_version_id"], "plv_1");
+        // Passed as given: Meteroid itself appends `checkout_session_id`.
+        assert_eq!(v["success_url"], "https://shop.example/ok?order=1234");
+        assert_eq!(v["cancel_url"], "https://shop.example/cart");
         assert_eq!(v["expires_in_hours"], 0);
         assert_eq!(v["invoice_threshold"], "100.50");
         assert_eq!(v["billing_start_date"], "2026-02-01");
@@ -127,21 +146,37 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_canonical_fields_are_422_naming_field_and_vendor() {
-        for (field, value) in [
-            ("success_url", json!("https://shop.example/ok")),
-            ("cancel_url", json!("https://shop.example/no")),
-            ("quantity", json!(3)),
-            ("expires_at", json!("2026-01-19T10:00:00Z")),
-        ] {
-            let mut v =
-                json!({"provider": "meteroid", "account": "default", "customer": "c", "plan": "p"});
-            v[field] = value;
-            let err = create_request(&req(v)).unwrap_err();
-            assert_eq!(err.code, ErrorCode::UnsupportedField, "{field}");
-            assert_eq!(err.http_status, 422);
+    fn unset_redirect_urls_are_not_sent() {
+        for level in [ApiLevel::Current, ApiLevel::August2026] {
+            let v = serde_json::to_value(create_request(&req(base()), level).unwrap()).unwrap();
             assert!(
-                err.message.contains(field) && err.message.contains("meteroid"),
+                v.get("success_url").is_none() && v.get("cancel_url").is_none(),
+                "{v}"
+            );
+        }
+        let mut one = base();
+        one["cancel_url"] = json!("https://shop.example/cart");
+        let v =
+            serde_json::to_value(create_request(&req(one), ApiLevel::Current).unwrap()).unwrap();
+        assert_eq!(v["cancel_url"], "https://shop.example/cart");
+        assert!(v.get("success_url").is_none(), "{v}");
+    }
+
+    #[test]
+    fn a_deployment_older_than_redirect_urls_refuses_each_by_name() {
+        for field in ["success_url", "cancel_url"] {
+            let mut v = base();
+            v[field] = json!("https://shop.example/x");
+            let err = create_request(&req(v), ApiLevel::August2026).unwrap_err();
+            assert_eq!(
+                (err.code, err.http_status),
+                (ErrorCode::UnsupportedField, 422),
+                "{field}"
+            );
+            assert!(
+                err.message.contains(&format!("`{field}`"))
+                    && err.message.contains("meteroid")
+                    && err.message.contains("predates redirect URLs"),
                 "{}",
                 err.message
             );
@@ -149,13 +184,32 @@ mod tests {
     }
 
     #[test]
+    fn unsupported_canonical_fields_are_422_naming_field_and_vendor() {
+        for level in [ApiLevel::Current, ApiLevel::August2026] {
+            for (field, value) in [
+                ("quantity", json!(3)),
+                ("expires_at", json!("2026-01-19T10:00:00Z")),
+            ] {
+                let mut v = base();
+                v[field] = value;
+                let err = create_request(&req(v), level).unwrap_err();
+                assert_eq!(err.code, ErrorCode::UnsupportedField, "{field}");
+                assert_eq!(err.http_status, 422);
+                assert!(
+                    err.message.contains(field) && err.message.contains("meteroid"),
+                    "{}",
+                    err.message
+                );
+            }
+        }
+    }
+
+    #[test]
     fn provider_options_errors_name_the_field() {
-        let base =
-            json!({"provider": "meteroid", "account": "default", "customer": "c", "plan": "p"});
         let with = |opts: Value| {
-            let mut v = base.clone();
+            let mut v = base();
             v["provider_options"] = opts;
-            create_request(&req(v)).unwrap_err()
+            create_request(&req(v), ApiLevel::Current).unwrap_err()
         };
         let e = with(json!({"trial_days": 3}));
         assert_eq!(e.code, ErrorCode::UnsupportedField);
@@ -190,9 +244,21 @@ mod tests {
             "{}",
             e.message
         );
-        let e = create_request(&req(
-            json!({"provider": "meteroid", "account": "default", "plan": "p"}),
-        ))
+        for field in ["success_url", "cancel_url"] {
+            let e = with(json!({field: "https://shop.example/x"}));
+            assert_eq!(e.code, ErrorCode::InvalidRequest);
+            assert!(
+                e.message.contains(&format!(
+                    "provider_options.{field}: set it with the canonical field `{field}`"
+                )),
+                "{}",
+                e.message
+            );
+        }
+        let e = create_request(
+            &req(json!({"provider": "meteroid", "account": "default", "plan": "p"})),
+            ApiLevel::Current,
+        )
         .unwrap_err();
         assert!(
             e.message.contains("`customer` is required"),

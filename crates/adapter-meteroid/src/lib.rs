@@ -97,6 +97,8 @@ impl Provider for Meteroid {
             create_fields: vec![
                 "customer",
                 "plan",
+                "success_url",
+                "cancel_url",
                 "quantity (1 only)",
                 "metadata (stored, never returned)",
                 "provider_options",
@@ -162,10 +164,38 @@ pub struct AccountConfig {
     pub connect_timeout_ms: u64,
     #[serde(default = "vendor_http::default_timeout_ms")]
     pub timeout_ms: u64,
+    /// Which Meteroid API the deployment serves: `current` (the default) or
+    /// `2026-08`, a deployment built from sources that predate redirect URLs.
+    #[serde(default)]
+    pub api_level: ApiLevel,
 }
 
 fn default_base_url() -> String {
     "https://api.meteroid.com".to_owned()
+}
+
+/// The Meteroid API an account's deployment serves. Self-hosted servers lag
+/// the hosted one: the 2026-08-22 sources have no `success_url`/`cancel_url`
+/// (vendor notes, "Drift and official clients"), and such a server would
+/// drop them without a word, so they are refused for it instead.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+pub enum ApiLevel {
+    /// Today's API, as SDK `meteroid` 0.30.1 describes it.
+    #[default]
+    #[serde(rename = "current")]
+    Current,
+    /// The API of the 2026-08-22 sources: no redirect URLs.
+    #[serde(rename = "2026-08")]
+    August2026,
+}
+
+impl ApiLevel {
+    /// Whether create takes `success_url`/`cancel_url` and sessions carry them.
+    pub fn has_redirect_urls(self) -> bool {
+        self == ApiLevel::Current
+    }
 }
 
 /// One Meteroid account: its config, endpoint (bearer API key) and
@@ -230,7 +260,7 @@ impl Connector for MeteroidAccount {
         request: &CreateSession,
         _ctx: &RequestContext,
     ) -> Result<VendorRequest, Error> {
-        let body = create::create_request(request)?;
+        let body = create::create_request(request, self.config.api_level)?;
         let json = serde_json::to_vec(&body).map_err(|e| {
             Error::new(
                 ErrorCode::Internal,
@@ -318,6 +348,18 @@ impl Connector for MeteroidAccount {
         )
     }
 
+    /// A deployment older than redirect URLs takes neither on create.
+    fn capabilities(&self) -> Option<Capabilities> {
+        if self.config.api_level.has_redirect_urls() {
+            return None;
+        }
+        let mut capabilities = Meteroid.capabilities();
+        capabilities
+            .create_fields
+            .retain(|f| !matches!(*f, "success_url" | "cancel_url"));
+        Some(capabilities)
+    }
+
     fn redacted_config(&self) -> serde_json::Value {
         serde_json::to_value(&self.config).unwrap_or(serde_json::Value::Null)
     }
@@ -360,6 +402,62 @@ mod tests {
                 .err()
                 .unwrap();
         assert_eq!(err.path, "timeout_ms");
+    }
+
+    #[test]
+    fn api_level_defaults_to_current_and_names_the_older_deployment() {
+        let current = account();
+        assert_eq!(current.config.api_level, ApiLevel::Current);
+        assert_eq!(current.redacted_config()["api_level"], "current");
+        let old = MeteroidAccount::from_config(
+            "old",
+            json!({"api_key": "pv_sand_k/t", "api_level": "2026-08"}),
+        )
+        .unwrap();
+        assert_eq!(old.config.api_level, ApiLevel::August2026);
+        assert_eq!(old.redacted_config()["api_level"], "2026-08");
+        for bad in [json!("2026-09"), json!("Current"), json!(2026)] {
+            let err = MeteroidAccount::from_config("x", json!({"api_key": "k", "api_level": bad}))
+                .err()
+                .unwrap();
+            assert_eq!(err.path, "api_level", "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn an_older_deployment_lists_and_refuses_no_redirect_urls() {
+        let request: CreateSession = serde_json::from_value(json!({
+            "provider": "meteroid", "account": "default", "customer": "acme", "plan": "plv_1",
+            "success_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no"
+        }))
+        .unwrap();
+        let ctx = RequestContext::default();
+        let body = account().create(&request, &ctx).unwrap().body.unwrap();
+        let sent: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            (&sent["success_url"], &sent["cancel_url"]),
+            (
+                &json!("https://shop.example/ok"),
+                &json!("https://shop.example/no")
+            )
+        );
+        let provider_fields = Meteroid.capabilities().create_fields;
+        assert!(
+            provider_fields.contains(&"success_url") && provider_fields.contains(&"cancel_url")
+        );
+
+        let old = MeteroidAccount::from_config(
+            "old",
+            json!({"api_key": "pv_sand_k/t", "api_level": "2026-08"}),
+        )
+        .unwrap();
+        let err = old.create(&request, &ctx).unwrap_err();
+        assert_eq!(err.code, ErrorCode::UnsupportedField);
+        assert!(err.message.contains("`success_url`"), "{}", err.message);
+        let own = old.capabilities().expect("differs from the provider's");
+        assert!(!own.create_fields.iter().any(|f| f.ends_with("_url")));
+        assert_eq!(own.create_fields.len(), provider_fields.len() - 2);
+        assert!(own.cancel && own.list.is_some());
     }
 
     #[test]

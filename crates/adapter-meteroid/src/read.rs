@@ -64,9 +64,10 @@ pub fn session(account: &str, s: &wire::CheckoutSession) -> Result<CheckoutSessi
         payment_status: None,
         purpose: purpose(&s.checkout_type),
         url: s.checkout_url.clone(),
-        // Meteroid hosts the page itself: there are no redirect URLs.
-        success_url: None,
-        cancel_url: None,
+        // As given on create; a deployment older than redirect URLs sends
+        // neither, which reads as `null`.
+        success_url: s.success_url.clone(),
+        cancel_url: s.cancel_url.clone(),
         customer: Some(Customer {
             id: Some(s.customer_id.clone()),
             ..Customer::default()

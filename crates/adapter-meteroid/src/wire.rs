@@ -45,6 +45,12 @@ pub struct CheckoutSession {
     pub subscription_id: Option<String>,
     #[serde(default)]
     pub checkout_url: Option<String>,
+    /// Redirect URLs, as given on create; absent from deployments that
+    /// predate them (vendor notes, "Drift and official clients").
+    #[serde(default)]
+    pub success_url: Option<String>,
+    #[serde(default)]
+    pub cancel_url: Option<String>,
 }
 
 /// `{"code": ErrorCode, "message": string}`; codes kept as strings for tolerance.
@@ -62,6 +68,13 @@ pub struct CreateRequest {
     pub plan_version_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Value>,
+    /// Where the customer lands after paying (Meteroid appends
+    /// `checkout_session_id` to its query when it redirects).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success_url: Option<String>,
+    /// Offered to the customer to leave without paying.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancel_url: Option<String>,
     #[serde(flatten)]
     pub options: CreateOptions,
 }

@@ -62,6 +62,8 @@ async fn create_returns_200_with_the_vendor_session() {
         "subscription_id",
         "checkout_url",
         "payment_methods_config",
+        "success_url",
+        "cancel_url",
     ];
     assert_eq!(s.as_object().map(|o| o.len()), Some(order.len()));
     let positions: Vec<usize> = order
@@ -93,10 +95,58 @@ async fn create_returns_200_with_the_vendor_session() {
         Duration::hours(1)
     );
     assert!(s.get("metadata").is_none());
+    assert_eq!(
+        (&s["success_url"], &s["cancel_url"]),
+        (&Value::Null, &Value::Null)
+    );
 
     // Stored though never returned.
     let stored = sb.control_inspect(&id_of(&s)).await.json();
     assert_eq!(stored["metadata"], json!({"order": "1234"}));
+}
+
+/// Redirect URLs (SDK `meteroid` 0.30.1) come back as given from every
+/// answer; `checkout_session_id` is added only when the hosted page redirects.
+#[tokio::test]
+async fn redirect_urls_are_returned_as_given_by_every_operation() {
+    let sb = start().await;
+    let ok = "https://shop.example/welcome?plan=pro";
+    let no = "HTTP://localhost:3000/pricing";
+    let created = sb
+        .create_ok(json!({"success_url": ok, "cancel_url": no}))
+        .await;
+    let id = id_of(&created);
+    let given = |s: &Value| {
+        assert_eq!(
+            (s["success_url"].as_str(), s["cancel_url"].as_str()),
+            (Some(ok), Some(no)),
+            "{s}"
+        );
+    };
+    given(&created);
+    given(&sb.get(&id).await.session());
+    let listed = sb.list("").await.json();
+    given(&listed["sessions"][0]);
+    sb.control_move(&id, json!({"status": "COMPLETED"})).await;
+    let completed = sb.get(&id).await.session();
+    assert_eq!(completed["status"], "COMPLETED");
+    given(&completed);
+
+    let other = id_of(&sb.create_ok(json!({"cancel_url": no})).await);
+    let cancelled = sb.cancel(&other).await.session();
+    assert_eq!(cancelled["status"], "CANCELLED");
+    assert_eq!(
+        (&cancelled["success_url"], cancelled["cancel_url"].as_str()),
+        (&Value::Null, Some(no))
+    );
+    // `null` is the same as leaving a field out.
+    let nulls = sb
+        .create_ok(json!({"success_url": null, "cancel_url": null}))
+        .await;
+    assert_eq!(
+        (&nulls["success_url"], &nulls["cancel_url"]),
+        (&Value::Null, &Value::Null)
+    );
 }
 
 #[tokio::test]

@@ -257,6 +257,37 @@ async fn body_rejections_are_axum_plain_text() {
     }
 }
 
+/// A redirect URL that is not absolute http(s) is the vendor's JSON 400
+/// (its exact wording is not known), and nothing is created; one that is
+/// not a string at all fails the body's types, as any field does.
+#[tokio::test]
+async fn redirect_urls_must_be_absolute_http() {
+    let sb = start().await;
+    let base = json!({"customer_id": "acme", "plan_version_id": seed::PLAN_VERSION_STARTER_ID});
+    for (field, url) in [
+        ("success_url", "/welcome"),
+        ("success_url", "ftp://shop.example/ok"),
+        ("cancel_url", "shop.example/pricing"),
+        ("cancel_url", "https://"),
+        ("cancel_url", ""),
+    ] {
+        let mut body = base.clone();
+        body[field] = json!(url);
+        sb.create(body).await.assert_error(
+            400,
+            "BAD_REQUEST",
+            &format!("Invalid input: {field} must be an absolute http(s) URL"),
+        );
+    }
+    assert_eq!(sb.list("").await.json(), json!({"sessions": []}));
+    let mut body = base.clone();
+    body["success_url"] = json!(42);
+    sb.create(body).await.assert_text(
+        422,
+        "Failed to deserialize the JSON body into the target type: success_url: invalid type: integer `42`",
+    );
+}
+
 #[tokio::test]
 async fn unknown_references_on_create() {
     let sb = start().await;

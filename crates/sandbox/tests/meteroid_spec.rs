@@ -73,7 +73,10 @@ async fn every_response_matches_the_vendor_spec() {
                 "trial_duration_days": 7,
                 "expires_in_hours": i,
                 "payment_methods_config": config,
-                "metadata": {"i": i}
+                "metadata": {"i": i},
+                // Newer than the spec, which admits the extra keys.
+                "success_url": "https://shop.example/ok",
+                "cancel_url": "https://shop.example/no"
             }))
             .await;
         assert_eq!(reply.status, 200, "{}", reply.text);

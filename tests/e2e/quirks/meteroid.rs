@@ -181,3 +181,145 @@ async fn create_passes_every_provider_option_through() {
     assert_eq!(raw["net_terms"], 30);
     assert_eq!(raw["payment_methods_config"]["type"], "online");
 }
+
+/// Current Meteroid takes `success_url`/`cancel_url` on create (SDK
+/// `meteroid` 0.30.1) and returns them on the session: create, get and list
+/// read them back as given.
+#[tokio::test]
+async fn redirect_urls_pass_through_and_read_back() {
+    let s = start("").await;
+    let ok = "https://shop.example/welcome?plan=starter";
+    let no = "https://shop.example/pricing";
+    let mut body = s.create_body();
+    body["success_url"] = json!(ok);
+    body["cancel_url"] = json!(no);
+    let (status, _, created) = json_of(s.create(body).send().await.unwrap()).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(
+        (
+            created["success_url"].as_str(),
+            created["cancel_url"].as_str()
+        ),
+        (Some(ok), Some(no))
+    );
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    let (status, _, got) = json_of(
+        s.fresh_session(&format!("{id}?include=raw"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(
+        (got["success_url"].as_str(), got["cancel_url"].as_str()),
+        (Some(ok), Some(no))
+    );
+    // The vendor holds them too: not just the gateway's memory of the create.
+    assert_eq!(got["raw"]["session"]["success_url"], ok);
+    assert_eq!(got["raw"]["session"]["cancel_url"], no);
+
+    let (status, _, page) = json_of(
+        s.get("/v1/checkout-sessions?accounts=meteroid:default&limit=100")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    let listed = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == id.as_str())
+        .unwrap_or_else(|| panic!("{id} not listed: {page}"));
+    assert_eq!(
+        (
+            listed["success_url"].as_str(),
+            listed["cancel_url"].as_str()
+        ),
+        (Some(ok), Some(no))
+    );
+    assert_eq!(s.upstream_calls("create"), 1);
+
+    // Without them the session says `null`, as before.
+    let (_, _, plain) = json_of(s.create(s.create_body()).send().await.unwrap()).await;
+    assert!(
+        plain["success_url"].is_null() && plain["cancel_url"].is_null(),
+        "{plain}"
+    );
+}
+
+/// An account whose deployment predates redirect URLs (`api_level =
+/// "2026-08"`) refuses each with 422 naming it, before any call, and its own
+/// capabilities leave both out.
+#[tokio::test]
+async fn an_account_predating_redirect_urls_refuses_them_by_name() {
+    let s = start(&format!(
+        r#"
+        [providers.meteroid.accounts.older]
+        base_url = "{{sandbox}}/meteroid"
+        api_key = "{key}"
+        api_level = "2026-08"
+        [clients.older]
+        key = "test-client-key-00000000000000003"
+        accounts = ["meteroid:older"]
+        "#,
+        key = sandbox::DEMO_METEROID_API_KEY,
+    ))
+    .await;
+    let as_older = |body: serde_json::Value| {
+        s.http
+            .post(format!("{}/v1/checkout-sessions", s.gateway))
+            .bearer_auth("test-client-key-00000000000000003")
+            .json(&body)
+    };
+    let mut base = s.create_body();
+    base["account"] = json!("older");
+    for field in ["success_url", "cancel_url"] {
+        let mut body = base.clone();
+        body[field] = json!("https://shop.example/x");
+        let (status, headers, err) = json_of(as_older(body).send().await.unwrap()).await;
+        assert_eq!(
+            (status, error_code(&err, &headers).as_str()),
+            (422, "unsupported_field"),
+            "{field}: {err}"
+        );
+        let message = err["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!("`{field}`")) && message.contains("predates redirect URLs"),
+            "{message}"
+        );
+    }
+    assert_eq!(s.upstream_calls("create"), 0);
+    // Without them the same account creates.
+    let (status, _, created) = json_of(as_older(base).send().await.unwrap()).await;
+    assert_eq!(status, 201, "{created}");
+
+    let (status, _, providers) = json_of(
+        s.http
+            .get(format!("{}/v1/providers", s.gateway))
+            .bearer_auth("test-client-key-00000000000000003")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{providers}");
+    let entry = &providers["data"][0];
+    let fields = |caps: &serde_json::Value| -> Vec<String> {
+        caps["create_fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(fields(&entry["capabilities"]).contains(&"success_url".to_owned()));
+    let own = fields(&entry["account_capabilities"]["older"]);
+    assert!(
+        !own.iter().any(|f| f == "success_url" || f == "cancel_url"),
+        "{providers}"
+    );
+}

@@ -1,6 +1,7 @@
 //! Meteroid's checkout-session response shapes (`CheckoutSession`, its
 //! enums, `PaymentMethodsConfig`). Field order and null handling follow the
-//! vendor: every optional field is present, `null` when unset.
+//! vendor: every optional field is present, `null` when unset. The redirect
+//! URLs follow SDK `meteroid` 0.30.1 (the server source we have predates them).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -108,6 +109,11 @@ pub struct CheckoutSession {
     pub subscription_id: Option<Id<Subscription>>,
     pub checkout_url: Option<String>,
     pub payment_methods_config: Option<PaymentMethodsConfig>,
+    /// As given on create: the `checkout_session_id` Meteroid appends to the
+    /// success URL belongs to the redirect, not to the object. Where a current
+    /// server puts these two keys is unknown; they come last here.
+    pub success_url: Option<String>,
+    pub cancel_url: Option<String>,
     /// Stored, never returned by the API (the control route shows it).
     #[serde(skip)]
     pub metadata: Option<Value>,

@@ -38,6 +38,54 @@ pub struct CreateCheckoutSessionRequest {
     pub coupon_ids: Vec<Id<Coupon>>,
     pub metadata: Option<Value>,
     pub payment_methods_config: Option<PaymentMethodsConfig>,
+    /// Absolute http(s); see [`CreateCheckoutSessionRequest::redirect_url_error`].
+    pub success_url: Option<String>,
+    pub cancel_url: Option<String>,
+}
+
+impl CreateCheckoutSessionRequest {
+    /// SDK `meteroid` 0.30.1 documents both redirect URLs as absolute
+    /// http(s) URLs; the first that is not one, as the `Invalid input`
+    /// detail (the server's own wording is not known).
+    pub fn redirect_url_error(&self) -> Option<String> {
+        [
+            ("success_url", &self.success_url),
+            ("cancel_url", &self.cancel_url),
+        ]
+        .into_iter()
+        .find_map(|(field, url)| {
+            let url = url.as_deref()?;
+            (!is_absolute_http_url(url)).then(|| format!("{field} must be an absolute http(s) URL"))
+        })
+    }
+}
+
+/// `http(s)://host[:port][/…]`, any case in the scheme, nothing blank or
+/// control in it.
+fn is_absolute_http_url(url: &str) -> bool {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    // An IPv6 literal is bracketed, so its colons are not the port's.
+    let port_at = match host_port.rfind(']') {
+        Some(end) if host_port.starts_with('[') => host_port[end..].find(':').map(|i| end + i),
+        Some(_) => return false,
+        None => host_port.rfind(':'),
+    };
+    let (host, port) = match port_at {
+        Some(i) => (&host_port[..i], Some(&host_port[i + 1..])),
+        None => (host_port, None),
+    };
+    let host_ok = match host.strip_prefix('[') {
+        Some(v6) => v6.len() > 1 && v6.ends_with(']'),
+        None => !host.is_empty(),
+    };
+    matches!(scheme.to_ascii_lowercase().as_str(), "http" | "https")
+        && host_ok
+        && port.is_none_or(|p| p.parse::<u16>().is_ok())
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -271,4 +319,50 @@ pub enum AddOnCustomization {
         billing_period: Option<BillingPeriod>,
         committed_capacity: Option<u64>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_urls_are_absolute_http_or_https() {
+        for good in [
+            "https://shop.example/ok?order=1",
+            "HTTP://localhost:3000/ok",
+            "https://user@shop.example",
+            "https://[2001:db8::1]:8443/ok",
+            "https://[::1]",
+        ] {
+            assert!(is_absolute_http_url(good), "{good}");
+        }
+        for bad in [
+            "",
+            "/ok",
+            "shop.example/ok",
+            "ftp://shop.example/",
+            "javascript://alert(1)",
+            "https://",
+            "https:///ok",
+            "https://:443/ok",
+            "https://shop.example:99999/",
+            "https://shop.example:x/",
+            "https://shop example/",
+            "https://shop.example/\n",
+            "https://[::1/",
+            "https://[]/",
+            "https://x]/",
+        ] {
+            assert!(!is_absolute_http_url(bad), "{bad:?}");
+        }
+        let request: CreateCheckoutSessionRequest = serde_json::from_value(serde_json::json!({
+            "customer_id": "acme", "plan_version_id": "plv_1",
+            "success_url": "https://shop.example/ok", "cancel_url": "/cart"
+        }))
+        .expect("parses");
+        assert_eq!(
+            request.redirect_url_error().as_deref(),
+            Some("cancel_url must be an absolute http(s) URL")
+        );
+    }
 }

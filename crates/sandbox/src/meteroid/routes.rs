@@ -23,6 +23,9 @@ pub async fn create(
     State(m): State<Arc<Meteroid>>,
     Json(request): Json<CreateCheckoutSessionRequest>,
 ) -> Result<Json<SessionResponse>, RestError> {
+    if let Some(detail) = request.redirect_url_error() {
+        return Err(RestError::InvalidInput(detail));
+    }
     let customer = resolve_customer(&m, &request.customer_id)?;
     let now = now_micros();
     let session = m

@@ -164,6 +164,8 @@ impl Store {
             subscription_id: None,
             checkout_url: None,
             payment_methods_config: request.payment_methods_config,
+            success_url: request.success_url,
+            cancel_url: request.cancel_url,
             metadata: request.metadata,
         };
         Ok(self.sessions.lock().insert(session))
@@ -262,6 +264,8 @@ impl Store {
                     subscription_id: completed_at.map(|at| Id::from_uuid(v7_at(at))),
                     checkout_url: None,
                     payment_methods_config: None,
+                    success_url: None,
+                    cancel_url: None,
                     metadata: None,
                 }
             })
