@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use checkout_gateway::cmd::serve::load;
+use checkout_gateway::cmd::serve::{load, prepare};
 use checkout_gateway::state::live::{ConfigSource, Gateway};
 use figment::providers::{Format, Toml};
 use figment::Figment;
@@ -19,7 +19,8 @@ pub struct Stack {
     pub sandbox: String,
     pub sandbox_state: sandbox::Sandbox,
     pub http: reqwest::Client,
-    /// The gateway's `data_dir` (the list cursor key), removed with the stack.
+    /// The gateway's `data_dir` (the list cursor key, the SQLite store),
+    /// removed with the stack.
     pub data_dir: tempfile::TempDir,
 }
 
@@ -74,15 +75,29 @@ async fn start_inner(config_toml: &str, file: Option<std::path::PathBuf>) -> Sta
     let sandbox_state = sandbox::Sandbox::new(sandbox_config);
     tokio::spawn(sandbox::serve(sandbox_listener, sandbox_state.clone()));
 
-    // A data directory of its own; the config may not name one (top-level
-    // keys precede every table, so it goes first).
+    // A data directory of its own, and the store in it, or in a PostgreSQL
+    // schema of its own when CHECKOUT_GATEWAY_TEST_POSTGRES is set; the
+    // config may name neither (top-level keys precede every table, so they
+    // go first).
     let data_dir = tempfile::tempdir().expect("data dir");
+    let store = match store::testing::postgres_url() {
+        Some(base) => {
+            let schema = store::testing::PostgresSchema::create(&base)
+                .await
+                .unwrap_or_else(|e| panic!("{}: {e}", store::testing::POSTGRES_VAR));
+            format!("store.url = {:?}\n", schema.url)
+        }
+        None => String::new(),
+    };
     let toml = format!(
-        "data_dir = {:?}\n{}",
+        "data_dir = {:?}\n{store}{}",
         data_dir.path().display().to_string(),
         with_hashed_keys(&config_toml.replace("{sandbox}", &sandbox_url))
     );
     let (_, state) = load(&Figment::from(Toml::string(&toml))).expect("test config loads");
+    prepare(&state)
+        .await
+        .expect("the data directory and store open");
     let gateway_listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind gateway");

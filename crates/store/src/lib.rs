@@ -5,6 +5,7 @@
 //! Migrations (`crates/store/migrations`, embedded) run at open.
 
 mod idempotency;
+pub mod testing;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -1,6 +1,8 @@
 //! What is particular to the embedded SQLite store: the file, its mode,
 //! WAL, the busy timeout, and the URLs refused.
 
+use std::time::Duration;
+
 use sqlx::Row;
 use store::{sqlite_url, Store, StoreError};
 
@@ -25,6 +27,26 @@ async fn the_file_is_made_private_in_wal_mode_with_a_busy_timeout() {
             .permissions()
             .mode();
         assert_eq!(dir_mode & 0o777, 0o700, "{dir_mode:o}");
+        // SQLite gives its WAL files the database file's mode.
+        let key = store::IdempotencyKey {
+            scope: "shop",
+            key: "k",
+        };
+        store
+            .claim(
+                key,
+                &[1; 32],
+                Duration::from_secs(1),
+                Duration::from_secs(60),
+            )
+            .await
+            .unwrap();
+        for suffix in ["-wal", "-shm"] {
+            let mut name = path.clone().into_os_string();
+            name.push(suffix);
+            let mode = std::fs::metadata(&name).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{suffix}: {mode:o}");
+        }
     }
     // Migrations ran, and running them again at the next open is harmless.
     store.close().await;
@@ -33,7 +55,7 @@ async fn the_file_is_made_private_in_wal_mode_with_a_busy_timeout() {
         .fetch_one("SELECT COUNT(*) FROM idempotency_keys")
         .await
         .unwrap();
-    assert_eq!(count.try_get::<i64, _>(0).unwrap(), 0);
+    assert_eq!(count.try_get::<i64, _>(0).unwrap(), 1, "kept");
 }
 
 #[tokio::test]
