@@ -22,6 +22,29 @@ pub struct Stack {
     /// The gateway's `data_dir` (the list cursor key, the SQLite store),
     /// removed with the stack.
     pub data_dir: tempfile::TempDir,
+    /// The store's PostgreSQL schema, when CHECKOUT_GATEWAY_TEST_POSTGRES
+    /// is set; dropped with the stack.
+    postgres: Option<store::testing::PostgresSchema>,
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let Some(schema) = self.postgres.take() else {
+            return;
+        };
+        // Drop is not async, and this thread runs the test's runtime: drop
+        // the schema from a thread and runtime of its own.
+        let dropped = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map(|rt| rt.block_on(schema.drop()))
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(Ok(())))) {
+            eprintln!("the test schema was not dropped (a later test drops it after an hour)");
+        }
+    }
 }
 
 /// Start a sandbox and a gateway configured with three Meteroid accounts
@@ -80,15 +103,18 @@ async fn start_inner(config_toml: &str, file: Option<std::path::PathBuf>) -> Sta
     // config may name neither (top-level keys precede every table, so they
     // go first).
     let data_dir = tempfile::tempdir().expect("data dir");
-    let store = match store::testing::postgres_url() {
-        Some(base) => {
-            let schema = store::testing::PostgresSchema::create(&base)
+    let postgres = match store::testing::postgres_url() {
+        Some(base) => Some(
+            store::testing::PostgresSchema::create(&base)
                 .await
-                .unwrap_or_else(|e| panic!("{}: {e}", store::testing::POSTGRES_VAR));
-            format!("store.url = {:?}\n", schema.url)
-        }
-        None => String::new(),
+                .unwrap_or_else(|e| panic!("{}: {e}", store::testing::POSTGRES_VAR)),
+        ),
+        None => None,
     };
+    let store = postgres
+        .as_ref()
+        .map(|schema| format!("store.url = {:?}\n", schema.url))
+        .unwrap_or_default();
     let toml = format!(
         "data_dir = {:?}\n{store}{}",
         data_dir.path().display().to_string(),
@@ -120,6 +146,7 @@ async fn start_inner(config_toml: &str, file: Option<std::path::PathBuf>) -> Sta
         sandbox_state,
         http: reqwest::Client::new(),
         data_dir,
+        postgres,
     }
 }
 
