@@ -303,6 +303,104 @@ async fn an_unknown_outcome_is_replayed_not_created_twice() {
     assert!(headers.get("idempotent-replayed").is_none());
 }
 
+/// Issue 17's race: the first request with a key is rate limited (so the
+/// gateway releases the key) while three more wait on it. Exactly one of
+/// them creates; the other two replay its answer: one session, two calls.
+#[tokio::test]
+async fn waiters_on_a_released_key_make_one_create() {
+    let s = start(&test_policy()).await;
+    s.fault(
+        json!({"vendor": "meteroid", "op": "create", "fault": {"latency_ms": 300, "status": 429,
+        "body": "{\"code\":\"TOO_MANY_REQUESTS\",\"message\":\"slow down\"}"}}),
+    )
+    .await;
+    let first = s
+        .create(s.create_body())
+        .header("idempotency-key", "order-race")
+        .send();
+    let first = tokio::spawn(async move { first.await.expect("an answer").status().as_u16() });
+    // The first holds the key (its vendor call is under way) before the
+    // others ask.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let waiters = (0..3).map(|_| {
+        let r = s
+            .create(s.create_body())
+            .header("idempotency-key", "order-race")
+            .send();
+        async move {
+            let (status, headers, body) =
+                checkout_gateway_e2e::json_of(r.await.expect("an answer")).await;
+            let replayed = headers.get("idempotent-replayed").is_some();
+            (
+                status,
+                replayed,
+                body["id"].as_str().unwrap_or_default().to_owned(),
+            )
+        }
+    });
+    let answers = futures::future::join_all(waiters).await;
+    assert_eq!(first.await.expect("first"), 429);
+    assert!(
+        answers.iter().all(|(status, _, _)| *status == 201),
+        "{answers:?}"
+    );
+    assert!(
+        answers.windows(2).all(|w| w[0].2 == w[1].2),
+        "one session: {answers:?}"
+    );
+    assert_eq!(
+        answers.iter().filter(|(_, replayed, _)| *replayed).count(),
+        2,
+        "{answers:?}"
+    );
+    assert_eq!(s.upstream_calls("create"), 2, "the 429, then one create");
+    assert_eq!(sessions_at_vendor(&s).await, 1);
+}
+
+/// A request that waits longer than `idempotency.wait_ms` for another
+/// with its key is told to come back, not left hanging; afterwards the
+/// key replays the first answer.
+#[tokio::test]
+async fn a_waiter_past_wait_ms_gets_409_in_progress_then_the_replay() {
+    let s = start(&format!("{}[idempotency]\nwait_ms = 100\n", test_policy())).await;
+    s.fault(json!({"vendor": "meteroid", "op": "create", "fault": {"latency_ms": 800}}))
+        .await;
+    let create = || {
+        s.create(s.create_body())
+            .header("idempotency-key", "order-slow")
+    };
+    let first = create().send();
+    let first = tokio::spawn(async move {
+        checkout_gateway_e2e::json_of(first.await.expect("an answer")).await
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    let (status, headers, body) = answer(create()).await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(100),
+        "it waited first"
+    );
+    assert_eq!(
+        (
+            status,
+            checkout_gateway_e2e::error_code(&body, &headers).as_str()
+        ),
+        (409, "idempotency_in_progress"),
+        "{body}"
+    );
+    assert_eq!(body["error"]["retryable"], true);
+    let after: u64 = checkout_gateway_e2e::header(&headers, "retry-after")
+        .parse()
+        .expect("Retry-After");
+    assert!((1..=5).contains(&after), "{after}");
+    let (status, _, created) = first.await.expect("first");
+    assert_eq!(status, 201);
+    let (status, headers, again) = answer(create()).await;
+    assert_eq!((status, again["id"].clone()), (201, created["id"].clone()));
+    assert_eq!(headers["idempotent-replayed"], "true");
+    assert_eq!(s.upstream_calls("create"), 1);
+}
+
 #[tokio::test]
 async fn in_flight_calls_are_bounded_per_account() {
     let s = start(

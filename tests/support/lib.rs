@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use checkout_gateway::cmd::serve::load;
+use checkout_gateway::cmd::serve::{load, prepare};
 use checkout_gateway::state::live::{ConfigSource, Gateway};
 use figment::providers::{Format, Toml};
 use figment::Figment;
@@ -19,8 +19,32 @@ pub struct Stack {
     pub sandbox: String,
     pub sandbox_state: sandbox::Sandbox,
     pub http: reqwest::Client,
-    /// The gateway's `data_dir` (the list cursor key), removed with the stack.
+    /// The gateway's `data_dir` (the list cursor key, the SQLite store),
+    /// removed with the stack.
     pub data_dir: tempfile::TempDir,
+    /// The store's PostgreSQL schema, when CHECKOUT_GATEWAY_TEST_POSTGRES
+    /// is set; dropped with the stack.
+    postgres: Option<store::testing::PostgresSchema>,
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let Some(schema) = self.postgres.take() else {
+            return;
+        };
+        // Drop is not async, and this thread runs the test's runtime: drop
+        // the schema from a thread and runtime of its own.
+        let dropped = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map(|rt| rt.block_on(schema.drop()))
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(Ok(())))) {
+            eprintln!("the test schema was not dropped (a later test drops it after an hour)");
+        }
+    }
 }
 
 /// Start a sandbox and a gateway configured with three Meteroid accounts
@@ -74,15 +98,32 @@ async fn start_inner(config_toml: &str, file: Option<std::path::PathBuf>) -> Sta
     let sandbox_state = sandbox::Sandbox::new(sandbox_config);
     tokio::spawn(sandbox::serve(sandbox_listener, sandbox_state.clone()));
 
-    // A data directory of its own; the config may not name one (top-level
-    // keys precede every table, so it goes first).
+    // A data directory of its own, and the store in it, or in a PostgreSQL
+    // schema of its own when CHECKOUT_GATEWAY_TEST_POSTGRES is set; the
+    // config may name neither (top-level keys precede every table, so they
+    // go first).
     let data_dir = tempfile::tempdir().expect("data dir");
+    let postgres = match store::testing::postgres_url() {
+        Some(base) => Some(
+            store::testing::PostgresSchema::create(&base)
+                .await
+                .unwrap_or_else(|e| panic!("{}: {e}", store::testing::POSTGRES_VAR)),
+        ),
+        None => None,
+    };
+    let store = postgres
+        .as_ref()
+        .map(|schema| format!("store.url = {:?}\n", schema.url))
+        .unwrap_or_default();
     let toml = format!(
-        "data_dir = {:?}\n{}",
+        "data_dir = {:?}\n{store}{}",
         data_dir.path().display().to_string(),
         with_hashed_keys(&config_toml.replace("{sandbox}", &sandbox_url))
     );
     let (_, state) = load(&Figment::from(Toml::string(&toml))).expect("test config loads");
+    prepare(&state)
+        .await
+        .expect("the data directory and store open");
     let gateway_listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind gateway");
@@ -105,6 +146,7 @@ async fn start_inner(config_toml: &str, file: Option<std::path::PathBuf>) -> Sta
         sandbox_state,
         http: reqwest::Client::new(),
         data_dir,
+        postgres,
     }
 }
 

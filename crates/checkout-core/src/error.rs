@@ -63,6 +63,9 @@ pub enum ErrorCode {
     ProviderTimeout,
     /// An `Idempotency-Key` reused with a different request body.
     IdempotencyKeyReused,
+    /// Another request with this `Idempotency-Key` is still running; retry
+    /// after `Retry-After` for its answer.
+    IdempotencyInProgress,
     /// A configuration reload was refused; the old configuration serves on.
     InvalidConfig,
     Internal,
@@ -72,7 +75,7 @@ impl ErrorCode {
     /// Every code, for what is derived from all of them (the OpenAPI
     /// document's statuses and error types). A test checks it against the
     /// variants the schema derive sees, so a new code cannot be left out.
-    pub const ALL: [ErrorCode; 28] = {
+    pub const ALL: [ErrorCode; 29] = {
         use ErrorCode::*;
         [
             InvalidRequest,
@@ -101,6 +104,7 @@ impl ErrorCode {
             ProviderBadResponse,
             ProviderTimeout,
             IdempotencyKeyReused,
+            IdempotencyInProgress,
             InvalidConfig,
             Internal,
         ]
@@ -129,7 +133,7 @@ impl ErrorCode {
             Forbidden => 403,
             NotFound => 404,
             MethodNotAllowed => 405,
-            ProviderConflict | InvalidState => 409,
+            ProviderConflict | InvalidState | IdempotencyInProgress => 409,
             PayloadTooLarge => 413,
             UriTooLong => 414,
             UnsupportedMediaType => 415,
@@ -161,7 +165,7 @@ impl ErrorCode {
             | ProviderError
             | ProviderBadResponse
             | ProviderTimeout => "provider_error",
-            Internal | InvalidConfig | Overloaded => "api_error",
+            Internal | InvalidConfig | Overloaded | IdempotencyInProgress => "api_error",
         }
     }
 
@@ -172,6 +176,7 @@ impl ErrorCode {
             RateLimited
                 | TooManyRequests
                 | Overloaded
+                | IdempotencyInProgress
                 | ProviderUnavailable
                 | ProviderError
                 | ProviderTimeout

@@ -1,50 +1,179 @@
 //! Idempotent create at the gateway, with Stripe's semantics: the same
 //! `Idempotency-Key` and the same body replay the first response; the same
 //! key with another body is refused; concurrent requests with one key make
-//! one upstream create, the later ones waiting for the first.
+//! one upstream create, the later ones waiting (bounded) for the first.
 //!
-//! Storage sits behind [`IdempotencyStore`] so a shared store can replace
-//! the in-process one.
+//! The records live in the store (`crates/store`: SQLite or PostgreSQL),
+//! so a restart, or another replica on the same database, sees every key.
+//! The store picks one owner per key and only the owner's token completes
+//! or releases it.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use bytes::Bytes;
-use moka::future::Cache;
+use checkout_core::{Error, ErrorCode};
 use sha2::{Digest, Sha256};
-use tokio::sync::watch;
+use store::{IdempotencyKey, Store, StoreError};
+use tokio::sync::OnceCell;
+use tokio::time::Instant;
 
-/// A finished create response, as replayed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredResponse {
-    pub status: u16,
-    pub body: Bytes,
-    pub location: Option<String>,
-    pub retry_after: Option<u64>,
-}
+pub use store::{ClaimToken, StoredResponse};
 
-/// What the store says about a key.
-pub enum Claim {
-    /// First use: perform the create, then `complete` or `release`.
-    New,
-    /// Seen before with the same request: here is the response.
+use crate::config::GatewayConfig;
+
+/// A claim outlives the vendor call's deadline by this much (the cache
+/// write and the store's own write, and clock skew between replicas); past
+/// it, the owner is presumed dead and a retry may take the key over.
+const LEASE_MARGIN: Duration = Duration::from_secs(30);
+/// How often expired records are deleted.
+const PURGE_EVERY: Duration = Duration::from_secs(600);
+/// A waiter asks the store again after this, doubling up to the next.
+const FIRST_POLL: Duration = Duration::from_millis(10);
+const MAX_POLL: Duration = Duration::from_millis(200);
+/// The most `Retry-After` a `409 idempotency_in_progress` asks for: the
+/// running request usually ends well before its lease.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(5);
+/// Tries at recording a response before giving up (then the key stays
+/// claimed until its lease ends).
+const COMPLETE_ATTEMPTS: u32 = 3;
+
+/// What a claim gives the request.
+pub enum Claimed {
+    /// The request owns the key: create, then `complete` or `release`.
+    New(ClaimToken),
+    /// The stored answer to an earlier request with the same key and body.
     Replay(StoredResponse),
-    /// Seen before with a different request.
-    Mismatch,
 }
 
-/// Where keys and responses live.
-#[async_trait]
-pub trait IdempotencyStore: Send + Sync {
-    /// Claim `key` for a request with `fingerprint`; waits while another
-    /// request holding the same key is still running.
-    async fn claim(&self, key: &str, fingerprint: [u8; 32]) -> Claim;
-    /// Record the response of the request that claimed `key`.
-    async fn complete(&self, key: &str, response: StoredResponse);
-    /// Give `key` up without a response (the request never reached the
-    /// vendor), so that a retry with the same key performs the create.
-    async fn release(&self, key: &str);
+/// The idempotency records: the store (opened at start by `serve`, else
+/// at first use) and how long records are kept and requests wait.
+pub struct Idempotency {
+    /// May hold a password: never logged, never in `Debug`.
+    url: String,
+    store: OnceCell<Store>,
+    ttl: Duration,
+    wait: Duration,
+}
+
+impl Idempotency {
+    pub fn new(config: &GatewayConfig) -> Idempotency {
+        Idempotency {
+            url: config.store_url(),
+            store: OnceCell::new(),
+            ttl: Duration::from_secs(config.idempotency.ttl_secs),
+            wait: Duration::from_millis(config.idempotency.wait_ms),
+        }
+    }
+
+    /// How long a key replays its answer.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// Open the store (connect, run migrations) and start purging expired
+    /// records, once; a failed open is tried again at the next call.
+    pub async fn open(&self) -> Result<&Store, StoreError> {
+        self.store
+            .get_or_try_init(|| async {
+                let store = Store::open(&self.url).await?;
+                store.spawn_purge(PURGE_EVERY);
+                tracing::info!(backend = store.backend().name(), "store open");
+                Ok(store)
+            })
+            .await
+    }
+
+    async fn store(&self) -> Result<&Store, Error> {
+        self.open().await.map_err(unavailable)
+    }
+
+    /// Claim `key` for a request with `fingerprint` whose vendor call ends
+    /// within `deadline`. While another request holds the key, wait up to
+    /// `idempotency.wait_ms` for its answer, then refuse with
+    /// `409 idempotency_in_progress`; another body is `422
+    /// idempotency_key_reused`.
+    pub async fn claim(
+        &self,
+        key: IdempotencyKey<'_>,
+        fingerprint: [u8; 32],
+        deadline: Duration,
+    ) -> Result<Claimed, Error> {
+        let store = self.store().await?;
+        let lease = deadline + LEASE_MARGIN;
+        let give_up = Instant::now() + self.wait;
+        let mut poll = FIRST_POLL;
+        loop {
+            let claim = store
+                .claim(key, &fingerprint, lease, self.ttl)
+                .await
+                .map_err(unavailable)?;
+            let lease_left = match claim {
+                store::Claim::New { token } => return Ok(Claimed::New(token)),
+                store::Claim::Replay(response) => return Ok(Claimed::Replay(response)),
+                store::Claim::Mismatch => {
+                    return Err(Error::new(
+                        ErrorCode::IdempotencyKeyReused,
+                        "Idempotency-Key was already used with a different request body",
+                    ))
+                }
+                store::Claim::InProgress { lease_left } => lease_left,
+            };
+            let now = Instant::now();
+            if now >= give_up {
+                return Err(in_progress(lease_left));
+            }
+            tokio::time::sleep(poll.min(give_up - now)).await;
+            poll = (poll * 2).min(MAX_POLL);
+        }
+    }
+
+    /// Record the owner's response. A store that keeps failing is logged:
+    /// the key then stays claimed until its lease ends.
+    pub async fn complete(
+        &self,
+        key: IdempotencyKey<'_>,
+        token: &ClaimToken,
+        response: &StoredResponse,
+    ) {
+        let mut pause = Duration::from_millis(50);
+        for attempt in 1..=COMPLETE_ATTEMPTS {
+            let done = match self.store().await {
+                Ok(store) => store
+                    .complete(key, token, response, self.ttl)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.message),
+            };
+            match done {
+                Ok(true) => return,
+                Ok(false) => {
+                    tracing::warn!(
+                        "an idempotency claim was taken over before its response was recorded"
+                    );
+                    return;
+                }
+                Err(error) if attempt == COMPLETE_ATTEMPTS => {
+                    tracing::error!(%error, "recording an idempotent create's response failed");
+                }
+                Err(_) => {
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+            }
+        }
+    }
+
+    /// Give the key up (nothing happened at the vendor), so the next
+    /// request with it creates. Only this claim's own record is removed.
+    pub async fn release(&self, key: IdempotencyKey<'_>, token: &ClaimToken) {
+        let released = match self.store().await {
+            Ok(store) => store.release(key, token).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.message),
+        };
+        if let Err(error) = released {
+            // The claim stays until its lease ends; retries wait till then.
+            tracing::error!(%error, "releasing an idempotency key failed");
+        }
+    }
 }
 
 /// The request's identity: its JSON with keys sorted, hashed. Whitespace
@@ -53,97 +182,69 @@ pub fn fingerprint(request: &serde_json::Value) -> [u8; 32] {
     Sha256::digest(request.to_string().as_bytes()).into()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum SlotState {
-    Running,
-    Done(StoredResponse),
-    Released,
+fn in_progress(lease_left: Duration) -> Error {
+    let seconds = lease_left.as_millis().div_ceil(1000);
+    let after = Duration::from_secs(u64::try_from(seconds).unwrap_or(u64::MAX))
+        .clamp(Duration::from_secs(1), MAX_RETRY_AFTER);
+    Error::new(
+        ErrorCode::IdempotencyInProgress,
+        "another request with this Idempotency-Key is still running; retry after Retry-After seconds for its answer",
+    )
+    .with_retry_after(Some(after))
 }
 
-struct Slot {
-    fingerprint: [u8; 32],
-    state: watch::Sender<SlotState>,
-}
-
-/// In-process store: moka, each key kept `ttl` after its first use.
-pub struct MemoryStore {
-    slots: Cache<String, Arc<Slot>>,
-}
-
-impl MemoryStore {
-    pub fn new(ttl: Duration, max_keys: u64) -> MemoryStore {
-        MemoryStore {
-            slots: Cache::builder()
-                .max_capacity(max_keys)
-                .time_to_live(ttl)
-                .build(),
-        }
-    }
-}
-
-#[async_trait]
-impl IdempotencyStore for MemoryStore {
-    async fn claim(&self, key: &str, fingerprint: [u8; 32]) -> Claim {
-        loop {
-            let entry = self
-                .slots
-                .entry_by_ref(key)
-                .or_insert_with(async {
-                    Arc::new(Slot {
-                        fingerprint,
-                        state: watch::Sender::new(SlotState::Running),
-                    })
-                })
-                .await;
-            if entry.is_fresh() {
-                return Claim::New;
-            }
-            let slot = entry.into_value();
-            if slot.fingerprint != fingerprint {
-                return Claim::Mismatch;
-            }
-            let mut state = slot.state.subscribe();
-            let settled = state
-                .wait_for(|s| *s != SlotState::Running)
-                .await
-                .map(|s| s.clone());
-            match settled {
-                Ok(SlotState::Done(response)) => return Claim::Replay(response),
-                // Released (or its owner vanished): try to claim it ourselves.
-                _ => {
-                    self.slots.remove(key).await;
-                    continue;
-                }
-            }
-        }
-    }
-
-    async fn complete(&self, key: &str, response: StoredResponse) {
-        if let Some(slot) = self.slots.get(key).await {
-            slot.state.send_replace(SlotState::Done(response));
-        }
-    }
-
-    async fn release(&self, key: &str) {
-        if let Some(slot) = self.slots.remove(key).await {
-            slot.state.send_replace(SlotState::Released);
-        }
-    }
+/// The store failed: nothing was done at the vendor, so a retry is safe.
+fn unavailable(e: StoreError) -> Error {
+    tracing::error!(error = %e, "the store failed");
+    let mut error = Error::new(
+        ErrorCode::Internal,
+        "the gateway's store is unavailable; retry later (see the gateway's log)",
+    );
+    error.retryable = true;
+    error
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use figment::providers::{Format, Toml};
     use serde_json::json;
+    use std::sync::Arc;
 
     fn response(status: u16) -> StoredResponse {
         StoredResponse {
             status,
-            body: Bytes::from_static(b"{}"),
+            body: "{}".to_owned(),
             location: None,
-            retry_after: None,
+            retry_after_secs: None,
         }
     }
+
+    fn key(key: &str) -> IdempotencyKey<'_> {
+        IdempotencyKey { scope: "shop", key }
+    }
+
+    /// Records in a SQLite file under `dir`, waiting `wait_ms`.
+    fn idempotency(dir: &std::path::Path, wait_ms: u64) -> Idempotency {
+        let toml = format!(
+            "data_dir = {:?}\n[idempotency]\nwait_ms = {wait_ms}\n",
+            dir.display().to_string()
+        );
+        let config =
+            GatewayConfig::from_figment(&crate::config::defaults().merge(Toml::string(&toml)))
+                .expect("config");
+        Idempotency::new(&config)
+    }
+
+    fn token(claimed: Result<Claimed, Error>) -> ClaimToken {
+        match claimed {
+            Ok(Claimed::New(token)) => token,
+            Ok(Claimed::Replay(r)) => panic!("replayed {r:?}"),
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+
+    const DEADLINE: Duration = Duration::from_secs(15);
 
     #[test]
     fn fingerprints_ignore_key_order_and_whitespace() {
@@ -158,52 +259,93 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn first_claim_then_replay_then_mismatch() {
-        let store = MemoryStore::new(Duration::from_secs(60), 100);
-        assert!(matches!(store.claim("k", [1; 32]).await, Claim::New));
-        store.complete("k", response(201)).await;
-        assert!(matches!(store.claim("k", [1; 32]).await, Claim::Replay(r) if r.status == 201));
-        assert!(matches!(store.claim("k", [2; 32]).await, Claim::Mismatch));
+    async fn the_default_store_is_a_file_in_the_data_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let records = idempotency(dir.path(), 0);
+        records.open().await.expect("open");
+        assert!(dir.path().join(crate::config::DEFAULT_STORE_FILE).is_file());
     }
 
-    // The sleeps only let the waiter run: paused time skips them.
-    #[tokio::test(start_paused = true)]
-    async fn a_second_request_waits_for_the_first() {
-        let store = Arc::new(MemoryStore::new(Duration::from_secs(60), 100));
-        assert!(matches!(store.claim("k", [1; 32]).await, Claim::New));
-        let waiter = {
-            let store = store.clone();
-            tokio::spawn(async move { store.claim("k", [1; 32]).await })
-        };
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(!waiter.is_finished(), "waits while the first runs");
-        store.complete("k", response(201)).await;
-        assert!(matches!(waiter.await.unwrap(), Claim::Replay(r) if r.status == 201));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_released_key_can_be_claimed_again() {
-        let store = Arc::new(MemoryStore::new(Duration::from_secs(60), 100));
-        assert!(matches!(store.claim("k", [1; 32]).await, Claim::New));
-        let waiter = {
-            let store = store.clone();
-            tokio::spawn(async move { store.claim("k", [1; 32]).await })
-        };
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        store.release("k").await;
-        assert!(
-            matches!(waiter.await.unwrap(), Claim::New),
-            "the waiter performs the create"
-        );
-    }
-
-    // Real time: the TTL is moka's, on its own clock.
     #[tokio::test]
-    async fn keys_expire() {
-        let store = MemoryStore::new(Duration::from_millis(50), 100);
-        assert!(matches!(store.claim("k", [1; 32]).await, Claim::New));
-        store.complete("k", response(201)).await;
-        tokio::time::sleep(Duration::from_millis(80)).await;
-        assert!(matches!(store.claim("k", [2; 32]).await, Claim::New));
+    async fn first_claim_then_replay_then_mismatch() {
+        let dir = tempfile::tempdir().unwrap();
+        let records = idempotency(dir.path(), 0);
+        let t = token(records.claim(key("k"), [1; 32], DEADLINE).await);
+        records.complete(key("k"), &t, &response(201)).await;
+        assert!(matches!(
+            records.claim(key("k"), [1; 32], DEADLINE).await,
+            Ok(Claimed::Replay(r)) if r.status == 201
+        ));
+        let err = records.claim(key("k"), [2; 32], DEADLINE).await.err();
+        assert_eq!(err.map(|e| e.code), Some(ErrorCode::IdempotencyKeyReused));
+    }
+
+    #[tokio::test]
+    async fn a_second_request_waits_for_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let records = Arc::new(idempotency(dir.path(), 5_000));
+        let t = token(records.claim(key("k"), [1; 32], DEADLINE).await);
+        let waiter = {
+            let records = records.clone();
+            tokio::spawn(async move { records.claim(key("k"), [1; 32], DEADLINE).await })
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!waiter.is_finished(), "waits while the first runs");
+        records.complete(key("k"), &t, &response(201)).await;
+        assert!(matches!(waiter.await.unwrap(), Ok(Claimed::Replay(r)) if r.status == 201));
+    }
+
+    #[tokio::test]
+    async fn a_waiter_gives_up_with_in_progress_and_retry_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let records = idempotency(dir.path(), 100);
+        token(records.claim(key("k"), [1; 32], DEADLINE).await);
+        let started = std::time::Instant::now();
+        let err = records
+            .claim(key("k"), [1; 32], DEADLINE)
+            .await
+            .err()
+            .expect("refused");
+        assert!(started.elapsed() >= Duration::from_millis(100));
+        assert_eq!(err.code, ErrorCode::IdempotencyInProgress);
+        assert_eq!((err.http_status, err.retryable), (409, true));
+        assert_eq!(err.retry_after, Some(MAX_RETRY_AFTER));
+    }
+
+    #[tokio::test]
+    async fn a_released_key_is_claimed_again_by_one_waiter() {
+        let dir = tempfile::tempdir().unwrap();
+        let records = Arc::new(idempotency(dir.path(), 5_000));
+        let first = token(records.claim(key("k"), [1; 32], DEADLINE).await);
+        let waiters: Vec<_> = (0..4)
+            .map(|_| {
+                let records = records.clone();
+                tokio::spawn(async move { records.claim(key("k"), [1; 32], DEADLINE).await })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        records.release(key("k"), &first).await;
+        // One waiter owns the key now (the others go on waiting); it
+        // completes, and every other waiter replays its answer.
+        let (first_done, _, others) = futures::future::select_all(waiters).await;
+        let owner = token(first_done.unwrap());
+        records.complete(key("k"), &owner, &response(201)).await;
+        for waiter in futures::future::join_all(others).await {
+            assert!(matches!(waiter.unwrap(), Ok(Claimed::Replay(r)) if r.status == 201));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_store_that_cannot_open_is_a_retryable_500() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, "not a directory").unwrap();
+        let records = idempotency(&blocker, 0);
+        let err = records
+            .claim(key("k"), [1; 32], DEADLINE)
+            .await
+            .err()
+            .expect("refused");
+        assert_eq!((err.code, err.retryable), (ErrorCode::Internal, true));
     }
 }

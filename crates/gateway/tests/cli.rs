@@ -595,3 +595,119 @@ fn sighup_refusal_never_quotes_a_secret_line() {
     drop(demo);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A `checkout-gateway serve` child on a port of its own.
+struct Served {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Served {
+    /// Serve `config` (with `{port}` replaced by a free port) once it
+    /// answers `/healthz`.
+    async fn start(dir: &Path, config: &str) -> Served {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let file = dir.join("gw.toml");
+        std::fs::write(&file, config.replace("{port}", &port.to_string())).unwrap();
+        let child = Command::new(BIN)
+            .args(["serve", "--config"])
+            .arg(&file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn serve");
+        let served = Served {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let http = reqwest::Client::new();
+        while !http
+            .get(format!("{}/healthz", served.url))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            assert!(Instant::now() < deadline, "the gateway never answered");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        served
+    }
+
+    /// SIGKILL: no shutdown, no flush, nothing the process could finish.
+    fn kill_9(mut self) {
+        self.child.kill().expect("SIGKILL");
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Keys live in the store, not in the process: a gateway killed with
+/// SIGKILL right after a create and started again on the same store
+/// answers the same key and body with the same response, and the vendor
+/// sees no second create.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_outlives_kill_9() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox_addr = listener.local_addr().unwrap();
+    let mut sandbox_config = sandbox::SandboxConfig::default();
+    sandbox_config.meteroid.public_url = format!("http://{sandbox_addr}/meteroid");
+    let sandbox = sandbox::Sandbox::new(sandbox_config);
+    tokio::spawn(sandbox::serve(listener, sandbox.clone()));
+
+    let dir = tempfile::tempdir().unwrap();
+    let client_key = "restart-client-key-0000000000001";
+    let config = format!(
+        "data_dir = {data:?}\n[server]\nlisten = \"127.0.0.1:{{port}}\"\n\
+         [providers.meteroid.accounts.default]\nbase_url = \"http://{sandbox_addr}/meteroid\"\napi_key = \"{api_key}\"\n\
+         [clients.shop]\nkey_sha256 = [\"{hash}\"]\naccounts = [\"meteroid:default\"]\n",
+        data = dir.path().join("data").display().to_string(),
+        api_key = sandbox::DEMO_METEROID_API_KEY,
+        hash = checkout_gateway::auth::to_hex(&checkout_gateway::auth::key_hash(client_key)),
+    );
+    let body = serde_json::json!({
+        "provider": "meteroid",
+        "account": "default",
+        "customer": sandbox::meteroid::seed::CUSTOMER_ACME_ALIAS,
+        "plan": sandbox::meteroid::seed::PLAN_VERSION_STARTER_ID,
+    });
+    let http = reqwest::Client::new();
+    let create = |gateway: &Served| {
+        http.post(format!("{}/v1/checkout-sessions", gateway.url))
+            .bearer_auth(client_key)
+            .header("idempotency-key", "order-kill-9")
+            .json(&body)
+            .send()
+    };
+
+    let gateway = Served::start(dir.path(), &config).await;
+    let first = create(&gateway).await.expect("an answer");
+    assert_eq!(first.status(), 201);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let location = first.headers()["location"].clone();
+    let first: serde_json::Value = first.json().await.expect("JSON");
+    assert_eq!(sandbox.calls("meteroid", "create"), 1);
+    gateway.kill_9();
+
+    let gateway = Served::start(dir.path(), &config).await;
+    let again = create(&gateway).await.expect("an answer");
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.headers()["location"], location);
+    let again: serde_json::Value = again.json().await.expect("JSON");
+    assert_eq!(again, first, "the same response");
+    assert_eq!(
+        sandbox.calls("meteroid", "create"),
+        1,
+        "no second create at the vendor"
+    );
+}

@@ -81,8 +81,13 @@ fn demo_sources(
     if let Some(listen) = listen {
         figment = figment.merge(Serialized::default("server.listen", listen.to_string()));
     }
-    // The demo keeps nothing: its data lives in a temporary directory.
+    // The demo keeps nothing: its data, the store included, lives in a
+    // temporary directory.
     figment = figment.merge(Serialized::default("data_dir", data_dir));
+    figment = figment.merge(Serialized::default(
+        "store.url",
+        store::sqlite_url(&data_dir.join(config::DEFAULT_STORE_FILE)),
+    ));
     Ok(figment)
 }
 
@@ -105,7 +110,7 @@ pub async fn run(args: DemoArgs, format: LogFormat) -> CliResult {
     let sources = move || demo_sources(&config_file, listen, sandbox_addr, &data_path);
     let figment = sources()?;
     let (config, state) = load(&figment)?;
-    prepare(&state)?;
+    prepare(&state).await?;
     init_logging(format, &config.log)?;
     // The config holds only the key's hash; the demo knows the key itself.
     let holds = |client: &str, key: &str| {

@@ -23,20 +23,27 @@ pub fn load(figment: &figment::Figment) -> Result<(GatewayConfig, AppState), Str
     Ok((config, state))
 }
 
-/// What a server keeps in its data directory, made ready before it listens
-/// (the list cursor key, read or generated): a directory the gateway cannot
-/// write fails at start, not at the first list. `config check` skips it.
-pub fn prepare(state: &AppState) -> CliResult {
+/// What a server keeps, made ready before it listens: the list cursor key
+/// (read or generated in the data directory) and the store (opened, its
+/// migrations run). A directory the gateway cannot write, or a database it
+/// cannot reach, fails at start, not at the first list or create. `config
+/// check` skips it.
+pub async fn prepare(state: &AppState) -> CliResult {
     state
         .list
         .key()
+        .map_err(|e| format!("invalid configuration: {e}"))?;
+    state
+        .idempotency
+        .open()
+        .await
         .map(|_| ())
-        .map_err(|e| format!("invalid configuration: {e}"))
+        .map_err(|e| format!("cannot open the store (`store.url`): {e}"))
 }
 
 pub async fn serve(path: Option<&Path>, format: LogFormat) -> CliResult {
     let (config, state) = load(&config::figment(path))?;
-    prepare(&state)?;
+    prepare(&state).await?;
     init_logging(format, &config.log)?;
     let listener = TcpListener::bind(config.server.listen)
         .await

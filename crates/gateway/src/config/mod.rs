@@ -34,11 +34,14 @@ pub struct GatewayConfig {
     #[serde(default)]
     pub idempotency: IdempotencyConfig,
     #[serde(default)]
+    pub store: StoreConfig,
+    #[serde(default)]
     pub log: LogConfig,
     #[serde(default)]
     pub list: ListConfig,
     /// Where the gateway keeps what it generates for itself (the list
-    /// cursor key); relative paths are taken from the working directory.
+    /// cursor key, the default SQLite store); relative paths are taken
+    /// from the working directory.
     #[serde(default = "default_data_dir")]
     pub data_dir: std::path::PathBuf,
     /// `providers.<vendor>.accounts.<account>`: each account's table is
@@ -196,24 +199,54 @@ impl Default for LogConfig {
     }
 }
 
-/// Gateway-side idempotent create (`Idempotency-Key`).
+/// Gateway-side idempotent create (`Idempotency-Key`); the records live
+/// in the store.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct IdempotencyConfig {
-    /// How long a key and its response are kept.
+    /// How long a key and its response are kept (at least 86400: 24 h).
     pub ttl_secs: u64,
-    /// Most keys kept at once.
-    pub max_keys: u64,
+    /// How long a request waits while another request with its key is
+    /// running, before `409 idempotency_in_progress` with `Retry-After`.
+    pub wait_ms: u64,
 }
+
+/// Shortest `idempotency.ttl_secs`: a client may retry for a day.
+pub const MIN_IDEMPOTENCY_TTL_SECS: u64 = 24 * 3600;
 
 impl Default for IdempotencyConfig {
     fn default() -> Self {
         IdempotencyConfig {
-            ttl_secs: 24 * 3600,
-            max_keys: 1_000_000,
+            ttl_secs: MIN_IDEMPOTENCY_TTL_SECS,
+            wait_ms: 10_000,
         }
     }
 }
+
+/// Durable state (idempotency records), shared by every replica that
+/// names the same database.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `sqlite://PATH` or `postgres://…` (a password is better kept in
+    /// `PGPASSWORD` or `~/.pgpass` than here). Default:
+    /// `sqlite://<data_dir>/gateway.db`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+impl GatewayConfig {
+    /// The store's URL: `store.url`, else a SQLite file in `data_dir`.
+    pub fn store_url(&self) -> String {
+        match &self.store.url {
+            Some(url) => url.clone(),
+            None => store::sqlite_url(&self.data_dir.join(DEFAULT_STORE_FILE)),
+        }
+    }
+}
+
+/// The default store's file name, in `data_dir`.
+pub const DEFAULT_STORE_FILE: &str = "gateway.db";
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -540,6 +573,15 @@ pub fn redact_url_credentials(value: &mut serde_json::Value) {
     }
 }
 
+/// A URL with its query shown as `***`: a database URL may carry a
+/// password there (`?password=…`).
+pub fn redact_url_query(url: &str) -> String {
+    match url.split_once('?') {
+        Some((base, _)) => format!("{base}?***"),
+        None => url.to_owned(),
+    }
+}
+
 fn redact_userinfo(s: &str) -> Option<String> {
     let url = reqwest::Url::parse(s).ok()?;
     if url.username().is_empty() && url.password().is_none() {
@@ -579,6 +621,7 @@ impl GatewayConfig {
             cache: CacheConfig::default(),
             resilience: ResilienceConfig::default(),
             idempotency: IdempotencyConfig::default(),
+            store: StoreConfig::default(),
             log: LogConfig::default(),
             list: ListConfig::default(),
             data_dir: default_data_dir(),
@@ -607,6 +650,17 @@ impl GatewayConfig {
                 "list.cursor_ttl_secs",
                 "must be at least 1",
             ));
+        }
+        if config.idempotency.ttl_secs < MIN_IDEMPOTENCY_TTL_SECS {
+            return Err(ConfigError::invalid(
+                "idempotency.ttl_secs",
+                format!("must be at least {MIN_IDEMPOTENCY_TTL_SECS} (24 h)"),
+            ));
+        }
+        if let Some(url) = &config.store.url {
+            store::Backend::of(url).map_err(|_| {
+                ConfigError::invalid("store.url", "expected `sqlite://PATH` or `postgres://…`")
+            })?;
         }
         if config.server.max_body_bytes < 1024 {
             return Err(ConfigError::invalid(

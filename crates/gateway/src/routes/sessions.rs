@@ -239,7 +239,8 @@ pub async fn answer_hit(
                  ("idempotent-replayed" = String, description = "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`"))),
         (status = 400, description = "`invalid_request` (the message names the field), `unknown_provider`, or `provider_invalid_request` (the vendor refused the create with a 400)", body = checkout_core::error::ErrorBody),
         (status = 404, description = "`not_found`: the account is not visible to this key", body = checkout_core::error::ErrorBody),
-        (status = 409, description = "`provider_conflict`: the vendor reports a conflict", body = checkout_core::error::ErrorBody),
+        (status = 409, description = "`provider_conflict` (the vendor reports a conflict), or `idempotency_in_progress`: another request with this `Idempotency-Key` is still running (retry after `Retry-After`)", body = checkout_core::error::ErrorBody,
+         headers(("retry-after" = u64, description = "Seconds to wait, on `idempotency_in_progress`"))),
         (status = 413, description = "`payload_too_large`: the body is too large", body = checkout_core::error::ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is not sent as JSON", body = checkout_core::error::ErrorBody),
         (status = 422, description = "`unsupported_field` (a field the vendor cannot honour), `idempotency_key_reused`, or `provider_invalid_request` (the vendor refused the create with a 422)", body = checkout_core::error::ErrorBody),
@@ -373,7 +374,7 @@ fn replay(stored: StoredResponse) -> Response {
     if let Some(location) = stored.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
         headers.insert(LOCATION, location);
     }
-    if let Some(after) = stored.retry_after {
+    if let Some(after) = stored.retry_after_secs {
         headers.insert(RETRY_AFTER, HeaderValue::from(after));
     }
     response

@@ -11,7 +11,7 @@ use http::StatusCode;
 
 use crate::auth::rate_limit::Budget;
 use crate::auth::Client;
-use crate::idempotency::{fingerprint, Claim, StoredResponse};
+use crate::idempotency::{fingerprint, Claimed, StoredResponse};
 use crate::registry;
 use crate::state::AppState;
 
@@ -41,7 +41,11 @@ pub async fn create(
             ),
         )
     })?;
-    state.account_for(client, provider.name(), &request.account)?;
+    // The vendor call's bound, which the key's claim outlives.
+    let deadline = state
+        .account_for(client, provider.name(), &request.account)?
+        .guard
+        .deadline();
     let target = (provider.name().to_owned(), request.account.clone());
     let Some(key) = ctx.idempotency_key.clone() else {
         state.spend(client, Budget::VendorCalls)?;
@@ -49,28 +53,22 @@ pub async fn create(
         return Ok(Created::New(fetched));
     };
     // Keys are the client's own: two clients may use the same key.
-    let scoped_key = format!("{}\u{1f}{key}", client.name);
+    let scope = client.name.clone();
     let body: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-    match state
-        .idempotency
-        .claim(&scoped_key, fingerprint(&body))
-        .await
+    let records = state.idempotency.clone();
+    let token = match records
+        .claim(idempotency_key(&scope, &key), fingerprint(&body), deadline)
+        .await?
     {
-        Claim::Replay(stored) => {
+        Claimed::Replay(stored) => {
             state.metrics.idempotency_replays.inc();
             return Ok(Created::Replayed(stored));
         }
-        Claim::Mismatch => {
-            return Err(Error::new(
-                ErrorCode::IdempotencyKeyReused,
-                "Idempotency-Key was already used with a different request body",
-            ))
-        }
-        Claim::New => {}
-    }
+        Claimed::New(token) => token,
+    };
     // A replay spends no vendor call; a refused new create frees its key.
     if let Err(e) = state.spend(client, Budget::VendorCalls) {
-        state.idempotency.release(&scoped_key).await;
+        records.release(idempotency_key(&scope, &key), &token).await;
         return Err(e);
     }
     // Run to the end even if the caller goes away, so the key always settles
@@ -81,24 +79,23 @@ pub async fn create(
             .accounts
             .get(&target)
             .is_some_and(|a| a.connector.create_is_idempotent(&ctx));
+        let key = idempotency_key(&scope, &key);
         match result {
             Ok(fetched) => {
-                state
-                    .idempotency
-                    .complete(&scoped_key, stored_success(&fetched))
+                records
+                    .complete(key, &token, &stored_success(&fetched))
                     .await;
                 Ok(fetched)
             }
             Err(e) if worth_replaying(&e, vendor_idempotent) => {
-                let e = settled(e, state.idempotency_ttl);
-                state
-                    .idempotency
-                    .complete(&scoped_key, stored_error(&e, &ctx.request_id))
+                let e = settled(e, records.ttl());
+                records
+                    .complete(key, &token, &stored_error(&e, &ctx.request_id))
                     .await;
                 Err(e)
             }
             Err(e) => {
-                state.idempotency.release(&scoped_key).await;
+                records.release(key, &token).await;
                 Err(e)
             }
         }
@@ -170,24 +167,25 @@ fn settled(e: Error, ttl: Duration) -> Error {
     }
 }
 
+/// The store's key: the client's own `Idempotency-Key`.
+fn idempotency_key<'a>(scope: &'a str, key: &'a str) -> store::IdempotencyKey<'a> {
+    store::IdempotencyKey { scope, key }
+}
+
 fn stored_success(fetched: &Fetched) -> StoredResponse {
-    let response_body =
-        serde_json::to_vec(&fetched.session.as_of(chrono::Utc::now())).unwrap_or_default();
     StoredResponse {
         status: StatusCode::CREATED.as_u16(),
-        body: response_body.into(),
+        body: serde_json::to_string(&fetched.session.as_of(chrono::Utc::now())).unwrap_or_default(),
         location: Some(format!("/v1/checkout-sessions/{}", fetched.session.id)),
-        retry_after: None,
+        retry_after_secs: None,
     }
 }
 
 fn stored_error(e: &Error, request_id: &str) -> StoredResponse {
     StoredResponse {
         status: e.http_status,
-        body: serde_json::to_vec(&e.body(Some(request_id)))
-            .unwrap_or_default()
-            .into(),
+        body: serde_json::to_string(&e.body(Some(request_id))).unwrap_or_default(),
         location: None,
-        retry_after: e.retry_after.map(|d| d.as_secs()),
+        retry_after_secs: e.retry_after.map(|d| d.as_secs()),
     }
 }

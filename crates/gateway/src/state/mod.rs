@@ -14,7 +14,7 @@ use crate::auth::rate_limit::{Budget, ClientBudgets};
 use crate::auth::{Client, Clients, Grants, Scope};
 use crate::cache::SessionCache;
 use crate::config::{client_key_hashes, ConfigError, GatewayConfig};
-use crate::idempotency::{IdempotencyStore, MemoryStore};
+use crate::idempotency::Idempotency;
 use crate::registry;
 use crate::telemetry::metrics::Metrics;
 use crate::upstream::Guard;
@@ -44,9 +44,8 @@ pub struct AppState {
     pub accounts: BTreeMap<(String, String), Account>,
     pub clients: Clients,
     pub cache: SessionCache,
-    pub idempotency: Arc<dyn IdempotencyStore>,
-    /// How long a key replays its answer.
-    pub idempotency_ttl: Duration,
+    /// Idempotency records, in the store (`store.url`).
+    pub idempotency: Arc<Idempotency>,
     pub metrics: Arc<Metrics>,
     pub max_body_bytes: usize,
     pub allow_http_localhost_urls: bool,
@@ -63,7 +62,9 @@ impl AppState {
     }
 
     /// Build from `config`; on a reload, keep the previous state's cache,
-    /// idempotency store and metrics (their settings need a restart).
+    /// store (idempotency records) and metrics (their settings need a
+    /// restart). The store is opened by `cmd::serve::prepare`, else at
+    /// first use.
     pub fn build_reusing(
         config: &GatewayConfig,
         previous: Option<&AppState>,
@@ -181,12 +182,8 @@ impl AppState {
             },
             idempotency: match previous {
                 Some(p) => p.idempotency.clone(),
-                None => Arc::new(MemoryStore::new(
-                    Duration::from_secs(config.idempotency.ttl_secs),
-                    config.idempotency.max_keys,
-                )),
+                None => Arc::new(Idempotency::new(config)),
             },
-            idempotency_ttl: Duration::from_secs(config.idempotency.ttl_secs),
             max_body_bytes: config.server.max_body_bytes,
             allow_http_localhost_urls: config.server.allow_http_localhost_urls,
             shutdown_grace: Duration::from_secs(config.resilience.shutdown_grace_secs),
@@ -251,6 +248,9 @@ impl AppState {
             out["providers"][provider]["accounts"][account] = acc.connector.redacted_config();
         }
         crate::config::redact_url_credentials(&mut out);
+        if let Some(url) = out["store"]["url"].as_str() {
+            out["store"]["url"] = crate::config::redact_url_query(url).into();
+        }
         out
     }
 }
@@ -311,6 +311,23 @@ mod tests {
         let one = client(&state, ONE);
         assert!(state.account_for(&one, "meteroid", "a").is_ok());
         assert!(state.account_for(&one, "flowglad", "b").is_err());
+    }
+
+    #[test]
+    fn the_store_url_is_redacted() {
+        let text = format!(
+            "store.url = \"postgres://gw:hunter2@db.internal:5432/gw?password=hunter3&sslmode=require\"\n[clients.all]\nkey_sha256 = [\"{}\"]\n",
+            to_hex(&key_hash(ALL))
+        );
+        let config = GatewayConfig::from_figment(&defaults().merge(Toml::string(&text)))
+            .expect("valid config");
+        let state = AppState::build(&config).expect("builds without connecting");
+        let shown = state.redacted(&config);
+        assert_eq!(
+            shown["store"]["url"],
+            "postgres://***@db.internal:5432/gw?***"
+        );
+        assert!(!shown.to_string().contains("hunter"), "{shown}");
     }
 
     #[test]

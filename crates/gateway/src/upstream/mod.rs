@@ -87,6 +87,11 @@ impl Guard {
         }
     }
 
+    /// The longest any call through this guard takes, retries included.
+    pub fn deadline(&self) -> Duration {
+        Duration::from_millis(self.policy.deadline_ms)
+    }
+
     /// Calls to this account in flight right now.
     pub fn in_flight(&self) -> usize {
         self.policy.max_in_flight - self.in_flight.available_permits()

@@ -1,0 +1,84 @@
+//! For tests (this crate's, the gateway's end-to-end ones): the PostgreSQL
+//! database named by `CHECKOUT_GATEWAY_TEST_POSTGRES`, a fresh schema per
+//! test so that tests running at once, or again, never meet.
+
+use std::time::Duration;
+
+use sqlx::{Connection, Executor, Row};
+
+use crate::StoreError;
+
+/// The variable naming the PostgreSQL database tests may use, e.g.
+/// `postgres://postgres@127.0.0.1:5432/test`.
+pub const POSTGRES_VAR: &str = "CHECKOUT_GATEWAY_TEST_POSTGRES";
+
+/// Schemas made here start with this, then their creation time.
+const PREFIX: &str = "cgtest_";
+/// A schema older than this was left by a test that failed (a passing one
+/// drops its own): the next test to make one drops it.
+const ABANDONED_AFTER: Duration = Duration::from_secs(3600);
+
+/// The database `CHECKOUT_GATEWAY_TEST_POSTGRES` names, if set.
+pub fn postgres_url() -> Option<String> {
+    std::env::var(POSTGRES_VAR).ok().filter(|v| !v.is_empty())
+}
+
+/// The line a test prints when it skips PostgreSQL.
+pub fn skip_line() -> String {
+    format!("skipped: set {POSTGRES_VAR}=postgres://postgres@127.0.0.1:5432/test to run against PostgreSQL")
+}
+
+/// A schema of its own in the database at `base`.
+pub struct PostgresSchema {
+    base: String,
+    name: String,
+    /// `base` with this schema first on the search path: what a store opens.
+    pub url: String,
+}
+
+impl PostgresSchema {
+    pub async fn create(base: &str) -> Result<PostgresSchema, StoreError> {
+        sqlx::any::install_default_drivers();
+        let now = crate::now_ms() / 1000;
+        let name = format!("{PREFIX}{now}_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::AnyConnection::connect(base).await?;
+        let old =
+            sqlx::query("SELECT nspname::text FROM pg_namespace WHERE starts_with(nspname, $1)")
+                .bind(PREFIX)
+                .fetch_all(&mut admin)
+                .await?;
+        for row in old {
+            let old: String = row.try_get(0)?;
+            let made = old
+                .trim_start_matches(PREFIX)
+                .split('_')
+                .next()
+                .and_then(|t| t.parse::<i64>().ok());
+            let abandoned = i64::try_from(ABANDONED_AFTER.as_secs()).unwrap_or(i64::MAX);
+            if made.is_some_and(|t| now - t > abandoned) {
+                // Names come from the catalogue and match the prefix: safe to quote.
+                let _ = admin
+                    .execute(format!("DROP SCHEMA IF EXISTS \"{old}\" CASCADE").as_str())
+                    .await;
+            }
+        }
+        admin
+            .execute(format!("CREATE SCHEMA {name}").as_str())
+            .await?;
+        let separator = if base.contains('?') { '&' } else { '?' };
+        Ok(PostgresSchema {
+            url: format!("{base}{separator}options=-c%20search_path%3D{name}"),
+            base: base.to_owned(),
+            name,
+        })
+    }
+
+    /// Drop the schema and all in it.
+    pub async fn drop(self) -> Result<(), StoreError> {
+        let mut admin = sqlx::AnyConnection::connect(&self.base).await?;
+        admin
+            .execute(format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name).as_str())
+            .await?;
+        Ok(())
+    }
+}
