@@ -362,6 +362,7 @@ mod tests {
         Fetched {
             session: adapter_meteroid::read::session_body("default", body.as_bytes()).unwrap(),
             raw: serde_json::value::RawValue::from_string(body.to_owned()).unwrap(),
+            unknown: Default::default(),
         }
     }
 
