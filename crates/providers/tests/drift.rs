@@ -10,7 +10,7 @@ use checkout_core::drift;
 
 fn is_single_session(file: &str) -> bool {
     file.ends_with(".json")
-        && ["get_", "create_", "cancel_", "confirm_"]
+        && ["get_", "create_", "cancel_", "confirm_", "recorded_"]
             .iter()
             .any(|p| file.starts_with(p))
 }
