@@ -3,6 +3,7 @@
 //! test binary links the whole gateway, so one binary builds and links once.
 
 mod api;
+mod drift;
 mod hardening;
 mod list;
 mod operability;

@@ -265,10 +265,7 @@ impl Connector for FlowgladAccount {
                 let sessions = listed(PROVIDER, list.data, |s: wire::CheckoutSession| {
                     read::session(&self.account, &s, None)
                 })?;
-                Ok(ListPage {
-                    sessions,
-                    next_cursor,
-                })
+                Ok(ListPage::new(sessions, next_cursor))
             },
         )
         .map_err(|e| match e.provider_request_id {

@@ -21,7 +21,10 @@ pub fn status(vendor: &str) -> Status {
         "succeeded" => Status::Complete,
         "failed" => Status::Failed,
         "expired" => Status::Expired,
-        _ => Status::Processing,
+        _ => {
+            checkout_core::drift::value("status", vendor);
+            Status::Processing
+        }
     }
 }
 
@@ -32,7 +35,10 @@ pub fn purpose(session_type: &str) -> Purpose {
         "product" | "purchase" => Purpose::Purchase,
         "add_payment_method" => Purpose::Setup,
         "activate_subscription" => Purpose::SubscriptionActivation,
-        _ => Purpose::Other,
+        _ => {
+            checkout_core::drift::value("type", session_type);
+            Purpose::Other
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 //! option the gateway forwards is typed, so a caller's mistake is named
 //! before anything is sent.
 
+use checkout_core::drift::Unread;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -45,6 +46,10 @@ pub struct RawSessionList {
     pub next_cursor: Option<String>,
     #[serde(default)]
     pub has_more: Option<bool>,
+    #[serde(default)]
+    pub current_cursor: Unread,
+    #[serde(default)]
+    pub total: Unread,
 }
 
 /// Epoch milliseconds today; an ISO 8601 string on older servers (seed 002).

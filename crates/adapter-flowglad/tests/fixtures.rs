@@ -75,7 +75,7 @@ fn fixtures_validate_against_the_vendor_spec() {
         }
         let value: serde_json::Value =
             serde_json::from_slice(body).unwrap_or_else(|e| panic!("{file}: {e}"));
-        let result = match file.split('_').next() {
+        let result = match Some(fixture_kit::kind(file)) {
             Some("get") => {
                 spec.validate_response("/api/v1/checkout-sessions/{id}", "get", 200, &value)
             }

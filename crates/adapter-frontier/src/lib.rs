@@ -537,10 +537,7 @@ impl Connector for FrontierAccount {
                     list.checkout_sessions,
                     |s: wire::CheckoutSession| read::session(&self.account, origin, &s),
                 )?;
-                Ok(ListPage {
-                    sessions,
-                    next_cursor: None,
-                })
+                Ok(ListPage::new(sessions, None))
             },
         )
     }

@@ -39,7 +39,10 @@ pub fn status(state: &str) -> Status {
         "open" | "pending" | "" => Status::Open,
         "complete" => Status::Complete,
         "expired" => Status::Expired,
-        _ => Status::Processing,
+        _ => {
+            checkout_core::drift::value("state", state);
+            Status::Processing
+        }
     }
 }
 

@@ -172,10 +172,15 @@ fn fixtures_validate_against_the_vendor_spec() {
         }
         let mut value: Value =
             serde_json::from_slice(body).unwrap_or_else(|e| panic!("{file}: {e}"));
-        if is_legacy(file) && !file.starts_with("error_") {
+        // A recording's name does not say its protocol: the legacy form
+        // writes the unset `metadata` as `null`.
+        let legacy_form = is_legacy(file)
+            || (fixture_kit::is_recorded(file)
+                && value.pointer("/checkout_session/metadata") == Some(&Value::Null));
+        if legacy_form && !file.starts_with("error_") {
             set_aside_null_metadata(&mut value);
         }
-        let result = match (file.split('_').next(), is_legacy(file)) {
+        let result = match (Some(fixture_kit::kind(file)), is_legacy(file)) {
             (Some("get"), _) => spec.validate_response(GET, "get", 200, &value),
             (Some("create"), _) => spec.validate_response(CHECKOUTS, "post", 200, &value),
             (Some("list"), _) => spec.validate_response(CHECKOUTS, "get", 200, &value),

@@ -309,10 +309,7 @@ impl Connector for MeteroidAccount {
                 let sessions = listed(PROVIDER, list.sessions, |s: wire::CheckoutSession| {
                     read::session(&self.account, &s)
                 })?;
-                Ok(ListPage {
-                    sessions,
-                    next_cursor: None,
-                })
+                Ok(ListPage::new(sessions, None))
             },
         )
     }

@@ -20,7 +20,10 @@ pub fn status(vendor: &str) -> Status {
         "COMPLETED" => Status::Complete,
         "EXPIRED" => Status::Expired,
         "CANCELLED" => Status::Canceled,
-        _ => Status::Processing,
+        _ => {
+            checkout_core::drift::value("status", vendor);
+            Status::Processing
+        }
     }
 }
 
@@ -31,7 +34,10 @@ pub fn purpose(checkout_type: &str) -> Purpose {
         "SUBSCRIPTION_ACTIVATION" => Purpose::SubscriptionActivation,
         "PLAN_CHANGE" => Purpose::PlanChange,
         "ADDON_PURCHASE" => Purpose::AddOn,
-        _ => Purpose::Other,
+        _ => {
+            checkout_core::drift::value("checkout_type", checkout_type);
+            Purpose::Other
+        }
     }
 }
 

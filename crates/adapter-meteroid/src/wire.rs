@@ -5,6 +5,7 @@
 //! read. Writes are strict: every create option the gateway forwards is
 //! typed, so a caller's mistake is named before anything is sent.
 
+use checkout_core::drift::Unread;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -32,6 +33,19 @@ pub struct CheckoutSession {
     pub id: String,
     pub customer_id: String,
     pub plan_version_id: String,
+    // Documented (spec `CheckoutSession`), read by no rule: known, not drift.
+    #[serde(default)]
+    pub coupon_code: Unread,
+    #[serde(default)]
+    pub billing_start_date: Unread,
+    #[serde(default)]
+    pub billing_day_anchor: Unread,
+    #[serde(default)]
+    pub net_terms: Unread,
+    #[serde(default)]
+    pub trial_duration_days: Unread,
+    #[serde(default)]
+    pub payment_methods_config: Unread,
     /// `CREATED | AWAITING_PAYMENT | COMPLETED | EXPIRED | CANCELLED`, or a future value.
     pub status: String,
     /// `SELF_SERVE | SUBSCRIPTION_ACTIVATION | PLAN_CHANGE | ADDON_PURCHASE`, or a future value.

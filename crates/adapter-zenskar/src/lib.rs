@@ -379,10 +379,7 @@ impl Connector for ZenskarAccount {
                 let sessions = listed(PROVIDER, list.data, |s: wire::CheckoutSession| {
                     read::session_a(&self.account, &s)
                 })?;
-                Ok(ListPage {
-                    sessions,
-                    next_cursor: list.next.filter(|c| !c.is_empty()),
-                })
+                Ok(ListPage::new(sessions, list.next.filter(|c| !c.is_empty())))
             },
         )
         .map_err(|e| e.with_provider_request_id(request_id))

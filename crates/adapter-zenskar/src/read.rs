@@ -111,7 +111,9 @@ pub fn session_body(account: &str, family: Family, body: &[u8]) -> Result<Checko
 /// Which family a single-session body comes from: family A carries
 /// `checkout_session_status`, family B `checkout_status`.
 pub fn detect_family(body: &[u8]) -> Result<Family, Error> {
-    let probe: wire::Probe = parse(body)?;
+    // The probe looks at two keys: what it skips is the session's, read next.
+    let (probe, _) = checkout_core::drift::collect(|| parse::<wire::Probe>(body));
+    let probe = probe?;
     match (
         probe.checkout_session_status.is_some(),
         probe.checkout_status.is_some(),

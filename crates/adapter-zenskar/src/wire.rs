@@ -4,9 +4,12 @@
 //! doc samples disagree with each other, so every field but the id and the
 //! status is optional, unknown fields are ignored and statuses stay strings.
 //! Money is read from the JSON number's own text (never through `f64`).
+//! Fields the spec transcription documents but no rule reads are `Unread`:
+//! known, so a read reports only what is new as drift.
 //! Writes are strict: every create option the gateway forwards is typed, so
 //! a caller's mistake is named before anything is sent.
 
+use checkout_core::drift::Unread;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -57,6 +60,26 @@ pub struct CheckoutSession {
     pub updated_at: Option<String>,
     #[serde(default)]
     pub cancellation_details: Option<CancellationDetails>,
+    #[serde(default)]
+    pub guest_checkout: Unread,
+    #[serde(default)]
+    pub execution_id: Unread,
+    #[serde(default)]
+    pub paid_at: Unread,
+    #[serde(default)]
+    pub external_payment_intent_id: Unread,
+    #[serde(default)]
+    pub business_entity_id: Unread,
+    #[serde(default)]
+    pub idempotency_key: Unread,
+    #[serde(default)]
+    pub correlation_id: Unread,
+    #[serde(default)]
+    pub pending_url: Unread,
+    #[serde(default)]
+    pub attribution: Unread,
+    #[serde(default)]
+    pub cancelled_at: Unread,
 }
 
 /// The contract input echoed back (plan-based or product-based).
@@ -68,6 +91,10 @@ pub struct ContractEcho {
     pub plan_id: Option<String>,
     #[serde(default)]
     pub currency: Option<String>,
+    #[serde(default)]
+    pub start_date: Unread,
+    #[serde(default)]
+    pub phases: Unread,
 }
 
 /// `EstimationResponseSchema` (family A).
@@ -78,6 +105,12 @@ pub struct Estimation {
     /// Major units, as a decimal JSON number.
     #[serde(default)]
     pub amount_due: Option<DecimalAmount>,
+    #[serde(default)]
+    pub estimation_id: Unread,
+    #[serde(default)]
+    pub future_invoices: Unread,
+    #[serde(default)]
+    pub credit_notes: Unread,
 }
 
 /// Family A's estimated invoice: only what the adapter reads (its totals
@@ -88,6 +121,18 @@ pub struct EstimatedInvoice {
     pub customer: Option<InvoiceCustomer>,
     #[serde(default)]
     pub line_items: Option<Vec<LineItem>>,
+    #[serde(default)]
+    pub id: Unread,
+    #[serde(default)]
+    pub invoice_number: Unread,
+    #[serde(default)]
+    pub status: Unread,
+    #[serde(default)]
+    pub features: Unread,
+    #[serde(default)]
+    pub subtotal: Unread,
+    #[serde(default)]
+    pub total: Unread,
 }
 
 /// Family B's `{total, currency}` per invoice.
@@ -108,12 +153,28 @@ pub struct InvoiceCustomer {
     pub customer_name: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
+    #[serde(default)]
+    pub customer_id: Unread,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct LineItem {
     #[serde(default)]
     pub currency: Option<String>,
+    #[serde(default)]
+    pub id: Unread,
+    #[serde(default)]
+    pub name: Unread,
+    #[serde(default)]
+    pub quantity: Unread,
+    #[serde(default)]
+    pub unit_price: Unread,
+    #[serde(default)]
+    pub amount: Unread,
+    #[serde(default)]
+    pub description: Unread,
+    #[serde(default)]
+    pub period: Unread,
 }
 
 /// `{reason_type, reason, reference_id, cancelled_at}`.
@@ -122,6 +183,12 @@ pub struct CancellationDetails {
     /// `customer_requested | payment_failed | expired | duplicate | fraudulent | other`.
     #[serde(default)]
     pub reason_type: Option<String>,
+    #[serde(default)]
+    pub reason: Unread,
+    #[serde(default)]
+    pub reference_id: Unread,
+    #[serde(default)]
+    pub cancelled_at: Unread,
 }
 
 /// `{"data": [summary…], "next": cursor, "total": n}`: the family A list.
@@ -140,6 +207,8 @@ pub struct RawCheckoutSessionList {
     pub data: Vec<Box<RawValue>>,
     #[serde(default)]
     pub next: Option<String>,
+    #[serde(default)]
+    pub total: Unread,
 }
 
 /// Family B checkout (`/checkouts`): get, create and confirm responses.
@@ -173,6 +242,21 @@ pub struct Checkout {
     pub created_at: Option<String>,
     #[serde(default)]
     pub updated_at: Option<String>,
+    #[serde(default)]
+    pub organisation_id: Unread,
+    #[serde(default)]
+    pub start_date: Unread,
+    #[serde(default)]
+    pub end_date: Unread,
+    #[serde(default)]
+    pub business_entity_id: Unread,
+    #[serde(default)]
+    pub guest_checkout: Unread,
+    #[serde(default)]
+    pub contract: Unread,
+    /// The confirm answer's (`CheckoutConfirmResponse`).
+    #[serde(default)]
+    pub message: Unread,
 }
 
 /// `CheckoutEstimatesResponseSchema` (family B).
@@ -180,6 +264,8 @@ pub struct Checkout {
 pub struct CheckoutEstimates {
     #[serde(default)]
     pub current_invoice: Option<InvoiceEstimate>,
+    #[serde(default)]
+    pub next_invoice: Unread,
 }
 
 /// Which family a body belongs to, and whether it is a list.

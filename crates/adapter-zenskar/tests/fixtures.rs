@@ -11,16 +11,17 @@ use checkout_core::{
 use fixture_kit::{error_status, stem, Fixtures};
 use serde_json::json;
 
-/// `get_`, `create_` and `confirm_` bodies: what `normalize` takes.
+/// `get_`, `create_` and `confirm_` bodies (and recorded gets): what `normalize` takes.
 fn is_session(file: &str) -> bool {
-    ["get_", "create_", "confirm_"]
-        .iter()
-        .any(|p| file.starts_with(p))
+    ["get", "create", "confirm"].contains(&fixture_kit::kind(file))
 }
 
-/// The family a fixture belongs to, from its name (`…_checkout_…` or `…_checkouts_…`).
-fn family_of(file: &str) -> Family {
-    if file.contains("_checkouts_") {
+/// The family a fixture belongs to, from its name (`…_checkout_…` or
+/// `…_checkouts_…`), or for a recorded one from its body.
+fn family_of(file: &str, body: &[u8]) -> Family {
+    if fixture_kit::is_recorded(file) {
+        read::detect_family(body).unwrap_or_else(|e| panic!("{file}: {e}"))
+    } else if file.contains("_checkouts_") {
         Family::Checkouts
     } else {
         Family::Checkout
@@ -53,12 +54,12 @@ fn normalize_handles_every_session_fixture_of_both_families() {
             .unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(
             read::detect_family(body).ok(),
-            Some(family_of(file)),
+            Some(family_of(file, body)),
             "{file}"
         );
         assert!(session.id.starts_with("zenskar:default:"), "{file}");
         assert_eq!(session.url, None, "{file}: Zenskar has no hosted page");
-        seen[usize::from(family_of(file) == Family::Checkouts)] += 1;
+        seen[usize::from(family_of(file, body) == Family::Checkouts)] += 1;
     }
     assert!(seen[0] >= 5 && seen[1] >= 5, "{seen:?}");
 }
@@ -109,7 +110,7 @@ fn snapshots_of_every_fixture() {
                 Err(e) => json!({"http_status": e.http_status, "body": e.body(None)}),
             }
         } else {
-            let session = read::session_body("default", family_of(file), body)
+            let session = read::session_body("default", family_of(file, body), body)
                 .unwrap_or_else(|e| panic!("{file}: {e}"));
             json!(session.as_of(fixtures.as_of(file, session.created_at)))
         };
@@ -282,7 +283,11 @@ fn fixtures_validate_against_the_documented_schema() {
         }
         let value: serde_json::Value =
             serde_json::from_slice(body).unwrap_or_else(|e| panic!("{file}: {e}"));
-        let schema = match (error_status(file), file.split('_').next(), family_of(file)) {
+        let schema = match (
+            error_status(file),
+            Some(fixture_kit::kind(file)),
+            family_of(file, body),
+        ) {
             (Some(403), _, _) => "AuthorizerDenied",
             (Some(422), _, _) => "HTTPValidationError",
             (Some(_), _, _) => "HTTPError",

@@ -6,6 +6,7 @@
 pub mod adapter;
 pub mod cancel;
 pub mod create;
+pub mod drift;
 pub mod error;
 pub mod exchange;
 pub mod id;

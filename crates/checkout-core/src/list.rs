@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::drift::Unknowns;
 use crate::error::{Error, ErrorCode};
 use crate::model::Fetched;
 use crate::status::Status;
@@ -62,6 +63,19 @@ pub struct ListPage {
     pub sessions: Vec<Fetched>,
     /// The vendor's cursor for the next page; `None` at the end.
     pub next_cursor: Option<String>,
+    /// What the answer (its items included) held that the wire types do
+    /// not know; filled in by `vendor::read_page`.
+    pub unknown: Unknowns,
+}
+
+impl ListPage {
+    pub fn new(sessions: Vec<Fetched>, next_cursor: Option<String>) -> ListPage {
+        ListPage {
+            sessions,
+            next_cursor,
+            unknown: Unknowns::default(),
+        }
+    }
 }
 
 /// How a vendor pages its list.

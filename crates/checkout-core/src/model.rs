@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
+use crate::drift::Unknowns;
 use crate::id::SessionId;
 use crate::money::Money;
 use crate::status::{PaymentStatus, Status};
@@ -20,6 +21,9 @@ pub struct Fetched {
     /// The vendor's JSON for this session (the response body, or its list
     /// item), byte for byte.
     pub raw: Box<RawValue>,
+    /// What the answer held that the wire types do not know (empty for a
+    /// list item: the page holds its items' drift).
+    pub unknown: Unknowns,
 }
 
 /// A checkout session, whichever vendor holds it.

@@ -3,6 +3,7 @@
 
 use serde::de::DeserializeOwned;
 
+use crate::drift::{self, Unknowns};
 use crate::error::{Error, ErrorCode};
 use crate::exchange::VendorAnswer;
 use serde_json::value::RawValue;
@@ -37,11 +38,24 @@ pub fn bad_response(provider: &str, what: impl std::fmt::Display) -> Error {
 }
 
 /// Deserialize a vendor body, naming where it went wrong but never echoing
-/// vendor data into the error.
+/// vendor data into the error. Inside a drift collector (a read by
+/// [`read_fetched`] or [`read_page`]), every field no wire type reads is
+/// reported to it ([`drift`]).
 pub fn parse_body<T: DeserializeOwned>(provider: &str, body: &[u8]) -> Result<T, Error> {
+    parse_at(provider, body, "")
+}
+
+/// [`parse_body`], naming drift found in `body` after `prefix`.
+fn parse_at<T: DeserializeOwned>(provider: &str, body: &[u8], prefix: &str) -> Result<T, Error> {
     // Tracking the path costs an allocation per key and doubles the parse
-    // (benches/conversion.rs), so it runs only to explain a failure.
-    serde_json::from_slice(body).or_else(|_| explain_bad_body(provider, body))
+    // (benches/conversion.rs), so it runs only to explain a failure (and,
+    // in `drift::parse`, to name a field no wire type reads).
+    let parsed = if drift::active() {
+        drift::parse(body, prefix)
+    } else {
+        serde_json::from_slice(body)
+    };
+    parsed.or_else(|_| explain_bad_body(provider, body))
 }
 
 /// Parse again, tracking where it fails, for the error message.
@@ -89,11 +103,11 @@ pub fn read_fetched(
     session: impl FnOnce(&[u8]) -> Result<CheckoutSession, Error>,
 ) -> Result<Fetched, Error> {
     read_answer(answer, refused, |body| {
-        session(body).and_then(|session| {
-            Ok(Fetched {
-                session,
-                raw: raw_json(provider, body)?,
-            })
+        let (session, unknown) = drift::collect(|| session(body));
+        Ok(Fetched {
+            session: session?,
+            raw: raw_json(provider, body)?,
+            unknown,
         })
     })
 }
@@ -110,14 +124,16 @@ pub fn read_page(
     read_answer(answer, refused, |body| {
         // Items are kept verbatim as `raw`: the whole body must be text.
         std::str::from_utf8(body).map_err(|_| bad_response(provider, "the body is not JSON"))?;
-        page(body)
+        let (page, unknown) = drift::collect(|| page(body));
+        Ok(ListPage { unknown, ..page? })
     })
 }
 
 /// The items of a list answer: each read as the vendor's session type `T`,
 /// turned into the canonical session by `session`, and kept verbatim as
 /// `raw` (moved, not copied: a whole-list vendor sends hundreds). An error
-/// names the item's position, never its content.
+/// names the item's position, never its content. Drift in an item is the
+/// page's (see [`read_page`]), its fields named after `[]`.
 pub fn listed<T: DeserializeOwned>(
     provider: &str,
     items: Vec<Box<RawValue>>,
@@ -127,9 +143,13 @@ pub fn listed<T: DeserializeOwned>(
         .into_iter()
         .enumerate()
         .map(|(index, raw)| {
-            parse_body::<T>(provider, raw.get().as_bytes())
+            parse_at::<T>(provider, raw.get().as_bytes(), "[]")
                 .and_then(&session)
-                .map(|session| Fetched { session, raw })
+                .map(|session| Fetched {
+                    session,
+                    raw,
+                    unknown: Unknowns::default(),
+                })
                 .map_err(|mut e| {
                     e.message = format!("{} (list item {index})", e.message);
                     e
@@ -303,10 +323,7 @@ mod tests {
         }
         let p: Page = parse_body("acme", body)?;
         let sessions = listed("acme", p.items, |item: Item| session(&item.id))?;
-        Ok(ListPage {
-            sessions,
-            next_cursor: None,
-        })
+        Ok(ListPage::new(sessions, None))
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Test support for the adapters' fixture tests: the bodies under
 //! `fixtures/<vendor>/` and the provenance table of the folder's README.
 //!
-//! The README table has one row per file: `` | `file` | HTTP | shows | as of | provenance | ``;
-//! every provenance names its source ([`provenance`]).
+//! The README table has one row per file: `` | `file` | HTTP | shows | as of | provenance | ``
+//! (`checkout-gateway record` appends rows in this form); every provenance
+//! names its source ([`provenance`]).
 //! "As of" is the vendor's clock when the body was produced (RFC 3339), or
 //! ``= `created_at` `` for bodies read at the moment they were created.
 
@@ -154,6 +155,22 @@ impl Fixtures {
     }
 }
 
+/// What a fixture is, from the first word of its name: `get`, `create`,
+/// `list`, `cancel`, `confirm` or `error`. A `recorded_…` file
+/// (`checkout-gateway record`: a live session read with get) is a `get`.
+pub fn kind(file: &str) -> &str {
+    match file.split('_').next().unwrap_or_default() {
+        "recorded" => "get",
+        kind => kind,
+    }
+}
+
+/// Whether `checkout-gateway record` wrote this fixture: its name says no
+/// more than that it is a get answer (not the API family or protocol).
+pub fn is_recorded(file: &str) -> bool {
+    file.starts_with("recorded_")
+}
+
 /// `error_<status>_<slug>.<ext>` → the HTTP status the body came with.
 pub fn error_status(file: &str) -> Option<u16> {
     file.strip_prefix("error_")?.split('_').next()?.parse().ok()
@@ -171,4 +188,18 @@ pub fn snapshot_settings() -> insta::Settings {
     settings.set_prepend_module_to_snapshot(false);
     settings.set_snapshot_path("snapshots");
     settings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_by_name() {
+        assert_eq!(kind("get_open.json"), "get");
+        assert_eq!(kind("list_empty.json"), "list");
+        assert_eq!(kind("recorded_created_2026-05-01.json"), "get");
+        assert!(is_recorded("recorded_open_2026-05-01.json") && !is_recorded("get_open.json"));
+        assert_eq!(error_status("error_404_not_found.json"), Some(404));
+    }
 }

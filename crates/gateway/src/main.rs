@@ -14,9 +14,9 @@ async fn main() -> std::process::ExitCode {
     shutdown_telemetry();
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("checkout-gateway: {message}");
-            std::process::ExitCode::FAILURE
+        Err(e) => {
+            eprintln!("checkout-gateway: {}", e.message);
+            std::process::ExitCode::from(e.exit_code)
         }
     }
 }

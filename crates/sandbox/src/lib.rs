@@ -7,7 +7,8 @@
 //! Around each vendor's router sits one `tap`: it counts the call, then
 //! hands it to per-request fault injection (`faults`), so a faulted call
 //! is still counted. Control routes (`/_sandbox/…`) move sessions
-//! along their lifecycle and read the call counts.
+//! along their lifecycle, read the call counts, and make a vendor's
+//! answers drift (`kit::drift`: an unknown field or status).
 //!
 //! What the vendors share (store, lifecycle checks, ids, auth, control
 //! routes, the mount, demo tours) is in `kit`; each vendor module keeps
@@ -56,6 +57,7 @@ pub struct SandboxConfig {
 struct Inner {
     calls: calls::CallCounter,
     faults: faults::FaultQueue,
+    drift: kit::drift::DriftTable,
     vendors: Vec<Arc<dyn Mounted>>,
 }
 
@@ -80,6 +82,7 @@ impl Sandbox {
             inner: Arc::new(Inner {
                 calls: calls::CallCounter::default(),
                 faults: faults::FaultQueue::default(),
+                drift: kit::drift::DriftTable::default(),
                 vendors,
             }),
         }
@@ -102,11 +105,25 @@ impl Sandbox {
                 vendor: mount.name,
                 classify: mount.classify,
             };
+            // Drift rewrites the vendor's answer; the tap (calls, faults) sits outside it.
+            let drift = kit::drift::Rewrite {
+                table: self.inner.drift.clone(),
+                vendor: mount.name,
+                classify: mount.classify,
+                shape: mount.shape,
+            };
             let api = mount
                 .api
+                .layer(axum::middleware::from_fn_with_state(
+                    drift,
+                    kit::drift::rewrite,
+                ))
                 .layer(axum::middleware::from_fn_with_state(tap, tap::tap));
             app = app.nest(&format!("/{}", mount.name), api);
-            controls = controls.nest(&format!("/{}", mount.name), mount.control);
+            let control = mount
+                .control
+                .merge(kit::drift::router(self.inner.drift.clone(), mount.name));
+            controls = controls.nest(&format!("/{}", mount.name), control);
         }
         app.nest("/_sandbox", controls).fallback(control::not_found)
     }

@@ -28,7 +28,10 @@ pub fn status_a(session_status: &str, cancel_reason: Option<&str>) -> Status {
             Some("expired") => Status::Expired,
             _ => Status::Canceled,
         },
-        _ => Status::Processing,
+        _ => {
+            checkout_core::drift::value("checkout_session_status", session_status);
+            Status::Processing
+        }
     }
 }
 
@@ -41,7 +44,10 @@ pub fn payment_status_a(payment_status: &str) -> Option<PaymentStatus> {
         "paid" => Some(PaymentStatus::Paid),
         "failed" => Some(PaymentStatus::Failed),
         "no_payment_required" => Some(PaymentStatus::NoPaymentRequired),
-        _ => None,
+        _ => {
+            checkout_core::drift::value("payment_status", payment_status);
+            None
+        }
     }
 }
 

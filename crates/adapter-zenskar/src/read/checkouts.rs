@@ -18,7 +18,10 @@ pub fn status_b(checkout_status: &str) -> Status {
         "pending" | "payment_succeeded" => Status::Processing,
         "contract_created" => Status::Complete,
         "expired" => Status::Expired,
-        _ => Status::Processing,
+        _ => {
+            checkout_core::drift::value("checkout_status", checkout_status);
+            Status::Processing
+        }
     }
 }
 

@@ -1,6 +1,10 @@
 //! The `checkout-gateway` command line (PRODUCT §7).
 
 pub mod demo;
+pub mod drift;
+pub mod live;
+pub mod record;
+pub mod redact;
 pub mod serve;
 
 use std::io::Read;
@@ -62,6 +66,13 @@ pub enum Command {
     },
     /// Print the SHA-256 of a client key read from stdin, for `clients.<name>.key_sha256`.
     HashKey,
+    /// Read one live session from a vendor account and write it, redacted,
+    /// as a fixture (with its provenance row in the folder's README).
+    Record(record::RecordArgs),
+    /// Read recent sessions of a vendor account and report what the
+    /// gateway does not know: unknown fields and values, statuses no rule
+    /// maps, failed reads. Exit 1 on drift, 2 on a usage or config error.
+    Drift(drift::DriftArgs),
     /// Configuration tools.
     Config {
         #[command(subcommand)]
@@ -87,24 +98,52 @@ fn parse_at(s: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|e| format!("not an RFC 3339 timestamp: {e}"))
 }
 
-pub async fn run(cli: Cli) -> CliResult {
+/// Why a command stopped: its message, and the process's exit code (1, or
+/// 2 for a usage or configuration error where a command tells them apart).
+#[derive(Debug)]
+pub struct CliError {
+    pub message: String,
+    pub exit_code: u8,
+}
+
+impl CliError {
+    pub fn usage(message: impl Into<String>) -> CliError {
+        CliError {
+            message: message.into(),
+            exit_code: 2,
+        }
+    }
+}
+
+impl From<String> for CliError {
+    fn from(message: String) -> CliError {
+        CliError {
+            message,
+            exit_code: 1,
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<(), CliError> {
     let format = cli.log_format;
     match cli.command {
-        Command::Serve { config } => serve::serve(config.as_deref(), format).await,
-        Command::Demo(args) => demo::run(args, format).await,
+        Command::Serve { config } => Ok(serve::serve(config.as_deref(), format).await?),
+        Command::Demo(args) => Ok(demo::run(args, format).await?),
         Command::Sandbox { listen, fill } => {
             init_logging(format, &crate::config::LogConfig::default())?;
-            serve::run_sandbox(&listen, fill).await
+            Ok(serve::run_sandbox(&listen, fill).await?)
         }
         Command::Normalize {
             provider,
             account,
             at,
-        } => normalize(&provider, &account, at),
-        Command::HashKey => hash_key(),
+        } => Ok(normalize(&provider, &account, at)?),
+        Command::HashKey => Ok(hash_key()?),
+        Command::Record(args) => record::run(args).await,
+        Command::Drift(args) => drift::run(args).await,
         Command::Config {
             command: ConfigCommand::Check { config },
-        } => config_check(config.as_deref()),
+        } => Ok(config_check(config.as_deref())?),
         Command::Config {
             command: ConfigCommand::Schema,
         } => {

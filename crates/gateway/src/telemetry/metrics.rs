@@ -13,6 +13,10 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
+use checkout_core::drift::Unknowns;
+
+use crate::telemetry::drift::{Admitted, DriftNames};
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
     pub method: Label,
@@ -92,6 +96,15 @@ pub struct RateLimitLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct UnknownLabels {
+    pub provider: &'static str,
+    /// `field` or `value`.
+    pub kind: &'static str,
+    /// Bounded per provider: see `telemetry::drift`.
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CacheLabels {
     /// `hit`, `miss`, `stale`, `bypass`, or `evicted_<cause>`.
     pub event: &'static str,
@@ -115,6 +128,9 @@ pub struct Metrics {
     pub breaker_state: Family<AccountLabels, Gauge>,
     pub idempotency_replays: Counter,
     pub rate_limited: Family<RateLimitLabels, Counter>,
+    pub vendor_unknown: Family<UnknownLabels, Counter>,
+    /// The drift names seen, which bound `vendor_unknown`'s series.
+    drift_names: DriftNames,
     /// Bytes held by the cache, kept by the cache itself.
     pub cache_bytes_held: AtomicU64,
 }
@@ -140,6 +156,8 @@ impl Metrics {
             breaker_state: Family::default(),
             idempotency_replays: Counter::default(),
             rate_limited: Family::default(),
+            vendor_unknown: Family::default(),
+            drift_names: DriftNames::default(),
             cache_bytes_held: AtomicU64::new(0),
             registry: Registry::default(),
         };
@@ -198,7 +216,46 @@ impl Metrics {
             "Requests refused for a client key's budget, by client and budget",
             m.rate_limited.clone(),
         );
+        registry.register(
+            "vendor_unknown",
+            "Fields and enum values in vendor answers that the gateway's wire types do not know, \
+             by provider, kind (field or value) and name (a provider's first 100 names, then _other)",
+            m.vendor_unknown.clone(),
+        );
         Metrics { registry, ..m }
+    }
+
+    /// Count what one vendor answer held that the wire types do not know,
+    /// and log each (provider, kind, name) the first time; never fails.
+    pub fn observe_drift(
+        &self,
+        provider: &'static str,
+        account: &str,
+        operation: &str,
+        unknowns: &Unknowns,
+    ) {
+        for unknown in unknowns {
+            let Admitted { name, first } = self.drift_names.admit(provider, unknown);
+            let kind = unknown.kind.as_str();
+            if first {
+                tracing::warn!(
+                    provider,
+                    account,
+                    operation,
+                    kind,
+                    name = %name,
+                    "vendor answer holds what the gateway does not know (vendor drift; \
+                     counted in checkout_gateway_vendor_unknown_total)"
+                );
+            }
+            self.vendor_unknown
+                .get_or_create(&UnknownLabels {
+                    provider,
+                    kind,
+                    name,
+                })
+                .inc();
+        }
     }
 
     /// Count a request. Labels are usually static strings, so the request

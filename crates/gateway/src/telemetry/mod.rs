@@ -2,6 +2,7 @@
 //! route template, status, latency, request id, client name — never the
 //! key), the metrics, and the log format.
 
+pub mod drift;
 pub mod metrics;
 
 use std::borrow::Cow;

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use checkout_core::drift::Unknowns;
 use checkout_core::vendor::with_vendor_status;
 use checkout_core::{
     CancelSession, Connector, CreateSession, Error, ErrorCode, Fetched, ListPage, ListQuery,
@@ -31,7 +32,7 @@ enum Failure {
 }
 
 /// The snake_case code of an error, as in the error body.
-fn error_code_name(e: &Error) -> String {
+pub fn error_code_name(e: &Error) -> String {
     serde_json::to_value(e.code)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
@@ -115,6 +116,7 @@ impl Guard {
             })
         })
         .await
+        .inspect(|f| self.drifted(Operation::Get, &f.unknown))
     }
 
     pub async fn create(
@@ -131,6 +133,7 @@ impl Guard {
             })
         })
         .await
+        .inspect(|f| self.drifted(Operation::Create, &f.unknown))
     }
 
     /// One page of the account's list. A list is a read: retried like one,
@@ -155,6 +158,7 @@ impl Guard {
             |_| true,
         )
         .await
+        .inspect(|page| self.drifted(Operation::List, &page.unknown))
     }
 
     /// Cancel a session. Repeating a cancel cannot do harm (a second one is
@@ -180,6 +184,16 @@ impl Guard {
             |_| true,
         )
         .await
+        .inspect(|f| self.drifted(Operation::Cancel, &f.unknown))
+    }
+
+    /// What a read answer held that the wire types do not know: counted
+    /// and logged (`telemetry::drift`), never a failure.
+    fn drifted(&self, operation: Operation, unknown: &Unknowns) {
+        if !unknown.is_empty() {
+            self.metrics
+                .observe_drift(self.provider, &self.account, operation.as_str(), unknown);
+        }
     }
 
     /// A read's attempts: every retryable failure is tried again.
@@ -367,6 +381,7 @@ mod tests {
         Fetched {
             session: adapter_meteroid::read::session_body("default", body.as_bytes()).unwrap(),
             raw: serde_json::value::RawValue::from_string(body.to_owned()).unwrap(),
+            unknown: Default::default(),
         }
     }
 

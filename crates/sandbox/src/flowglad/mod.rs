@@ -27,6 +27,7 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::kit::auth::{guard, Gate};
+use crate::kit::drift::Shape;
 use crate::kit::fill::Fill;
 use crate::kit::mount::Vendor;
 use crate::kit::paths;
@@ -174,6 +175,12 @@ async fn handler_context(
 impl Vendor for Flowglad {
     const NAME: &'static str = "flowglad";
     const WALKS: fn() -> Vec<Walk> = seed::walks;
+
+    const SHAPE: Shape = Shape {
+        one: &["/checkoutSession"],
+        many: &["/data"],
+        status: &["status"],
+    };
 
     fn api(self: Arc<Self>) -> Router {
         Router::new()

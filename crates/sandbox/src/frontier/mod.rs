@@ -31,6 +31,7 @@ use axum::routing::{any, get};
 use axum::Router;
 use tower_http::limit::RequestBodyLimitLayer;
 
+use crate::kit::drift::Shape;
 use crate::kit::fill::Fill;
 use crate::kit::mount::{every, Job, Vendor};
 use crate::kit::tour::Walk;
@@ -100,6 +101,12 @@ async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
 impl Vendor for Frontier {
     const NAME: &'static str = "frontier";
     const WALKS: fn() -> Vec<Walk> = seed::walks;
+
+    const SHAPE: Shape = Shape {
+        one: &["/checkout_session", "/checkoutSession"],
+        many: &["/checkout_sessions", "/checkoutSessions"],
+        status: &["state"],
+    };
 
     fn api(self: Arc<Self>) -> Router {
         Router::new()

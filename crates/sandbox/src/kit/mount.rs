@@ -12,6 +12,7 @@ use std::time::Duration;
 use axum::http::Method;
 use axum::Router;
 
+use super::drift::Shape;
 use super::fill::{self, Fill};
 use super::tour::{Tour, Walk};
 
@@ -31,6 +32,8 @@ pub(crate) struct VendorMount {
     pub control: Router,
     /// Names the operation of a request, for the call counter.
     pub classify: Classify,
+    /// Where its answers hold sessions, for `POST /_sandbox/<name>/drift`.
+    pub shape: Shape,
     pub worker: Option<Job>,
 }
 
@@ -43,6 +46,9 @@ pub(crate) trait Vendor: Send + Sync + Sized + 'static {
 
     /// Its demo walks, written beside its seed (`<vendor>/seed.rs`).
     const WALKS: fn() -> Vec<Walk>;
+
+    /// Where its answers hold sessions and their status (`kit::drift`).
+    const SHAPE: Shape;
 
     /// Its API, paths relative to the prefix.
     fn api(self: Arc<Self>) -> Router;
@@ -82,6 +88,7 @@ impl<V: Vendor> Mounted for V {
                 .control()
                 .merge(fill::router(Arc::clone(&self))),
             classify: V::classify,
+            shape: V::SHAPE,
             worker: self.worker(),
         }
     }

@@ -28,6 +28,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::kit::auth::guard;
+use crate::kit::drift::Shape;
 use crate::kit::fill::Fill;
 use crate::kit::mount::{every, Job, Vendor};
 use crate::kit::tour::Walk;
@@ -114,6 +115,12 @@ impl Meteroid {
 impl Vendor for Meteroid {
     const NAME: &'static str = "meteroid";
     const WALKS: fn() -> Vec<Walk> = seed::walks;
+
+    const SHAPE: Shape = Shape {
+        one: &["/session"],
+        many: &["/sessions"],
+        status: &["status"],
+    };
 
     /// The vendor's routes and layers.
     fn api(self: Arc<Self>) -> Router {

@@ -30,6 +30,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::kit::auth::guard;
+use crate::kit::drift::Shape;
 use crate::kit::fill::Fill;
 use crate::kit::mount::Vendor;
 use crate::kit::tour::Walk;
@@ -76,6 +77,12 @@ async fn request_id(request: Request, next: Next) -> Response {
 impl Vendor for Zenskar {
     const NAME: &'static str = "zenskar";
     const WALKS: fn() -> Vec<Walk> = seed::walks;
+
+    const SHAPE: Shape = Shape {
+        one: &[""],
+        many: &["/data"],
+        status: &["checkout_session_status", "checkout_status"],
+    };
 
     fn api(self: Arc<Self>) -> Router {
         Router::new()

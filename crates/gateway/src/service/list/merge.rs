@@ -283,6 +283,7 @@ mod tests {
         Item::new(Arc::new(Fetched {
             session,
             raw: RawValue::from_string("{}".into()).unwrap(),
+            unknown: Default::default(),
         }))
     }
 
