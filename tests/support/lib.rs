@@ -109,7 +109,10 @@ async fn start_inner(config_toml: &str, file: Option<std::path::PathBuf>) -> Sta
                 .await
                 .unwrap_or_else(|e| panic!("{}: {e}", store::testing::POSTGRES_VAR)),
         ),
-        None => None,
+        None => {
+            store::testing::announce_skip();
+            None
+        }
     };
     let store = postgres
         .as_ref()

@@ -28,6 +28,17 @@ pub fn skip_line() -> String {
     format!("skipped: set {POSTGRES_VAR}=postgres://postgres@127.0.0.1:5432/test to run against PostgreSQL")
 }
 
+/// Print [`skip_line`] once per test binary, straight to stderr: the test
+/// harness captures `println!` of passing tests, and a skip nobody sees
+/// looks like a pass against PostgreSQL.
+pub fn announce_skip() {
+    use std::io::Write;
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = writeln!(std::io::stderr().lock(), "{}", skip_line());
+    });
+}
+
 /// A schema of its own in the database at `base`.
 pub struct PostgresSchema {
     base: String,

@@ -4,7 +4,7 @@
 
 use std::future::Future;
 
-use store::testing::{postgres_url, skip_line, PostgresSchema};
+use store::testing::{announce_skip, postgres_url, PostgresSchema};
 
 /// A database one test body runs against: open it as often as the body
 /// likes (each open is another pool, as another replica would have).
@@ -35,7 +35,7 @@ where
     })
     .await;
     let Some(base) = postgres_url() else {
-        println!("{}", skip_line());
+        announce_skip();
         return;
     };
     let schema = PostgresSchema::create(&base)
