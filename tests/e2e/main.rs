@@ -11,6 +11,7 @@ mod quirks;
 mod reload;
 mod resilience;
 mod security;
+mod unknown_outcomes;
 /// The checks every vendor passes, for every demo account (table-driven).
 mod vendors;
 

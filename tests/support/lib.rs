@@ -271,6 +271,24 @@ impl Stack {
     }
 
     /// The canonical create body for the seeded demo customer and plan.
+    /// Every session the sandbox's Meteroid tenant holds, as it lists them.
+    pub async fn meteroid_sessions(&self) -> Vec<serde_json::Value> {
+        let list: serde_json::Value = self
+            .http
+            .get(format!(
+                "{}/meteroid/api/v1/checkout-sessions",
+                self.sandbox
+            ))
+            .bearer_auth(sandbox::DEMO_METEROID_API_KEY)
+            .send()
+            .await
+            .expect("the sandbox lists")
+            .json()
+            .await
+            .expect("a JSON list");
+        list["sessions"].as_array().cloned().unwrap_or_default()
+    }
+
     pub fn create_body(&self) -> serde_json::Value {
         serde_json::json!({
             "provider": "meteroid",

@@ -274,6 +274,11 @@ impl Connector for FlowgladAccount {
         })
     }
 
+    /// `outputMetadata` comes back on every listed session.
+    fn lists_create_metadata(&self) -> bool {
+        true
+    }
+
     fn redacted_config(&self) -> serde_json::Value {
         serde_json::to_value(&self.config).unwrap_or(serde_json::Value::Null)
     }

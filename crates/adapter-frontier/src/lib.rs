@@ -19,6 +19,7 @@ use std::sync::Arc;
 use base64::Engine;
 use checkout_core::adapter::ConfigError;
 use checkout_core::list::{ListFilter, ListSupport, Pagination};
+use checkout_core::resolve;
 use checkout_core::vendor::{listed, read_fetched, read_page, with_vendor_status};
 use checkout_core::{
     Capabilities, CheckoutSession, Connector, CreateSession, Endpoint, Error, ErrorCode, Fetched,
@@ -546,6 +547,12 @@ impl Connector for FrontierAccount {
         &self.config.orgs
     }
 
+    /// A create may name its plan by name, and sessions may show its id:
+    /// only the organization rules a session out.
+    fn could_be_created_by(&self, request: &CreateSession, listed: &CheckoutSession) -> bool {
+        !resolve::other_customer(request, listed)
+    }
+
     fn redacted_config(&self) -> serde_json::Value {
         serde_json::to_value(&self.config).unwrap_or(serde_json::Value::Null)
     }
@@ -595,6 +602,42 @@ mod tests {
         }
         let long_org = format!("{}:{ID}", "o".repeat(MAX_ORG_LEN + 1));
         assert!(parse_reference(&long_org).is_err());
+    }
+
+    #[test]
+    fn only_the_organization_rules_a_listed_session_out() {
+        let account = build(base(json!({"bearer_token": "fpt_abc"}))).unwrap();
+        let listed = CheckoutSession {
+            customer: Some(checkout_core::Customer {
+                id: Some("org_1".into()),
+                ..Default::default()
+            }),
+            plan: Some(checkout_core::PlanRef {
+                id: "0b1c8a64-plan-uuid".into(),
+                kind: "plan".into(),
+            }),
+            ..serde_json::from_value(
+                json!({"object": "checkout_session", "id": "frontier:default:x",
+                "provider": "frontier", "account": "default", "provider_session_id": "x",
+                "status": "open", "payment_status": null, "purpose": "subscription", "url": null,
+                "success_url": null, "cancel_url": null, "customer": null, "plan": null,
+                "quantity": null, "subscription_id": null, "invoice_id": null, "amount_total": null,
+                "livemode": null, "metadata": {}, "created_at": "2026-11-29T10:00:00Z",
+                "updated_at": null, "expires_at": null, "completed_at": null,
+                "provider_status": {"status": null, "payment_status": null}}),
+            )
+            .unwrap()
+        };
+        let create = |org: &str| CreateSession {
+            provider: PROVIDER.into(),
+            account: "default".into(),
+            customer: Some(org.into()),
+            plan: Some("starter_monthly".into()),
+            ..CreateSession::default()
+        };
+        // A plan named by name may be listed by id: it rules nothing out.
+        assert!(account.could_be_created_by(&create("org_1"), &listed));
+        assert!(!account.could_be_created_by(&create("org_2"), &listed));
     }
 
     fn build(v: serde_json::Value) -> Result<FrontierAccount, ConfigError> {

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use checkout_core::adapter::ConfigError;
 use checkout_core::list::{ListFilter, ListSupport, Pagination};
+use checkout_core::resolve;
 use checkout_core::vendor::{listed, read_fetched, read_page};
 use checkout_core::{
     CancelSession, Capabilities, CheckoutSession, Connector, CreateSession, Endpoint, Error,
@@ -357,6 +358,17 @@ impl Connector for MeteroidAccount {
         Some(capabilities)
     }
 
+    /// A create may name its customer by alias, and sessions show only the
+    /// customer's id: then the customer rules nothing out.
+    fn could_be_created_by(&self, request: &CreateSession, listed: &CheckoutSession) -> bool {
+        let by_alias = request
+            .customer
+            .as_deref()
+            .is_some_and(|c| !is_customer_id(c));
+        (by_alias || !resolve::other_customer(request, listed))
+            && !resolve::other_plan(request, listed)
+    }
+
     fn redacted_config(&self) -> serde_json::Value {
         serde_json::to_value(&self.config).unwrap_or(serde_json::Value::Null)
     }
@@ -490,6 +502,28 @@ mod tests {
 
     fn account() -> MeteroidAccount {
         MeteroidAccount::from_config("default", json!({"api_key": "pv_sand_k/t"})).unwrap()
+    }
+
+    #[test]
+    fn a_customer_named_by_alias_rules_no_listed_session_out() {
+        let body = r#"{"session":{"id":"che_1","customer_id":"cus_1","plan_version_id":"plv_1","status":"CREATED","checkout_type":"SELF_SERVE","created_at":"2026-01-19T10:00:00Z"}}"#;
+        let listed = read::session_body("default", body.as_bytes()).unwrap();
+        let create = |customer: &str, plan: &str| CreateSession {
+            provider: PROVIDER.into(),
+            account: "default".into(),
+            customer: Some(customer.into()),
+            plan: Some(plan.into()),
+            ..CreateSession::default()
+        };
+        let a = account();
+        assert!(a.could_be_created_by(&create("acme", "plv_1"), &listed));
+        assert!(a.could_be_created_by(&create("cus_1", "plv_1"), &listed));
+        assert!(!a.could_be_created_by(&create("cus_2", "plv_1"), &listed));
+        assert!(!a.could_be_created_by(&create("acme", "plv_2"), &listed));
+        assert!(
+            !a.lists_create_metadata(),
+            "Meteroid never returns metadata"
+        );
     }
 
     fn query(customer: Option<&str>, statuses: &[Status]) -> ListQuery {

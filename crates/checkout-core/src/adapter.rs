@@ -15,6 +15,7 @@ use crate::error::{Error, ErrorCode};
 use crate::exchange::{Endpoint, Operation, VendorAnswer, VendorRequest};
 use crate::list::{ListPage, ListQuery, ListSupport};
 use crate::model::{CheckoutSession, Fetched};
+use crate::resolve;
 
 /// Per-request facts an adapter may forward upstream.
 #[derive(Debug, Clone, Default)]
@@ -148,6 +149,20 @@ pub trait Connector: Send + Sync {
     /// the gateway retry a create whose outcome is unknown.
     fn create_is_idempotent(&self, _ctx: &RequestContext) -> bool {
         false
+    }
+
+    /// Whether list items carry the metadata given at create, so that the
+    /// gateway can mark each create and find it by its mark when its answer
+    /// is lost ([`crate::resolve`]).
+    fn lists_create_metadata(&self) -> bool {
+        false
+    }
+
+    /// Whether `listed` could be the session `request` made, as far as what
+    /// this vendor lists can tell: `false` only when it provably is not
+    /// (used to find a create whose answer was lost).
+    fn could_be_created_by(&self, request: &CreateSession, listed: &CheckoutSession) -> bool {
+        !resolve::other_customer(request, listed) && !resolve::other_plan(request, listed)
     }
 
     /// The account's effective configuration with every secret shown as `***`.

@@ -13,6 +13,7 @@ pub mod id;
 pub mod list;
 pub mod model;
 pub mod money;
+pub mod resolve;
 pub mod secret;
 pub mod status;
 pub mod timestamp;

@@ -16,7 +16,7 @@ use store::{IdempotencyKey, Store, StoreError};
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
-pub use store::{ClaimToken, StoredResponse};
+pub use store::{Attempt, ClaimToken, StoredResponse};
 
 use crate::config::GatewayConfig;
 
@@ -39,7 +39,13 @@ const COMPLETE_ATTEMPTS: u32 = 3;
 /// What a claim gives the request.
 pub enum Claimed {
     /// The request owns the key: create, then `complete` or `release`.
-    New(ClaimToken),
+    /// `earlier` is the note of an attempt whose outcome at the vendor is
+    /// unknown (its owner died or could not tell): look for its session
+    /// before creating.
+    New {
+        token: ClaimToken,
+        earlier: Option<String>,
+    },
     /// The stored answer to an earlier request with the same key and body.
     Replay(StoredResponse),
 }
@@ -52,6 +58,7 @@ pub struct Idempotency {
     store: OnceCell<Store>,
     ttl: Duration,
     wait: Duration,
+    settle: Duration,
 }
 
 impl Idempotency {
@@ -61,12 +68,18 @@ impl Idempotency {
             store: OnceCell::new(),
             ttl: Duration::from_secs(config.idempotency.ttl_secs),
             wait: Duration::from_millis(config.idempotency.wait_ms),
+            settle: Duration::from_millis(config.idempotency.settle_ms),
         }
     }
 
     /// How long a key replays its answer.
     pub fn ttl(&self) -> Duration {
         self.ttl
+    }
+
+    /// How long past its deadline a vendor may still act on a create.
+    pub fn settle(&self) -> Duration {
+        self.settle
     }
 
     /// Open the store (connect, run migrations) and start purging expired
@@ -95,6 +108,7 @@ impl Idempotency {
         &self,
         key: IdempotencyKey<'_>,
         fingerprint: [u8; 32],
+        attempt: Attempt<'_>,
         deadline: Duration,
     ) -> Result<Claimed, Error> {
         let store = self.store().await?;
@@ -103,11 +117,11 @@ impl Idempotency {
         let mut poll = FIRST_POLL;
         loop {
             let claim = store
-                .claim(key, &fingerprint, lease, self.ttl)
+                .claim(key, &fingerprint, attempt, lease, self.ttl)
                 .await
                 .map_err(unavailable)?;
             let lease_left = match claim {
-                store::Claim::New { token } => return Ok(Claimed::New(token)),
+                store::Claim::New { token, earlier } => return Ok(Claimed::New { token, earlier }),
                 store::Claim::Replay(response) => return Ok(Claimed::Replay(response)),
                 store::Claim::Mismatch => {
                     return Err(Error::new(
@@ -126,19 +140,21 @@ impl Idempotency {
         }
     }
 
-    /// Record the owner's response. A store that keeps failing is logged:
-    /// the key then stays claimed until its lease ends.
+    /// Record the owner's response (and the vendor session it answered
+    /// with). A store that keeps failing is logged: the key then stays
+    /// claimed until its lease ends.
     pub async fn complete(
         &self,
         key: IdempotencyKey<'_>,
         token: &ClaimToken,
         response: &StoredResponse,
+        session_id: Option<&str>,
     ) {
         let mut pause = Duration::from_millis(50);
         for attempt in 1..=COMPLETE_ATTEMPTS {
             let done = match self.store().await {
                 Ok(store) => store
-                    .complete(key, token, response, self.ttl)
+                    .complete(key, token, response, session_id, self.ttl)
                     .await
                     .map_err(|e| e.to_string()),
                 Err(e) => Err(e.message),
@@ -173,6 +189,68 @@ impl Idempotency {
             // The claim stays until its lease ends; retries wait till then.
             tracing::error!(%error, "releasing an idempotency key failed");
         }
+    }
+}
+
+impl Idempotency {
+    /// Leave the key, the outcome of its attempt unknown: after
+    /// `look_again_in` the next request with it takes it over and looks
+    /// for the session. A failing store leaves the lease to end by itself
+    /// (same outcome, later).
+    pub async fn unsettle(
+        &self,
+        key: IdempotencyKey<'_>,
+        token: &ClaimToken,
+        look_again_in: Duration,
+    ) {
+        let done = match self.store().await {
+            Ok(store) => store
+                .unsettle(key, token, look_again_in)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.message),
+        };
+        if let Err(error) = done {
+            tracing::error!(%error, "ending an idempotency claim's lease failed");
+        }
+    }
+
+    /// Make a new attempt under the owner's claim (the earlier one made
+    /// nothing at the vendor). False when the claim is no longer the
+    /// owner's or the store failed: then nothing may be created.
+    pub async fn retry(
+        &self,
+        key: IdempotencyKey<'_>,
+        token: &ClaimToken,
+        attempt: Attempt<'_>,
+    ) -> Result<bool, Error> {
+        self.store()
+            .await?
+            .retry(key, token, attempt)
+            .await
+            .map_err(unavailable)
+    }
+
+    /// Other keys' creates running for `subject` right now.
+    pub async fn running_for(
+        &self,
+        subject: &str,
+        except: IdempotencyKey<'_>,
+    ) -> Result<u64, Error> {
+        self.store()
+            .await?
+            .running_for(subject, except)
+            .await
+            .map_err(unavailable)
+    }
+
+    /// Which of `session_ids` (canonical ids) other keys answered with.
+    pub async fn sessions_taken(&self, session_ids: &[&str]) -> Result<Vec<String>, Error> {
+        self.store()
+            .await?
+            .sessions_taken(session_ids)
+            .await
+            .map_err(unavailable)
     }
 }
 
@@ -238,13 +316,17 @@ mod tests {
 
     fn token(claimed: Result<Claimed, Error>) -> ClaimToken {
         match claimed {
-            Ok(Claimed::New(token)) => token,
+            Ok(Claimed::New { token, .. }) => token,
             Ok(Claimed::Replay(r)) => panic!("replayed {r:?}"),
             Err(e) => panic!("{e:?}"),
         }
     }
 
     const DEADLINE: Duration = Duration::from_secs(15);
+    const ATTEMPT: Attempt<'static> = Attempt {
+        note: "{}",
+        subject: "meteroid:default:cus_1",
+    };
 
     #[test]
     fn fingerprints_ignore_key_order_and_whitespace() {
@@ -270,13 +352,16 @@ mod tests {
     async fn first_claim_then_replay_then_mismatch() {
         let dir = tempfile::tempdir().unwrap();
         let records = idempotency(dir.path(), 0);
-        let t = token(records.claim(key("k"), [1; 32], DEADLINE).await);
-        records.complete(key("k"), &t, &response(201)).await;
+        let t = token(records.claim(key("k"), [1; 32], ATTEMPT, DEADLINE).await);
+        records.complete(key("k"), &t, &response(201), None).await;
         assert!(matches!(
-            records.claim(key("k"), [1; 32], DEADLINE).await,
+            records.claim(key("k"), [1; 32], ATTEMPT, DEADLINE).await,
             Ok(Claimed::Replay(r)) if r.status == 201
         ));
-        let err = records.claim(key("k"), [2; 32], DEADLINE).await.err();
+        let err = records
+            .claim(key("k"), [2; 32], ATTEMPT, DEADLINE)
+            .await
+            .err();
         assert_eq!(err.map(|e| e.code), Some(ErrorCode::IdempotencyKeyReused));
     }
 
@@ -284,14 +369,14 @@ mod tests {
     async fn a_second_request_waits_for_the_first() {
         let dir = tempfile::tempdir().unwrap();
         let records = Arc::new(idempotency(dir.path(), 5_000));
-        let t = token(records.claim(key("k"), [1; 32], DEADLINE).await);
+        let t = token(records.claim(key("k"), [1; 32], ATTEMPT, DEADLINE).await);
         let waiter = {
             let records = records.clone();
-            tokio::spawn(async move { records.claim(key("k"), [1; 32], DEADLINE).await })
+            tokio::spawn(async move { records.claim(key("k"), [1; 32], ATTEMPT, DEADLINE).await })
         };
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert!(!waiter.is_finished(), "waits while the first runs");
-        records.complete(key("k"), &t, &response(201)).await;
+        records.complete(key("k"), &t, &response(201), None).await;
         assert!(matches!(waiter.await.unwrap(), Ok(Claimed::Replay(r)) if r.status == 201));
     }
 
@@ -299,10 +384,10 @@ mod tests {
     async fn a_waiter_gives_up_with_in_progress_and_retry_after() {
         let dir = tempfile::tempdir().unwrap();
         let records = idempotency(dir.path(), 100);
-        token(records.claim(key("k"), [1; 32], DEADLINE).await);
+        token(records.claim(key("k"), [1; 32], ATTEMPT, DEADLINE).await);
         let started = std::time::Instant::now();
         let err = records
-            .claim(key("k"), [1; 32], DEADLINE)
+            .claim(key("k"), [1; 32], ATTEMPT, DEADLINE)
             .await
             .err()
             .expect("refused");
@@ -316,11 +401,13 @@ mod tests {
     async fn a_released_key_is_claimed_again_by_one_waiter() {
         let dir = tempfile::tempdir().unwrap();
         let records = Arc::new(idempotency(dir.path(), 5_000));
-        let first = token(records.claim(key("k"), [1; 32], DEADLINE).await);
+        let first = token(records.claim(key("k"), [1; 32], ATTEMPT, DEADLINE).await);
         let waiters: Vec<_> = (0..4)
             .map(|_| {
                 let records = records.clone();
-                tokio::spawn(async move { records.claim(key("k"), [1; 32], DEADLINE).await })
+                tokio::spawn(
+                    async move { records.claim(key("k"), [1; 32], ATTEMPT, DEADLINE).await },
+                )
             })
             .collect();
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -329,7 +416,9 @@ mod tests {
         // completes, and every other waiter replays its answer.
         let (first_done, _, others) = futures::future::select_all(waiters).await;
         let owner = token(first_done.unwrap());
-        records.complete(key("k"), &owner, &response(201)).await;
+        records
+            .complete(key("k"), &owner, &response(201), None)
+            .await;
         for waiter in futures::future::join_all(others).await {
             assert!(matches!(waiter.unwrap(), Ok(Claimed::Replay(r)) if r.status == 201));
         }
@@ -342,7 +431,7 @@ mod tests {
         std::fs::write(&blocker, "not a directory").unwrap();
         let records = idempotency(&blocker, 0);
         let err = records
-            .claim(key("k"), [1; 32], DEADLINE)
+            .claim(key("k"), [1; 32], ATTEMPT, DEADLINE)
             .await
             .err()
             .expect("refused");

@@ -6,6 +6,12 @@
 //! database decides which of any number of concurrent claimers (on any
 //! replica) owns the key, and only the owner's token completes or releases
 //! it, so a release never removes a claim somebody else has since made.
+//!
+//! Each claim says what it is about to do at the vendor (an [`Attempt`]).
+//! A claim that takes a key over from an owner whose outcome is unknown (it
+//! died, or ended its lease with [`Store::unsettle`]) gets that earlier
+//! attempt back, so it can look for the session at the vendor before
+//! creating a second one.
 
 use std::time::Duration;
 
@@ -24,6 +30,17 @@ pub struct IdempotencyKey<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimToken(String);
 
+/// What a claim is about to do at the vendor.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt<'a> {
+    /// The gateway's description of the attempt (opaque to the store); a
+    /// later owner gets it back as [`Claim::New::earlier`].
+    pub note: &'a str,
+    /// Whom it creates for: records of one subject that run at once are
+    /// counted by [`Store::running_for`].
+    pub subject: &'a str,
+}
+
 /// A finished response, as replayed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {
@@ -38,8 +55,13 @@ pub struct StoredResponse {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Claim {
     /// The caller owns the key now: it performs the request, then
-    /// completes or releases with this token.
-    New { token: ClaimToken },
+    /// completes or releases with this token. `earlier` is the note of an
+    /// attempt whose outcome is unknown (its owner died or gave its lease
+    /// up unsettled): the vendor may hold its session already.
+    New {
+        token: ClaimToken,
+        earlier: Option<String>,
+    },
     /// Done before with the same fingerprint: its response.
     Replay(StoredResponse),
     /// Used before with another fingerprint.
@@ -50,16 +72,19 @@ pub enum Claim {
 }
 
 const CLAIM: &str = "\
-INSERT INTO idempotency_keys (scope, idem_key, fingerprint, token, state, lease_until, expires_at, created_at)
-VALUES ($1, $2, $3, $4, 'running', $5, $6, $7)
+INSERT INTO idempotency_keys (scope, idem_key, fingerprint, token, state, lease_until, expires_at, created_at, attempt, subject)
+VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8, $9)
 ON CONFLICT (scope, idem_key) DO UPDATE SET
     fingerprint = excluded.fingerprint, token = excluded.token, state = 'running',
     lease_until = excluded.lease_until, expires_at = excluded.expires_at, created_at = excluded.created_at,
-    status = NULL, body = NULL, location = NULL, retry_after_secs = NULL
+    status = NULL, body = NULL, location = NULL, retry_after_secs = NULL, session_id = NULL,
+    -- Taking over a running claim keeps its attempt: the new owner resolves it.
+    attempt = CASE WHEN idempotency_keys.expires_at <= $7 THEN excluded.attempt
+                   ELSE idempotency_keys.attempt END
 WHERE idempotency_keys.expires_at <= $7
    OR (idempotency_keys.state = 'running' AND idempotency_keys.lease_until <= $7
        AND idempotency_keys.fingerprint = excluded.fingerprint)
-RETURNING token";
+RETURNING token, attempt";
 
 const FIND: &str = "\
 SELECT fingerprint, state, lease_until, status, body, location, retry_after_secs
@@ -67,8 +92,22 @@ FROM idempotency_keys WHERE scope = $1 AND idem_key = $2";
 
 const COMPLETE: &str = "\
 UPDATE idempotency_keys
-SET state = 'done', status = $4, body = $5, location = $6, retry_after_secs = $7, expires_at = $8
+SET state = 'done', status = $4, body = $5, location = $6, retry_after_secs = $7, expires_at = $8,
+    session_id = $9
 WHERE scope = $1 AND idem_key = $2 AND token = $3 AND state = 'running'";
+
+const UNSETTLE: &str = "\
+UPDATE idempotency_keys SET lease_until = $4
+WHERE scope = $1 AND idem_key = $2 AND token = $3 AND state = 'running'";
+
+const RETRY: &str = "\
+UPDATE idempotency_keys SET attempt = $4
+WHERE scope = $1 AND idem_key = $2 AND token = $3 AND state = 'running'";
+
+const RUNNING_FOR: &str = "\
+SELECT COUNT(*) AS n FROM idempotency_keys
+WHERE subject = $1 AND state = 'running' AND expires_at > $4
+  AND NOT (scope = $2 AND idem_key = $3)";
 
 const RELEASE: &str = "\
 DELETE FROM idempotency_keys
@@ -83,14 +122,15 @@ DELETE FROM idempotency_keys WHERE expires_at <= $1 AND (state = 'done' OR lease
 const CLAIM_ATTEMPTS: usize = 8;
 
 impl Store {
-    /// Claim `key` for a request with `fingerprint`, for `lease` (after
-    /// which, unfinished, another claimer with the same fingerprint may
-    /// take it over: its owner is presumed dead). The record expires `ttl`
-    /// after the claim (and again after completion).
+    /// Claim `key` for a request with `fingerprint` about to make
+    /// `attempt`, for `lease` (after which, unfinished, another claimer with
+    /// the same fingerprint may take it over: its owner is presumed dead).
+    /// The record expires `ttl` after the claim (and again after completion).
     pub async fn claim(
         &self,
         key: IdempotencyKey<'_>,
         fingerprint: &[u8],
+        attempt: Attempt<'_>,
         lease: Duration,
         ttl: Duration,
     ) -> Result<Claim, StoreError> {
@@ -98,7 +138,7 @@ impl Store {
         let token = uuid::Uuid::new_v4().simple().to_string();
         for _ in 0..CLAIM_ATTEMPTS {
             let now = now_ms();
-            let won: Option<String> = sqlx::query_scalar(CLAIM)
+            let won = sqlx::query(CLAIM)
                 .bind(key.scope)
                 .bind(key.key)
                 .bind(&fingerprint)
@@ -106,12 +146,18 @@ impl Store {
                 .bind(now.saturating_add(ms(lease)))
                 .bind(now.saturating_add(ms(ttl)))
                 .bind(now)
+                .bind(attempt.note)
+                .bind(attempt.subject)
                 .fetch_optional(&self.pool)
                 .await?;
-            if won.as_deref() == Some(token.as_str()) {
-                return Ok(Claim::New {
-                    token: ClaimToken(token),
-                });
+            if let Some(row) = won {
+                if row.try_get::<String, _>("token")? == token {
+                    let kept: Option<String> = row.try_get("attempt")?;
+                    return Ok(Claim::New {
+                        token: ClaimToken(token),
+                        earlier: kept.filter(|note| note != attempt.note),
+                    });
+                }
             }
             let Some(row) = sqlx::query(FIND)
                 .bind(key.scope)
@@ -144,13 +190,16 @@ impl Store {
     }
 
     /// Record the response of the claim holding `token`, kept `ttl` from
-    /// now. False when the claim is no longer this token's (its lease ended
-    /// and another claimer took it over): nothing is changed then.
+    /// now, and the vendor session it answered with (no other key adopts
+    /// it: [`Store::sessions_taken`]). False when the claim is no longer
+    /// this token's (its lease ended and another claimer took it over):
+    /// nothing is changed then.
     pub async fn complete(
         &self,
         key: IdempotencyKey<'_>,
         token: &ClaimToken,
         response: &StoredResponse,
+        session_id: Option<&str>,
         ttl: Duration,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(COMPLETE)
@@ -166,9 +215,86 @@ impl Store {
                     .map(|s| i64::try_from(s).unwrap_or(i64::MAX)),
             )
             .bind(now_ms().saturating_add(ms(ttl)))
+            .bind(session_id)
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Leave the claim without a response, its attempt's outcome unknown:
+    /// its lease ends after `look_again_in` (not worth looking sooner), and
+    /// the next claim with the same request then takes the key over and
+    /// gets the attempt back to resolve. False when the claim is no longer
+    /// this token's.
+    pub async fn unsettle(
+        &self,
+        key: IdempotencyKey<'_>,
+        token: &ClaimToken,
+        look_again_in: Duration,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(UNSETTLE)
+            .bind(key.scope)
+            .bind(key.key)
+            .bind(&token.0)
+            .bind(now_ms().saturating_add(ms(look_again_in)))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Replace the claim's attempt with a new one (the earlier one was
+    /// resolved: the vendor holds nothing of it). False when the claim is
+    /// no longer this token's.
+    pub async fn retry(
+        &self,
+        key: IdempotencyKey<'_>,
+        token: &ClaimToken,
+        attempt: Attempt<'_>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(RETRY)
+            .bind(key.scope)
+            .bind(key.key)
+            .bind(&token.0)
+            .bind(attempt.note)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// How many other keys have a claim running for `subject` (their
+    /// sessions may be at the vendor, not yet recorded).
+    pub async fn running_for(
+        &self,
+        subject: &str,
+        except: IdempotencyKey<'_>,
+    ) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar(RUNNING_FOR)
+            .bind(subject)
+            .bind(except.scope)
+            .bind(except.key)
+            .bind(now_ms())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(n).unwrap_or_default())
+    }
+
+    /// Which of `session_ids` some record answered with already.
+    pub async fn sessions_taken(&self, session_ids: &[&str]) -> Result<Vec<String>, StoreError> {
+        let mut taken = Vec::new();
+        // Bounded statements: a long list goes in chunks.
+        for chunk in session_ids.chunks(100) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT session_id FROM idempotency_keys WHERE session_id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query_scalar::<_, String>(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            taken.extend(query.fetch_all(&self.pool).await?);
+        }
+        Ok(taken)
     }
 
     /// Give the claim holding `token` up without a response, so that the

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::AnyPool;
 
-pub use idempotency::{Claim, ClaimToken, IdempotencyKey, StoredResponse};
+pub use idempotency::{Attempt, Claim, ClaimToken, IdempotencyKey, StoredResponse};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 

@@ -5,7 +5,9 @@ mod backends;
 
 use std::time::Duration;
 
-use store::{Claim, IdempotencyKey, Store, StoredResponse};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use store::{Attempt, Claim, IdempotencyKey, Store, StoredResponse};
 
 const LEASE: Duration = Duration::from_secs(30);
 const TTL: Duration = Duration::from_secs(24 * 3600);
@@ -24,15 +26,39 @@ fn response(status: u16) -> StoredResponse {
 }
 
 async fn claim(store: &Store, k: &str, fingerprint: u8) -> Claim {
+    claim_for(store, key(k), fingerprint, LEASE, TTL).await
+}
+
+/// A claim with an attempt note of its own (as every gateway request has).
+async fn claim_for(
+    store: &Store,
+    key: IdempotencyKey<'_>,
+    fingerprint: u8,
+    lease: Duration,
+    ttl: Duration,
+) -> Claim {
+    let note = attempt_note();
     store
-        .claim(key(k), &[fingerprint; 32], LEASE, TTL)
+        .claim(key, &[fingerprint; 32], attempt(&note), lease, ttl)
         .await
         .expect("claim")
 }
 
+fn attempt_note() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!("attempt {}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+fn attempt(note: &str) -> Attempt<'_> {
+    Attempt {
+        note,
+        subject: "meteroid:default:cus_1",
+    }
+}
+
 fn token(claim: Claim) -> store::ClaimToken {
     match claim {
-        Claim::New { token } => token,
+        Claim::New { token, .. } => token,
         other => panic!("expected a new claim, got {other:?}"),
     }
 }
@@ -43,7 +69,7 @@ async fn a_first_claim_then_replay_then_mismatch() {
         let store = b.open().await;
         let t = token(claim(&store, "k", 1).await);
         assert!(store
-            .complete(key("k"), &t, &response(201), TTL)
+            .complete(key("k"), &t, &response(201), None, TTL)
             .await
             .unwrap());
         assert_eq!(
@@ -59,7 +85,7 @@ async fn a_first_claim_then_replay_then_mismatch() {
             key: "k",
         };
         assert!(matches!(
-            store.claim(other, &[2; 32], LEASE, TTL).await.unwrap(),
+            claim_for(&store, other, 2, LEASE, TTL).await,
             Claim::New { .. }
         ));
     })
@@ -99,7 +125,7 @@ async fn only_the_owner_completes_or_releases() {
             b.name
         );
         assert!(!store
-            .complete(key("k"), &first, &response(500), TTL)
+            .complete(key("k"), &first, &response(500), None, TTL)
             .await
             .unwrap());
         assert!(matches!(
@@ -107,7 +133,7 @@ async fn only_the_owner_completes_or_releases() {
             Claim::InProgress { .. }
         ));
         assert!(store
-            .complete(key("k"), &second, &response(201), TTL)
+            .complete(key("k"), &second, &response(201), None, TTL)
             .await
             .unwrap());
         // Done: not released by anyone.
@@ -122,8 +148,8 @@ async fn a_claim_whose_lease_ended_is_taken_over_by_the_same_request_only() {
     backends::each(|b| async move {
         let store = b.open().await;
         let lease = Duration::from_millis(100);
-        let dead = match store.claim(key("k"), &[1; 32], lease, TTL).await.unwrap() {
-            Claim::New { token } => token,
+        let dead = match claim_for(&store, key("k"), 1, lease, TTL).await {
+            Claim::New { token, .. } => token,
             other => panic!("{other:?}"),
         };
         tokio::time::sleep(Duration::from_millis(150)).await;
@@ -132,11 +158,11 @@ async fn a_claim_whose_lease_ended_is_taken_over_by_the_same_request_only() {
         assert_ne!(heir, dead);
         // The presumed-dead owner, back late, changes nothing.
         assert!(!store
-            .complete(key("k"), &dead, &response(502), TTL)
+            .complete(key("k"), &dead, &response(502), None, TTL)
             .await
             .unwrap());
         assert!(store
-            .complete(key("k"), &heir, &response(201), TTL)
+            .complete(key("k"), &heir, &response(201), None, TTL)
             .await
             .unwrap());
         assert_eq!(claim(&store, "k", 1).await, Claim::Replay(response(201)));
@@ -149,12 +175,12 @@ async fn expired_records_are_gone_and_purged() {
     backends::each(|b| async move {
         let store = b.open().await;
         let ttl = Duration::from_millis(100);
-        let t = match store.claim(key("old"), &[1; 32], LEASE, ttl).await.unwrap() {
-            Claim::New { token } => token,
+        let t = match claim_for(&store, key("old"), 1, LEASE, ttl).await {
+            Claim::New { token, .. } => token,
             other => panic!("{other:?}"),
         };
         assert!(store
-            .complete(key("old"), &t, &response(201), ttl)
+            .complete(key("old"), &t, &response(201), None, ttl)
             .await
             .unwrap());
         token(claim(&store, "kept", 1).await);
@@ -255,7 +281,7 @@ async fn records_outlive_the_store_that_wrote_them() {
         let store = b.open().await;
         let t = token(claim(&store, "k", 1).await);
         assert!(store
-            .complete(key("k"), &t, &response(201), TTL)
+            .complete(key("k"), &t, &response(201), None, TTL)
             .await
             .unwrap());
         store.close().await;
@@ -282,13 +308,161 @@ async fn a_response_without_optional_parts_reads_back_the_same() {
             location: None,
             retry_after_secs: Some(7),
         };
-        assert!(store.complete(key("k"), &t, &bare, TTL).await.unwrap());
+        assert!(store
+            .complete(key("k"), &t, &bare, None, TTL)
+            .await
+            .unwrap());
         assert_eq!(
             claim(&store, "k", 1).await,
             Claim::Replay(bare),
             "{}",
             b.name
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_unsettled_claim_is_taken_over_at_once_with_its_attempt() {
+    backends::each(|b| async move {
+        let store = b.open().await;
+        let first_note = attempt_note();
+        let first = match store
+            .claim(key("k"), &[1; 32], attempt(&first_note), LEASE, TTL)
+            .await
+            .unwrap()
+        {
+            Claim::New { token, earlier } => {
+                assert_eq!(
+                    earlier, None,
+                    "{}: a fresh key has no earlier attempt",
+                    b.name
+                );
+                token
+            }
+            other => panic!("{other:?}"),
+        };
+        // Still running: the same request waits, another is refused.
+        assert!(matches!(
+            claim(&store, "k", 1).await,
+            Claim::InProgress { .. }
+        ));
+        assert!(store
+            .unsettle(key("k"), &first, Duration::ZERO)
+            .await
+            .unwrap());
+        assert_eq!(claim(&store, "k", 2).await, Claim::Mismatch, "{}", b.name);
+        // The next owner gets the first attempt back, whatever its own note.
+        let heir = match claim(&store, "k", 1).await {
+            Claim::New { token, earlier } => {
+                assert_eq!(earlier.as_deref(), Some(first_note.as_str()), "{}", b.name);
+                token
+            }
+            other => panic!("{}: {other:?}", b.name),
+        };
+        // The first owner's token is void now.
+        assert!(!store
+            .unsettle(key("k"), &first, Duration::ZERO)
+            .await
+            .unwrap());
+        assert!(!store.release(key("k"), &first).await.unwrap());
+        // Nothing found at the vendor: the heir makes its own attempt, and
+        // an owner that dies after that leaves the new one for the next.
+        let second_note = attempt_note();
+        assert!(store
+            .retry(key("k"), &heir, attempt(&second_note))
+            .await
+            .unwrap());
+        assert!(!store.retry(key("k"), &first, attempt("x")).await.unwrap());
+        assert!(store
+            .unsettle(key("k"), &heir, Duration::ZERO)
+            .await
+            .unwrap());
+        match claim(&store, "k", 1).await {
+            Claim::New { earlier, .. } => {
+                assert_eq!(earlier.as_deref(), Some(second_note.as_str()), "{}", b.name)
+            }
+            other => panic!("{}: {other:?}", b.name),
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_released_or_expired_key_forgets_its_attempt() {
+    backends::each(|b| async move {
+        let store = b.open().await;
+        let t = token(claim(&store, "k", 1).await);
+        assert!(store.release(key("k"), &t).await.unwrap());
+        assert!(matches!(
+            claim(&store, "k", 1).await,
+            Claim::New { earlier: None, .. }
+        ));
+        let short = Duration::from_millis(50);
+        token(claim_for(&store, key("old"), 1, short, short).await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            matches!(
+                claim(&store, "old", 1).await,
+                Claim::New { earlier: None, .. }
+            ),
+            "{}: an expired record's attempt is not the new claim's business",
+            b.name
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn running_claims_are_counted_per_subject_and_sessions_once_answered_are_taken() {
+    backends::each(|b| async move {
+        let store = b.open().await;
+        let mine = token(claim(&store, "mine", 1).await);
+        let subject = attempt("").subject;
+        assert_eq!(store.running_for(subject, key("mine")).await.unwrap(), 0);
+        let theirs = token(claim(&store, "theirs", 1).await);
+        let note = attempt_note();
+        let elsewhere = Attempt {
+            note: &note,
+            subject: "meteroid:default:cus_2",
+        };
+        store
+            .claim(key("elsewhere"), &[1; 32], elsewhere, LEASE, TTL)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.running_for(subject, key("mine")).await.unwrap(),
+            1,
+            "{}",
+            b.name
+        );
+        assert!(store
+            .complete(
+                key("theirs"),
+                &theirs,
+                &response(201),
+                Some("che_theirs"),
+                TTL
+            )
+            .await
+            .unwrap());
+        assert_eq!(
+            store.running_for(subject, key("mine")).await.unwrap(),
+            0,
+            "{}",
+            b.name
+        );
+        let many: Vec<String> = (0..250).map(|i| format!("che_{i}")).collect();
+        let mut asked: Vec<&str> = many.iter().map(String::as_str).collect();
+        asked.push("che_theirs");
+        assert_eq!(
+            store.sessions_taken(&asked).await.unwrap(),
+            ["che_theirs"],
+            "{}",
+            b.name
+        );
+        assert!(store.sessions_taken(&[]).await.unwrap().is_empty());
+        store.release(key("mine"), &mine).await.unwrap();
     })
     .await;
 }

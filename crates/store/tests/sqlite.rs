@@ -36,6 +36,10 @@ async fn the_file_is_made_private_in_wal_mode_with_a_busy_timeout() {
             .claim(
                 key,
                 &[1; 32],
+                store::Attempt {
+                    note: "{}",
+                    subject: "s",
+                },
                 Duration::from_secs(1),
                 Duration::from_secs(60),
             )

@@ -209,6 +209,11 @@ pub struct IdempotencyConfig {
     /// How long a request waits while another request with its key is
     /// running, before `409 idempotency_in_progress` with `Retry-After`.
     pub wait_ms: u64,
+    /// How long after a create's deadline the vendor may still make its
+    /// session (a request it received before the gateway gave up). A
+    /// create whose outcome is unknown is found at the vendor, or, once
+    /// this has passed with nothing found, made again.
+    pub settle_ms: u64,
 }
 
 /// Shortest `idempotency.ttl_secs`: a client may retry for a day.
@@ -219,6 +224,7 @@ impl Default for IdempotencyConfig {
         IdempotencyConfig {
             ttl_secs: MIN_IDEMPOTENCY_TTL_SECS,
             wait_ms: 10_000,
+            settle_ms: 5_000,
         }
     }
 }

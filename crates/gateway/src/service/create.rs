@@ -11,9 +11,10 @@ use http::StatusCode;
 
 use crate::auth::rate_limit::Budget;
 use crate::auth::Client;
-use crate::idempotency::{fingerprint, Claimed, StoredResponse};
+use crate::idempotency::{fingerprint, Attempt, ClaimToken, Claimed, Idempotency, StoredResponse};
 use crate::registry;
-use crate::state::AppState;
+use crate::service::resolve::{self, AttemptNote, Lookup, Outcome};
+use crate::state::{Account, AppState};
 
 /// What a create answers.
 pub enum Created {
@@ -56,54 +57,231 @@ pub async fn create(
     let scope = client.name.clone();
     let body: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
     let records = state.idempotency.clone();
-    let token = match records
-        .claim(idempotency_key(&scope, &key), fingerprint(&body), deadline)
+    let note = AttemptNote::new(deadline);
+    let note_json = note.to_json();
+    let subject = resolve::subject(&request);
+    let attempt = Attempt {
+        note: &note_json,
+        subject: &subject,
+    };
+    let (token, earlier) = match records
+        .claim(
+            idempotency_key(&scope, &key),
+            fingerprint(&body),
+            attempt,
+            deadline,
+        )
         .await?
     {
         Claimed::Replay(stored) => {
             state.metrics.idempotency_replays.inc();
             return Ok(Created::Replayed(stored));
         }
-        Claimed::New(token) => token,
+        Claimed::New { token, earlier } => (token, earlier),
     };
-    // A replay spends no vendor call; a refused new create frees its key.
+    // A replay spends no vendor call; a refused new create frees its key
+    // (or, holding an earlier attempt, leaves it to the next request).
     if let Err(e) = state.spend(client, Budget::VendorCalls) {
-        records.release(idempotency_key(&scope, &key), &token).await;
+        match earlier {
+            None => records.release(idempotency_key(&scope, &key), &token).await,
+            Some(_) => {
+                records
+                    .unsettle(idempotency_key(&scope, &key), &token, Duration::ZERO)
+                    .await
+            }
+        }
         return Err(e);
     }
     // Run to the end even if the caller goes away, so the key always settles
     // and a retry replays instead of creating a second checkout.
     let task = tokio::spawn(async move {
-        let result = create_upstream(&state, &target, &request, &ctx).await;
-        let vendor_idempotent = state
-            .accounts
-            .get(&target)
-            .is_some_and(|a| a.connector.create_is_idempotent(&ctx));
-        let key = idempotency_key(&scope, &key);
-        match result {
-            Ok(fetched) => {
-                records
-                    .complete(key, &token, &stored_success(&fetched))
-                    .await;
-                Ok(fetched)
-            }
-            Err(e) if worth_replaying(&e, vendor_idempotent) => {
-                let e = settled(e, records.ttl());
-                records
-                    .complete(key, &token, &stored_error(&e, &ctx.request_id))
-                    .await;
-                Err(e)
-            }
-            Err(e) => {
-                records.release(key, &token).await;
-                Err(e)
-            }
-        }
+        let owner = Owner {
+            state: &state,
+            target: &target,
+            request: &request,
+            ctx: &ctx,
+            key: idempotency_key(&scope, &key),
+            token: &token,
+        };
+        let note = match earlier {
+            None => note,
+            Some(earlier) => match owner.settle_earlier(&earlier, &note, &subject).await {
+                Settled::Answered(result) => return result,
+                Settled::CreateAgain => note,
+            },
+        };
+        owner.create_once(&note).await
     });
     let fetched = task
         .await
         .map_err(|_| Error::new(ErrorCode::Internal, "the create task failed"))??;
     Ok(Created::New(fetched))
+}
+
+/// The request that owns an idempotency key, and what it does with it.
+struct Owner<'a> {
+    state: &'a Arc<AppState>,
+    target: &'a (String, String),
+    request: &'a CreateSession,
+    ctx: &'a RequestContext,
+    key: store::IdempotencyKey<'a>,
+    token: &'a ClaimToken,
+}
+
+/// What became of an earlier attempt under the key.
+enum Settled {
+    /// The key is answered (the session found, or a wait asked for).
+    Answered(Result<Arc<Fetched>, Error>),
+    /// The vendor holds nothing of it: a new attempt may create.
+    CreateAgain,
+}
+
+impl Owner<'_> {
+    fn records(&self) -> &Idempotency {
+        &self.state.idempotency
+    }
+
+    fn account(&self) -> Result<&Account, Error> {
+        self.state
+            .accounts
+            .get(self.target)
+            .ok_or_else(Error::not_found)
+    }
+
+    async fn look_for(&self, note: &AttemptNote, answered: bool) -> Result<Outcome, Error> {
+        let lookup = Lookup {
+            account: self.account()?,
+            request: self.request,
+            note,
+            answered,
+            key: self.key,
+            ctx: self.ctx,
+        };
+        Ok(resolve::look_for(self.state, lookup).await)
+    }
+
+    /// The key came from an owner whose attempt's outcome is unknown: look
+    /// for its session before anything is created.
+    async fn settle_earlier(&self, earlier: &str, note: &AttemptNote, subject: &str) -> Settled {
+        let outcome = match AttemptNote::parse(earlier) {
+            Some(earlier) => self.look_for(&earlier, false).await,
+            // Written by a version that kept no note: nothing to look for.
+            None => Ok(Outcome::Ambiguous(0)),
+        };
+        match outcome {
+            Ok(Outcome::Made(fetched)) => Settled::Answered(Ok(self.answer_with(fetched).await)),
+            Ok(Outcome::Nothing) => {
+                let attempt = Attempt {
+                    note: &note.to_json(),
+                    subject,
+                };
+                match self.records().retry(self.key, self.token, attempt).await {
+                    Ok(true) => Settled::CreateAgain,
+                    // The claim was taken over meanwhile: its new owner goes on.
+                    Ok(false) => Settled::Answered(Err(still_unknown(MIN_WAIT))),
+                    Err(e) => {
+                        self.records()
+                            .unsettle(self.key, self.token, MIN_WAIT)
+                            .await;
+                        Settled::Answered(Err(e))
+                    }
+                }
+            }
+            Ok(Outcome::NotYet(after)) => {
+                self.records().unsettle(self.key, self.token, after).await;
+                Settled::Answered(Err(still_unknown(after)))
+            }
+            Ok(Outcome::Ambiguous(n)) => {
+                Settled::Answered(Err(self.park(ambiguous(self.request, n)).await))
+            }
+            Err(e) => {
+                self.records()
+                    .unsettle(self.key, self.token, MIN_WAIT)
+                    .await;
+                Settled::Answered(Err(e))
+            }
+        }
+    }
+
+    /// One create at the vendor under the key, and what the key answers
+    /// after it.
+    async fn create_once(&self, note: &AttemptNote) -> Result<Arc<Fetched>, Error> {
+        let account = self.account()?;
+        let vendor_idempotent = account.connector.create_is_idempotent(self.ctx);
+        let marked;
+        let request = if account.connector.lists_create_metadata() {
+            marked = checkout_core::resolve::marked(self.request, &note.mark);
+            &marked
+        } else {
+            self.request
+        };
+        let e = match create_upstream(self.state, self.target, request, self.ctx).await {
+            Ok(fetched) => {
+                self.records()
+                    .complete(
+                        self.key,
+                        self.token,
+                        &stored_success(&fetched),
+                        Some(&fetched.session.id),
+                    )
+                    .await;
+                return Ok(fetched);
+            }
+            Err(e) => e,
+        };
+        if !worth_replaying(&e, vendor_idempotent) {
+            self.records().release(self.key, self.token).await;
+            return Err(e);
+        }
+        if !outcome_unknown(&e) || !resolve::can_look(account) {
+            return Err(self.park(e).await);
+        }
+        // The vendor may have made the session: look for it now.
+        match self.look_for(note, vendor_finished(&e)).await? {
+            Outcome::Made(fetched) => Ok(self.answer_with(fetched).await),
+            Outcome::Nothing => {
+                self.records().release(self.key, self.token).await;
+                Err(e)
+            }
+            Outcome::NotYet(after) => {
+                self.records().unsettle(self.key, self.token, after).await;
+                Err(retry_to_find(e, after))
+            }
+            Outcome::Ambiguous(n) => Err(self.park(ambiguous(self.request, n)).await),
+        }
+    }
+
+    /// Answer the key with a session found at the vendor.
+    async fn answer_with(&self, fetched: Box<Fetched>) -> Arc<Fetched> {
+        let fetched = Arc::<Fetched>::from(fetched);
+        self.state
+            .cache
+            .insert(fetched.session.id.clone(), &fetched)
+            .await;
+        self.records()
+            .complete(
+                self.key,
+                self.token,
+                &stored_success(&fetched),
+                Some(&fetched.session.id),
+            )
+            .await;
+        fetched
+    }
+
+    /// Answer the key with `e` for good: every retry replays it.
+    async fn park(&self, e: Error) -> Error {
+        let e = settled(e, self.records().ttl());
+        self.records()
+            .complete(
+                self.key,
+                self.token,
+                &stored_error(&e, &self.ctx.request_id),
+                None,
+            )
+            .await;
+        e
+    }
 }
 
 /// Create through the account's guard and cache the result.
@@ -125,6 +303,74 @@ async fn create_upstream(
         .insert(fetched.session.id.clone(), &fetched)
         .await;
     Ok(fetched)
+}
+
+/// The vendor may have acted on the create: it was sent and no answer
+/// says what happened.
+fn outcome_unknown(e: &Error) -> bool {
+    matches!(
+        e.code,
+        ErrorCode::ProviderTimeout
+            | ErrorCode::ProviderError
+            | ErrorCode::ProviderBadResponse
+            | ErrorCode::ProviderUnavailable
+    )
+}
+
+/// The vendor answered the create (its handling of it is over), unless a
+/// proxy in front of it answered for it (502, 504) while it may still act.
+fn vendor_finished(e: &Error) -> bool {
+    e.provider_http_status
+        .is_some_and(|status| !matches!(status, 502 | 504))
+}
+
+/// A retry should wait at least this long before looking again.
+const MIN_WAIT: Duration = Duration::from_secs(1);
+
+/// The key's earlier attempt is not settled yet: come back.
+fn still_unknown(after: Duration) -> Error {
+    let seconds = after.as_secs().max(1);
+    Error::new(
+        ErrorCode::IdempotencyInProgress,
+        format!(
+            "the outcome of this Idempotency-Key's earlier create at the vendor is not known yet; \
+             retry with the same key after {seconds} s to get its session, or a new create if the vendor made none"
+        ),
+    )
+    .with_retry_after(Some(Duration::from_secs(seconds)))
+}
+
+/// A failed create whose session the gateway will look for again when the
+/// client retries with its key.
+fn retry_to_find(e: Error, after: Duration) -> Error {
+    let seconds = after.as_secs().max(1);
+    let message = format!(
+        "{} Retry with the same Idempotency-Key after {seconds} s: the gateway then answers with the \
+         session if the vendor made it, or creates it if the vendor made none.",
+        e.message
+    );
+    Error {
+        message,
+        retryable: true,
+        retry_after: Some(Duration::from_secs(seconds)),
+        ..e
+    }
+}
+
+/// Several sessions at the vendor could be the create's.
+fn ambiguous(request: &CreateSession, n: usize) -> Error {
+    let at = format!("{}:{}", request.provider, request.account);
+    let message = if n == 0 {
+        format!(
+            "the outcome of this key's earlier create at {at} is unknown and cannot be looked for"
+        )
+    } else {
+        format!(
+            "the outcome of this create at {at} is unknown: {n} sessions at the vendor could be it \
+             (same customer, created at the time); list the customer's sessions to see which is yours."
+        )
+    };
+    Error::new(ErrorCode::ProviderError, message).with_provider(&request.provider)
 }
 
 /// Whether a failed create is answered the same way on a retry with the

@@ -4,6 +4,7 @@
 
 use checkout_core::cancel::MAX_REASON_CHARS;
 use checkout_core::id::is_valid_account_name;
+use checkout_core::resolve;
 use checkout_core::{CancelSession, CreateSession, Error, Metadata, MetadataValue};
 
 /// Longest customer or plan reference accepted.
@@ -244,6 +245,12 @@ fn check_metadata(m: &Metadata) -> Result<(), Error> {
             format!("at most {MAX_METADATA_KEYS} keys"),
         ));
     }
+    if m.contains_key(resolve::MARK_KEY) {
+        return Err(field(
+            &format!("metadata.{}", resolve::MARK_KEY),
+            "this key is the gateway's own (it marks creates to find them at the vendor)",
+        ));
+    }
     for (key, value) in m {
         let key_ok = !key.is_empty()
             && key.chars().count() <= MAX_METADATA_KEY_LEN
@@ -293,6 +300,10 @@ mod tests {
                 "metadata.k:",
             ),
             (format!(r#"{{{base},"metadata":{{"":"x"}}}}"#), "metadata:"),
+            (
+                format!(r#"{{{base},"metadata":{{"checkout_gateway_attempt":"x"}}}}"#),
+                "metadata.checkout_gateway_attempt:",
+            ),
             (format!(r#"{{{base},"customer":""}}"#), "customer:"),
             (
                 format!(r#"{{{base},"plan":"{}"}}"#, "p".repeat(300)),

@@ -7,3 +7,4 @@ pub mod create;
 pub mod input;
 pub mod list;
 pub mod read;
+pub mod resolve;

@@ -72,6 +72,13 @@ pub struct AccountLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResolutionLabels {
+    pub provider: &'static str,
+    /// `made`, `nothing`, `unknown` or `ambiguous`.
+    pub found: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct OperationLabels {
     pub provider: String,
     pub account: String,
@@ -127,6 +134,9 @@ pub struct Metrics {
     pub in_flight: Family<AccountLabels, Gauge>,
     pub breaker_state: Family<AccountLabels, Gauge>,
     pub idempotency_replays: Counter,
+    /// Creates whose outcome at the vendor was unknown, by what looking
+    /// for them found.
+    pub create_resolutions: Family<ResolutionLabels, Counter>,
     pub rate_limited: Family<RateLimitLabels, Counter>,
     pub vendor_unknown: Family<UnknownLabels, Counter>,
     /// The drift names seen, which bound `vendor_unknown`'s series.
@@ -155,6 +165,7 @@ impl Metrics {
             in_flight: Family::default(),
             breaker_state: Family::default(),
             idempotency_replays: Counter::default(),
+            create_resolutions: Family::default(),
             rate_limited: Family::default(),
             vendor_unknown: Family::default(),
             drift_names: DriftNames::default(),
@@ -210,6 +221,11 @@ impl Metrics {
             "idempotency_replays",
             "Creates answered from the idempotency store",
             m.idempotency_replays.clone(),
+        );
+        registry.register(
+            "create_resolutions",
+            "Creates with an unknown outcome looked for at the vendor, by provider and what was found (made, nothing, unknown, ambiguous)",
+            m.create_resolutions.clone(),
         );
         registry.register(
             "rate_limited",

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use checkout_core::drift::Unknowns;
+use checkout_core::resolve;
 use checkout_core::vendor::with_vendor_status;
 use checkout_core::{
     CancelSession, Connector, CreateSession, Error, ErrorCode, Fetched, ListPage, ListQuery,
@@ -117,6 +118,7 @@ impl Guard {
         })
         .await
         .inspect(|f| self.drifted(Operation::Get, &f.unknown))
+        .map(unmarked)
     }
 
     pub async fn create(
@@ -134,12 +136,29 @@ impl Guard {
         })
         .await
         .inspect(|f| self.drifted(Operation::Create, &f.unknown))
+        .map(unmarked)
     }
 
     /// One page of the account's list. A list is a read: retried like one,
     /// and its failures count for the breaker (the request is ours, not
     /// a caller's invented id).
     pub async fn list(
+        &self,
+        connector: &dyn Connector,
+        client: &VendorClient,
+        query: &ListQuery,
+        ctx: &RequestContext,
+    ) -> Result<ListPage, Error> {
+        let mut page = self.list_marked(connector, client, query, ctx).await?;
+        for fetched in &mut page.sessions {
+            resolve::unmark(&mut fetched.session);
+        }
+        Ok(page)
+    }
+
+    /// The list as the vendor keeps it, the gateway's marks on creates
+    /// included: what finding a create whose answer was lost reads.
+    pub async fn list_marked(
         &self,
         connector: &dyn Connector,
         client: &VendorClient,
@@ -185,6 +204,7 @@ impl Guard {
         )
         .await
         .inspect(|f| self.drifted(Operation::Cancel, &f.unknown))
+        .map(unmarked)
     }
 
     /// What a read answer held that the wire types do not know: counted
@@ -339,6 +359,12 @@ impl Guard {
             .min(self.policy.backoff_max_ms);
         Duration::from_millis(rand::rng().random_range(cap / 2..=cap))
     }
+}
+
+/// A session as the caller sees it: without the gateway's mark.
+fn unmarked(mut fetched: Fetched) -> Fetched {
+    resolve::unmark(&mut fetched.session);
+    fetched
 }
 
 /// One exchange: send what the connector built, and let it read the
