@@ -4,7 +4,7 @@
 //! of the account's retry budget.
 
 pub mod breaker;
-pub mod retry_budget;
+mod retry_budget;
 mod window;
 
 use std::future::Future;
