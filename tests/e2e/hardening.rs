@@ -8,9 +8,12 @@ use checkout_gateway_e2e::{code, json_of, start, start_with, Resilience, Stack, 
 use sandbox::frontier::seed;
 use serde_json::{json, Value};
 
-fn policy(breaker_failures: u32) -> String {
+/// A breaker that opens once `breaker_min_calls` calls are in its window
+/// and half of them failed.
+fn policy(breaker_min_calls: u32) -> String {
     Resilience {
-        breaker_failures,
+        breaker_min_calls,
+        breaker_failure_ratio: 0.5,
         ..Resilience::default()
     }
     .toml()
@@ -69,24 +72,30 @@ async fn invented_ids_cannot_open_the_breaker() {
     let r = s.session(id).send().await.expect("read");
     assert_eq!(r.status(), 200);
 
-    // Failures on a session the gateway has served still count.
+    // Failures on a session the gateway has served still count: once they
+    // are half the calls in the window (the answered reads above are
+    // healthy calls), the breaker opens.
     s.fault(json!({"vendor": "frontier", "times": 0, "fault": {"status": 500}}))
         .await;
-    for _ in 0..2 {
-        let r = s.fresh_session(id).send().await.expect("read");
-        assert_eq!(r.status(), 502);
-    }
-    let (status, _, body) = json_of(s.fresh_session(id).send().await.expect("read")).await;
+    let mut failed = 0;
+    let (status, body) = loop {
+        let (status, _, body) = json_of(s.fresh_session(id).send().await.expect("read")).await;
+        if status != 502 || failed == 20 {
+            break (status, body);
+        }
+        failed += 1;
+    };
     assert_eq!(
         (status, code(&body)),
         (503, "provider_unavailable"),
-        "{body}"
+        "after {failed} failed reads: {body}"
     );
 }
 
 #[tokio::test]
 async fn a_late_success_does_not_close_an_open_breaker() {
-    let s = start(&policy(2)).await;
+    // The create below and two failed reads: 2 of 3 calls failed.
+    let s = start(&policy(3)).await;
     let (status, _, created) =
         json_of(s.create(s.create_body()).send().await.expect("create")).await;
     assert_eq!(status, 201, "{created}");

@@ -2,9 +2,7 @@
 
 use std::time::Duration;
 
-use checkout_gateway_e2e::{
-    captured_logs, header, start_with, Stack, CLIENT_KEY, OTHER_CLIENT_KEY,
-};
+use checkout_gateway_e2e::{captured_logs, header, start_with, CLIENT_KEY, OTHER_CLIENT_KEY};
 use serde_json::{json, Value};
 
 fn config() -> String {
@@ -16,7 +14,8 @@ fn config() -> String {
         max_retries = 0
         backoff_base_ms = 10
         backoff_max_ms = 10
-        breaker_failures = 1
+        breaker_min_calls = 1
+        breaker_failure_ratio = 0.5
         breaker_open_secs = 60
         max_in_flight = 8
         stale_if_error_secs = 0
@@ -35,16 +34,6 @@ fn config() -> String {
         scopes = ["sessions:read", "sessions:write", "admin"]
         "#
     )
-}
-
-async fn ready(s: &Stack) -> (u16, Value) {
-    let r = s
-        .http
-        .get(format!("{}/readyz", s.gateway))
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap())
 }
 
 #[tokio::test]
@@ -117,7 +106,7 @@ async fn metrics_have_the_documented_names_and_labels() {
 #[tokio::test]
 async fn readiness_reports_sick_accounts_and_fails_only_when_all_are_down() {
     let s = start_with(&config()).await;
-    let (status, body) = ready(&s).await;
+    let (status, body) = s.ready().await;
     assert_eq!(status, 200);
     assert_eq!(body["status"], "ready");
     assert_eq!(body["accounts"]["total"], 2);
@@ -133,7 +122,7 @@ async fn readiness_reports_sick_accounts_and_fails_only_when_all_are_down() {
         .await
         .unwrap();
     s.session("meteroid:default:che_1").send().await.unwrap();
-    let (status, body) = ready(&s).await;
+    let (status, body) = s.ready().await;
     assert_eq!(
         status, 200,
         "one sick account does not take the gateway out"
@@ -143,13 +132,22 @@ async fn readiness_reports_sick_accounts_and_fails_only_when_all_are_down() {
 
     s.session("meteroid:other:che_1").send().await.unwrap();
     tokio::time::sleep(Duration::from_millis(10)).await;
-    let (status, body) = ready(&s).await;
+    let (status, body) = s.ready().await;
     assert_eq!(status, 503);
     assert_eq!(body["status"], "not_ready");
     assert!(
         !body.to_string().contains("default"),
         "no account names for anonymous callers"
     );
+    // An admin sees which: the state, and the openings counted.
+    let (_, text) = s.metrics(OTHER_CLIENT_KEY).await;
+    for expected in [
+        r#"checkout_gateway_breaker_state{provider="meteroid",account="default"} 2"#,
+        r#"checkout_gateway_breaker_opened_total{provider="meteroid",account="default"} 1"#,
+        r#"checkout_gateway_breaker_opened_total{provider="meteroid",account="other"} 1"#,
+    ] {
+        assert!(text.contains(expected), "missing {expected}\n{text}");
+    }
 }
 
 /// One request, one `request` span, whichever way it is answered: a miss

@@ -112,13 +112,19 @@ async fn creates_are_not_retried_when_the_vendor_may_have_acted() {
     assert_eq!(sessions_at_vendor(&s).await, 1);
 }
 
+/// A vendor failing three reads in five, never more than two in a row:
+/// the breaker opens on the rate (no rule of three or more consecutive
+/// failures would), fails fast without calling the vendor, and after its
+/// open period closes again through its probes.
 #[tokio::test]
-async fn the_breaker_opens_fails_fast_and_recovers_through_a_probe() {
+async fn the_breaker_opens_on_a_failure_rate_and_recovers_through_probes() {
     let s = start(
         &Resilience {
             deadline_ms: 2000,
-            breaker_failures: 3,
+            breaker_min_calls: 10,
+            breaker_failure_ratio: 0.5,
             breaker_open_secs: 1,
+            breaker_half_open_probes: 2,
             ..Resilience::default()
         }
         .toml(),
@@ -126,15 +132,33 @@ async fn the_breaker_opens_fails_fast_and_recovers_through_a_probe() {
     .await;
     let reference = s.vendor_session().await;
     let id = format!("meteroid:default:{reference}");
-    // Read once, so failures on it count (invented ids cannot open a breaker).
+    // Read once, so failures on it count (invented ids cannot open a
+    // breaker): one healthy call in the window.
     let (status, _, _) = answer(s.session(&id)).await;
     assert_eq!(status, 200);
-    s.fault(json!({"vendor": "meteroid", "op": "get", "times": 0, "fault": {"status": 500}}))
-        .await;
-    for _ in 0..3 {
-        let (status, _, _) = answer(s.fresh_session(&id)).await;
-        assert_eq!(status, 502);
+    // Reads 0, 2, 4 of every five fail: F S F S F F S F S. The ninth read
+    // makes ten calls in the window, five of them failed.
+    for read in 0..9 {
+        let fails = matches!(read % 5, 0 | 2 | 4);
+        if fails {
+            s.fault(json!({"vendor": "meteroid", "op": "get", "fault": {"status": 500}}))
+                .await;
+        }
+        let (status, _, body) = answer(s.fresh_session(&id)).await;
+        assert_eq!(status, if fails { 502 } else { 200 }, "read {read}: {body}");
     }
+    let (status, ready) = s.ready().await;
+    assert_eq!(
+        status, 200,
+        "one sick account does not take the gateway out"
+    );
+    assert_eq!(ready["accounts"]["breaker_open"], 1, "{ready}");
+
+    // Another account is not affected by this account's breaker.
+    let (status, _, _) = answer(s.session(&format!("meteroid:badkey:{reference}"))).await;
+    assert_ne!(status, 503);
+
+    let calls = s.upstream_calls("get");
     let started = Instant::now();
     let (status, headers, body) = answer(s.fresh_session(&id)).await;
     assert_eq!(
@@ -144,18 +168,23 @@ async fn the_breaker_opens_fails_fast_and_recovers_through_a_probe() {
     );
     assert!(headers.get("retry-after").is_some());
     assert!(started.elapsed() < Duration::from_millis(100), "fails fast");
-    assert_eq!(s.upstream_calls("get"), 4, "an open breaker sends nothing");
-    // Another account is not affected by this account's breaker.
-    let (status, _, _) = answer(s.session(&format!("meteroid:badkey:{reference}"))).await;
-    assert_ne!(status, 503);
+    assert_eq!(
+        s.upstream_calls("get"),
+        calls,
+        "an open breaker sends nothing"
+    );
 
-    s.clear_faults().await;
     // The open period is measured in tokio time: jump it rather than wait.
     skip(Duration::from_millis(1100)).await;
     let (status, _, _) = answer(s.fresh_session(&id)).await;
-    assert_eq!(status, 200, "the probe succeeds and closes the breaker");
+    assert_eq!(status, 200, "the first probe");
+    let (_, ready) = s.ready().await;
+    assert_eq!(ready["accounts"]["breaker_open"], 1, "half-open: {ready}");
     let (status, _, _) = answer(s.fresh_session(&id)).await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 200, "the second probe");
+    let (_, ready) = s.ready().await;
+    assert_eq!(ready["accounts"]["breaker_open"], 0, "closed: {ready}");
+    assert_eq!(s.upstream_calls("get"), calls + 2);
 }
 
 #[tokio::test]
@@ -449,7 +478,7 @@ async fn one_sick_vendor_never_slows_the_others() {
         meteroid_key = sandbox::DEMO_METEROID_API_KEY,
         flowglad_key = sandbox::flowglad::seed::API_KEY,
         policy = Resilience {
-            breaker_failures: 1000,
+            breaker_min_calls: 1000,
             ..Resilience::default()
         }
         .toml(),

@@ -270,6 +270,17 @@ impl Stack {
         (r.status().as_u16(), r.text().await.expect("metrics text"))
     }
 
+    /// `GET /readyz` (anonymous): status and body.
+    pub async fn ready(&self) -> (u16, serde_json::Value) {
+        let r = self
+            .http
+            .get(format!("{}/readyz", self.gateway))
+            .send()
+            .await
+            .expect("readyz");
+        (r.status().as_u16(), r.json().await.expect("readyz body"))
+    }
+
     /// The canonical create body for the seeded demo customer and plan.
     /// Every session the sandbox's Meteroid tenant holds, as it lists them.
     pub async fn meteroid_sessions(&self) -> Vec<serde_json::Value> {
@@ -334,15 +345,20 @@ pub fn header<'a>(h: &'a reqwest::header::HeaderMap, name: &str) -> &'a str {
 
 /// A `[resilience]` table. The default is the policy most tests run under:
 /// a 3 s deadline, no retries, a breaker that only opens when a test means
-/// it to, no stale copies.
+/// it to (1,000 calls in its window at least), no stale copies.
 #[derive(Debug, Clone, Copy)]
 pub struct Resilience {
     pub deadline_ms: u64,
     pub max_retries: u32,
     pub backoff_base_ms: u64,
     pub backoff_max_ms: u64,
-    pub breaker_failures: u32,
+    pub retry_budget_ratio: f64,
+    pub retry_budget_min_per_sec: u32,
+    pub breaker_window_secs: u64,
+    pub breaker_min_calls: u32,
+    pub breaker_failure_ratio: f64,
     pub breaker_open_secs: u64,
+    pub breaker_half_open_probes: u32,
     pub max_in_flight: u32,
     pub stale_if_error_secs: u64,
     pub shutdown_grace_secs: u64,
@@ -355,8 +371,13 @@ impl Default for Resilience {
             max_retries: 0,
             backoff_base_ms: 10,
             backoff_max_ms: 10,
-            breaker_failures: 50,
+            retry_budget_ratio: 0.2,
+            retry_budget_min_per_sec: 10,
+            breaker_window_secs: 30,
+            breaker_min_calls: 1000,
+            breaker_failure_ratio: 0.5,
             breaker_open_secs: 30,
+            breaker_half_open_probes: 3,
             max_in_flight: 64,
             stale_if_error_secs: 0,
             shutdown_grace_secs: 1,
@@ -372,14 +393,20 @@ impl Resilience {
             max_retries,
             backoff_base_ms,
             backoff_max_ms,
-            breaker_failures,
+            retry_budget_ratio,
+            retry_budget_min_per_sec,
+            breaker_window_secs,
+            breaker_min_calls,
+            breaker_failure_ratio,
             breaker_open_secs,
+            breaker_half_open_probes,
             max_in_flight,
             stale_if_error_secs,
             shutdown_grace_secs,
         } = self;
+        // `{:?}` keeps a float's point (`1.0`, not `1`).
         format!(
-            "[resilience]\ndeadline_ms = {deadline_ms}\nmax_retries = {max_retries}\nbackoff_base_ms = {backoff_base_ms}\nbackoff_max_ms = {backoff_max_ms}\nbreaker_failures = {breaker_failures}\nbreaker_open_secs = {breaker_open_secs}\nmax_in_flight = {max_in_flight}\nstale_if_error_secs = {stale_if_error_secs}\nshutdown_grace_secs = {shutdown_grace_secs}\n"
+            "[resilience]\ndeadline_ms = {deadline_ms}\nmax_retries = {max_retries}\nbackoff_base_ms = {backoff_base_ms}\nbackoff_max_ms = {backoff_max_ms}\nretry_budget_ratio = {retry_budget_ratio:?}\nretry_budget_min_per_sec = {retry_budget_min_per_sec}\nbreaker_window_secs = {breaker_window_secs}\nbreaker_min_calls = {breaker_min_calls}\nbreaker_failure_ratio = {breaker_failure_ratio:?}\nbreaker_open_secs = {breaker_open_secs}\nbreaker_half_open_probes = {breaker_half_open_probes}\nmax_in_flight = {max_in_flight}\nstale_if_error_secs = {stale_if_error_secs}\nshutdown_grace_secs = {shutdown_grace_secs}\n"
         )
     }
 }

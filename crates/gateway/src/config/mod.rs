@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use crate::auth::{from_hex, Scope};
 
 pub mod list;
+pub mod resilience;
 pub use list::ListConfig;
+pub use resilience::ResilienceConfig;
 
 /// Environment prefix; `__` separates key path segments.
 pub const ENV_PREFIX: &str = "CHECKOUT_GATEWAY__";
@@ -135,45 +137,6 @@ impl Default for CacheConfig {
             open_ttl_secs: 5,
             terminal_ttl_secs: 3600,
             max_entries: 100_000,
-        }
-    }
-}
-
-/// How the gateway protects callers from sick vendors (every account).
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields, default)]
-pub struct ResilienceConfig {
-    /// A caller always has an answer within this bound (then 504).
-    pub deadline_ms: u64,
-    /// Extra attempts for reads (and for creates only when provably safe).
-    pub max_retries: u32,
-    /// First retry delay; doubles per attempt, with full jitter.
-    pub backoff_base_ms: u64,
-    pub backoff_max_ms: u64,
-    /// Consecutive failed calls that open an account's circuit breaker.
-    pub breaker_failures: u32,
-    /// How long an open breaker fails fast before letting one probe through.
-    pub breaker_open_secs: u64,
-    /// Upstream calls in flight per account; more are refused with 503.
-    pub max_in_flight: usize,
-    /// How long past fresh a cached session may still be served when the vendor fails (0 = never).
-    pub stale_if_error_secs: u64,
-    /// On SIGTERM, how long in-flight requests may take to finish.
-    pub shutdown_grace_secs: u64,
-}
-
-impl Default for ResilienceConfig {
-    fn default() -> Self {
-        ResilienceConfig {
-            deadline_ms: 15_000,
-            max_retries: 2,
-            backoff_base_ms: 100,
-            backoff_max_ms: 2_000,
-            breaker_failures: 5,
-            breaker_open_secs: 30,
-            max_in_flight: 64,
-            stale_if_error_secs: 300,
-            shutdown_grace_secs: 20,
         }
     }
 }
@@ -638,7 +601,10 @@ impl GatewayConfig {
 
     /// Extract and check the parts that do not need the adapters.
     pub fn from_figment(figment: &Figment) -> Result<GatewayConfig, ConfigError> {
+        // Before extracting: serde would only call a removed key unknown.
+        resilience::refuse_removed_keys(figment)?;
         let config: GatewayConfig = figment.extract()?;
+        config.resilience.check()?;
         if config.cache.max_entries == 0 {
             return Err(ConfigError::invalid(
                 "cache.max_entries",

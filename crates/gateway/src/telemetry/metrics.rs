@@ -117,6 +117,14 @@ pub struct CacheLabels {
     pub event: &'static str,
 }
 
+/// Provider and account labels: configured names, a closed set.
+fn account_labels(provider: &str, account: &str) -> AccountLabels {
+    AccountLabels {
+        provider: provider.to_owned(),
+        account: account.to_owned(),
+    }
+}
+
 fn latency_histogram() -> Histogram {
     // 0.5 ms … ~16 s.
     Histogram::new(exponential_buckets(0.0005, 2.0, 16))
@@ -133,6 +141,8 @@ pub struct Metrics {
     pub cache_bytes: Gauge,
     pub in_flight: Family<AccountLabels, Gauge>,
     pub breaker_state: Family<AccountLabels, Gauge>,
+    pub breaker_opened: Family<AccountLabels, Counter>,
+    pub retry_budget_exhausted: Family<AccountLabels, Counter>,
     pub idempotency_replays: Counter,
     /// Creates whose outcome at the vendor was unknown, by what looking
     /// for them found.
@@ -164,6 +174,8 @@ impl Metrics {
             cache_bytes: Gauge::default(),
             in_flight: Family::default(),
             breaker_state: Family::default(),
+            breaker_opened: Family::default(),
+            retry_budget_exhausted: Family::default(),
             idempotency_replays: Counter::default(),
             create_resolutions: Family::default(),
             rate_limited: Family::default(),
@@ -216,6 +228,16 @@ impl Metrics {
             "breaker_state",
             "Circuit breaker per account: 0 closed, 1 half-open, 2 open",
             m.breaker_state.clone(),
+        );
+        registry.register(
+            "breaker_opened",
+            "Times an account's circuit breaker opened: on its failure rate, or again after a failed probe",
+            m.breaker_opened.clone(),
+        );
+        registry.register(
+            "retry_budget_exhausted",
+            "Retries not made because the account's retry budget was spent (the caller got the last error)",
+            m.retry_budget_exhausted.clone(),
         );
         registry.register(
             "idempotency_replays",
@@ -326,6 +348,18 @@ impl Metrics {
                 client: client.to_owned(),
                 budget: budget.label(),
             })
+            .inc();
+    }
+
+    pub fn breaker_opened(&self, provider: &str, account: &str) {
+        self.breaker_opened
+            .get_or_create(&account_labels(provider, account))
+            .inc();
+    }
+
+    pub fn retry_budget_exhausted(&self, provider: &str, account: &str) {
+        self.retry_budget_exhausted
+            .get_or_create(&account_labels(provider, account))
             .inc();
     }
 

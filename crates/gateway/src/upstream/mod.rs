@@ -1,8 +1,11 @@
 //! Every call to a vendor goes through here: the caller's deadline, the
 //! account's circuit breaker and in-flight limit, and retries — for reads,
-//! and for creates only when a retry cannot make a second checkout.
+//! and for creates only when a retry cannot make a second checkout — out
+//! of the account's retry budget.
 
 pub mod breaker;
+mod retry_budget;
+mod window;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -23,7 +26,8 @@ use vendor_http::VendorClient;
 
 use crate::config::ResilienceConfig;
 use crate::telemetry::metrics::Metrics;
-use crate::upstream::breaker::{Breaker, Verdict};
+use crate::upstream::breaker::{Breaker, BreakerPolicy, Change, Verdict};
+use crate::upstream::retry_budget::RetryBudget;
 
 enum Failure {
     /// Refused by the gateway (breaker open, too many in flight): never sent.
@@ -47,6 +51,7 @@ pub struct Guard {
     metrics: Arc<Metrics>,
     policy: ResilienceConfig,
     pub breaker: Breaker,
+    retry_budget: RetryBudget,
     in_flight: Arc<Semaphore>,
     /// How the last call went (for readiness).
     last: AtomicU8,
@@ -72,9 +77,10 @@ impl Guard {
             account: account.to_owned(),
             metrics,
             policy: policy.clone(),
-            breaker: Breaker::new(
-                policy.breaker_failures,
-                Duration::from_secs(policy.breaker_open_secs),
+            breaker: Breaker::new(BreakerPolicy::of(policy)),
+            retry_budget: RetryBudget::new(
+                policy.retry_budget_ratio,
+                policy.retry_budget_min_per_sec,
             ),
             in_flight: Arc::new(Semaphore::new(policy.max_in_flight)),
             last: AtomicU8::new(0),
@@ -268,6 +274,14 @@ impl Guard {
             if Instant::now() + wait >= deadline {
                 return Err(err);
             }
+            // Past the budget the vendor is likely sick: another attempt
+            // would add to its load, not to the caller's chances.
+            if !self.retry_budget.spend() {
+                self.metrics
+                    .retry_budget_exhausted(self.provider, &self.account);
+                tracing::debug!(provider = self.provider, account = %self.account, attempt, code = ?err.code, "retry budget spent; answering the last error");
+                return Err(err);
+            }
             tracing::info!(provider = self.provider, attempt, wait_ms = wait.as_millis() as u64, code = ?err.code, "retrying upstream call");
             tokio::time::sleep(wait).await;
             attempt += 1;
@@ -305,6 +319,9 @@ impl Guard {
                 ..e
             })
         })?;
+        if attempt == 0 {
+            self.retry_budget.first_attempt();
+        }
         let span = tracing::info_span!(
             "upstream_attempt",
             provider = self.provider,
@@ -328,7 +345,9 @@ impl Guard {
                 .with_provider(self.provider)),
             };
         let verdict = Verdict::of(result.as_ref().map(|_| ()), trusted);
-        self.breaker.record(admission, verdict);
+        if let Some(change) = self.breaker.record(admission, verdict) {
+            self.breaker_changed(change);
+        }
         let outcome = match &result {
             Ok(_) => "ok".to_owned(),
             Err(e) => error_code_name(e),
@@ -347,6 +366,41 @@ impl Guard {
             started.elapsed(),
         );
         result.map_err(Failure::Upstream)
+    }
+
+    /// Say so when the breaker opens or closes: the state itself is a gauge
+    /// read at scrape time, which misses what happens between scrapes.
+    fn breaker_changed(&self, change: Change) {
+        let (provider, account) = (self.provider, self.account.as_str());
+        match change {
+            Change::Opened(window) => {
+                self.metrics.breaker_opened(provider, account);
+                tracing::warn!(
+                    provider,
+                    account,
+                    failed = window.failed,
+                    calls = window.failed.saturating_add(window.healthy),
+                    open_secs = self.policy.breaker_open_secs,
+                    "circuit breaker opened: calls to this account fail fast"
+                );
+            }
+            Change::Reopened => {
+                self.metrics.breaker_opened(provider, account);
+                tracing::warn!(
+                    provider,
+                    account,
+                    open_secs = self.policy.breaker_open_secs,
+                    "circuit breaker probe failed: open again"
+                );
+            }
+            Change::Closed => {
+                tracing::info!(
+                    provider,
+                    account,
+                    "circuit breaker closed: every probe was healthy"
+                );
+            }
+        }
     }
 
     /// Exponential backoff, jittered between half and the whole step so
@@ -462,6 +516,57 @@ mod tests {
                 "{error:?} idempotent={idempotent}"
             );
         }
+    }
+
+    /// 100 concurrent reads of a vendor that always answers 503, each
+    /// allowed three retries: without a budget that is 400 vendor calls.
+    #[tokio::test(start_paused = true)]
+    async fn retries_of_many_failing_reads_stay_within_the_budget() {
+        let policy = ResilienceConfig {
+            max_retries: 3,
+            backoff_base_ms: 1,
+            backoff_max_ms: 2,
+            retry_budget_ratio: 0.2,
+            retry_budget_min_per_sec: 1,
+            // Neither the breaker nor the in-flight bound refuses a call
+            // here: only the budget limits them.
+            breaker_min_calls: u32::MAX,
+            max_in_flight: 1000,
+            ..ResilienceConfig::default()
+        };
+        let metrics = Arc::new(Metrics::new());
+        let guard = Guard::new("meteroid", "default", &policy, metrics.clone());
+        let vendor = Flaky {
+            calls: AtomicU32::new(0),
+            failures: u32::MAX,
+            error: Error::from_vendor_status("meteroid", 503, "down"),
+        };
+        let reads = (0..100).map(|_| guard.read_with(true, || vendor.call()));
+        let answers = futures::future::join_all(reads).await;
+        assert!(answers.iter().all(|a| a
+            .as_ref()
+            .is_err_and(|e| e.code == ErrorCode::ProviderUnavailable)));
+        let calls = vendor.calls.load(Ordering::SeqCst);
+        let floor = retry_budget::RETRY_BUDGET_WINDOW.as_secs() as u32;
+        assert!(
+            calls <= 100 + 100 / 5 + floor,
+            "{calls} vendor calls for 100 reads"
+        );
+        assert!(
+            calls >= 100 + floor,
+            "the floor's retries were made: {calls}"
+        );
+        let denied = metrics
+            .retry_budget_exhausted
+            .get_or_create(&crate::telemetry::metrics::AccountLabels {
+                provider: "meteroid".into(),
+                account: "default".into(),
+            })
+            .get();
+        assert!(
+            denied >= 100,
+            "each read was refused a retry at last: {denied}"
+        );
     }
 
     #[tokio::test(start_paused = true)]
