@@ -311,7 +311,7 @@ fn pods_run_unprivileged_and_scale_without_a_gap() {
     assert_eq!(security["readOnlyRootFilesystem"], true);
     assert_eq!(security["allowPrivilegeEscalation"], false);
     assert_eq!(security["capabilities"]["drop"], serde_json::json!(["ALL"]));
-    assert!(security["privileged"] != true);
+    assert_ne!(security["privileged"], true);
     // Secret files: owner and group only.
     let volumes = pod(deployment)["volumes"].as_array().expect("volumes");
     for volume in volumes.iter().filter(|v| v["secret"].is_object()) {
