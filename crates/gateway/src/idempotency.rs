@@ -18,7 +18,7 @@ use tokio::time::Instant;
 
 pub use store::{Attempt, ClaimToken, StoredResponse};
 
-use crate::config::GatewayConfig;
+use crate::config::{ConfigError, GatewayConfig};
 
 /// A claim outlives the vendor call's deadline by this much (the cache
 /// write and the store's own write, and clock skew between replicas); past
@@ -62,14 +62,14 @@ pub struct Idempotency {
 }
 
 impl Idempotency {
-    pub fn new(config: &GatewayConfig) -> Idempotency {
-        Idempotency {
-            url: config.store_url(),
+    pub fn new(config: &GatewayConfig) -> Result<Idempotency, ConfigError> {
+        Ok(Idempotency {
+            url: config.store_url()?,
             store: OnceCell::new(),
             ttl: Duration::from_secs(config.idempotency.ttl_secs),
             wait: Duration::from_millis(config.idempotency.wait_ms),
             settle: Duration::from_millis(config.idempotency.settle_ms),
-        }
+        })
     }
 
     /// How long a key replays its answer.
@@ -311,7 +311,7 @@ mod tests {
         let config =
             GatewayConfig::from_figment(&crate::config::defaults().merge(Toml::string(&toml)))
                 .expect("config");
-        Idempotency::new(&config)
+        Idempotency::new(&config).expect("a SQLite URL")
     }
 
     fn token(claimed: Result<Claimed, Error>) -> ClaimToken {

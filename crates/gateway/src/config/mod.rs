@@ -5,9 +5,10 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use checkout_core::Secret;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
@@ -198,19 +199,34 @@ impl Default for IdempotencyConfig {
 #[serde(deny_unknown_fields)]
 pub struct StoreConfig {
     /// `sqlite://PATH` or `postgres://…` (a password is better kept in
-    /// `PGPASSWORD` or `~/.pgpass` than here). Default:
+    /// `PGPASSWORD`, `~/.pgpass` or `url_file` than here). Default:
     /// `sqlite://<data_dir>/gateway.db`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// A file holding the URL instead of `url` (trailing newline dropped):
+    /// a mounted secret, since the URL may carry the password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url_file: Option<PathBuf>,
 }
 
 impl GatewayConfig {
-    /// The store's URL: `store.url`, else a SQLite file in `data_dir`.
-    pub fn store_url(&self) -> String {
-        match &self.store.url {
-            Some(url) => url.clone(),
-            None => store::sqlite_url(&self.data_dir.join(DEFAULT_STORE_FILE)),
-        }
+    /// The store's URL: `store.url` or the content of `store.url_file`
+    /// (not both), else a SQLite file in `data_dir`.
+    pub fn store_url(&self) -> Result<String, ConfigError> {
+        let inline = self.store.url.clone().map(Secret::new);
+        let configured = vendor_http::optional_secret("url", &inline, &self.store.url_file)
+            .map_err(|e| ConfigError::invalid(format!("store.{}", e.path), e.message))?;
+        let Some(url) = configured else {
+            return Ok(store::sqlite_url(&self.data_dir.join(DEFAULT_STORE_FILE)));
+        };
+        let key = if inline.is_some() {
+            "store.url"
+        } else {
+            "store.url_file"
+        };
+        store::Backend::of(url.expose())
+            .map_err(|_| ConfigError::invalid(key, "expected `sqlite://PATH` or `postgres://…`"))?;
+        Ok(url.expose().to_owned())
     }
 }
 
@@ -629,11 +645,9 @@ impl GatewayConfig {
                 format!("must be at least {MIN_IDEMPOTENCY_TTL_SECS} (24 h)"),
             ));
         }
-        if let Some(url) = &config.store.url {
-            store::Backend::of(url).map_err(|_| {
-                ConfigError::invalid("store.url", "expected `sqlite://PATH` or `postgres://…`")
-            })?;
-        }
+        // Read (a `url_file`) and checked here too, so that a reload with a
+        // store the next start could not open is refused now.
+        config.store_url()?;
         if config.server.max_body_bytes < 1024 {
             return Err(ConfigError::invalid(
                 "server.max_body_bytes",
@@ -805,6 +819,40 @@ mod tests {
             serde_json::json!({"a": ["https://***@h.example/x?q=1"], "b": "https://***@h.example",
                 "c": "https://h.example/a@b", "d": "not a url", "e": "https://***@h.example/"})
         );
+    }
+
+    #[test]
+    fn the_store_url_may_come_from_a_file() {
+        figment::Jail::expect_with(|jail| {
+            let load = |toml: &str| {
+                GatewayConfig::from_figment(&defaults().merge(Toml::string(toml)))
+                    .and_then(|c| c.store_url())
+            };
+            jail.create_file("store-url", "postgres://gw:hunter2@db.internal/gw\n")?;
+            assert_eq!(
+                load("store.url_file = \"store-url\"").unwrap(),
+                "postgres://gw:hunter2@db.internal/gw"
+            );
+            let both = load("[store]\nurl = \"sqlite://x.db\"\nurl_file = \"store-url\"")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                both.contains("store.url") && both.contains("not both"),
+                "{both}"
+            );
+            let missing = load("store.url_file = \"absent\"").unwrap_err().to_string();
+            assert!(missing.contains("store.url_file"), "{missing}");
+            jail.create_file("mysql-url", "mysql://gw:hunter2@db.internal/gw")?;
+            let wrong = load("store.url_file = \"mysql-url\"")
+                .unwrap_err()
+                .to_string();
+            assert!(wrong.contains("store.url_file"), "{wrong}");
+            assert!(
+                !wrong.contains("hunter2"),
+                "the URL is never shown: {wrong}"
+            );
+            Ok(())
+        });
     }
 
     #[test]

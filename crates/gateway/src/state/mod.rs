@@ -182,7 +182,7 @@ impl AppState {
             },
             idempotency: match previous {
                 Some(p) => p.idempotency.clone(),
-                None => Arc::new(Idempotency::new(config)),
+                None => Arc::new(Idempotency::new(config)?),
             },
             max_body_bytes: config.server.max_body_bytes,
             allow_http_localhost_urls: config.server.allow_http_localhost_urls,
