@@ -217,14 +217,7 @@ impl Owner<'_> {
         };
         let e = match create_upstream(self.state, self.target, request, self.ctx).await {
             Ok(fetched) => {
-                self.records()
-                    .complete(
-                        self.key,
-                        self.token,
-                        &stored_success(&fetched),
-                        Some(&fetched.session.id),
-                    )
-                    .await;
+                self.record_success(&fetched).await;
                 return Ok(fetched);
             }
             Err(e) => e,
@@ -258,15 +251,20 @@ impl Owner<'_> {
             .cache
             .insert(fetched.session.id.clone(), &fetched)
             .await;
+        self.record_success(&fetched).await;
+        fetched
+    }
+
+    /// The key answers with this session from now on.
+    async fn record_success(&self, fetched: &Fetched) {
         self.records()
             .complete(
                 self.key,
                 self.token,
-                &stored_success(&fetched),
+                &stored_success(fetched),
                 Some(&fetched.session.id),
             )
             .await;
-        fetched
     }
 
     /// Answer the key with `e` for good: every retry replays it.
