@@ -29,7 +29,7 @@ pub struct Stack {
 
 impl Drop for Stack {
     fn drop(&mut self) {
-        let Some(schema) = self.postgres.take().and_then(|s| Arc::into_inner(s)) else {
+        let Some(schema) = self.postgres.take().and_then(Arc::into_inner) else {
             return;
         };
         // Drop is not async, and this thread runs the test's runtime: drop

@@ -13,7 +13,7 @@ mod shared;
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -380,6 +380,8 @@ impl SessionCache {
         F: Future<Output = Result<Fetched, Error>>,
     {
         let outcome = AtomicU8::new(CacheOutcome::Hit.code());
+        // A hit to the client either way; the metrics tell them apart.
+        let from_redis = AtomicBool::new(false);
         let stale_window = self.policy.stale;
         let computed = self
             .inner
@@ -391,8 +393,12 @@ impl SessionCache {
                     }
                 }
                 match self.fill(id, fetch).await {
-                    Ok((entry, from)) => {
-                        outcome.store(from, Ordering::Relaxed);
+                    Ok((entry, Filled::Vendor)) => {
+                        outcome.store(CacheOutcome::Miss.code(), Ordering::Relaxed);
+                        Ok(Op::Put(entry))
+                    }
+                    Ok((entry, Filled::Redis)) => {
+                        from_redis.store(true, Ordering::Relaxed);
                         Ok(Op::Put(entry))
                     }
                     Err(err) => match existing {
@@ -420,29 +426,27 @@ impl SessionCache {
                 ))
             }
         };
-        let code = outcome.load(Ordering::Relaxed);
-        let outcome = CacheOutcome::from_code(code);
-        let event = if code == SHARED_HIT {
-            "shared_hit"
-        } else {
-            outcome.header_value()
-        };
-        self.metrics.cache_event(event);
+        let outcome = CacheOutcome::from_code(outcome.load(Ordering::Relaxed));
+        self.metrics
+            .cache_event(if from_redis.load(Ordering::Relaxed) {
+                "shared_hit"
+            } else {
+                outcome.header_value()
+            });
         Ok(Read { entry, outcome })
     }
 
-    /// The copy for a local miss, and where it came from (an outcome's
-    /// code, or [`SHARED_HIT`]): another replica's from Redis, else the
+    /// The copy for a local miss: another replica's from Redis, else the
     /// vendor's answer (read by one replica at a time), shared.
-    async fn fill<F>(&self, id: &str, fetch: F) -> Result<(Arc<Entry>, u8), Error>
+    async fn fill<F>(&self, id: &str, fetch: F) -> Result<(Arc<Entry>, Filled), Error>
     where
         F: Future<Output = Result<Fetched, Error>>,
     {
         let Some(shared) = &self.shared else {
-            return Ok((self.entry(&fetch.await?), CacheOutcome::Miss.code()));
+            return Ok((self.entry(&fetch.await?), Filled::Vendor));
         };
         let lock = match shared.claim(id).await {
-            Claim::Copy(entry) => return Ok((self.admit(id, entry), SHARED_HIT)),
+            Claim::Copy(entry) => return Ok((self.admit(id, entry), Filled::Redis)),
             Claim::Vendor(lock) => lock,
         };
         // A failed read lets go of the lock as it drops.
@@ -452,17 +456,18 @@ impl SessionCache {
         if let Some(lock) = lock {
             lock.release().await;
         }
-        Ok((entry, CacheOutcome::Miss.code()))
+        Ok((entry, Filled::Vendor))
     }
 
     /// Hold a session the gateway has just read or written at the vendor,
     /// in both tiers (the other replicas drop their older copy).
     pub async fn insert(&self, id: String, fetched: &Fetched) -> Arc<Entry> {
         let entry = self.entry(fetched);
+        // Local first: our own invalidation message then finds this write.
+        self.inner.insert(id.clone(), entry.clone()).await;
         if let Some(shared) = &self.shared {
             shared.store(&id, &entry).await;
         }
-        self.inner.insert(id, entry.clone()).await;
         entry
     }
 
@@ -485,9 +490,12 @@ impl SessionCache {
     }
 }
 
-/// A read answered from Redis (another replica's copy): `hit` to the
-/// client, `shared_hit` in the metrics.
-const SHARED_HIT: u8 = u8::MAX;
+/// Where a local miss was filled from.
+enum Filled {
+    Vendor,
+    /// Another replica's copy.
+    Redis,
+}
 
 /// Ends a read's flight when its leader is done or dropped.
 struct Landing<'a> {

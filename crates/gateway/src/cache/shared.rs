@@ -86,11 +86,12 @@ impl SharedTier {
         let Some(url) = &config.redis_url else {
             return Ok(None);
         };
-        // redis-rs' parse errors are generic; the URL is never echoed.
+        // Never echo the URL: it may hold a password.
         let client = redis::Client::open(url.expose()).map_err(|_| {
             ConfigError::invalid(
                 "cache.redis_url",
-                "expected `redis://[user:password@]host[:port][/db]` (or `redis+unix://`)",
+                "expected `redis://[user:password@]host[:port][/db]`, `rediss://…` (TLS) \
+                 or `redis+unix:///path`",
             )
         })?;
         Ok(Some(Arc::new(SharedTier {
@@ -180,20 +181,18 @@ impl SharedTier {
 
     /// Another replica's copy of `id`, or the right to read the vendor:
     /// one replica at a time holds the id's lock; the others wait for its
-    /// copy, at most `lock_for`, then read the vendor themselves.
+    /// copy, at most `lock_for`. A waiter whose wait runs out, or whose
+    /// holder let go without a copy (its vendor read failed), reads the
+    /// vendor itself: correctness over deduplication.
     pub async fn claim(self: &Arc<Self>, id: &str) -> Claim {
         match self.look(id).await {
             Some(Look { copy: Some(e), .. }) => return Claim::Copy(e),
             Some(_) => {}
             None => return Claim::Vendor(None),
         }
-        let give_up_at = Instant::now() + self.lock_for;
-        loop {
-            let lock = match self.try_lock(id).await {
-                None => return Claim::Vendor(None),
-                Some(lock) => lock,
-            };
-            if let Some(lock) = lock {
+        match self.try_lock(id).await {
+            None => return Claim::Vendor(None),
+            Some(Some(lock)) => {
                 // The previous holder may have written its copy and let go
                 // between our look and our lock.
                 return match self.look(id).await {
@@ -204,23 +203,20 @@ impl SharedTier {
                     _ => Claim::Vendor(Some(lock)),
                 };
             }
-            let mut pause = POLL_FIRST;
-            loop {
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(POLL_MAX);
-                if Instant::now() >= give_up_at {
-                    return Claim::Vendor(None);
-                }
-                match self.look(id).await {
-                    None => return Claim::Vendor(None),
-                    Some(Look { copy: Some(e), .. }) => return Claim::Copy(e),
-                    Some(Look { locked: true, .. }) => {}
-                    // The holder let go without a copy (its vendor read
-                    // failed): one of the waiters tries next.
-                    Some(Look { locked: false, .. }) => break,
-                }
+            Some(None) => {}
+        }
+        let give_up_at = Instant::now() + self.lock_for;
+        let mut pause = POLL_FIRST;
+        while Instant::now() < give_up_at {
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(POLL_MAX);
+            match self.look(id).await {
+                Some(Look { copy: Some(e), .. }) => return Claim::Copy(e),
+                Some(Look { locked: true, .. }) => {}
+                Some(Look { locked: false, .. }) | None => break,
             }
         }
+        Claim::Vendor(None)
     }
 
     /// `Some(Some(lock))` when taken, `Some(None)` when another replica
@@ -503,6 +499,47 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         panic!("{}: Redis did not connect", crate::testing::REDIS_VAR);
+    }
+
+    #[tokio::test]
+    async fn a_waiter_takes_the_holders_copy_or_reads_the_vendor_itself() {
+        let Some(tier) = tier().await else {
+            crate::testing::announce_redis_skip();
+            return;
+        };
+        let id = "meteroid:default:che_1";
+        let Claim::Vendor(Some(lock)) = tier.claim(id).await else {
+            panic!("the first to miss holds the lock");
+        };
+        let waiter = tokio::spawn({
+            let tier = tier.clone();
+            async move { tier.claim(id).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiter.is_finished(), "waits while the lock is held");
+        tier.store(id, &entry(Duration::from_secs(5))).await;
+        lock.release().await;
+        match waiter.await.expect("the waiter ends") {
+            Claim::Copy(copy) => assert_eq!(copy.write, 42),
+            Claim::Vendor(_) => panic!("the holder's copy was there"),
+        }
+
+        // A holder that lets go without a copy (its vendor read failed).
+        let id = "meteroid:default:che_2";
+        let Claim::Vendor(Some(lock)) = tier.claim(id).await else {
+            panic!("the first to miss holds the lock");
+        };
+        let waiter = tokio::spawn({
+            let tier = tier.clone();
+            async move { tier.claim(id).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        lock.release().await;
+        // (Holding the lock itself, should it come after the release.)
+        assert!(matches!(
+            waiter.await.expect("the waiter ends"),
+            Claim::Vendor(_)
+        ));
     }
 
     #[tokio::test]

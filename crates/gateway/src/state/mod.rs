@@ -360,6 +360,13 @@ mod tests {
             err.contains("cache.redis_url") && !err.contains("hunter"),
             "{err}"
         );
+        let tls = format!(
+            "[cache]\nredis_url = \"rediss://cache.internal:6380\"\n[clients.all]\nkey_sha256 = [\"{}\"]\n",
+            to_hex(&key_hash(ALL))
+        );
+        let config =
+            GatewayConfig::from_figment(&defaults().merge(Toml::string(&tls))).expect("parses");
+        assert!(AppState::build(&config).is_ok(), "TLS is built in");
     }
 
     #[test]

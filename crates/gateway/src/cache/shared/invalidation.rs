@@ -73,7 +73,7 @@ pub async fn listen(tier: Weak<SharedTier>, local: Cache<String, Arc<Entry>>) {
         }
         lost = true;
         if let Some(t) = tier.upgrade() {
-            t.health.failed("subscribe", &"subscription lost");
+            t.health.failed("subscribe", "subscription lost");
         }
         tokio::time::sleep(pause).await;
     }
