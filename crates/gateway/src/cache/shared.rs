@@ -375,7 +375,7 @@ async fn connect(tier: std::sync::Weak<SharedTier>) {
 }
 
 /// `attempt`, bounded by `limit`; a failure as text (Redis' own error,
-/// which names the failure, never the URL; or the bound).
+/// which names the failure, never the password; or the bound).
 async fn within<T>(
     limit: Duration,
     attempt: impl Future<Output = RedisResult<T>>,

@@ -56,8 +56,8 @@ impl Health {
         self.up.load(Ordering::Relaxed)
     }
 
-    /// An operation failed (`why` never holds the URL: redis-rs errors
-    /// name the failure, not the address).
+    /// An operation failed (`why` never holds the password: redis-rs
+    /// errors name the failure).
     pub fn failed(&self, op: &'static str, why: &str) {
         self.metrics.redis_error(op);
         // Under the lock, as in `ok`: the flag and the outage agree.
