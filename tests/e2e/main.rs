@@ -8,6 +8,8 @@ mod hardening;
 mod list;
 mod operability;
 mod quirks;
+/// Several gateways sharing one Redis (`cache.redis_url`).
+mod redis_tier;
 mod reload;
 mod resilience;
 mod security;

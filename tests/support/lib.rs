@@ -20,16 +20,16 @@ pub struct Stack {
     pub sandbox_state: sandbox::Sandbox,
     pub http: reqwest::Client,
     /// The gateway's `data_dir` (the list cursor key, the SQLite store),
-    /// removed with the stack.
-    pub data_dir: tempfile::TempDir,
+    /// shared with its replicas and removed with the last of them.
+    pub data_dir: Arc<tempfile::TempDir>,
     /// The store's PostgreSQL schema, when CHECKOUT_GATEWAY_TEST_POSTGRES
-    /// is set; dropped with the stack.
-    postgres: Option<store::testing::PostgresSchema>,
+    /// is set; shared with the replicas, dropped with the last of them.
+    postgres: Option<Arc<store::testing::PostgresSchema>>,
 }
 
 impl Drop for Stack {
     fn drop(&mut self) {
-        let Some(schema) = self.postgres.take() else {
+        let Some(schema) = self.postgres.take().and_then(Arc::into_inner) else {
             return;
         };
         // Drop is not async, and this thread runs the test's runtime: drop
@@ -51,8 +51,14 @@ impl Drop for Stack {
 /// (`default`, `other` with valid keys; `badkey` with a key the sandbox
 /// refuses). `extra` is appended to the gateway's TOML config.
 pub async fn start(extra: &str) -> Stack {
+    start_with(&meteroid_config(extra)).await
+}
+
+/// The config [`start`] uses: three Meteroid accounts and two clients,
+/// then `extra`.
+pub fn meteroid_config(extra: &str) -> String {
     let key = sandbox::DEMO_METEROID_API_KEY;
-    let toml = format!(
+    format!(
         r#"
         [providers.meteroid.accounts.default]
         base_url = "{{sandbox}}/meteroid"
@@ -71,8 +77,7 @@ pub async fn start(extra: &str) -> Stack {
         accounts = ["meteroid:other"]
         {extra}
         "#
-    );
-    start_with(&toml).await
+    )
 }
 
 /// Start a sandbox and a gateway with this TOML config, in which every
@@ -99,61 +104,85 @@ async fn start_inner(config_toml: &str, file: Option<std::path::PathBuf>) -> Sta
     tokio::spawn(sandbox::serve(sandbox_listener, sandbox_state.clone()));
 
     // A data directory of its own, and the store in it, or in a PostgreSQL
-    // schema of its own when CHECKOUT_GATEWAY_TEST_POSTGRES is set; the
-    // config may name neither (top-level keys precede every table, so they
-    // go first).
-    let data_dir = tempfile::tempdir().expect("data dir");
+    // schema of its own when CHECKOUT_GATEWAY_TEST_POSTGRES is set.
+    let data_dir = Arc::new(tempfile::tempdir().expect("data dir"));
     let postgres = match store::testing::postgres_url() {
-        Some(base) => Some(
+        Some(base) => Some(Arc::new(
             store::testing::PostgresSchema::create(&base)
                 .await
                 .unwrap_or_else(|e| panic!("{}: {e}", store::testing::POSTGRES_VAR)),
-        ),
+        )),
         None => {
             store::testing::announce_skip();
             None
         }
     };
-    let store = postgres
-        .as_ref()
-        .map(|schema| format!("store.url = {:?}\n", schema.url))
-        .unwrap_or_default();
-    let toml = format!(
-        "data_dir = {:?}\n{store}{}",
-        data_dir.path().display().to_string(),
-        with_hashed_keys(&config_toml.replace("{sandbox}", &sandbox_url))
-    );
-    let (_, state) = load(&Figment::from(Toml::string(&toml))).expect("test config loads");
-    prepare(&state)
-        .await
-        .expect("the data directory and store open");
-    let gateway_listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind gateway");
-    let gateway_addr = gateway_listener.local_addr().expect("gateway addr");
-    let source: ConfigSource = match file {
-        Some(path) => {
-            std::fs::write(&path, &toml).expect("write the config file");
-            Arc::new(move || Ok(Figment::from(Toml::file_exact(&path))))
-        }
-        None => Arc::new(move || Ok(Figment::from(Toml::string(&toml)))),
-    };
-    tokio::spawn(checkout_gateway::server::serve(
-        gateway_listener,
-        Gateway::new(state, Some(source)),
-        std::future::pending(),
-    ));
-    Stack {
-        gateway: format!("http://{gateway_addr}"),
+    let stack = Stack {
+        gateway: String::new(),
         sandbox: sandbox_url,
         sandbox_state,
         http: reqwest::Client::new(),
         data_dir,
         postgres,
-    }
+    };
+    stack.gateway_with(config_toml, file).await
 }
 
 impl Stack {
+    /// Another gateway (a replica) in front of this stack's sandbox, with
+    /// its own config (`{sandbox}` replaced as in [`start_with`]) and
+    /// cache, sharing this stack's data directory and store.
+    pub async fn replica(&self, config_toml: &str) -> Stack {
+        let shared = Stack {
+            gateway: String::new(),
+            sandbox: self.sandbox.clone(),
+            sandbox_state: self.sandbox_state.clone(),
+            http: self.http.clone(),
+            data_dir: self.data_dir.clone(),
+            postgres: self.postgres.clone(),
+        };
+        shared.gateway_with(config_toml, None).await
+    }
+
+    /// Start a gateway in front of this stack's sandbox, on its data
+    /// directory and store; this stack, now answering at its address.
+    async fn gateway_with(mut self, config_toml: &str, file: Option<std::path::PathBuf>) -> Stack {
+        // The config may name neither the data directory nor the store
+        // (top-level keys precede every table, so they go first).
+        let store = self
+            .postgres
+            .as_ref()
+            .map(|schema| format!("store.url = {:?}\n", schema.url))
+            .unwrap_or_default();
+        let toml = format!(
+            "data_dir = {:?}\n{store}{}",
+            self.data_dir.path().display().to_string(),
+            with_hashed_keys(&config_toml.replace("{sandbox}", &self.sandbox))
+        );
+        let (_, state) = load(&Figment::from(Toml::string(&toml))).expect("test config loads");
+        prepare(&state)
+            .await
+            .expect("the data directory and store open");
+        let gateway_listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind gateway");
+        let gateway_addr = gateway_listener.local_addr().expect("gateway addr");
+        let source: ConfigSource = match file {
+            Some(path) => {
+                std::fs::write(&path, &toml).expect("write the config file");
+                Arc::new(move || Ok(Figment::from(Toml::file_exact(&path))))
+            }
+            None => Arc::new(move || Ok(Figment::from(Toml::string(&toml)))),
+        };
+        tokio::spawn(checkout_gateway::server::serve(
+            gateway_listener,
+            Gateway::new(state, Some(source)),
+            std::future::pending(),
+        ));
+        self.gateway = format!("http://{gateway_addr}");
+        self
+    }
+
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
         self.http
             .get(format!("{}{path}", self.gateway))

@@ -5,10 +5,15 @@
 //! fresh, to be served with `X-Cache: stale` when the vendor fails
 //! (stale-if-error). The cache also remembers, for longer, which sessions
 //! it has held: the breaker weighs failures on ids nobody has seen less.
+//! With `cache.redis_url`, Redis is a second tier shared by every replica
+//! (`shared`): a local miss reads it before the vendor, and every write
+//! goes to both.
+
+mod shared;
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -24,7 +29,8 @@ use tokio::sync::watch;
 
 use crate::telemetry::metrics::Metrics;
 
-use crate::config::CacheConfig;
+use crate::config::{ConfigError, GatewayConfig};
+use shared::{Claim, SharedTier};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheOutcome {
@@ -73,6 +79,13 @@ pub struct Entry {
     expires_at: Option<DateTime<Utc>>,
     stored_at: Instant,
     fresh_for: Duration,
+    /// Which write made this copy (random): an invalidation naming it is
+    /// this copy's own, and leaves it be.
+    write: u64,
+}
+
+fn new_write_id() -> u64 {
+    rand::random()
 }
 
 /// The canonical session, plus the vendor payload when `?include=raw`.
@@ -142,6 +155,8 @@ pub struct SessionCache {
     flights: Arc<Mutex<HashMap<String, Flight>>>,
     /// Ids of sessions that have passed through the cache.
     seen: moka::sync::Cache<String, ()>,
+    /// The Redis tier, when `cache.redis_url` is set.
+    shared: Option<Arc<SharedTier>>,
 }
 
 /// The outcome of one read in flight, `None` until it lands.
@@ -158,6 +173,12 @@ struct TtlPolicy {
 }
 
 impl TtlPolicy {
+    /// How long an entry is kept from now: fresh, then stale-if-error (a
+    /// copy from Redis arrives part-way through its fresh time).
+    fn lifetime(&self, entry: &Entry) -> Duration {
+        (entry.fresh_for + self.stale).saturating_sub(entry.age())
+    }
+
     /// How long a copy is fresh: by status, and never past the moment
     /// `expires_at` changes the derived status.
     fn fresh_for(&self, session: &CheckoutSession) -> Duration {
@@ -176,16 +197,23 @@ impl TtlPolicy {
 }
 
 impl SessionCache {
-    pub fn new(
-        config: &CacheConfig,
-        stale_if_error: Duration,
-        metrics: Arc<Metrics>,
-    ) -> SessionCache {
+    /// The cache `config` describes; its Redis tier, if any, connects at
+    /// [`SessionCache::start`].
+    pub fn new(config: &GatewayConfig, metrics: Arc<Metrics>) -> Result<SessionCache, ConfigError> {
         let policy = Arc::new(TtlPolicy {
-            open: Duration::from_secs(config.open_ttl_secs),
-            terminal: Duration::from_secs(config.terminal_ttl_secs),
-            stale: stale_if_error,
+            open: Duration::from_secs(config.cache.open_ttl_secs),
+            terminal: Duration::from_secs(config.cache.terminal_ttl_secs),
+            stale: Duration::from_secs(config.resilience.stale_if_error_secs),
         });
+        // One replica reads the vendor for an id while the others wait:
+        // for as long as a vendor read may take, and a little more.
+        let vendor_read = Duration::from_millis(config.resilience.deadline_ms);
+        let shared = SharedTier::new(
+            &config.cache,
+            vendor_read + Duration::from_secs(1),
+            metrics.clone(),
+        )?;
+        let config = &config.cache;
         let on_evict = metrics.clone();
         let inner = Cache::builder()
             .max_capacity(config.max_entries)
@@ -201,7 +229,7 @@ impl SessionCache {
                 on_evict.cache_event(cause);
             })
             .build();
-        SessionCache {
+        Ok(SessionCache {
             inner,
             policy,
             metrics,
@@ -211,7 +239,22 @@ impl SessionCache {
                 .max_capacity(config.max_entries.saturating_mul(4))
                 .time_to_idle(SEEN_FOR)
                 .build(),
+            shared,
+        })
+    }
+
+    /// Connect the Redis tier, if any, in the background: the gateway
+    /// serves whether or not Redis answers.
+    pub fn start(&self) {
+        if let Some(shared) = &self.shared {
+            shared.start(self.inner.clone());
         }
+    }
+
+    /// The Redis tier's state: `None` without one, else whether Redis
+    /// answered last.
+    pub fn shared_up(&self) -> Option<bool> {
+        self.shared.as_ref().map(|s| s.is_up())
     }
 
     /// Whether this session has passed through the gateway (read or
@@ -228,17 +271,26 @@ impl SessionCache {
 
     fn entry(&self, fetched: &Fetched) -> Arc<Entry> {
         let session = &fetched.session;
-        self.seen.insert(session.id.clone(), ());
-        let body = render(fetched, false);
-        self.metrics.cache_bytes_added(body.len() as u64);
-        Arc::new(Entry {
-            rendered_status: session.status.derived(session.expires_at, Utc::now()),
-            vendor_status: session.status,
-            expires_at: session.expires_at,
-            fresh_for: self.policy.fresh_for(session),
-            stored_at: Instant::now(),
-            body,
-        })
+        self.admit(
+            &session.id,
+            Entry {
+                rendered_status: session.status.derived(session.expires_at, Utc::now()),
+                vendor_status: session.status,
+                expires_at: session.expires_at,
+                fresh_for: self.policy.fresh_for(session),
+                stored_at: Instant::now(),
+                body: render(fetched, false),
+                write: new_write_id(),
+            },
+        )
+    }
+
+    /// An entry about to be held (from the vendor or from Redis): counted
+    /// and its id remembered.
+    fn admit(&self, id: &str, entry: Entry) -> Arc<Entry> {
+        self.seen.insert(id.to_owned(), ());
+        self.metrics.cache_bytes_added(entry.body.len() as u64);
+        Arc::new(entry)
     }
 
     /// A fresh copy, counted as a hit: the hot path, read without taking
@@ -328,6 +380,8 @@ impl SessionCache {
         F: Future<Output = Result<Fetched, Error>>,
     {
         let outcome = AtomicU8::new(CacheOutcome::Hit.code());
+        // A hit to the client either way; the metrics tell them apart.
+        let from_redis = AtomicBool::new(false);
         let stale_window = self.policy.stale;
         let computed = self
             .inner
@@ -338,10 +392,14 @@ impl SessionCache {
                         return Ok(Op::Nop);
                     }
                 }
-                match fetch.await {
-                    Ok(fetched) => {
+                match self.fill(id, fetch).await {
+                    Ok((entry, Filled::Vendor)) => {
                         outcome.store(CacheOutcome::Miss.code(), Ordering::Relaxed);
-                        Ok(Op::Put(self.entry(&fetched)))
+                        Ok(Op::Put(entry))
+                    }
+                    Ok((entry, Filled::Redis)) => {
+                        from_redis.store(true, Ordering::Relaxed);
+                        Ok(Op::Put(entry))
                     }
                     Err(err) => match existing {
                         Some(e)
@@ -369,13 +427,47 @@ impl SessionCache {
             }
         };
         let outcome = CacheOutcome::from_code(outcome.load(Ordering::Relaxed));
-        self.metrics.cache_event(outcome.header_value());
+        self.metrics
+            .cache_event(if from_redis.load(Ordering::Relaxed) {
+                "shared_hit"
+            } else {
+                outcome.header_value()
+            });
         Ok(Read { entry, outcome })
     }
 
+    /// The copy for a local miss: another replica's from Redis, else the
+    /// vendor's answer (read by one replica at a time), shared.
+    async fn fill<F>(&self, id: &str, fetch: F) -> Result<(Arc<Entry>, Filled), Error>
+    where
+        F: Future<Output = Result<Fetched, Error>>,
+    {
+        let Some(shared) = &self.shared else {
+            return Ok((self.entry(&fetch.await?), Filled::Vendor));
+        };
+        let lock = match shared.claim(id).await {
+            Claim::Copy(entry) => return Ok((self.admit(id, entry), Filled::Redis)),
+            Claim::Vendor(lock) => lock,
+        };
+        // A failed read lets go of the lock as it drops.
+        let entry = self.entry(&fetch.await?);
+        // Shared before the lock goes, so the replicas waiting find it.
+        shared.store(id, &entry).await;
+        if let Some(lock) = lock {
+            lock.release().await;
+        }
+        Ok((entry, Filled::Vendor))
+    }
+
+    /// Hold a session the gateway has just read or written at the vendor,
+    /// in both tiers (the other replicas drop their older copy).
     pub async fn insert(&self, id: String, fetched: &Fetched) -> Arc<Entry> {
         let entry = self.entry(fetched);
-        self.inner.insert(id, entry.clone()).await;
+        // Local first: our own invalidation message then finds this write.
+        self.inner.insert(id.clone(), entry.clone()).await;
+        if let Some(shared) = &self.shared {
+            shared.store(&id, &entry).await;
+        }
         entry
     }
 
@@ -391,8 +483,18 @@ impl SessionCache {
             return false;
         }
         self.inner.invalidate(&session.id).await;
+        if let Some(shared) = &self.shared {
+            shared.forget(&session.id).await;
+        }
         true
     }
+}
+
+/// Where a local miss was filled from.
+enum Filled {
+    Vendor,
+    /// Another replica's copy.
+    Redis,
 }
 
 /// Ends a read's flight when its leader is done or dropped.
@@ -415,7 +517,7 @@ struct ExpiryRef(Arc<TtlPolicy>);
 
 impl Expiry<String, Arc<Entry>> for ExpiryRef {
     fn expire_after_create(&self, _: &String, entry: &Arc<Entry>, _: Instant) -> Option<Duration> {
-        Some(entry.fresh_for + self.0.stale)
+        Some(self.0.lifetime(entry))
     }
 
     fn expire_after_update(
@@ -425,7 +527,7 @@ impl Expiry<String, Arc<Entry>> for ExpiryRef {
         _: Instant,
         _: Option<Duration>,
     ) -> Option<Duration> {
-        Some(entry.fresh_for + self.0.stale)
+        Some(self.0.lifetime(entry))
     }
 }
 
@@ -454,6 +556,7 @@ mod tests {
             expires_at: open.expires_at,
             stored_at: Instant::now(),
             fresh_for: Duration::ZERO,
+            write: 0,
         };
         let now: serde_json::Value = serde_json::from_slice(&entry.body()).unwrap();
         assert_eq!(now["status"], "expired");

@@ -9,6 +9,7 @@
 //! create flows, no HTTP types), `http` (the error shape and request ids),
 //! `routes` (the handlers and their middleware), `server` (connections, the
 //! fast cache-hit path, the OpenAPI document), `cmd` (the command line).
+//! `testing` serves tests only (this crate's and the end-to-end ones).
 
 pub mod auth;
 pub mod cache;
@@ -23,4 +24,5 @@ pub mod server;
 pub mod service;
 pub mod state;
 pub mod telemetry;
+pub mod testing;
 pub mod upstream;

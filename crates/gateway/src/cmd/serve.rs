@@ -26,9 +26,11 @@ pub fn load(figment: &figment::Figment) -> Result<(GatewayConfig, AppState), Str
 /// What a server keeps, made ready before it listens: the list cursor key
 /// (read or generated in the data directory) and the store (opened, its
 /// migrations run). A directory the gateway cannot write, or a database it
-/// cannot reach, fails at start, not at the first list or create. `config
-/// check` skips it.
+/// cannot reach, fails at start, not at the first list or create. Redis
+/// (`cache.redis_url`) only starts connecting: the gateway serves without
+/// it. `config check` skips all of it.
 pub async fn prepare(state: &AppState) -> CliResult {
+    state.cache.start();
     state
         .list
         .key()

@@ -130,6 +130,18 @@ pub struct CacheConfig {
     pub terminal_ttl_secs: u64,
     /// Most sessions held.
     pub max_entries: u64,
+    /// `redis://[user:password@]host[:port][/db]`: a second tier shared by
+    /// every replica (PRODUCT §10). Unset: each replica caches alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redis_url: Option<Secret>,
+    /// Starts every Redis key and channel name, so that several
+    /// deployments can share one Redis.
+    #[serde(default = "default_redis_prefix")]
+    pub redis_prefix: String,
+    /// Longest wait for one Redis operation, in milliseconds; past it the
+    /// read goes on without Redis.
+    #[serde(default = "default_redis_timeout_ms")]
+    pub redis_timeout_ms: u64,
 }
 
 impl Default for CacheConfig {
@@ -138,8 +150,19 @@ impl Default for CacheConfig {
             open_ttl_secs: 5,
             terminal_ttl_secs: 3600,
             max_entries: 100_000,
+            redis_url: None,
+            redis_prefix: default_redis_prefix(),
+            redis_timeout_ms: default_redis_timeout_ms(),
         }
     }
+}
+
+fn default_redis_prefix() -> String {
+    "checkout-gateway".to_owned()
+}
+
+fn default_redis_timeout_ms() -> u64 {
+    100
 }
 
 /// Logging.
@@ -625,6 +648,18 @@ impl GatewayConfig {
             return Err(ConfigError::invalid(
                 "cache.max_entries",
                 "must be at least 1",
+            ));
+        }
+        if config.cache.redis_timeout_ms == 0 {
+            return Err(ConfigError::invalid(
+                "cache.redis_timeout_ms",
+                "must be at least 1",
+            ));
+        }
+        if config.cache.redis_prefix.is_empty() {
+            return Err(ConfigError::invalid(
+                "cache.redis_prefix",
+                "must not be empty",
             ));
         }
         if config.list.max_vendor_pages == 0 {

@@ -32,6 +32,12 @@ pub struct Readiness {
     /// `ready`, or `not_ready` when every account's breaker is open.
     pub status: &'static str,
     pub accounts: AccountSummary,
+    /// The shared cache tier (`cache.redis_url`), when configured: `up`
+    /// or `down`. Never makes the gateway unready: without Redis, reads go
+    /// on from the local cache and the vendor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub redis: Option<&'static str>,
 }
 
 /// Counts only: account names are not for anonymous callers.
@@ -82,6 +88,10 @@ pub async fn readyz(Current(state): Current) -> Response {
         Json(Readiness {
             status,
             accounts: summary,
+            redis: state
+                .cache
+                .shared_up()
+                .map(|up| if up { "up" } else { "down" }),
         }),
     )
         .into_response()

@@ -174,11 +174,7 @@ impl AppState {
             clients: Clients::new(clients),
             cache: match previous {
                 Some(p) => p.cache.clone(),
-                None => SessionCache::new(
-                    &config.cache,
-                    Duration::from_secs(config.resilience.stale_if_error_secs),
-                    metrics.clone(),
-                ),
+                None => SessionCache::new(config, metrics.clone())?,
             },
             idempotency: match previous {
                 Some(p) => p.idempotency.clone(),
@@ -246,6 +242,10 @@ impl AppState {
         let mut out = serde_json::to_value(config).unwrap_or_default();
         for ((provider, account), acc) in &self.accounts {
             out["providers"][provider]["accounts"][account] = acc.connector.redacted_config();
+        }
+        // A secret, so `***` as serialised; the host is worth showing.
+        if let Some(url) = &config.cache.redis_url {
+            out["cache"]["redis_url"] = url.expose().into();
         }
         crate::config::redact_url_credentials(&mut out);
         if let Some(url) = out["store"]["url"].as_str() {
@@ -328,6 +328,45 @@ mod tests {
             "postgres://***@db.internal:5432/gw?***"
         );
         assert!(!shown.to_string().contains("hunter"), "{shown}");
+    }
+
+    #[test]
+    fn the_redis_url_is_redacted_everywhere() {
+        let text = format!(
+            "[cache]\nredis_url = \"redis://gw:hunter2@cache.internal:6379/2\"\n[clients.all]\nkey_sha256 = [\"{}\"]\n",
+            to_hex(&key_hash(ALL))
+        );
+        let config = GatewayConfig::from_figment(&defaults().merge(Toml::string(&text)))
+            .expect("valid config");
+        assert!(!format!("{config:?}").contains("hunter"));
+        let state = AppState::build(&config).expect("builds without connecting");
+        let shown = state.redacted(&config);
+        assert_eq!(
+            shown["cache"]["redis_url"],
+            "redis://***@cache.internal:6379/2"
+        );
+        assert!(!shown.to_string().contains("hunter"), "{shown}");
+        let bad = format!(
+            "[cache]\nredis_url = \"http://gw:hunter2@cache.internal\"\n[clients.all]\nkey_sha256 = [\"{}\"]\n",
+            to_hex(&key_hash(ALL))
+        );
+        let config =
+            GatewayConfig::from_figment(&defaults().merge(Toml::string(&bad))).expect("parses");
+        let err = AppState::build(&config)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("cache.redis_url") && !err.contains("hunter"),
+            "{err}"
+        );
+        let tls = format!(
+            "[cache]\nredis_url = \"rediss://cache.internal:6380\"\n[clients.all]\nkey_sha256 = [\"{}\"]\n",
+            to_hex(&key_hash(ALL))
+        );
+        let config =
+            GatewayConfig::from_figment(&defaults().merge(Toml::string(&tls))).expect("parses");
+        assert!(AppState::build(&config).is_ok(), "TLS is built in");
     }
 
     #[test]

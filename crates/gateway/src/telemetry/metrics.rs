@@ -117,6 +117,12 @@ pub struct CacheLabels {
     pub event: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RedisLabels {
+    /// `connect`, `subscribe`, `read`, `write`, `lock` or `unlock`.
+    pub op: &'static str,
+}
+
 /// Provider and account labels: configured names, a closed set.
 fn account_labels(provider: &str, account: &str) -> AccountLabels {
     AccountLabels {
@@ -149,6 +155,8 @@ pub struct Metrics {
     pub create_resolutions: Family<ResolutionLabels, Counter>,
     pub rate_limited: Family<RateLimitLabels, Counter>,
     pub vendor_unknown: Family<UnknownLabels, Counter>,
+    pub redis_errors: Family<RedisLabels, Counter>,
+    pub redis_invalidations: Counter,
     /// The drift names seen, which bound `vendor_unknown`'s series.
     drift_names: DriftNames,
     /// Bytes held by the cache, kept by the cache itself.
@@ -180,6 +188,8 @@ impl Metrics {
             create_resolutions: Family::default(),
             rate_limited: Family::default(),
             vendor_unknown: Family::default(),
+            redis_errors: Family::default(),
+            redis_invalidations: Counter::default(),
             drift_names: DriftNames::default(),
             cache_bytes_held: AtomicU64::new(0),
             registry: Registry::default(),
@@ -259,6 +269,16 @@ impl Metrics {
             "Fields and enum values in vendor answers that the gateway's wire types do not know, \
              by provider, kind (field or value) and name (a provider's first 100 names, then _other)",
             m.vendor_unknown.clone(),
+        );
+        registry.register(
+            "redis_errors",
+            "Redis operations that failed or timed out (the read went on without Redis), by operation",
+            m.redis_errors.clone(),
+        );
+        registry.register(
+            "redis_invalidations",
+            "Local copies dropped because another replica wrote the session (Redis pub/sub)",
+            m.redis_invalidations.clone(),
         );
         Metrics { registry, ..m }
     }
@@ -367,6 +387,10 @@ impl Metrics {
         self.cache_events
             .get_or_create(&CacheLabels { event })
             .inc();
+    }
+
+    pub fn redis_error(&self, op: &'static str) {
+        self.redis_errors.get_or_create(&RedisLabels { op }).inc();
     }
 
     pub fn cache_bytes_added(&self, bytes: u64) {
