@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use checkout_gateway_e2e::{
-    answer, code, header, start, start_with, Resilience, Stack, CLIENT_KEY,
+    answer, code, flowglad_config, header, start, start_with, Resilience, Stack,
 };
 use serde_json::{json, Value};
 
@@ -186,20 +186,7 @@ async fn two_sessions_that_could_be_the_create_are_never_guessed_between() {
 
 #[tokio::test]
 async fn flowglad_creates_are_found_by_their_mark_which_nobody_sees() {
-    let key = sandbox::flowglad::seed::API_KEY;
-    let s = start_with(&format!(
-        r#"
-        [providers.flowglad.accounts.default]
-        base_url = "{{sandbox}}/flowglad"
-        api_key = "{key}"
-        [clients.main]
-        key = "{CLIENT_KEY}"
-        accounts = ["flowglad:default"]
-        {}
-        "#,
-        policy()
-    ))
-    .await;
+    let s = start_with(&flowglad_config(&policy())).await;
     let body = json!({
         "provider": "flowglad", "account": "default",
         "customer": sandbox::flowglad::seed::CUSTOMER_ACME_EXTERNAL_ID,

@@ -80,6 +80,23 @@ pub fn meteroid_config(extra: &str) -> String {
     )
 }
 
+/// One Flowglad account (`default`) that the main client may use, then
+/// `extra`.
+pub fn flowglad_config(extra: &str) -> String {
+    let key = sandbox::flowglad::seed::API_KEY;
+    format!(
+        r#"
+        [providers.flowglad.accounts.default]
+        base_url = "{{sandbox}}/flowglad"
+        api_key = "{key}"
+        [clients.main]
+        key = "{CLIENT_KEY}"
+        accounts = ["flowglad:default"]
+        {extra}
+        "#
+    )
+}
+
 /// Start a sandbox and a gateway with this TOML config, in which every
 /// `{sandbox}` is replaced by the sandbox's base URL (`http://127.0.0.1:PORT`).
 pub async fn start_with(config_toml: &str) -> Stack {

@@ -4,25 +4,12 @@
 
 use std::time::Duration;
 
-use checkout_gateway_e2e::{cache, header, json_of, start_with, Stack, CLIENT_KEY};
+use checkout_gateway_e2e::{cache, flowglad_config, header, json_of, start_with, Stack};
 use sandbox::flowglad::seed;
 use serde_json::{json, Value};
 
 async fn start(open_ttl_secs: u64) -> Stack {
-    let toml = format!(
-        r#"
-        {cache}
-        [providers.flowglad.accounts.default]
-        base_url = "{{sandbox}}/flowglad"
-        api_key = "{key}"
-        [clients.main]
-        key = "{CLIENT_KEY}"
-        accounts = ["flowglad:default"]
-        "#,
-        key = seed::API_KEY,
-        cache = cache(open_ttl_secs, 1000),
-    );
-    start_with(&toml).await
+    start_with(&flowglad_config(&cache(open_ttl_secs, 1000))).await
 }
 
 fn create_body() -> Value {
