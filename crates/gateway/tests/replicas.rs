@@ -124,7 +124,12 @@ impl Replicas {
             .send()
             .await
             .expect("the sandbox answers");
-        assert_eq!(r.status(), 204, "fault refused: {}", r.text().await.unwrap_or_default());
+        assert_eq!(
+            r.status(),
+            204,
+            "fault refused: {}",
+            r.text().await.unwrap_or_default()
+        );
     }
 
     /// Meteroid calls of `op` the sandbox has received.
@@ -145,7 +150,10 @@ impl Replicas {
     async fn vendor_sessions(&self) -> Vec<Value> {
         let list: Value = self
             .http
-            .get(format!("{}/meteroid/api/v1/checkout-sessions", self.sandbox.url))
+            .get(format!(
+                "{}/meteroid/api/v1/checkout-sessions",
+                self.sandbox.url
+            ))
             .bearer_auth(sandbox::DEMO_METEROID_API_KEY)
             .send()
             .await
@@ -160,7 +168,10 @@ impl Replicas {
     async fn vendor_session(&self) -> String {
         let made: Value = self
             .http
-            .post(format!("{}/meteroid/api/v1/checkout-sessions", self.sandbox.url))
+            .post(format!(
+                "{}/meteroid/api/v1/checkout-sessions",
+                self.sandbox.url
+            ))
             .bearer_auth(sandbox::DEMO_METEROID_API_KEY)
             .json(&json!({
                 "customer_id": sandbox::meteroid::seed::CUSTOMER_ACME_ALIAS,
@@ -239,10 +250,11 @@ async fn keyed_creates_spread_over_replicas_make_one_vendor_create_per_key() {
         (0..REPLICAS).map(move |j| (key.clone(), (k + j) % REPLICAS, body.clone()))
     });
     let stack = &r;
-    let answers = join_all(sends.map(|(key, at, body)| async move {
-        answer(&key, stack.create(at, &key, &body)).await
-    }))
-    .await;
+    let answers =
+        join_all(sends.map(|(key, at, body)| async move {
+            answer(&key, stack.create(at, &key, &body)).await
+        }))
+        .await;
     assert_eq!(answers.len(), 300);
 
     let mut by_key: BTreeMap<&str, Vec<&Answer>> = BTreeMap::new();
@@ -253,20 +265,37 @@ async fn keyed_creates_spread_over_replicas_make_one_vendor_create_per_key() {
     let mut ids = BTreeSet::new();
     for (key, answers) in &by_key {
         let made: Vec<_> = answers.iter().filter(|a| !a.replayed).collect();
-        assert_eq!(made.len(), 1, "{key}: one answer made the session, the rest replay it");
+        assert_eq!(
+            made.len(),
+            1,
+            "{key}: one answer made the session, the rest replay it"
+        );
         for a in answers {
-            assert_eq!(a.body, made[0].body, "{key}: a replay differs from the first answer");
+            assert_eq!(
+                a.body, made[0].body,
+                "{key}: a replay differs from the first answer"
+            );
             assert_eq!(a.location, made[0].location, "{key}");
         }
         ids.insert(made[0].body["id"].as_str().unwrap_or_default().to_owned());
     }
     assert_eq!(ids.len(), 100, "a session of its own per key");
-    assert_eq!(r.calls("create").await, 100, "exactly one vendor create per key");
+    assert_eq!(
+        r.calls("create").await,
+        100,
+        "exactly one vendor create per key"
+    );
     let at_vendor = r.vendor_sessions().await;
     assert_eq!(at_vendor.len(), 100);
     for session in &at_vendor {
-        let id = format!("meteroid:default:{}", session["id"].as_str().unwrap_or_default());
-        assert!(ids.contains(&id), "{id} is at the vendor, but no client was given it");
+        let id = format!(
+            "meteroid:default:{}",
+            session["id"].as_str().unwrap_or_default()
+        );
+        assert!(
+            ids.contains(&id),
+            "{id} is at the vendor, but no client was given it"
+        );
     }
     r.stop().await;
 }
@@ -303,7 +332,10 @@ async fn a_thousand_concurrent_reads_across_replicas_make_one_vendor_read() {
     let reads = (0..1000).map(|i| {
         let request = r
             .http
-            .get(format!("{}/v1/checkout-sessions/{id}", r.urls[i % REPLICAS]))
+            .get(format!(
+                "{}/v1/checkout-sessions/{id}",
+                r.urls[i % REPLICAS]
+            ))
             .bearer_auth(CLIENT_KEY)
             .timeout(Duration::from_secs(30));
         answer(&id, request)
@@ -386,7 +418,7 @@ async fn a_replica_killed_mid_run_loses_no_key_and_no_session() {
     };
     r.fault(json!({"vendor": "meteroid", "op": "create", "times": 0,
         "random": {"p": 1.0, "seed": 17, "faults": [{"latency_ms": 400}, {"trickle_ms": 1}]}}))
-    .await;
+        .await;
     let victim = r.processes[0].take().expect("replica 0 runs");
     // Four clients, each its own customer and plan (so that a session can
     // be told from another client's by what it is for), each creating its
@@ -458,6 +490,10 @@ async fn a_replica_killed_mid_run_loses_no_key_and_no_session() {
         unexplained.is_empty(),
         "(key, sessions at the vendor, session given): {unexplained:#?}"
     );
-    assert_eq!(at_vendor.len(), given.len(), "every given session is at the vendor");
+    assert_eq!(
+        at_vendor.len(),
+        given.len(),
+        "every given session is at the vendor"
+    );
     r.stop().await;
 }

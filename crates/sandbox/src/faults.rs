@@ -507,7 +507,10 @@ mod tests {
             "random": {"p": 0.1, "seed": 9, "faults": [{"status": 500}, {"reset": "after_read"}]}}))
         .expect("a random rule");
         assert_eq!(ok.times, 0);
-        assert!(matches!(ok.rule, Rule::Random(RandomFaults { seed: Some(9), .. })));
+        assert!(matches!(
+            ok.rule,
+            Rule::Random(RandomFaults { seed: Some(9), .. })
+        ));
         for (bad, says) in [
             (serde_json::json!({"vendor": "flowglad"}), "exactly one"),
             (

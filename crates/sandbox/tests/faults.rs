@@ -206,13 +206,24 @@ async fn random_faults_are_drawn_per_request_and_a_seed_repeats_them() {
     for status in [404, 500, 503] {
         assert!(first.contains(&status), "{status} never came: {first:?}");
     }
-    assert!(first.iter().all(|s| [404, 500, 503].contains(s)), "{first:?}");
+    assert!(
+        first.iter().all(|s| [404, 500, 503].contains(s)),
+        "{first:?}"
+    );
 
     s.client.delete(&faults).send().await.unwrap();
     assert_eq!(read_statuses(&s, 3).await, [404, 404, 404], "cleared");
     queue().await.unwrap();
-    assert_eq!(read_statuses(&s, 60).await, first, "the same seed, the same faults");
-    assert_eq!(s.sandbox.calls("meteroid", "get"), 123, "every request counted");
+    assert_eq!(
+        read_statuses(&s, 60).await,
+        first,
+        "the same seed, the same faults"
+    );
+    assert_eq!(
+        s.sandbox.calls("meteroid", "get"),
+        123,
+        "every request counted"
+    );
 
     // A bad rule is refused in the control routes' form, saying why.
     let bad = s
@@ -225,7 +236,9 @@ async fn random_faults_are_drawn_per_request_and_a_seed_repeats_them() {
     assert_eq!(bad.status(), 400);
     let body: serde_json::Value = bad.json().await.unwrap();
     assert!(
-        body["error"].as_str().is_some_and(|e| e.contains("random.p")),
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("random.p")),
         "{body}"
     );
 }

@@ -119,5 +119,11 @@ pub async fn sandbox(dir: &Path) -> Running {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let log = dir.join(format!("sandbox-{port}.log"));
-    Running::spawn(&["sandbox", "--listen", &listen], port, log, "/_sandbox/calls").await
+    Running::spawn(
+        &["sandbox", "--listen", &listen],
+        port,
+        log,
+        "/_sandbox/calls",
+    )
+    .await
 }
