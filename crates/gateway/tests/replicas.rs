@@ -301,11 +301,15 @@ async fn keyed_creates_spread_over_replicas_make_one_vendor_create_per_key() {
 }
 
 /// The Redis this test may use, or `None` after a skip line naming the
-/// variable.
+/// variable, straight to stderr (libtest hides the prints of passing tests).
 fn redis_url() -> Option<String> {
+    use std::io::Write;
     let url = std::env::var(REDIS_VAR).ok().filter(|v| !v.is_empty());
     if url.is_none() {
-        eprintln!("skipped: set {REDIS_VAR}=redis://127.0.0.1:6379 to run against Redis");
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "skipped: set {REDIS_VAR}=redis://127.0.0.1:6379 to run against Redis"
+        );
     }
     url
 }
