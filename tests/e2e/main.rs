@@ -4,6 +4,8 @@
 
 mod api;
 mod drift;
+/// docs/resilience.md's fault matrix, walked and compared.
+mod fault_matrix;
 mod hardening;
 mod list;
 mod operability;

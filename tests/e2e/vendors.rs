@@ -32,7 +32,7 @@ struct Vendor {
 }
 
 /// The demo config's table for `provider:account`, as JSON.
-fn demo_account(provider: &str, account: &str) -> Value {
+pub(crate) fn demo_account(provider: &str, account: &str) -> Value {
     let demo: toml::Table =
         toml::from_str(checkout_gateway::cmd::demo::DEMO_TOML).expect("config/demo.toml parses");
     let table = demo

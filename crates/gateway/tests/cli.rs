@@ -1,15 +1,12 @@
 //! The `checkout-gateway` binary: normalize, config check, demo.
 
+mod process;
+
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_checkout-gateway");
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use process::{repo, BIN};
 
 fn run(args: &[&str], stdin: &[u8], envs: &[(&str, &str)]) -> (bool, String, String) {
     let mut cmd = Command::new(BIN);
@@ -596,61 +593,6 @@ fn sighup_refusal_never_quotes_a_secret_line() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A `checkout-gateway serve` child on a port of its own.
-struct Served {
-    child: std::process::Child,
-    url: String,
-}
-
-impl Served {
-    /// Serve `config` (with `{port}` replaced by a free port) once it
-    /// answers `/healthz`.
-    async fn start(dir: &Path, config: &str) -> Served {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let file = dir.join("gw.toml");
-        std::fs::write(&file, config.replace("{port}", &port.to_string())).unwrap();
-        let child = Command::new(BIN)
-            .args(["serve", "--config"])
-            .arg(&file)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn serve");
-        let served = Served {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let http = reqwest::Client::new();
-        while !http
-            .get(format!("{}/healthz", served.url))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            assert!(Instant::now() < deadline, "the gateway never answered");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        served
-    }
-
-    /// SIGKILL: no shutdown, no flush, nothing the process could finish.
-    fn kill_9(mut self) {
-        self.child.kill().expect("SIGKILL");
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Keys live in the store, not in the process: a gateway killed with
 /// SIGKILL right after a create and started again on the same store
 /// answers the same key and body with the same response, and the vendor
@@ -681,7 +623,7 @@ async fn an_idempotency_key_outlives_kill_9() {
         "plan": sandbox::meteroid::seed::PLAN_VERSION_STARTER_ID,
     });
     let http = reqwest::Client::new();
-    let create = |gateway: &Served| {
+    let create = |gateway: &process::Running| {
         http.post(format!("{}/v1/checkout-sessions", gateway.url))
             .bearer_auth(client_key)
             .header("idempotency-key", "order-kill-9")
@@ -689,7 +631,7 @@ async fn an_idempotency_key_outlives_kill_9() {
             .send()
     };
 
-    let gateway = Served::start(dir.path(), &config).await;
+    let gateway = process::serve(dir.path(), &config).await;
     let first = create(&gateway).await.expect("an answer");
     assert_eq!(first.status(), 201);
     assert!(first.headers().get("idempotent-replayed").is_none());
@@ -698,7 +640,7 @@ async fn an_idempotency_key_outlives_kill_9() {
     assert_eq!(sandbox.calls("meteroid", "create"), 1);
     gateway.kill_9();
 
-    let gateway = Served::start(dir.path(), &config).await;
+    let gateway = process::serve(dir.path(), &config).await;
     let again = create(&gateway).await.expect("an answer");
     assert_eq!(again.status(), 201);
     assert_eq!(again.headers()["idempotent-replayed"], "true");

@@ -2,15 +2,12 @@
 //! the binary, `config/demo.toml` pointed at a sandbox on a loopback
 //! socket, the vendor taught drift through `POST /_sandbox/<vendor>/drift`.
 
-use std::path::{Path, PathBuf};
+mod process;
 
+use std::path::PathBuf;
+
+use process::{repo, BIN};
 use serde_json::{json, Value};
-
-const BIN: &str = env!("CARGO_BIN_EXE_checkout-gateway");
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// A filled sandbox, and `config/demo.toml` pointed at it in `dir`.
 struct Vendors {

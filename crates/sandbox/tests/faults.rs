@@ -177,3 +177,68 @@ async fn queued_faults_hit_the_matching_requests_only() {
         .send();
     assert_eq!(bad.await.unwrap().status(), 400);
 }
+
+/// Statuses of `n` reads in a row of a session that does not exist (404
+/// when spared), each on a fresh connection: a faulted one may be dead.
+async fn read_statuses(s: &support::Running, n: usize) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    for _ in 0..n {
+        let r = reqwest::Client::new()
+            .get(format!("{}/meteroid{SESSIONS}/che_1", s.base))
+            .bearer_auth(DEMO_METEROID_API_KEY)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn random_faults_are_drawn_per_request_and_a_seed_repeats_them() {
+    let s = start().await;
+    let rule = json!({"vendor": "meteroid", "op": "get", "times": 0,
+        "random": {"p": 0.5, "seed": 11, "faults": [{"status": 500}, {"status": 503}]}});
+    let faults = format!("{}/_sandbox/faults", s.base);
+    let queue = || s.client.post(&faults).json(&rule).send();
+    assert_eq!(queue().await.unwrap().status(), 204);
+    let first = read_statuses(&s, 60).await;
+    for status in [404, 500, 503] {
+        assert!(first.contains(&status), "{status} never came: {first:?}");
+    }
+    assert!(
+        first.iter().all(|s| [404, 500, 503].contains(s)),
+        "{first:?}"
+    );
+
+    s.client.delete(&faults).send().await.unwrap();
+    assert_eq!(read_statuses(&s, 3).await, [404, 404, 404], "cleared");
+    queue().await.unwrap();
+    assert_eq!(
+        read_statuses(&s, 60).await,
+        first,
+        "the same seed, the same faults"
+    );
+    assert_eq!(
+        s.sandbox.calls("meteroid", "get"),
+        123,
+        "every request counted"
+    );
+
+    // A bad rule is refused in the control routes' form, saying why.
+    let bad = s
+        .client
+        .post(&faults)
+        .json(&json!({"vendor": "meteroid", "random": {"p": 2, "faults": [{"status": 500}]}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let body: serde_json::Value = bad.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("random.p")),
+        "{body}"
+    );
+}
