@@ -106,7 +106,7 @@ WHERE scope = $1 AND idem_key = $2 AND token = $3 AND state = 'running'";
 
 const RUNNING_FOR: &str = "\
 SELECT COUNT(*) AS n FROM idempotency_keys
-WHERE subject = $1 AND state = 'running' AND expires_at > $4
+WHERE subject = $1 AND state = 'running' AND lease_until > $4
   AND NOT (scope = $2 AND idem_key = $3)";
 
 const RELEASE: &str = "\
@@ -262,7 +262,9 @@ impl Store {
     }
 
     /// How many other keys have a claim running for `subject` (their
-    /// sessions may be at the vendor, not yet recorded).
+    /// sessions may be at the vendor, not yet recorded). A claim whose
+    /// lease ended counts no more: its attempt is settled by whoever takes
+    /// its key over, and a key nobody retries must not block the others.
     pub async fn running_for(
         &self,
         subject: &str,

@@ -452,6 +452,17 @@ async fn running_claims_are_counted_per_subject_and_sessions_once_answered_are_t
             "{}",
             b.name
         );
+        // A claim whose owner died (its lease ended) blocks nobody.
+        let short = Duration::from_millis(50);
+        token(claim_for(&store, key("dead"), 1, short, TTL).await);
+        assert_eq!(store.running_for(subject, key("mine")).await.unwrap(), 1);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(
+            store.running_for(subject, key("mine")).await.unwrap(),
+            0,
+            "{}",
+            b.name
+        );
         let many: Vec<String> = (0..250).map(|i| format!("che_{i}")).collect();
         let mut asked: Vec<&str> = many.iter().map(String::as_str).collect();
         asked.push("che_theirs");
