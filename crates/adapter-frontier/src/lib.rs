@@ -61,6 +61,12 @@ pub struct Reference<'a> {
 /// A checkout id as Frontier makes them (`uuid.New().String()`): a UUID in
 /// lower-case hyphenated form, the only form its answers echo back.
 pub fn is_checkout_id(s: &str) -> bool {
+    is_uuid(s)
+}
+
+/// An id as Frontier makes every id (checkouts, plans, organizations):
+/// `uuid.New().String()`, lower-case and hyphenated.
+fn is_uuid(s: &str) -> bool {
     s.len() == 36
         && s.bytes().enumerate().all(|(i, b)| match i {
             8 | 13 | 18 | 23 => b == b'-',
@@ -547,10 +553,12 @@ impl Connector for FrontierAccount {
         &self.config.orgs
     }
 
-    /// A create may name its plan by name, and sessions may show its id:
-    /// only the organization rules a session out.
+    /// A session shows its plan's id (a UUID); a create may name the plan
+    /// by name instead, and then the plan rules nothing out.
     fn could_be_created_by(&self, request: &CreateSession, listed: &CheckoutSession) -> bool {
+        let plan_by_id = request.plan.as_deref().is_some_and(is_uuid);
         !resolve::other_customer(request, listed)
+            && !(plan_by_id && resolve::other_plan(request, listed))
     }
 
     fn redacted_config(&self) -> serde_json::Value {
@@ -605,7 +613,8 @@ mod tests {
     }
 
     #[test]
-    fn only_the_organization_rules_a_listed_session_out() {
+    fn the_organization_and_a_plan_given_by_id_rule_a_listed_session_out() {
+        const PLAN: &str = "74d6592b-c0ce-4a49-b30e-418eddb39ec7";
         let account = build(base(json!({"bearer_token": "fpt_abc"}))).unwrap();
         let listed = CheckoutSession {
             customer: Some(checkout_core::Customer {
@@ -613,7 +622,7 @@ mod tests {
                 ..Default::default()
             }),
             plan: Some(checkout_core::PlanRef {
-                id: "0b1c8a64-plan-uuid".into(),
+                id: PLAN.into(),
                 kind: "plan".into(),
             }),
             ..serde_json::from_value(
@@ -628,16 +637,20 @@ mod tests {
             )
             .unwrap()
         };
-        let create = |org: &str| CreateSession {
+        let create = |org: &str, plan: &str| CreateSession {
             provider: PROVIDER.into(),
             account: "default".into(),
             customer: Some(org.into()),
-            plan: Some("starter_monthly".into()),
+            plan: Some(plan.into()),
             ..CreateSession::default()
         };
         // A plan named by name may be listed by id: it rules nothing out.
-        assert!(account.could_be_created_by(&create("org_1"), &listed));
-        assert!(!account.could_be_created_by(&create("org_2"), &listed));
+        assert!(account.could_be_created_by(&create("org_1", "starter_monthly"), &listed));
+        assert!(!account.could_be_created_by(&create("org_2", "starter_monthly"), &listed));
+        // A plan given by id is compared.
+        assert!(account.could_be_created_by(&create("org_1", PLAN), &listed));
+        let other = "3235c01d-1dcc-4478-9f08-7c7d0031679c";
+        assert!(!account.could_be_created_by(&create("org_1", other), &listed));
     }
 
     fn build(v: serde_json::Value) -> Result<FrontierAccount, ConfigError> {
