@@ -557,8 +557,8 @@ impl Connector for FrontierAccount {
     /// by name instead, and then the plan rules nothing out.
     fn could_be_created_by(&self, request: &CreateSession, listed: &CheckoutSession) -> bool {
         let plan_by_id = request.plan.as_deref().is_some_and(is_uuid);
-        !resolve::other_customer(request, listed)
-            && !(plan_by_id && resolve::other_plan(request, listed))
+        let other_plan = plan_by_id && resolve::other_plan(request, listed);
+        !resolve::other_customer(request, listed) && !other_plan
     }
 
     fn redacted_config(&self) -> serde_json::Value {
