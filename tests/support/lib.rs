@@ -123,17 +123,7 @@ async fn start_inner(config_toml: &str, file: Option<std::path::PathBuf>) -> Sta
     // A data directory of its own, and the store in it, or in a PostgreSQL
     // schema of its own when CHECKOUT_GATEWAY_TEST_POSTGRES is set.
     let data_dir = Arc::new(tempfile::tempdir().expect("data dir"));
-    let postgres = match store::testing::postgres_url() {
-        Some(base) => Some(Arc::new(
-            store::testing::PostgresSchema::create(&base)
-                .await
-                .unwrap_or_else(|e| panic!("{}: {e}", store::testing::POSTGRES_VAR)),
-        )),
-        None => {
-            store::testing::announce_skip();
-            None
-        }
-    };
+    let postgres = store::testing::schema_or_skip().await.map(Arc::new);
     let stack = Stack {
         gateway: String::new(),
         sandbox: sandbox_url,

@@ -727,17 +727,7 @@ async fn the_probes_answer_on_the_deployed_config() {
     let manifests = Manifests::load();
     let deployment = manifests.deployment();
     let files = pod_files(deployment);
-    let postgres = match store::testing::postgres_url() {
-        Some(base) => Some(
-            store::testing::PostgresSchema::create(&base)
-                .await
-                .unwrap_or_else(|e| panic!("{}: {e}", store::testing::POSTGRES_VAR)),
-        ),
-        None => {
-            store::testing::announce_skip();
-            None
-        }
-    };
+    let postgres = store::testing::schema_or_skip().await;
     let store_url = match &postgres {
         Some(schema) => schema.url.clone(),
         None => store::sqlite_url(&files.root.path().join("db/gateway.db")),

@@ -57,13 +57,7 @@ impl Replicas {
     /// Three replicas with `extra` (TOML tables) in their config, or
     /// `None` (after the skip line) without PostgreSQL.
     async fn start(extra: &str) -> Option<Replicas> {
-        let Some(base) = store::testing::postgres_url() else {
-            store::testing::announce_skip();
-            return None;
-        };
-        let schema = store::testing::PostgresSchema::create(&base)
-            .await
-            .unwrap_or_else(|e| panic!("{}: {e}", store::testing::POSTGRES_VAR));
+        let schema = store::testing::schema_or_skip().await?;
         let dir = tempfile::tempdir().expect("a temporary directory");
         let sandbox = process::sandbox(dir.path()).await;
         let hash = checkout_gateway::auth::to_hex(&checkout_gateway::auth::key_hash(CLIENT_KEY));

@@ -39,6 +39,18 @@ pub fn announce_skip() {
     });
 }
 
+/// A schema of its own in the database [`POSTGRES_VAR`] names, or `None`
+/// (after [`announce_skip`]) when the variable is unset. A database that is
+/// named but cannot be used fails the test, naming the variable.
+pub async fn schema_or_skip() -> Option<PostgresSchema> {
+    let Some(base) = postgres_url() else {
+        announce_skip();
+        return None;
+    };
+    let schema = PostgresSchema::create(&base).await;
+    Some(schema.unwrap_or_else(|e| panic!("{POSTGRES_VAR}: {e}")))
+}
+
 /// A schema of its own in the database at `base`.
 pub struct PostgresSchema {
     base: String,

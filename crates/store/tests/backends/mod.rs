@@ -4,7 +4,7 @@
 
 use std::future::Future;
 
-use store::testing::{announce_skip, postgres_url, PostgresSchema};
+use store::testing::schema_or_skip;
 
 /// A database one test body runs against: open it as often as the body
 /// likes (each open is another pool, as another replica would have).
@@ -34,13 +34,9 @@ where
         url: store::sqlite_url(&dir.path().join("store.db")),
     })
     .await;
-    let Some(base) = postgres_url() else {
-        announce_skip();
+    let Some(schema) = schema_or_skip().await else {
         return;
     };
-    let schema = PostgresSchema::create(&base)
-        .await
-        .unwrap_or_else(|e| panic!("{}: {e}", store::testing::POSTGRES_VAR));
     body(Backend {
         name: "postgres",
         url: schema.url.clone(),
