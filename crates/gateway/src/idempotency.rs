@@ -95,7 +95,7 @@ impl Idempotency {
             .await
     }
 
-    async fn store(&self) -> Result<&Store, Error> {
+    pub(crate) async fn store(&self) -> Result<&Store, Error> {
         self.open().await.map_err(unavailable)
     }
 

@@ -15,8 +15,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::{from_hex, Scope};
 
+pub mod feed;
 pub mod list;
 pub mod resilience;
+pub use feed::{FeedConfig, VendorWebhooksConfig, WebhooksConfig};
 pub use list::ListConfig;
 pub use resilience::ResilienceConfig;
 
@@ -42,6 +44,15 @@ pub struct GatewayConfig {
     pub log: LogConfig,
     #[serde(default)]
     pub list: ListConfig,
+    /// The change feed: tracking, polling, events (PRODUCT §11).
+    #[serde(default)]
+    pub feed: FeedConfig,
+    /// Where events are delivered (Standard Webhooks).
+    #[serde(default)]
+    pub webhooks: WebhooksConfig,
+    /// The vendors' own webhook secrets, per provider and account.
+    #[serde(default)]
+    pub vendor_webhooks: VendorWebhooksConfig,
     /// Where the gateway keeps what it generates for itself (the list
     /// cursor key, the default SQLite store); relative paths are taken
     /// from the working directory.
@@ -632,6 +643,9 @@ impl GatewayConfig {
             store: StoreConfig::default(),
             log: LogConfig::default(),
             list: ListConfig::default(),
+            feed: FeedConfig::default(),
+            webhooks: WebhooksConfig::default(),
+            vendor_webhooks: VendorWebhooksConfig::default(),
             data_dir: default_data_dir(),
             providers: BTreeMap::new(),
             clients: BTreeMap::new(),
@@ -644,6 +658,7 @@ impl GatewayConfig {
         resilience::refuse_removed_keys(figment)?;
         let config: GatewayConfig = figment.extract()?;
         config.resilience.check()?;
+        config.feed.check()?;
         if config.cache.max_entries == 0 {
             return Err(ConfigError::invalid(
                 "cache.max_entries",

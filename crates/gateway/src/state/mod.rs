@@ -14,6 +14,7 @@ use crate::auth::rate_limit::{Budget, ClientBudgets};
 use crate::auth::{Client, Clients, Grants, Scope};
 use crate::cache::SessionCache;
 use crate::config::{client_key_hashes, ConfigError, GatewayConfig};
+use crate::feed::Feed;
 use crate::idempotency::Idempotency;
 use crate::registry;
 use crate::telemetry::metrics::Metrics;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub cache: SessionCache,
     /// Idempotency records, in the store (`store.url`).
     pub idempotency: Arc<Idempotency>,
+    /// The change feed: tracked sessions and their events (same store).
+    pub feed: Arc<Feed>,
     pub metrics: Arc<Metrics>,
     pub max_body_bytes: usize,
     pub allow_http_localhost_urls: bool,
@@ -168,6 +171,14 @@ impl AppState {
         if let Some(p) = previous {
             list = list.reusing(&p.list);
         }
+        let idempotency = match previous {
+            Some(p) => p.idempotency.clone(),
+            None => Arc::new(Idempotency::new(config)?),
+        };
+        let feed = match previous {
+            Some(p) => p.feed.clone(),
+            None => Arc::new(Feed::new(&config.feed, idempotency.clone())),
+        };
         Ok(AppState {
             accounts,
             list,
@@ -176,10 +187,8 @@ impl AppState {
                 Some(p) => p.cache.clone(),
                 None => SessionCache::new(config, metrics.clone())?,
             },
-            idempotency: match previous {
-                Some(p) => p.idempotency.clone(),
-                None => Arc::new(Idempotency::new(config)?),
-            },
+            idempotency,
+            feed,
             max_body_bytes: config.server.max_body_bytes,
             allow_http_localhost_urls: config.server.allow_http_localhost_urls,
             shutdown_grace: Duration::from_secs(config.resilience.shutdown_grace_secs),
