@@ -165,6 +165,14 @@ pub trait Connector: Send + Sync {
         !resolve::other_customer(request, listed) && !resolve::other_plan(request, listed)
     }
 
+    /// The key this vendor's own webhooks name the session by, read from
+    /// its payload ([`Fetched::raw`]): when a vendor webhook arrives, the
+    /// change feed refreshes the tracked sessions holding that key. `None`
+    /// where the vendor sends no webhook related to checkouts.
+    fn feed_hint(&self, _raw: &serde_json::value::RawValue) -> Option<String> {
+        None
+    }
+
     /// The account's effective configuration with every secret shown as `***`.
     fn redacted_config(&self) -> serde_json::Value;
 }
