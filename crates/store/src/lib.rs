@@ -4,8 +4,10 @@
 //! `RETURNING`, times as unix milliseconds, TEXT and BIGINT columns only.
 //! Migrations (`crates/store/migrations`, embedded) run at open.
 
+mod feed;
 mod idempotency;
 pub mod testing;
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -13,7 +15,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::AnyPool;
 
+pub use feed::{EventFilter, NewEvent, Observation, Recorded, StoredEvent, Tracked};
 pub use idempotency::{Attempt, Claim, ClaimToken, IdempotencyKey, StoredResponse};
+pub use webhooks::{
+    AttemptOutcome, AttemptRecord, AttemptRow, Delivery, EndpointFilter, EndpointState,
+};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 
