@@ -88,3 +88,130 @@ pub fn after_failure(policy: &PollPolicy, failures: u32, now: DateTime<Utc>) -> 
 pub fn keep_terminal_until(policy: &PollPolicy, terminal_at: DateTime<Utc>) -> DateTime<Utc> {
     add(terminal_at, policy.terminal_grace)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeDelta;
+
+    fn t0() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-03-04T13:20:00Z")
+            .unwrap()
+            .to_utc()
+    }
+
+    fn secs(n: i64) -> TimeDelta {
+        TimeDelta::seconds(n)
+    }
+
+    /// The gap from now to the next poll of a session created `age` ago.
+    fn gap_at_age(age: TimeDelta, expires_in: Option<TimeDelta>) -> TimeDelta {
+        let now = t0();
+        let policy = PollPolicy::default();
+        next_poll(&policy, now - age, expires_in.map(|e| now + e), now) - now
+    }
+
+    #[test]
+    fn polls_by_age_band() {
+        for (age, gap) in [
+            (secs(0), secs(10)),
+            (secs(10 * 60 - 1), secs(10)),
+            (secs(10 * 60), secs(60)),
+            (secs(3600 - 1), secs(60)),
+            (secs(3600), secs(300)),
+            (TimeDelta::days(3), secs(300)),
+        ] {
+            assert_eq!(gap_at_age(age, None), gap, "age {age}");
+        }
+    }
+
+    #[test]
+    fn a_creation_time_ahead_of_the_clock_counts_as_new() {
+        assert_eq!(gap_at_age(secs(-120), None), secs(10));
+    }
+
+    #[test]
+    fn one_poll_lands_just_after_expiry() {
+        // Early band (10 s) but expiry + 2 s comes first.
+        assert_eq!(gap_at_age(secs(0), Some(secs(3))), secs(5));
+        // Slow band (5 min): expiry in 1 min pulls the poll in to 62 s.
+        assert_eq!(gap_at_age(TimeDelta::days(1), Some(secs(60))), secs(62));
+        // Expiry further off than the band: the band rules.
+        assert_eq!(gap_at_age(TimeDelta::days(1), Some(secs(600))), secs(300));
+        // Expired a second ago: the after-expiry poll is a second ahead.
+        assert_eq!(gap_at_age(secs(0), Some(secs(-1))), secs(1));
+    }
+
+    #[test]
+    fn once_the_after_expiry_poll_has_passed_the_band_rules_again() {
+        assert_eq!(gap_at_age(secs(0), Some(secs(-2))), secs(10));
+        assert_eq!(gap_at_age(secs(0), Some(secs(-60))), secs(10));
+        assert_eq!(gap_at_age(TimeDelta::days(1), Some(secs(-60))), secs(300));
+    }
+
+    #[test]
+    fn never_sooner_than_a_second_from_now() {
+        let now = t0();
+        let policy = PollPolicy::default();
+        // Expired 1.5 s ago: expiry + 2 s is 0.5 s ahead, moved to 1 s.
+        let expires_at = now - TimeDelta::milliseconds(1500);
+        assert_eq!(
+            next_poll(&policy, now, Some(expires_at), now),
+            now + secs(1)
+        );
+        let eager = PollPolicy {
+            early_every: Duration::ZERO,
+            after_expiry: Duration::ZERO,
+            ..PollPolicy::default()
+        };
+        assert_eq!(next_poll(&eager, now, None, now), now + secs(1));
+        assert_eq!(after_failure(&eager, 3, now), now + secs(1));
+    }
+
+    #[test]
+    fn failures_back_off_doubling_up_to_the_slow_interval() {
+        let now = t0();
+        let policy = PollPolicy::default();
+        for (failures, gap) in [
+            (0, secs(10)),
+            (1, secs(20)),
+            (2, secs(40)),
+            (4, secs(160)),
+            (5, secs(300)),
+            (31, secs(300)),
+            (32, secs(300)),
+            (u32::MAX, secs(300)),
+        ] {
+            assert_eq!(
+                after_failure(&policy, failures, now) - now,
+                gap,
+                "{failures} failures"
+            );
+        }
+    }
+
+    #[test]
+    fn terminal_rows_are_kept_for_the_grace() {
+        let policy = PollPolicy::default();
+        assert_eq!(keep_terminal_until(&policy, t0()), t0() + secs(600));
+    }
+
+    #[test]
+    fn absurd_intervals_saturate_instead_of_panicking() {
+        let now = t0();
+        let policy = PollPolicy {
+            early_every: Duration::MAX,
+            slow_every: Duration::MAX,
+            after_expiry: Duration::MAX,
+            terminal_grace: Duration::MAX,
+            ..PollPolicy::default()
+        };
+        assert_eq!(next_poll(&policy, now, None, now), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(
+            next_poll(&policy, now, Some(now), now),
+            DateTime::<Utc>::MAX_UTC
+        );
+        assert_eq!(after_failure(&policy, 9, now), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(keep_terminal_until(&policy, now), DateTime::<Utc>::MAX_UTC);
+    }
+}
