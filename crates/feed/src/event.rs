@@ -60,8 +60,9 @@ impl EventType {
     }
 }
 
-/// What the gateway last saw of a session (the store keeps it).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+/// What the gateway last saw of a session (the store keeps it). Serialises
+/// as an event's `previous`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
 pub struct Seen {
     pub status: Status,
     pub payment_status: Option<PaymentStatus>,
@@ -75,6 +76,58 @@ impl Seen {
             payment_status: session.payment_status,
         }
     }
+
+    /// From the store's text columns; `None` when either is not a known value.
+    pub fn from_stored(status: &str, payment_status: Option<&str>) -> Option<Seen> {
+        let status = STATUS_NAMES.iter().find(|(_, name)| *name == status)?.0;
+        let payment_status = match payment_status {
+            None => None,
+            Some(text) => Some(
+                PAYMENT_STATUS_NAMES
+                    .iter()
+                    .find(|(_, name)| *name == text)?
+                    .0,
+            ),
+        };
+        Some(Seen {
+            status,
+            payment_status,
+        })
+    }
+
+    /// The store's text columns (the canonical wire names).
+    pub fn stored(&self) -> (&'static str, Option<&'static str>) {
+        let status = name_of(&STATUS_NAMES, self.status);
+        let payment_status = self
+            .payment_status
+            .map(|payment| name_of(&PAYMENT_STATUS_NAMES, payment));
+        (status, payment_status)
+    }
+}
+
+/// The canonical wire names (checkout-core's serde names, PRODUCT §2).
+const STATUS_NAMES: [(Status, &str); 6] = [
+    (Status::Open, "open"),
+    (Status::Processing, "processing"),
+    (Status::Complete, "complete"),
+    (Status::Expired, "expired"),
+    (Status::Canceled, "canceled"),
+    (Status::Failed, "failed"),
+];
+
+const PAYMENT_STATUS_NAMES: [(PaymentStatus, &str); 5] = [
+    (PaymentStatus::Unpaid, "unpaid"),
+    (PaymentStatus::Processing, "processing"),
+    (PaymentStatus::Paid, "paid"),
+    (PaymentStatus::NoPaymentRequired, "no_payment_required"),
+    (PaymentStatus::Failed, "failed"),
+];
+
+fn name_of<T: PartialEq + Copy>(names: &[(T, &'static str)], value: T) -> &'static str {
+    names
+        .iter()
+        .find(|(known, _)| *known == value)
+        .map_or("", |(_, name)| name)
 }
 
 /// How the gateway came to see the session.
@@ -155,16 +208,6 @@ struct Body<'a> {
 #[derive(Serialize)]
 struct Data<'a> {
     object: &'a CheckoutSession,
-}
-
-impl Serialize for Seen {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut out = s.serialize_struct("Seen", 2)?;
-        out.serialize_field("status", &self.status)?;
-        out.serialize_field("payment_status", &self.payment_status)?;
-        out.end()
-    }
 }
 
 /// The event of `kind` for `session` (already `as_of(created_at)`), with
@@ -385,6 +428,23 @@ mod tests {
         );
         let later = session.as_of(at("2026-03-05T13:20:12Z"));
         assert_eq!(Seen::of(&later).status, Status::Expired);
+    }
+
+    #[test]
+    fn stored_names_round_trip_and_are_the_wire_names() {
+        for status in STATUSES {
+            for payment in PAYMENT_STATUSES {
+                let before = seen(status, payment);
+                let (status_text, payment_text) = before.stored();
+                assert_eq!(Seen::from_stored(status_text, payment_text), Some(before));
+                assert_eq!(
+                    serde_json::to_value(before).unwrap(),
+                    serde_json::json!({"status": status_text, "payment_status": payment_text})
+                );
+            }
+        }
+        assert_eq!(Seen::from_stored("done", None), None);
+        assert_eq!(Seen::from_stored("open", Some("settled")), None);
     }
 
     #[test]

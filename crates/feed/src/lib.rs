@@ -22,7 +22,7 @@ pub use signature::{sign, signature_header, verify, Secret, SecretError, VerifyE
 
 /// `base + by`, saturating at chrono's range instead of panicking on a
 /// duration too large for it (config values are the caller's, not ours).
-pub(crate) fn add(
+pub(crate) fn later_by(
     base: chrono::DateTime<chrono::Utc>,
     by: std::time::Duration,
 ) -> chrono::DateTime<chrono::Utc> {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::add;
+use crate::later_by;
 
 /// Delay before retry `n` (the delay after failed attempt `n`, 1-based).
 pub const SCHEDULE: [Duration; 7] = [
@@ -59,7 +59,7 @@ pub fn next_attempt(
     if let Some(retry_after) = retry_after {
         delay = delay.max(retry_after.min(RETRY_AFTER_CAP));
     }
-    Next::RetryAt(add(now, delay))
+    Next::RetryAt(later_by(now, delay))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::add;
+use crate::later_by;
 
 /// Age from which a session is polled every `slow_every`.
 pub const SLOW_FROM_AGE: Duration = Duration::from_secs(3600);
@@ -63,14 +63,14 @@ pub fn next_poll(
     } else {
         policy.slow_every
     };
-    let mut at = add(now, every);
+    let mut at = later_by(now, every);
     if let Some(expires_at) = expires_at {
-        let just_after = add(expires_at, policy.after_expiry);
+        let just_after = later_by(expires_at, policy.after_expiry);
         if just_after > now {
             at = at.min(just_after);
         }
     }
-    at.max(add(now, MIN_GAP))
+    at.max(later_by(now, MIN_GAP))
 }
 
 /// The next try after a failed poll: `min(2^failures × early_every,
@@ -81,12 +81,12 @@ pub fn after_failure(policy: &PollPolicy, failures: u32, now: DateTime<Utc>) -> 
         .early_every
         .saturating_mul(factor)
         .min(policy.slow_every);
-    add(now, backoff.max(MIN_GAP))
+    later_by(now, backoff.max(MIN_GAP))
 }
 
 /// Until when a session that became terminal at `terminal_at` stays tracked.
 pub fn keep_terminal_until(policy: &PollPolicy, terminal_at: DateTime<Utc>) -> DateTime<Utc> {
-    add(terminal_at, policy.terminal_grace)
+    later_by(terminal_at, policy.terminal_grace)
 }
 
 #[cfg(test)]

@@ -43,6 +43,7 @@ pub enum SecretError {
 }
 
 impl Secret {
+    /// `whsec_<base64>`; whitespace around it (a secret file's newline) is ignored.
     pub fn parse(text: &str) -> Result<Secret, SecretError> {
         let encoded = text
             .trim()
