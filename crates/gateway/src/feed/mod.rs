@@ -5,7 +5,10 @@
 //! when to poll, signatures, retries) are the `feed` crate's; this module
 //! does the I/O.
 
+pub mod tracker;
+
 use std::sync::Arc;
+use std::time::Duration;
 
 use checkout_core::Error;
 use store::Store;
@@ -13,6 +16,7 @@ use tokio::sync::watch;
 
 use crate::config::FeedConfig;
 use crate::idempotency::Idempotency;
+use tracker::Tracker;
 
 /// What every part of the feed shares; kept across reloads (its settings
 /// take effect at the next start, like the store's).
@@ -27,16 +31,30 @@ pub struct Feed {
     /// deliverers at once (other replicas' events are found by reading
     /// the store again after a short wait).
     head: watch::Sender<i64>,
+    /// Records what the gateway sees of sessions (creates, reads, lists,
+    /// cancels, polls).
+    tracker: Tracker,
 }
 
 impl Feed {
     pub fn new(config: &FeedConfig, store: Arc<Idempotency>) -> Feed {
+        let head = watch::channel(0).0;
+        let policy = feed::PollPolicy {
+            terminal_grace: Duration::from_secs(config.terminal_grace_secs),
+            ..feed::PollPolicy::default()
+        };
         Feed {
+            tracker: Tracker::new(config.enabled, store.clone(), head.clone(), policy),
             store,
             config: config.clone(),
             replica: uuid::Uuid::new_v4().simple().to_string(),
-            head: watch::channel(0).0,
+            head,
         }
+    }
+
+    /// Where sightings of sessions go.
+    pub fn tracker(&self) -> &Tracker {
+        &self.tracker
     }
 
     pub fn config(&self) -> &FeedConfig {
@@ -54,17 +72,22 @@ impl Feed {
 
     /// Events up to `seq` are in the store: wake whoever waits for them.
     pub fn written(&self, seq: i64) {
-        self.head.send_if_modified(|head| {
-            let newer = seq > *head;
-            if newer {
-                *head = seq;
-            }
-            newer
-        });
+        advance(&self.head, seq);
     }
 
     /// Changes each time this replica writes events.
     pub fn subscribe(&self) -> watch::Receiver<i64> {
         self.head.subscribe()
     }
+}
+
+/// Move `head` on to `seq` (never back), waking its subscribers.
+pub(crate) fn advance(head: &watch::Sender<i64>, seq: i64) {
+    head.send_if_modified(|head| {
+        let newer = seq > *head;
+        if newer {
+            *head = seq;
+        }
+        newer
+    });
 }

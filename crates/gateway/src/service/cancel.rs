@@ -9,10 +9,11 @@ use checkout_core::adapter::unsupported;
 use checkout_core::{
     CancelSession, Error, ErrorCode, Operation, RequestContext, SessionId, Status,
 };
+use feed::Sighting;
 
 use crate::auth::rate_limit::Budget;
 use crate::auth::Client;
-use crate::service::read::same_session;
+use crate::service::read::{same_session, track};
 use crate::state::{Account, AppState};
 
 /// Cancel `id` at its vendor; the session as it now stands, as JSON.
@@ -41,6 +42,7 @@ pub async fn cancel(
         }
         Err(e) => return Err(e),
     };
+    track(state, account, &fetched, Sighting::Read);
     Ok(state.cache.insert(id.to_string(), &fetched).await.body())
 }
 
@@ -73,6 +75,7 @@ async fn settle(
         )
         .await?;
     let fetched = same_session(fetched, id)?;
+    track(state, account, &fetched, Sighting::Read);
     let entry = state.cache.insert(id.to_string(), &fetched).await;
     let session = &fetched.session;
     let now = session

@@ -7,10 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use checkout_core::{CreateSession, Error, ErrorCode, Fetched, RequestContext};
+use feed::Sighting;
 use http::StatusCode;
 
 use crate::auth::rate_limit::Budget;
 use crate::auth::Client;
+use crate::feed::tracker::Sight;
 use crate::idempotency::{fingerprint, Attempt, ClaimToken, Claimed, Idempotency, StoredResponse};
 use crate::registry;
 use crate::service::resolve::{self, AttemptNote, Lookup, Outcome};
@@ -251,6 +253,9 @@ impl Owner<'_> {
             .cache
             .insert(fetched.session.id.clone(), &fetched)
             .await;
+        if let Ok(account) = self.account() {
+            track_created(self.state, account, &fetched).await;
+        }
         self.record_success(&fetched).await;
         fetched
     }
@@ -300,8 +305,25 @@ async fn create_upstream(
         .cache
         .insert(fetched.session.id.clone(), &fetched)
         .await;
+    track_created(state, account, &fetched).await;
     Ok(fetched)
 }
+
+/// A created session is tracked before the client hears of it (bounded:
+/// a store that fails or stalls is logged and counted, and the create
+/// answered all the same).
+async fn track_created(state: &AppState, account: &Account, fetched: &Fetched) {
+    let hint = account.connector.feed_hint(&fetched.raw);
+    let sight = Sight::new(&fetched.session, hint, Sighting::Created);
+    state
+        .feed
+        .tracker()
+        .observe_now(&state.metrics, sight, TRACK_CREATED_WITHIN)
+        .await;
+}
+
+/// How long a create waits for its session to be tracked.
+const TRACK_CREATED_WITHIN: Duration = Duration::from_secs(2);
 
 /// The vendor may have acted on the create: it was sent and no answer
 /// says what happened.

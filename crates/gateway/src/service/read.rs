@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use checkout_core::{Error, ErrorCode, Fetched, RequestContext, SessionId};
+use feed::Sighting;
 
 use crate::auth::rate_limit::Budget;
 use crate::auth::Client;
 use crate::cache::{render, CacheOutcome};
+use crate::feed::tracker::Sight;
 use crate::registry;
 use crate::state::{Account, AppState};
 
@@ -75,7 +77,9 @@ pub async fn read(
                 ctx,
             )
             .await?;
-        same_session(fetched, id)
+        let fetched = same_session(fetched, id)?;
+        track(state, account, &fetched, Sighting::Read);
+        Ok(fetched)
     };
     // The cache holds canonical sessions only: the vendor payload is read
     // from the vendor, which refreshes the cached copy too.
@@ -105,6 +109,14 @@ pub async fn read(
         outcome: read.outcome,
         age: read.entry.age(),
     })
+}
+
+/// Queue a sighting of a session the vendor just answered with, for the
+/// change feed (never waits).
+pub fn track(state: &AppState, account: &Account, fetched: &Fetched, sighting: Sighting) {
+    let hint = account.connector.feed_hint(&fetched.raw);
+    let sight = Sight::new(&fetched.session, hint, sighting);
+    state.feed.tracker().observe(&state.metrics, sight);
 }
 
 /// A vendor answering with another session than asked for is not trusted.

@@ -123,6 +123,26 @@ pub struct RedisLabels {
     pub op: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EventLabels {
+    /// `checkout_session.completed`, … (a closed set).
+    pub r#type: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DroppedLabels {
+    /// `queue_full`, `store_error`, `contended`, `timeout`, `no_runtime` or `closed`.
+    pub reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PollLabels {
+    pub provider: String,
+    pub account: String,
+    /// `ok`, `error`, `skipped_busy` or `list`.
+    pub outcome: &'static str,
+}
+
 /// Provider and account labels: configured names, a closed set.
 fn account_labels(provider: &str, account: &str) -> AccountLabels {
     AccountLabels {
@@ -157,6 +177,14 @@ pub struct Metrics {
     pub vendor_unknown: Family<UnknownLabels, Counter>,
     pub redis_errors: Family<RedisLabels, Counter>,
     pub redis_invalidations: Counter,
+    /// Change-feed events recorded by this replica, by type.
+    pub events: Family<EventLabels, Counter>,
+    /// Sightings of sessions that were not recorded, by reason.
+    pub feed_dropped: Family<DroppedLabels, Counter>,
+    /// The poller's vendor calls and skipped rounds, by outcome.
+    pub polls: Family<PollLabels, Counter>,
+    /// Open sessions tracked per account (set by the poller each round).
+    pub tracked_sessions: Family<AccountLabels, Gauge>,
     /// The drift names seen, which bound `vendor_unknown`'s series.
     drift_names: DriftNames,
     /// Bytes held by the cache, kept by the cache itself.
@@ -190,6 +218,10 @@ impl Metrics {
             vendor_unknown: Family::default(),
             redis_errors: Family::default(),
             redis_invalidations: Counter::default(),
+            events: Family::default(),
+            feed_dropped: Family::default(),
+            polls: Family::default(),
+            tracked_sessions: Family::default(),
             drift_names: DriftNames::default(),
             cache_bytes_held: AtomicU64::new(0),
             registry: Registry::default(),
@@ -280,7 +312,58 @@ impl Metrics {
             "Local copies dropped because another replica wrote the session (Redis pub/sub)",
             m.redis_invalidations.clone(),
         );
+        registry.register(
+            "events",
+            "Change-feed events recorded by this replica, by type",
+            m.events.clone(),
+        );
+        registry.register(
+            "feed_dropped",
+            "Sightings of sessions not recorded in the change feed, by reason (the session is seen again at its next read, list or poll)",
+            m.feed_dropped.clone(),
+        );
+        registry.register(
+            "polls",
+            "The change-feed poller's vendor calls by provider, account and outcome (ok, error, list), and rounds skipped while the account was busy (skipped_busy)",
+            m.polls.clone(),
+        );
+        registry.register(
+            "tracked_sessions",
+            "Open sessions the change feed tracks, per account (updated each poll round)",
+            m.tracked_sessions.clone(),
+        );
         Metrics { registry, ..m }
+    }
+
+    /// An event was recorded (`kind` is its wire type).
+    pub fn event_recorded(&self, kind: &str) {
+        let kind = feed::EventType::parse(kind).map_or("other", feed::EventType::as_str);
+        self.events
+            .get_or_create(&EventLabels { r#type: kind })
+            .inc();
+    }
+
+    /// A sighting was not recorded.
+    pub fn feed_dropped(&self, reason: &'static str) {
+        self.feed_dropped
+            .get_or_create(&DroppedLabels { reason })
+            .inc();
+    }
+
+    pub fn poll(&self, provider: &str, account: &str, outcome: &'static str) {
+        self.polls
+            .get_or_create(&PollLabels {
+                provider: provider.to_owned(),
+                account: account.to_owned(),
+                outcome,
+            })
+            .inc();
+    }
+
+    pub fn tracked_sessions(&self, provider: &str, account: &str, open: i64) {
+        self.tracked_sessions
+            .get_or_create(&account_labels(provider, account))
+            .set(open);
     }
 
     /// Count what one vendor answer held that the wire types do not know,

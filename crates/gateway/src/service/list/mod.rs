@@ -17,6 +17,7 @@ use checkout_core::adapter::unsupported;
 use checkout_core::list::{ListSupport, Pagination};
 use checkout_core::{Error, ErrorCode, ListQuery, Operation, RequestContext};
 use chrono::{DateTime, Utc};
+use feed::Sighting;
 use futures::future::join_all;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -24,6 +25,7 @@ use utoipa::ToSchema;
 use crate::auth::rate_limit::Budget;
 use crate::auth::Client;
 use crate::cache::render;
+use crate::feed::tracker::Sight;
 use crate::state::{Account, AppState};
 use cursor::{CursorState, Position};
 use merge::{Item, Loaded, Merge, Source, SourceState, Step};
@@ -401,6 +403,12 @@ async fn rendered(state: &AppState, item: &Item) -> Bytes {
     let complete = account
         .and_then(list_support)
         .is_some_and(|l| l.items_complete);
+    if let Some(account) = account {
+        let hint = account.connector.feed_hint(&item.fetched.raw);
+        let sight = Sight::new(session, hint, Sighting::Listed);
+        let sight = if complete { sight } else { sight.partial() };
+        state.feed.tracker().observe(&state.metrics, sight);
+    }
     if complete {
         state
             .cache

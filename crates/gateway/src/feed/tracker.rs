@@ -1,0 +1,401 @@
+//! Recording what the gateway saw of a session: the tracked row's last
+//! state is compared with the new sighting (`feed::changes`), and the new
+//! state and the events it makes go into the store in one transaction,
+//! guarded by the row's version (a writer that lost the race re-reads and
+//! recomputes, so a change makes its events once).
+//!
+//! Reads and lists must stay cheap: their sightings go into a bounded
+//! queue drained by one writer task, and a session whose statuses were
+//! recorded moments ago is not queued again. A create awaits its record
+//! (bounded): a session the client heard about is tracked. The poller
+//! records directly and gets the events back.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use checkout_core::CheckoutSession;
+use chrono::{DateTime, Utc};
+use feed::event::{changes, event, new_event_id, Seen, Sighting};
+use feed::schedule::{next_poll, PollPolicy};
+use store::{NewEvent, Observation, Recorded, StoredEvent, Tracked};
+use tokio::sync::{mpsc, watch};
+
+use crate::idempotency::Idempotency;
+use crate::telemetry::metrics::Metrics;
+
+/// Sightings waiting for the writer; past this, sightings are dropped (and
+/// counted): the session is seen again at its next read, list or create.
+pub const QUEUE_CAPACITY: usize = 10_000;
+
+/// A session whose statuses were recorded this recently is not queued again
+/// for an unchanged read or list item.
+pub const RECENT: Duration = Duration::from_secs(30);
+
+/// Sessions remembered as recently recorded (per replica).
+const RECENT_CAPACITY: u64 = 10_000;
+
+/// Tries of one record when other writers keep moving the row.
+const MAX_TRIES: u32 = 5;
+
+/// How much of the session a sighting carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Everything a get answers.
+    Full,
+    /// A list item with fewer fields than a get (Flowglad, Zenskar): it
+    /// never replaces the state recorded from a get, and a change it shows
+    /// is not made an event from it but polled (a get) at once.
+    Partial,
+}
+
+/// One sighting of a session.
+#[derive(Debug, Clone)]
+pub struct Sight {
+    /// As the vendor answered it (the vendor-mapped status; expiry is
+    /// derived at `at`).
+    pub session: CheckoutSession,
+    /// The vendor's link key (`Connector::feed_hint`).
+    pub hint: Option<String>,
+    pub sighting: Sighting,
+    pub detail: Detail,
+    pub at: DateTime<Utc>,
+}
+
+impl Sight {
+    /// A sighting of everything a get answers, now.
+    pub fn new(session: &CheckoutSession, hint: Option<String>, sighting: Sighting) -> Sight {
+        Sight::at(session, hint, sighting, Utc::now())
+    }
+
+    pub fn at(
+        session: &CheckoutSession,
+        hint: Option<String>,
+        sighting: Sighting,
+        at: DateTime<Utc>,
+    ) -> Sight {
+        Sight {
+            session: session.clone(),
+            hint,
+            sighting,
+            detail: Detail::Full,
+            at,
+        }
+    }
+
+    /// The same sighting, of a list item with fewer fields than a get.
+    pub fn partial(self) -> Sight {
+        Sight {
+            detail: Detail::Partial,
+            ..self
+        }
+    }
+
+    /// The statuses as of the sighting (expiry derived).
+    pub fn seen(&self) -> Seen {
+        Seen::of(&self.session.as_of(self.at))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrackError {
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("the tracked session kept changing: {MAX_TRIES} tries lost to other writers")]
+    Contended,
+}
+
+impl TrackError {
+    /// The `reason` label of `checkout_gateway_feed_dropped_total`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            TrackError::Store(_) => "store_error",
+            TrackError::Contended => "contended",
+        }
+    }
+}
+
+/// What one sighting made.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Recording {
+    /// Events recorded, in seq order.
+    pub events: Vec<StoredEvent>,
+    /// Nothing was written (a stale sighting of a finished session, or a
+    /// partial one of a session already terminal).
+    pub ignored: bool,
+}
+
+/// Records sightings; the feed holds one.
+pub struct Tracker {
+    recorder: Arc<Recorder>,
+    queue: OnceLock<mpsc::Sender<Queued>>,
+}
+
+struct Queued {
+    sight: Sight,
+    metrics: Arc<Metrics>,
+}
+
+/// What a record needs, shared with the writer task.
+struct Recorder {
+    enabled: bool,
+    store: Arc<Idempotency>,
+    head: watch::Sender<i64>,
+    policy: PollPolicy,
+    /// Session id → statuses last recorded by this replica, for a short while.
+    recent: moka::sync::Cache<String, Seen>,
+}
+
+impl Tracker {
+    pub fn new(
+        enabled: bool,
+        store: Arc<Idempotency>,
+        head: watch::Sender<i64>,
+        policy: PollPolicy,
+    ) -> Tracker {
+        Tracker {
+            recorder: Arc::new(Recorder {
+                enabled,
+                store,
+                head,
+                policy,
+                recent: moka::sync::Cache::builder()
+                    .max_capacity(RECENT_CAPACITY)
+                    .time_to_live(RECENT)
+                    .build(),
+            }),
+            queue: OnceLock::new(),
+        }
+    }
+
+    /// The poll schedule records use.
+    pub fn policy(&self) -> &PollPolicy {
+        &self.recorder.policy
+    }
+
+    /// Queue a sighting (reads, list items, cancels): never waits. An
+    /// unchanged session recorded moments ago is skipped; a full queue
+    /// drops the sighting (counted).
+    pub fn observe(&self, metrics: &Arc<Metrics>, sight: Sight) {
+        if !self.recorder.enabled
+            || self.recorder.recent.get(&sight.session.id) == Some(sight.seen())
+        {
+            return;
+        }
+        let Some(queue) = self.queue() else {
+            metrics.feed_dropped("no_runtime");
+            return;
+        };
+        let queued = Queued {
+            sight,
+            metrics: metrics.clone(),
+        };
+        match queue.try_send(queued) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => metrics.feed_dropped("queue_full"),
+            Err(mpsc::error::TrySendError::Closed(_)) => metrics.feed_dropped("closed"),
+        }
+    }
+
+    /// Record a sighting now, waiting at most `within` (creates: the client
+    /// hears of the session once it is tracked). A failure is logged and
+    /// counted, never the caller's error; false when it was not recorded.
+    pub async fn observe_now(&self, metrics: &Metrics, sight: Sight, within: Duration) -> bool {
+        if !self.recorder.enabled {
+            return false;
+        }
+        let id = sight.session.id.clone();
+        match tokio::time::timeout(within, self.record(metrics, &sight, None)).await {
+            Ok(Ok(_)) => true,
+            Ok(Err(e)) => {
+                tracing::warn!(session = %id, error = %e, "a created session was not tracked");
+                metrics.feed_dropped(e.reason());
+                false
+            }
+            Err(_) => {
+                tracing::warn!(session = %id, within_ms = within.as_millis() as u64, "tracking a created session timed out; answering anyway");
+                metrics.feed_dropped("timeout");
+                false
+            }
+        }
+    }
+
+    /// Record a sighting and return the events it made. `known` is the
+    /// tracked row when the caller just read it (the poller): one read
+    /// less unless another writer was first.
+    pub async fn record(
+        &self,
+        metrics: &Metrics,
+        sight: &Sight,
+        known: Option<Tracked>,
+    ) -> Result<Recording, TrackError> {
+        self.recorder.record(metrics, sight, known).await
+    }
+
+    /// The writer's queue, its task started at the first sighting (a
+    /// runtime is needed; the state may be built outside one).
+    fn queue(&self) -> Option<&mpsc::Sender<Queued>> {
+        if let Some(queue) = self.queue.get() {
+            return Some(queue);
+        }
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
+        Some(self.queue.get_or_init(|| {
+            let (sender, receiver) = mpsc::channel(QUEUE_CAPACITY);
+            runtime.spawn(write(self.recorder.clone(), receiver));
+            sender
+        }))
+    }
+}
+
+/// The writer: one record at a time, until the tracker is dropped.
+async fn write(recorder: Arc<Recorder>, mut queue: mpsc::Receiver<Queued>) {
+    while let Some(Queued { sight, metrics }) = queue.recv().await {
+        if let Err(e) = recorder.record(&metrics, &sight, None).await {
+            tracing::warn!(session = %sight.session.id, error = %e, "a sighting was not recorded");
+            metrics.feed_dropped(e.reason());
+        }
+    }
+}
+
+/// What to write for one sighting, given the row as it stands.
+struct Plan {
+    state: String,
+    seen: Seen,
+    kinds: Vec<feed::EventType>,
+    next_poll_ms: Option<i64>,
+}
+
+impl Recorder {
+    async fn record(
+        &self,
+        metrics: &Metrics,
+        sight: &Sight,
+        mut known: Option<Tracked>,
+    ) -> Result<Recording, TrackError> {
+        let store = self.store.open().await?;
+        let session = sight.session.as_of(sight.at);
+        let account = format!("{}:{}", session.provider, session.account);
+        for _ in 0..MAX_TRIES {
+            let row = match known.take() {
+                Some(row) => Some(row),
+                None => store.tracked(&session.id).await?,
+            };
+            let Some(plan) = self.plan(sight, &session, row.as_ref()) else {
+                return Ok(Recording {
+                    events: Vec::new(),
+                    ignored: true,
+                });
+            };
+            let previous = row
+                .as_ref()
+                .and_then(|r| Seen::from_stored(&r.status, r.payment_status.as_deref()));
+            let events: Vec<feed::Event> = plan
+                .kinds
+                .iter()
+                .map(|kind| {
+                    let id = new_event_id(&uuid::Uuid::now_v7().simple().to_string());
+                    event(*kind, &session, previous, sight.at, id)
+                })
+                .collect();
+            let new_events: Vec<NewEvent> = events
+                .iter()
+                .map(|e| NewEvent {
+                    id: &e.id,
+                    kind: e.kind.as_str(),
+                    created_ms: e.created_at.timestamp_millis(),
+                    body: &e.body,
+                })
+                .collect();
+            let (status, payment_status) = plan.seen.stored();
+            let observation = Observation {
+                session_id: &session.id,
+                account: &account,
+                status,
+                payment_status,
+                state: &plan.state,
+                hint: sight.hint.as_deref(),
+                created_ms: session.created_at.timestamp_millis(),
+                expires_ms: session.expires_at.map(|at| at.timestamp_millis()),
+                next_poll_ms: plan.next_poll_ms,
+                terminal: plan.seen.status.is_terminal(),
+            };
+            let expected = row.as_ref().map(|r| r.version);
+            match store.record(&observation, expected, &new_events).await? {
+                Recorded::Conflict => continue,
+                Recorded::Done(stored) => {
+                    for e in &stored {
+                        metrics.event_recorded(&e.kind);
+                    }
+                    if let Some(last) = stored.last() {
+                        self.written(last.seq);
+                    }
+                    self.recent.insert(session.id.clone(), plan.seen);
+                    return Ok(Recording {
+                        events: stored,
+                        ignored: false,
+                    });
+                }
+            }
+        }
+        Err(TrackError::Contended)
+    }
+
+    /// What the sighting writes over `row`; `None` when it writes nothing.
+    fn plan(
+        &self,
+        sight: &Sight,
+        session: &CheckoutSession,
+        row: Option<&Tracked>,
+    ) -> Option<Plan> {
+        let now_seen = Seen::of(session);
+        let previous = row.and_then(|r| Seen::from_stored(&r.status, r.payment_status.as_deref()));
+        let scheduled = |seen: &Seen| {
+            (!seen.status.is_terminal()).then(|| {
+                next_poll(
+                    &self.policy,
+                    session.created_at,
+                    session.expires_at,
+                    sight.at,
+                )
+                .timestamp_millis()
+            })
+        };
+        if let Some(previous) = previous {
+            // A terminal session never changes again: an older sighting
+            // queued behind a newer one must not undo it (and make its
+            // event twice when it is seen again).
+            if previous.status.is_terminal() && !now_seen.status.is_terminal() {
+                return None;
+            }
+        }
+        match (sight.detail, row, previous) {
+            (Detail::Partial, Some(row), Some(previous)) => {
+                if row.next_poll_ms.is_none() {
+                    return None;
+                }
+                // Keep the fuller state; a change is for a get to confirm.
+                let next_poll_ms = if previous == now_seen {
+                    scheduled(&previous)
+                } else {
+                    Some(sight.at.timestamp_millis())
+                };
+                Some(Plan {
+                    state: row.state.clone(),
+                    seen: previous,
+                    kinds: Vec::new(),
+                    next_poll_ms,
+                })
+            }
+            _ => Some(Plan {
+                // Plain data into memory: serialising cannot fail.
+                state: serde_json::to_string(session).unwrap_or_default(),
+                seen: now_seen,
+                kinds: changes(previous, &now_seen, sight.sighting),
+                next_poll_ms: scheduled(&now_seen),
+            }),
+        }
+    }
+
+    fn written(&self, seq: i64) {
+        super::advance(&self.head, seq);
+    }
+}
