@@ -154,8 +154,12 @@ pub async fn run(args: DemoArgs, format: LogFormat) -> CliResult {
         .filter(|(_, account)| account.capabilities().cancel)
         .map(|(key, _)| key.clone())
         .collect();
+    let polling = state.feed.config().enabled;
     let gateway = Gateway::new(state, Some(source));
     reload_on_sighup(gateway.clone());
+    if polling {
+        crate::service::poll::start(gateway.clone());
+    }
     let gateway = tokio::spawn(server::serve(gateway_listener, gateway, shutdown_signal()));
 
     let gateway_url = format!("http://{gateway_addr}");

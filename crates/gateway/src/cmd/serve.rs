@@ -53,8 +53,12 @@ pub async fn serve(path: Option<&Path>, format: LogFormat) -> CliResult {
     tracing::info!(listen = %config.server.listen, accounts = state.accounts.len(), "checkout-gateway serving");
     let path = path.map(Path::to_path_buf);
     let source: ConfigSource = Arc::new(move || Ok(config::figment(path.as_deref())));
+    let polling = state.feed.config().enabled;
     let gateway = Gateway::new(state, Some(source));
     reload_on_sighup(gateway.clone());
+    if polling {
+        crate::service::poll::start(gateway.clone());
+    }
     server::serve(listener, gateway, shutdown_signal())
         .await
         .map_err(|e| e.to_string())

@@ -105,6 +105,11 @@ impl Guard {
         self.policy.max_in_flight - self.in_flight.available_permits()
     }
 
+    /// The most calls to this account in flight at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.policy.max_in_flight
+    }
+
     /// Read a session. `seen` says whether the gateway has handled this
     /// session before: failures on ids nobody has seen are weighed by
     /// [`Verdict::of`], so that invented ids cannot open the breaker.
