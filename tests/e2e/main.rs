@@ -6,6 +6,8 @@ mod api;
 mod drift;
 /// docs/resilience.md's fault matrix, walked and compared.
 mod fault_matrix;
+/// The change feed: tracking, polling, events from changes.
+mod feed_poll;
 mod hardening;
 mod list;
 mod operability;

@@ -25,10 +25,18 @@ pub struct Stack {
     /// The store's PostgreSQL schema, when CHECKOUT_GATEWAY_TEST_POSTGRES
     /// is set; shared with the replicas, dropped with the last of them.
     postgres: Option<Arc<store::testing::PostgresSchema>>,
+    /// The gateway's live state: tests reach its store, feed and accounts.
+    pub live: Option<Arc<Gateway>>,
+    /// The change-feed poller (`feed.enabled`), stopped with the stack.
+    pub poller: Option<tokio::task::JoinHandle<()>>,
+    /// Whether the gateway starts its poller (tests that step through
+    /// rounds themselves say no).
+    start_poller: bool,
 }
 
 impl Drop for Stack {
     fn drop(&mut self) {
+        self.stop_poller();
         let Some(schema) = self.postgres.take().and_then(Arc::into_inner) else {
             return;
         };
@@ -110,6 +118,35 @@ pub async fn start_from_file(config_toml: &str, file: std::path::PathBuf) -> Sta
 }
 
 async fn start_inner(config_toml: &str, file: Option<std::path::PathBuf>) -> Stack {
+    let postgres = store::testing::schema_or_skip().await;
+    start_on_store(config_toml, file, postgres, true).await
+}
+
+/// Which store a test's gateway uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    /// Only when CHECKOUT_GATEWAY_TEST_POSTGRES is set.
+    Postgres,
+}
+
+/// Like [`start_with`], on `backend` (`None`, after the skip line, for
+/// PostgreSQL when CHECKOUT_GATEWAY_TEST_POSTGRES is unset), its poller
+/// started only when `poller` (and `feed.enabled`).
+pub async fn start_on(backend: Backend, config_toml: &str, poller: bool) -> Option<Stack> {
+    let postgres = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(store::testing::schema_or_skip().await?),
+    };
+    Some(start_on_store(config_toml, None, postgres, poller).await)
+}
+
+async fn start_on_store(
+    config_toml: &str,
+    file: Option<std::path::PathBuf>,
+    postgres: Option<store::testing::PostgresSchema>,
+    start_poller: bool,
+) -> Stack {
     let sandbox_listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind sandbox");
@@ -123,14 +160,16 @@ async fn start_inner(config_toml: &str, file: Option<std::path::PathBuf>) -> Sta
     // A data directory of its own, and the store in it, or in a PostgreSQL
     // schema of its own when CHECKOUT_GATEWAY_TEST_POSTGRES is set.
     let data_dir = Arc::new(tempfile::tempdir().expect("data dir"));
-    let postgres = store::testing::schema_or_skip().await.map(Arc::new);
     let stack = Stack {
         gateway: String::new(),
         sandbox: sandbox_url,
         sandbox_state,
         http: reqwest::Client::new(),
         data_dir,
-        postgres,
+        postgres: postgres.map(Arc::new),
+        live: None,
+        poller: None,
+        start_poller,
     };
     stack.gateway_with(config_toml, file).await
 }
@@ -147,6 +186,9 @@ impl Stack {
             http: self.http.clone(),
             data_dir: self.data_dir.clone(),
             postgres: self.postgres.clone(),
+            live: None,
+            poller: None,
+            start_poller: self.start_poller,
         };
         shared.gateway_with(config_toml, None).await
     }
@@ -181,13 +223,32 @@ impl Stack {
             }
             None => Arc::new(move || Ok(Figment::from(Toml::string(&toml)))),
         };
+        let polling = self.start_poller && state.feed.config().enabled;
+        let live = Gateway::new(state, Some(source));
+        if polling {
+            self.poller = Some(checkout_gateway::service::poll::start(live.clone()));
+        }
+        self.live = Some(live.clone());
         tokio::spawn(checkout_gateway::server::serve(
             gateway_listener,
-            Gateway::new(state, Some(source)),
+            live,
             std::future::pending(),
         ));
         self.gateway = format!("http://{gateway_addr}");
         self
+    }
+
+    /// The gateway's state as a request would see it now.
+    pub fn state(&self) -> Arc<checkout_gateway::state::AppState> {
+        self.live.as_ref().expect("a started gateway").current()
+    }
+
+    /// Stop this gateway's poller, as if its replica died: its leases are
+    /// not released, they run out.
+    pub fn stop_poller(&mut self) {
+        if let Some(poller) = self.poller.take() {
+            poller.abort();
+        }
     }
 
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {

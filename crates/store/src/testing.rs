@@ -96,9 +96,22 @@ impl PostgresSchema {
         })
     }
 
-    /// Drop the schema and all in it.
+    /// Drop the schema and all in it. A test's own connections may still
+    /// hold locks in it (a background task stopped mid-transaction when the
+    /// test ended, its runtime blocked in this drop): they are ended first,
+    /// and the drop gives up after a while rather than wait for ever.
     pub async fn drop(self) -> Result<(), StoreError> {
         let mut admin = sqlx::AnyConnection::connect(&self.base).await?;
+        sqlx::query(
+            "SELECT count(pg_terminate_backend(l.pid)) FROM pg_locks l
+             JOIN pg_class c ON c.oid = l.relation
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = $1 AND l.pid <> pg_backend_pid()",
+        )
+        .bind(&self.name)
+        .fetch_one(&mut admin)
+        .await?;
+        admin.execute("SET lock_timeout = '10s'").await?;
         admin
             .execute(format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name).as_str())
             .await?;

@@ -92,7 +92,15 @@ impl Sight {
 
     /// The statuses as of the sighting (expiry derived).
     pub fn seen(&self) -> Seen {
-        Seen::of(&self.session.as_of(self.at))
+        seen_at(&self.session, self.at)
+    }
+}
+
+/// `Seen::of(&session.as_of(at))`, without copying the session.
+fn seen_at(session: &CheckoutSession, at: DateTime<Utc>) -> Seen {
+    Seen {
+        status: session.status.derived(session.expires_at, at),
+        payment_status: session.payment_status,
     }
 }
 
@@ -172,15 +180,31 @@ impl Tracker {
         &self.recorder.policy
     }
 
-    /// Queue a sighting (reads, list items, cancels): never waits. An
-    /// unchanged session recorded moments ago is skipped; a full queue
-    /// drops the sighting (counted).
-    pub fn observe(&self, metrics: &Arc<Metrics>, sight: Sight) {
+    /// Queue a sighting of `session` now (reads, list items, cancels):
+    /// never waits. An unchanged session recorded moments ago is skipped
+    /// before anything is copied (or `hint` asked); a full queue drops the
+    /// sighting (counted).
+    pub fn observe(
+        &self,
+        metrics: &Arc<Metrics>,
+        session: &CheckoutSession,
+        sighting: Sighting,
+        detail: Detail,
+        hint: impl FnOnce() -> Option<String>,
+    ) {
+        let at = Utc::now();
         if !self.recorder.enabled
-            || self.recorder.recent.get(&sight.session.id) == Some(sight.seen())
+            || self.recorder.recent.get(&session.id) == Some(seen_at(session, at))
         {
             return;
         }
+        let sight = Sight {
+            session: session.clone(),
+            hint: hint(),
+            sighting,
+            detail,
+            at,
+        };
         let Some(queue) = self.queue() else {
             metrics.feed_dropped("no_runtime");
             return;
@@ -279,7 +303,7 @@ impl Recorder {
                 Some(row) => Some(row),
                 None => store.tracked(&session.id).await?,
             };
-            let Some(plan) = self.plan(sight, &session, row.as_ref()) else {
+            let Some(plan) = plan(&self.policy, sight, &session, row.as_ref()) else {
                 return Ok(Recording {
                     events: Vec::new(),
                     ignored: true,
@@ -339,63 +363,189 @@ impl Recorder {
         Err(TrackError::Contended)
     }
 
-    /// What the sighting writes over `row`; `None` when it writes nothing.
-    fn plan(
-        &self,
-        sight: &Sight,
-        session: &CheckoutSession,
-        row: Option<&Tracked>,
-    ) -> Option<Plan> {
-        let now_seen = Seen::of(session);
-        let previous = row.and_then(|r| Seen::from_stored(&r.status, r.payment_status.as_deref()));
-        let scheduled = |seen: &Seen| {
-            (!seen.status.is_terminal()).then(|| {
-                next_poll(
-                    &self.policy,
-                    session.created_at,
-                    session.expires_at,
-                    sight.at,
-                )
-                .timestamp_millis()
-            })
-        };
-        if let Some(previous) = previous {
-            // A terminal session never changes again: an older sighting
-            // queued behind a newer one must not undo it (and make its
-            // event twice when it is seen again).
-            if previous.status.is_terminal() && !now_seen.status.is_terminal() {
+    fn written(&self, seq: i64) {
+        super::advance(&self.head, seq);
+    }
+}
+
+/// What `sight` writes over `row` (`session` is its session as of the
+/// sighting); `None` when it writes nothing.
+fn plan(
+    policy: &PollPolicy,
+    sight: &Sight,
+    session: &CheckoutSession,
+    row: Option<&Tracked>,
+) -> Option<Plan> {
+    let now_seen = Seen::of(session);
+    let previous = row.and_then(|r| Seen::from_stored(&r.status, r.payment_status.as_deref()));
+    let scheduled = |seen: &Seen| {
+        (!seen.status.is_terminal()).then(|| {
+            next_poll(policy, session.created_at, session.expires_at, sight.at).timestamp_millis()
+        })
+    };
+    if let Some(previous) = previous {
+        // A terminal session never changes again: an older sighting queued
+        // behind a newer one must not undo it (and make its event twice
+        // when it is seen again).
+        if previous.status.is_terminal() && !now_seen.status.is_terminal() {
+            return None;
+        }
+    }
+    match (sight.detail, row, previous) {
+        (Detail::Partial, Some(row), Some(previous)) => {
+            if row.next_poll_ms.is_none() {
                 return None;
             }
+            // Keep the fuller state; a change is for a get to confirm.
+            let next_poll_ms = if previous == now_seen {
+                scheduled(&previous)
+            } else {
+                Some(sight.at.timestamp_millis())
+            };
+            Some(Plan {
+                state: row.state.clone(),
+                seen: previous,
+                kinds: Vec::new(),
+                next_poll_ms,
+            })
         }
-        match (sight.detail, row, previous) {
-            (Detail::Partial, Some(row), Some(previous)) => {
-                if row.next_poll_ms.is_none() {
-                    return None;
-                }
-                // Keep the fuller state; a change is for a get to confirm.
-                let next_poll_ms = if previous == now_seen {
-                    scheduled(&previous)
-                } else {
-                    Some(sight.at.timestamp_millis())
-                };
-                Some(Plan {
-                    state: row.state.clone(),
-                    seen: previous,
-                    kinds: Vec::new(),
-                    next_poll_ms,
-                })
-            }
-            _ => Some(Plan {
-                // Plain data into memory: serialising cannot fail.
-                state: serde_json::to_string(session).unwrap_or_default(),
-                seen: now_seen,
-                kinds: changes(previous, &now_seen, sight.sighting),
-                next_poll_ms: scheduled(&now_seen),
-            }),
+        _ => Some(Plan {
+            // Plain data into memory: serialising cannot fail.
+            state: serde_json::to_string(session).unwrap_or_default(),
+            seen: now_seen,
+            kinds: changes(previous, &now_seen, sight.sighting),
+            next_poll_ms: scheduled(&now_seen),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+    use feed::EventType;
+
+    use super::*;
+
+    fn session(status: &str, expires_at: Option<&str>) -> CheckoutSession {
+        let expires = expires_at.map_or(String::new(), |at| format!(r#","expires_at":"{at}""#));
+        let body = format!(
+            r#"{{"session":{{"id":"che_1","customer_id":"cus_1","plan_version_id":"plv_1","status":"{status}","checkout_type":"SELF_SERVE","created_at":"2026-01-19T10:00:00Z"{expires}}}}}"#
+        );
+        adapter_meteroid::read::session_body("default", body.as_bytes()).unwrap()
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    fn sight(session: &CheckoutSession, sighting: Sighting, detail: Detail) -> Sight {
+        Sight {
+            detail,
+            ..Sight::at(session, None, sighting, at("2026-01-19T10:00:05Z"))
         }
     }
 
-    fn written(&self, seq: i64) {
-        super::advance(&self.head, seq);
+    /// The row recording `session` (its statuses as given), polled next at
+    /// `next_poll_ms`.
+    fn row(session: &CheckoutSession, next_poll_ms: Option<i64>) -> Tracked {
+        let (status, payment_status) = Seen::of(session).stored();
+        Tracked {
+            session_id: session.id.clone(),
+            account: "meteroid:default".into(),
+            status: status.into(),
+            payment_status: payment_status.map(str::to_owned),
+            state: "the state a get recorded".into(),
+            hint: None,
+            created_ms: session.created_at.timestamp_millis(),
+            expires_ms: None,
+            next_poll_ms,
+            failures: 0,
+            terminal_ms: None,
+            version: 3,
+        }
+    }
+
+    fn plan_of(sight: &Sight, row: Option<&Tracked>) -> Option<Plan> {
+        plan(
+            &PollPolicy::default(),
+            sight,
+            &sight.session.as_of(sight.at),
+            row,
+        )
+    }
+
+    #[test]
+    fn a_create_is_news_and_polled_ten_seconds_later() {
+        let open = session("CREATED", None);
+        let sight = sight(&open, Sighting::Created, Detail::Full);
+        let plan = plan_of(&sight, None).unwrap();
+        assert_eq!(plan.kinds, [EventType::Created]);
+        assert_eq!(
+            plan.next_poll_ms,
+            Some((sight.at + TimeDelta::seconds(10)).timestamp_millis())
+        );
+        assert!(plan.state.contains(r#""status":"open""#), "{}", plan.state);
+    }
+
+    #[test]
+    fn a_change_makes_its_event_and_a_terminal_session_is_not_polled() {
+        let open = session("CREATED", None);
+        let complete = session("COMPLETED", None);
+        let plan = plan_of(
+            &sight(&complete, Sighting::Polled, Detail::Full),
+            Some(&row(&open, Some(1))),
+        )
+        .unwrap();
+        assert_eq!(plan.kinds, [EventType::Completed]);
+        assert_eq!(plan.next_poll_ms, None);
+    }
+
+    #[test]
+    fn expiry_is_derived_at_the_sighting() {
+        let open = session("CREATED", Some("2026-01-19T10:00:04Z"));
+        let plan = plan_of(
+            &sight(&open, Sighting::Polled, Detail::Full),
+            Some(&row(&open, Some(1))),
+        )
+        .unwrap();
+        assert_eq!(plan.kinds, [EventType::Expired]);
+        assert_eq!(plan.next_poll_ms, None);
+    }
+
+    #[test]
+    fn a_stale_sighting_never_reopens_a_finished_session() {
+        let open = session("CREATED", None);
+        let complete = session("COMPLETED", None);
+        for detail in [Detail::Full, Detail::Partial] {
+            let stale = sight(&open, Sighting::Read, detail);
+            assert!(plan_of(&stale, Some(&row(&complete, None))).is_none());
+        }
+    }
+
+    #[test]
+    fn a_summary_keeps_the_full_state_and_sends_a_change_to_a_get() {
+        let open = session("CREATED", None);
+        let complete = session("COMPLETED", None);
+        let tracked = row(&open, Some(1));
+        // Unchanged: rescheduled, the state a get recorded kept.
+        let same = sight(&open, Sighting::Listed, Detail::Partial);
+        let plan = plan_of(&same, Some(&tracked)).unwrap();
+        assert!(plan.kinds.is_empty());
+        assert_eq!(plan.state, tracked.state);
+        assert_eq!(
+            plan.next_poll_ms,
+            Some((same.at + TimeDelta::seconds(10)).timestamp_millis())
+        );
+        // Changed: no event from a summary; polled at once, the old
+        // statuses kept until the get.
+        let changed = sight(&complete, Sighting::Listed, Detail::Partial);
+        let plan = plan_of(&changed, Some(&tracked)).unwrap();
+        assert!(plan.kinds.is_empty());
+        assert_eq!(plan.seen, Seen::of(&open));
+        assert_eq!(plan.next_poll_ms, Some(changed.at.timestamp_millis()));
+        // A first sight from a summary is a baseline like any other.
+        let plan = plan_of(&changed, None).unwrap();
+        assert!(plan.kinds.is_empty());
+        assert_eq!(plan.next_poll_ms, None);
     }
 }

@@ -626,3 +626,58 @@ async fn list_range(
     }
     listed
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+
+    fn t0() -> DateTime<Utc> {
+        "2026-03-04T13:20:00Z".parse().unwrap()
+    }
+
+    fn spend_all(poller: &mut AccountPoller) -> u32 {
+        let mut n = 0;
+        while poller.take() {
+            n += 1;
+        }
+        n
+    }
+
+    #[test]
+    fn the_budget_bursts_a_second_then_refills_at_its_rate() {
+        let mut poller = AccountPoller::new("meteroid", "default");
+        poller.refill(t0(), 5.0);
+        assert_eq!(spend_all(&mut poller), 5);
+        poller.refill(t0() + TimeDelta::milliseconds(200), 5.0);
+        assert_eq!(spend_all(&mut poller), 1);
+        // Idle for long: still one second's worth, not more.
+        poller.refill(t0() + TimeDelta::hours(1), 5.0);
+        assert_eq!(spend_all(&mut poller), 5);
+        // A clock that steps back refills nothing.
+        poller.refill(t0(), 5.0);
+        assert_eq!(spend_all(&mut poller), 0);
+    }
+
+    #[test]
+    fn a_slow_rate_still_allows_one_call() {
+        let mut poller = AccountPoller::new("meteroid", "default");
+        poller.refill(t0(), 0.5);
+        assert_eq!(spend_all(&mut poller), 1);
+        poller.refill(t0() + TimeDelta::seconds(1), 0.5);
+        assert_eq!(spend_all(&mut poller), 0);
+        poller.refill(t0() + TimeDelta::seconds(2), 0.5);
+        assert_eq!(spend_all(&mut poller), 1);
+    }
+
+    #[test]
+    fn the_manual_clock_moves_only_when_told() {
+        let clock = ManualClock::new(t0());
+        assert_eq!(clock.now(), t0());
+        clock.advance(Duration::from_secs(10));
+        assert_eq!(clock.now(), t0() + TimeDelta::seconds(10));
+        clock.set(t0());
+        assert_eq!(clock.now(), t0());
+    }
+}

@@ -11,7 +11,7 @@ use feed::Sighting;
 use crate::auth::rate_limit::Budget;
 use crate::auth::Client;
 use crate::cache::{render, CacheOutcome};
-use crate::feed::tracker::Sight;
+use crate::feed::tracker::Detail;
 use crate::registry;
 use crate::state::{Account, AppState};
 
@@ -114,9 +114,13 @@ pub async fn read(
 /// Queue a sighting of a session the vendor just answered with, for the
 /// change feed (never waits).
 pub fn track(state: &AppState, account: &Account, fetched: &Fetched, sighting: Sighting) {
-    let hint = account.connector.feed_hint(&fetched.raw);
-    let sight = Sight::new(&fetched.session, hint, sighting);
-    state.feed.tracker().observe(&state.metrics, sight);
+    state.feed.tracker().observe(
+        &state.metrics,
+        &fetched.session,
+        sighting,
+        Detail::Full,
+        || account.connector.feed_hint(&fetched.raw),
+    );
 }
 
 /// A vendor answering with another session than asked for is not trusted.

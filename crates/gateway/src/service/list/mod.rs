@@ -25,7 +25,7 @@ use utoipa::ToSchema;
 use crate::auth::rate_limit::Budget;
 use crate::auth::Client;
 use crate::cache::render;
-use crate::feed::tracker::Sight;
+use crate::feed::tracker::Detail;
 use crate::state::{Account, AppState};
 use cursor::{CursorState, Position};
 use merge::{Item, Loaded, Merge, Source, SourceState, Step};
@@ -404,10 +404,17 @@ async fn rendered(state: &AppState, item: &Item) -> Bytes {
         .and_then(list_support)
         .is_some_and(|l| l.items_complete);
     if let Some(account) = account {
-        let hint = account.connector.feed_hint(&item.fetched.raw);
-        let sight = Sight::new(session, hint, Sighting::Listed);
-        let sight = if complete { sight } else { sight.partial() };
-        state.feed.tracker().observe(&state.metrics, sight);
+        let detail = if complete {
+            Detail::Full
+        } else {
+            Detail::Partial
+        };
+        state
+            .feed
+            .tracker()
+            .observe(&state.metrics, session, Sighting::Listed, detail, || {
+                account.connector.feed_hint(&item.fetched.raw)
+            });
     }
     if complete {
         state
