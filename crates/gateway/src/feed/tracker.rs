@@ -393,9 +393,8 @@ fn plan(
     }
     match (sight.detail, row, previous) {
         (Detail::Partial, Some(row), Some(previous)) => {
-            if row.next_poll_ms.is_none() {
-                return None;
-            }
+            // Terminal already: nothing a summary says changes it.
+            row.next_poll_ms?;
             // Keep the fuller state; a change is for a get to confirm.
             let next_poll_ms = if previous == now_seen {
                 scheduled(&previous)

@@ -192,11 +192,9 @@ pub fn start_with_clock(gateway: Arc<Gateway>, clock: Arc<dyn Clock>) -> JoinHan
             let accounts: Vec<(String, String)> =
                 gateway.current().accounts.keys().cloned().collect();
             for key in accounts {
-                if !loops.contains_key(&key) {
-                    let task =
-                        tasks.spawn(poll_account(gateway.clone(), key.clone(), clock.clone()));
-                    loops.insert(key, task);
-                }
+                loops.entry(key.clone()).or_insert_with(|| {
+                    tasks.spawn(poll_account(gateway.clone(), key, clock.clone()))
+                });
             }
             tokio::time::sleep(ACCOUNTS_EVERY).await;
         }
