@@ -2,6 +2,8 @@
 //! request id, span and metrics, the canonical error body, panics caught.
 
 pub mod admin;
+pub mod event_stream;
+pub mod events;
 pub mod health;
 pub mod list;
 pub mod openapi;
@@ -36,6 +38,8 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
             post(sessions::cancel_session),
         )
         .route("/v1/providers", get(providers::list_providers))
+        .route("/v1/events", get(events::list_events))
+        .route("/v1/events/stream", get(event_stream::stream_events))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

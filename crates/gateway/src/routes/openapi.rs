@@ -31,6 +31,8 @@ use crate::registry;
         crate::routes::health::readyz,
         crate::routes::health::metrics,
         crate::routes::admin::reload,
+        crate::routes::events::list_events,
+        crate::routes::event_stream::stream_events,
     ),
     components(schemas(
         checkout_core::CheckoutSession,
@@ -38,6 +40,7 @@ use crate::registry;
         checkout_core::error::ErrorBody,
         checkout_core::error::ErrorDetail,
         checkout_core::ErrorCode,
+        crate::routes::events::EventDoc,
     )),
     modifiers(&ClientKeyAuth, &SharedResponses, &CreateBody, &CreateExamples)
 )]
@@ -311,7 +314,7 @@ mod tests {
     }
 
     /// The routes whose handlers call `authorize`.
-    const AUTHENTICATED_ROUTES: [&str; 7] = [
+    const AUTHENTICATED_ROUTES: [&str; 9] = [
         "GET /v1/checkout-sessions/{id}",
         "POST /v1/checkout-sessions",
         "GET /v1/checkout-sessions",
@@ -319,6 +322,8 @@ mod tests {
         "GET /v1/providers",
         "GET /metrics",
         "POST /admin/reload",
+        "GET /v1/events",
+        "GET /v1/events/stream",
     ];
 
     #[test]
@@ -327,7 +332,7 @@ mod tests {
         let ops = operations(&doc);
         assert_eq!(
             ops.len(),
-            9,
+            11,
             "{:?}",
             ops.iter().map(|o| &o.0).collect::<Vec<_>>()
         );
@@ -408,6 +413,59 @@ mod tests {
             [201, 400, 401, 403, 404, 405, 409, 413, 414, 415, 422, 429, 431, 502, 503, 504]
         );
         assert_eq!(find("GET /healthz"), [200, 400, 405, 414, 431, 503]);
+    }
+
+    /// The feed's page holds events of the documented shape, and the
+    /// stream says it is a stream (`.ci/contract-fuzz` leaves it out: it
+    /// never ends).
+    #[test]
+    fn the_feed_is_documented() {
+        let doc = doc();
+        let page = &doc["paths"]["/v1/events"]["get"]["responses"]["200"]["content"]
+            ["application/json"]["schema"];
+        assert_eq!(page["$ref"], "#/components/schemas/EventList");
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(
+            schemas["EventList"]["properties"]["data"]["items"]["$ref"],
+            "#/components/schemas/Event"
+        );
+        let event = &schemas["Event"];
+        let mut fields: Vec<&str> = event["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        fields.sort_unstable();
+        assert_eq!(
+            fields,
+            [
+                "account",
+                "created_at",
+                "data",
+                "id",
+                "object",
+                "previous",
+                "type"
+            ]
+        );
+        assert!(
+            event["required"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("previous")),
+            "previous is always there (null on a first sight)"
+        );
+        let types: BTreeSet<&str> = schemas["EventType"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let all: BTreeSet<&str> = feed::EventType::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(types, all);
+        let stream = &doc["paths"]["/v1/events/stream"]["get"]["responses"]["200"]["content"];
+        assert!(stream["text/event-stream"].is_object(), "{stream}");
     }
 
     #[test]

@@ -123,6 +123,12 @@ pub struct RedisLabels {
     pub op: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StreamDropLabels {
+    /// `lagging`, `stalled` or `store_error`.
+    pub reason: &'static str,
+}
+
 /// Provider and account labels: configured names, a closed set.
 fn account_labels(provider: &str, account: &str) -> AccountLabels {
     AccountLabels {
@@ -161,6 +167,10 @@ pub struct Metrics {
     drift_names: DriftNames,
     /// Bytes held by the cache, kept by the cache itself.
     pub cache_bytes_held: AtomicU64,
+    /// Event streams (`GET /v1/events/stream`) open now.
+    pub event_streams_open: Gauge,
+    /// Event streams the gateway ended, by why.
+    pub event_streams_dropped: Family<StreamDropLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -193,6 +203,8 @@ impl Metrics {
             drift_names: DriftNames::default(),
             cache_bytes_held: AtomicU64::new(0),
             registry: Registry::default(),
+            event_streams_open: Gauge::default(),
+            event_streams_dropped: Family::default(),
         };
         registry.register(
             "http_requests",
@@ -279,6 +291,17 @@ impl Metrics {
             "redis_invalidations",
             "Local copies dropped because another replica wrote the session (Redis pub/sub)",
             m.redis_invalidations.clone(),
+        );
+        registry.register(
+            "event_streams_open",
+            "Event streams (GET /v1/events/stream) open now",
+            m.event_streams_open.clone(),
+        );
+        registry.register(
+            "event_streams_dropped",
+            "Event streams the gateway ended before the reader did: lagging (further than feed.stream_max_lag \
+             events behind), stalled (not read for 30 s) or store_error",
+            m.event_streams_dropped.clone(),
         );
         Metrics { registry, ..m }
     }
@@ -404,6 +427,12 @@ impl Metrics {
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
                 Some(held.saturating_sub(bytes))
             });
+    }
+
+    pub fn event_stream_dropped(&self, reason: &'static str) {
+        self.event_streams_dropped
+            .get_or_create(&StreamDropLabels { reason })
+            .inc();
     }
 
     /// The text exposition, after the caller has set the live gauges.
