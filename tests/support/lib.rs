@@ -25,6 +25,8 @@ pub struct Stack {
     /// The store's PostgreSQL schema, when CHECKOUT_GATEWAY_TEST_POSTGRES
     /// is set; shared with the replicas, dropped with the last of them.
     postgres: Option<Arc<store::testing::PostgresSchema>>,
+    /// The gateway's live state, once started.
+    live: Option<Arc<Gateway>>,
 }
 
 impl Drop for Stack {
@@ -131,6 +133,7 @@ async fn start_inner(config_toml: &str, file: Option<std::path::PathBuf>) -> Sta
         http: reqwest::Client::new(),
         data_dir,
         postgres,
+        live: None,
     };
     stack.gateway_with(config_toml, file).await
 }
@@ -147,6 +150,7 @@ impl Stack {
             http: self.http.clone(),
             data_dir: self.data_dir.clone(),
             postgres: self.postgres.clone(),
+            live: None,
         };
         shared.gateway_with(config_toml, None).await
     }
@@ -181,13 +185,21 @@ impl Stack {
             }
             None => Arc::new(move || Ok(Figment::from(Toml::string(&toml)))),
         };
+        let live = Gateway::new(state, Some(source));
+        self.live = Some(live.clone());
         tokio::spawn(checkout_gateway::server::serve(
             gateway_listener,
-            Gateway::new(state, Some(source)),
+            live,
             std::future::pending(),
         ));
         self.gateway = format!("http://{gateway_addr}");
         self
+    }
+
+    /// The gateway's current state: its store and change feed, for a test
+    /// to put there what the gateway would have written.
+    pub fn state(&self) -> Arc<checkout_gateway::state::AppState> {
+        self.live.as_ref().expect("the gateway started").current()
     }
 
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {

@@ -261,6 +261,9 @@ impl Producer {
             // order is commit order), so the page passing over the ones
             // this stream does not want moves the position past them.
             let head = store.last_event_seq().await.map_err(store_failed)?;
+            if head <= self.position {
+                return Ok(sent);
+            }
             let page = store
                 .events(&EventFilter {
                     after: self.position,
@@ -337,4 +340,110 @@ async fn shut_down(closing: Option<watch::Receiver<bool>>) {
 fn store_failed(e: StoreError) -> Ended {
     tracing::error!(error = %e, "an event stream's store read failed; the stream ends");
     Ended::StoreFailed
+}
+
+#[cfg(test)]
+mod tests {
+    use figment::providers::{Format, Toml};
+
+    use super::*;
+    use crate::config::GatewayConfig;
+    use crate::idempotency::Idempotency;
+
+    fn producer(capacity: usize) -> (Producer, mpsc::Receiver<Bytes>) {
+        let config =
+            GatewayConfig::from_figment(&figment::Figment::from(Toml::string(""))).unwrap();
+        let feed = Arc::new(Feed::new(
+            &config.feed,
+            Arc::new(Idempotency::new(&config).unwrap()),
+        ));
+        let (frames, rx) = mpsc::channel(capacity);
+        let producer = Producer {
+            head: feed.subscribe(),
+            feed,
+            metrics: Arc::new(Metrics::new()),
+            kinds: None,
+            accounts: Vec::new(),
+            position: 0,
+            heartbeat: Duration::from_secs(15),
+            max_lag: 10,
+            closing: None,
+            frames,
+        };
+        (producer, rx)
+    }
+
+    /// Paused time: the stall is measured in tokio time, so this takes no
+    /// wall-clock time and cannot flake.
+    #[tokio::test(start_paused = true)]
+    async fn a_reader_that_takes_nothing_is_dropped_after_the_stall_time() {
+        let (mut producer, rx) = producer(1);
+        producer
+            .send(Bytes::from_static(HEARTBEAT), None)
+            .await
+            .ok()
+            .unwrap();
+        let started = Instant::now();
+        let ended = producer.send(Bytes::from_static(HEARTBEAT), None).await;
+        assert!(matches!(ended, Err(Ended::Stalled)));
+        assert_eq!(started.elapsed(), STALL);
+        drop(rx);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reader_that_left_ends_the_producer() {
+        let (mut producer, rx) = producer(1);
+        drop(rx);
+        let ended = producer.send(Bytes::from_static(HEARTBEAT), None).await;
+        assert!(matches!(ended, Err(Ended::Gone)));
+    }
+
+    #[tokio::test]
+    async fn the_last_comment_goes_ahead_of_what_is_queued_and_ends_the_body() {
+        let (frames, rx) = mpsc::channel(4);
+        let (farewell, farewell_rx) = oneshot::channel();
+        frames.send(Bytes::from_static(b"id: 1\n\n")).await.unwrap();
+        frames.send(Bytes::from_static(b"id: 2\n\n")).await.unwrap();
+        farewell.send(Bytes::from_static(DROPPED)).unwrap();
+        let text = axum::body::to_bytes(body(rx, farewell_rx), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(&text[..], DROPPED);
+        assert!(frames.is_closed(), "the queue is let go");
+
+        // Ended without a word: what was queued, then the end.
+        let (frames, rx) = mpsc::channel(4);
+        let (farewell, farewell_rx) = oneshot::channel::<Bytes>();
+        frames.send(Bytes::from_static(b"id: 1\n\n")).await.unwrap();
+        drop((frames, farewell));
+        let text = axum::body::to_bytes(body(rx, farewell_rx), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(&text[..], b"id: 1\n\n");
+    }
+
+    #[test]
+    fn an_event_is_id_type_and_data() {
+        let event = StoredEvent {
+            seq: 42,
+            id: "evt_1".into(),
+            kind: "checkout_session.completed".into(),
+            account: "meteroid:default".into(),
+            session_id: "s".into(),
+            created_ms: 0,
+            body: "{\"a\":1}".into(),
+        };
+        assert_eq!(
+            &event_frame(&event)[..],
+            b"id: 42\nevent: checkout_session.completed\ndata: {\"a\":1}\n\n"
+        );
+        let broken = StoredEvent {
+            body: "{\n}".into(),
+            ..event
+        };
+        assert_eq!(
+            &event_frame(&broken)[..],
+            b"id: 42\nevent: checkout_session.completed\ndata: {\ndata: }\n\n"
+        );
+    }
 }
