@@ -4,6 +4,8 @@
 
 mod api;
 mod drift;
+/// The change feed's pages and stream (`/v1/events`).
+mod events;
 /// docs/resilience.md's fault matrix, walked and compared.
 mod fault_matrix;
 mod hardening;
