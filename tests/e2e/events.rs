@@ -385,6 +385,14 @@ async fn a_stream_outlives_the_idle_timeout_of_connections() {
     }
     let event = record(&s, "meteroid:default", &[CREATED], 0, true).await;
     assert_eq!(stream.event().await.0, event[0].seq);
+    // The request is counted once, when the stream starts.
+    let metrics = s.state().metrics.render();
+    assert!(
+        metrics.contains(
+            r#"checkout_gateway_http_requests_total{method="GET",route="/v1/events/stream",status="200"} 1"#
+        ),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]

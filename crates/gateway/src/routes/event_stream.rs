@@ -26,6 +26,7 @@ use http::{HeaderValue, StatusCode};
 use store::{EventFilter, StoreError, StoredEvent};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{sleep, sleep_until, Instant};
+use tracing::Instrument;
 
 use crate::auth::Scope;
 use crate::feed::Feed;
@@ -77,11 +78,14 @@ pub async fn stream_events(
     let client = state.authorize(request.headers(), Scope::SessionsRead)?;
     let query = parse(request.uri().query(), false)?;
     // EventSource resends the URL it was opened with: the header is newer.
-    let resume = match request.headers().get("last-event-id") {
-        Some(value) => Some(cursor(
-            "Last-Event-ID",
-            value.to_str().unwrap_or_default().trim(),
-        )?),
+    // An empty one is no id (EventSource sends none then; a proxy might).
+    let header = request
+        .headers()
+        .get("last-event-id")
+        .map(|v| v.to_str().unwrap_or("?").trim())
+        .filter(|v| !v.is_empty());
+    let resume = match header {
+        Some(value) => Some(cursor("Last-Event-ID", value)?),
         None => query.after,
     };
     let accounts = visible_accounts(&state, &client, query.accounts.as_deref())?;
@@ -107,7 +111,12 @@ pub async fn stream_events(
         frames,
     };
     let hold = connection.map(ConnectionHandle::hold);
-    tokio::spawn(producer.run(farewell, hold));
+    // Its log lines carry the request's span (request id, client).
+    tokio::spawn(
+        producer
+            .run(farewell, hold)
+            .instrument(tracing::Span::current()),
+    );
     let mut response = Response::new(body(frames_rx, farewell_rx));
     *response.status_mut() = StatusCode::OK;
     let headers = response.headers_mut();
@@ -206,16 +215,20 @@ impl Producer {
     async fn run(mut self, farewell: oneshot::Sender<Bytes>, hold: Option<RequestInFlight>) {
         let _open = OpenStream::new(self.metrics.clone());
         let _hold = hold;
-        let last: &'static [u8] = match self.serve().await {
+        let ended = self.serve().await;
+        let slow = |reason: &'static str| {
+            tracing::info!(
+                reason,
+                position = self.position,
+                "event stream dropped: slow consumer"
+            );
+            self.metrics.event_stream_dropped(reason);
+            DROPPED
+        };
+        let last: &'static [u8] = match ended {
             Ended::Gone => return,
-            Ended::Lagging => {
-                self.metrics.event_stream_dropped("lagging");
-                DROPPED
-            }
-            Ended::Stalled => {
-                self.metrics.event_stream_dropped("stalled");
-                DROPPED
-            }
+            Ended::Lagging => slow("lagging"),
+            Ended::Stalled => slow("stalled"),
             Ended::ShuttingDown => SHUTTING_DOWN,
             Ended::StoreFailed => {
                 self.metrics.event_stream_dropped("store_error");
