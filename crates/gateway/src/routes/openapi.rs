@@ -468,6 +468,54 @@ mod tests {
         assert!(stream["text/event-stream"].is_object(), "{stream}");
     }
 
+    /// Real event bodies (made by the `feed` crate, first sight and a
+    /// change) in a real page match the documented `EventList`, as the
+    /// contract fuzzing checks against a running gateway.
+    #[test]
+    fn a_page_of_real_events_matches_its_schema() {
+        use checkout_core::{PaymentStatus, Status};
+        use feed::{EventType, Seen};
+
+        let body = br#"{"session":{"id":"che_1","customer_id":"cus_1","plan_version_id":"plv_1","status":"CREATED","checkout_type":"SELF_SERVE","created_at":"2026-01-19T10:00:00Z"}}"#;
+        let session = adapter_meteroid::read::session_body("default", body).unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339("2026-01-19T10:00:05.123Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let first = feed::event(EventType::Created, &session, None, at, "evt_1".into());
+        let previous = Seen {
+            status: Status::Open,
+            payment_status: Some(PaymentStatus::Unpaid),
+        };
+        let change = feed::event(
+            EventType::Completed,
+            &session,
+            Some(previous),
+            at,
+            "evt_2".into(),
+        );
+        let page: Value = serde_json::from_str(&format!(
+            r#"{{"object":"list","data":[{},{}],"has_more":false,"next_cursor":"2"}}"#,
+            first.body, change.body
+        ))
+        .unwrap();
+
+        let doc = doc();
+        let schema = json!({
+            "$ref": "#/components/schemas/EventList",
+            "components": doc["components"],
+        });
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&page)
+            .map(|e| format!("{} at {}", e, e.instance_path))
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+        // And it can fail: a page missing what the schema requires.
+        let mut broken = page.clone();
+        broken["data"][1]["previous"]["status"] = json!("paid");
+        assert!(!validator.is_valid(&broken));
+    }
+
     #[test]
     fn error_type_and_code_are_enums_of_every_value() {
         let doc = doc();
