@@ -156,6 +156,7 @@ pub async fn run(args: DemoArgs, format: LogFormat) -> CliResult {
         .collect();
     let gateway = Gateway::new(state, Some(source));
     reload_on_sighup(gateway.clone());
+    crate::service::webhooks::start(gateway.clone());
     let gateway = tokio::spawn(server::serve(gateway_listener, gateway, shutdown_signal()));
 
     let gateway_url = format!("http://{gateway_addr}");

@@ -8,6 +8,7 @@ pub mod openapi;
 pub mod providers;
 pub mod sessions;
 pub mod track;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -40,6 +41,11 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/admin/reload", post(admin::reload))
+        .route("/v1/events/{id}/redeliver", post(webhooks::redeliver_event))
+        .route(
+            "/v1/events/{id}/deliveries",
+            get(webhooks::event_deliveries),
+        )
         .route(
             "/openapi.json",
             get(move || async move { Json(doc.clone()) }),

@@ -31,6 +31,8 @@ use crate::registry;
         crate::routes::health::readyz,
         crate::routes::health::metrics,
         crate::routes::admin::reload,
+        crate::routes::webhooks::redeliver_event,
+        crate::routes::webhooks::event_deliveries,
     ),
     components(schemas(
         checkout_core::CheckoutSession,
@@ -311,7 +313,7 @@ mod tests {
     }
 
     /// The routes whose handlers call `authorize`.
-    const AUTHENTICATED_ROUTES: [&str; 7] = [
+    const AUTHENTICATED_ROUTES: [&str; 9] = [
         "GET /v1/checkout-sessions/{id}",
         "POST /v1/checkout-sessions",
         "GET /v1/checkout-sessions",
@@ -319,6 +321,8 @@ mod tests {
         "GET /v1/providers",
         "GET /metrics",
         "POST /admin/reload",
+        "POST /v1/events/{id}/redeliver",
+        "GET /v1/events/{id}/deliveries",
     ];
 
     #[test]
@@ -327,7 +331,7 @@ mod tests {
         let ops = operations(&doc);
         assert_eq!(
             ops.len(),
-            9,
+            AUTHENTICATED_ROUTES.len() + 2,
             "{:?}",
             ops.iter().map(|o| &o.0).collect::<Vec<_>>()
         );

@@ -161,6 +161,8 @@ pub struct Metrics {
     drift_names: DriftNames,
     /// Bytes held by the cache, kept by the cache itself.
     pub cache_bytes_held: AtomicU64,
+    /// Webhook deliveries (`service::webhooks`).
+    pub webhooks: WebhookMetrics,
 }
 
 impl Default for Metrics {
@@ -192,6 +194,7 @@ impl Metrics {
             redis_invalidations: Counter::default(),
             drift_names: DriftNames::default(),
             cache_bytes_held: AtomicU64::new(0),
+            webhooks: WebhookMetrics::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -280,6 +283,7 @@ impl Metrics {
             "Local copies dropped because another replica wrote the session (Redis pub/sub)",
             m.redis_invalidations.clone(),
         );
+        m.webhooks.register(&mut registry);
         Metrics { registry, ..m }
     }
 
@@ -414,5 +418,106 @@ impl Metrics {
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EndpointLabels {
+    /// A configured webhook endpoint's name (a closed set).
+    pub endpoint: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WebhookAttemptLabels {
+    pub endpoint: String,
+    /// `delivered`, `retry`, `gave_up` or `disabled`.
+    pub outcome: &'static str,
+}
+
+/// Webhook delivery: attempts by outcome, deliveries waiting, and how long
+/// attempts and whole deliveries take.
+#[derive(Clone)]
+pub struct WebhookMetrics {
+    pub attempts: Family<WebhookAttemptLabels, Counter>,
+    pub pending: Family<EndpointLabels, Gauge>,
+    pub attempt_duration: Family<EndpointLabels, Histogram, fn() -> Histogram>,
+    pub delivery_latency: Family<EndpointLabels, Histogram, fn() -> Histogram>,
+}
+
+impl Default for WebhookMetrics {
+    fn default() -> Self {
+        WebhookMetrics {
+            attempts: Family::default(),
+            pending: Family::default(),
+            attempt_duration: Family::new_with_constructor(latency_histogram),
+            delivery_latency: Family::new_with_constructor(delivery_latency_histogram),
+        }
+    }
+}
+
+/// 0.1 s … ~44 h: a delivery may wait through every retry.
+fn delivery_latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.1, 3.0, 14))
+}
+
+impl WebhookMetrics {
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "webhook_attempts",
+            "Webhook delivery attempts, by endpoint and outcome (delivered, retry, gave_up, disabled)",
+            self.attempts.clone(),
+        );
+        registry.register(
+            "webhook_pending",
+            "Webhook deliveries waiting for their first attempt or a retry, by endpoint",
+            self.pending.clone(),
+        );
+        registry.register(
+            "webhook_attempt_duration_seconds",
+            "Time of one webhook delivery attempt (until the receiver's status or the failure), by endpoint",
+            self.attempt_duration.clone(),
+        );
+        registry.register(
+            "webhook_delivery_latency_seconds",
+            "Time from an event's creation to its delivery (retries included), by endpoint",
+            self.delivery_latency.clone(),
+        );
+    }
+
+    pub fn attempt(&self, endpoint: &str, outcome: &'static str, took: Duration) {
+        self.attempts
+            .get_or_create(&WebhookAttemptLabels {
+                endpoint: endpoint.to_owned(),
+                outcome,
+            })
+            .inc();
+        self.attempt_duration
+            .get_or_create(&EndpointLabels {
+                endpoint: endpoint.to_owned(),
+            })
+            .observe(took.as_secs_f64());
+    }
+
+    pub fn delivered_after(&self, endpoint: &str, since_event: Duration) {
+        self.delivery_latency
+            .get_or_create(&EndpointLabels {
+                endpoint: endpoint.to_owned(),
+            })
+            .observe(since_event.as_secs_f64());
+    }
+
+    pub fn set_pending(&self, endpoint: &str, pending: i64) {
+        self.pending
+            .get_or_create(&EndpointLabels {
+                endpoint: endpoint.to_owned(),
+            })
+            .set(pending);
+    }
+
+    /// An endpoint no longer configured: its gauge goes.
+    pub fn forget(&self, endpoint: &str) {
+        self.pending.remove(&EndpointLabels {
+            endpoint: endpoint.to_owned(),
+        });
     }
 }
