@@ -18,6 +18,8 @@ mod security;
 mod unknown_outcomes;
 /// The checks every vendor passes, for every demo account (table-driven).
 mod vendors;
+/// Standard Webhooks delivery of the change feed's events.
+mod webhooks;
 
 /// Move this test's clock on by `by` at once, for periods the gateway
 /// measures in tokio time (the breaker's open period). Time is paused only

@@ -181,13 +181,33 @@ impl Stack {
             }
             None => Arc::new(move || Ok(Figment::from(Toml::string(&toml)))),
         };
+        let gateway = Gateway::new(state, Some(source));
+        checkout_gateway::service::webhooks::start(gateway.clone());
         tokio::spawn(checkout_gateway::server::serve(
             gateway_listener,
-            Gateway::new(state, Some(source)),
+            gateway,
             std::future::pending(),
         ));
         self.gateway = format!("http://{gateway_addr}");
         self
+    }
+
+    /// The gateway's store, opened again by its URL (the SQLite file in
+    /// the data directory, or the PostgreSQL schema): tests record events
+    /// straight into it.
+    pub async fn store(&self) -> store::Store {
+        let url = match &self.postgres {
+            Some(schema) => schema.url.clone(),
+            None => store::sqlite_url(
+                &self
+                    .data_dir
+                    .path()
+                    .join(checkout_gateway::config::DEFAULT_STORE_FILE),
+            ),
+        };
+        store::Store::open(&url)
+            .await
+            .expect("the stack's store opens")
     }
 
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
