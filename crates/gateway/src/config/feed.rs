@@ -58,7 +58,9 @@ impl Default for FeedConfig {
 }
 
 /// `[webhooks.endpoints.<name>]`: where events are delivered, signed per
-/// Standard Webhooks.
+/// Standard Webhooks. A receiver answering `410 Gone` disables its
+/// endpoint until a reload gives it another `url` or `secret`; its
+/// deliveries wait, and the events recorded meanwhile follow then.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct WebhooksConfig {
