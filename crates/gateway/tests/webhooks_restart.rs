@@ -26,15 +26,24 @@ const EVENTS: usize = 12;
 const SESSIONS: usize = 4;
 const PATIENCE: Duration = Duration::from_secs(60);
 
-/// What the receiver got: per event id, each request's signature check
-/// and the id its body names.
+/// One request as the receiver saw it.
+#[derive(Clone, Debug)]
+struct Request {
+    verified: bool,
+    /// The event id its body names.
+    named: String,
+}
+
+/// Requests by `webhook-id`.
+type Got = BTreeMap<String, Vec<Request>>;
+
 #[derive(Clone, Default)]
 struct Receiver {
-    got: Arc<Mutex<BTreeMap<String, Vec<(bool, String)>>>>,
+    got: Arc<Mutex<Got>>,
 }
 
 impl Receiver {
-    fn got(&self) -> BTreeMap<String, Vec<(bool, String)>> {
+    fn got(&self) -> Got {
         self.got.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
@@ -68,7 +77,7 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Byt
         .unwrap_or_else(|e| e.into_inner())
         .entry(id)
         .or_default()
-        .push((verified, named));
+        .push(Request { verified, named });
     StatusCode::NO_CONTENT
 }
 
@@ -184,9 +193,9 @@ async fn nothing_lost_across_a_sigkill(store_url: &str, dir: &Path) {
     for (id, requests) in &got {
         // Duplicates are allowed; each carries the same webhook-id, names
         // the same event in its body, and verifies.
-        for (verified, named) in requests {
-            assert!(verified, "{id}: a signature that does not verify");
-            assert_eq!(named, id);
+        for request in requests {
+            assert!(request.verified, "{id}: a signature that does not verify");
+            assert_eq!(&request.named, id);
         }
     }
     drop(restarted);
