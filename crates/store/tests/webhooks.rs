@@ -458,3 +458,31 @@ async fn concurrent_fan_outs_of_one_endpoint_deliver_each_event_once() {
     })
     .await;
 }
+
+/// A redelivery racing the purge can leave a pending delivery whose event
+/// is gone: it is never offered, and the next purge removes it so that it
+/// stops holding its session's later deliveries back.
+#[tokio::test]
+async fn purge_removes_a_delivery_whose_event_is_gone() {
+    backends::each(|b| async move {
+        let store = b.open().await;
+        store.webhook_endpoint("shop").await.unwrap();
+        emit(&store, METEROID, "cs_1", "evt_1", CREATED).await;
+        emit(&store, METEROID, "cs_1", "evt_2", COMPLETED).await;
+        store.fan_out("shop", &ALL, NOW, 100).await.unwrap();
+        // As if the purge deleted evt_1 while its delivery was being made.
+        store
+            .fetch_one("DELETE FROM events WHERE id = 'evt_1' RETURNING seq")
+            .await
+            .unwrap();
+        assert!(store
+            .due_deliveries("shop", NOW, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(store.purge_feed(0, 0).await.unwrap(), 1, "{}", b.name);
+        let due = store.due_deliveries("shop", NOW, 10).await.unwrap();
+        assert_eq!(event_ids(&due), ["evt_2"]);
+    })
+    .await;
+}
