@@ -126,7 +126,7 @@ UPDATE tracked_sessions SET
 WHERE session_id = $1 AND version = $12";
 
 /// Takes `$2` values of counter `$1` at once: the last is returned.
-pub(crate) const TAKE_COUNTER: &str = "\
+const TAKE_COUNTER: &str = "\
 UPDATE feed_counters SET value = value + $2 WHERE name = $1 RETURNING value";
 
 const INSERT_EVENT: &str = "\

@@ -51,6 +51,9 @@ fn event_ids(deliveries: &[Delivery]) -> Vec<&str> {
     deliveries.iter().map(|d| d.event_id.as_str()).collect()
 }
 
+/// An attempt as the test compares it: endpoint, number, status, error, state.
+type AttemptSeen<'a> = (&'a str, i64, Option<u16>, Option<&'a str>, &'a str);
+
 fn attempt(status: Option<u16>) -> AttemptRecord<'static> {
     AttemptRecord {
         at_ms: NOW,
@@ -262,7 +265,7 @@ async fn attempts_move_a_delivery_on_and_are_listed_per_event() {
             .unwrap();
 
         let rows = store.attempts("evt_1").await.unwrap();
-        let seen: Vec<(&str, i64, Option<u16>, Option<&str>, &str)> = rows
+        let seen: Vec<AttemptSeen<'_>> = rows
             .iter()
             .map(|r| {
                 (
