@@ -395,7 +395,7 @@ async fn events_arrive_signed_with_the_standard_headers() {
 }
 
 #[tokio::test]
-async fn a_rotating_secret_signs_twice_and_a_reload_applies_endpoint_changes() {
+async fn a_reload_adds_rotates_and_removes_endpoints() {
     let (receiver, url) = Receiver::start().await;
     let (audit, audit_url) = Receiver::start().await;
     let file = std::env::temp_dir().join(format!("cg-webhooks-rotate-{}.toml", std::process::id()));
@@ -444,6 +444,31 @@ async fn a_rotating_secret_signs_twice_and_a_reload_applies_endpoint_changes() {
         "a new endpoint starts at the head"
     );
     assert!(audited[0].verifies_with(&[secret(SECRET)]));
+
+    // Removed: its worker stops (its pending gauge goes with it) and it
+    // gets nothing more, while the endpoint kept does.
+    reload(
+        &s,
+        &file,
+        &config(&endpoint("audit", &audit_url, SECRET, "")),
+    )
+    .await;
+    until("the removed endpoint's worker gone", || async {
+        let (_, metrics) = s.metrics(ADMIN_KEY).await;
+        !metrics.contains("checkout_gateway_webhook_pending{endpoint=\"shop\"}")
+    })
+    .await;
+    let third = record(
+        &store,
+        "meteroid:default",
+        &session(1),
+        "checkout_session.expired",
+    )
+    .await;
+    audit.wait_delivered(&[&third]).await;
+    wait_drained(&store, "audit").await;
+    assert!(receiver.of(&third).is_empty(), "{:?}", receiver.received());
+    assert_eq!(pending(&store, "shop").await, 0, "nothing fanned out to it");
     let _ = std::fs::remove_file(file);
 }
 
