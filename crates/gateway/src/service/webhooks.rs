@@ -556,9 +556,13 @@ mod tests {
     #[tokio::test]
     async fn a_failure_description_names_no_url() {
         let http = reqwest::Client::new();
-        // Nothing listens on port 9 of loopback.
+        // A port just given back: nothing listens on it.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
         let error = http
-            .post("http://127.0.0.1:9/hooks?token=hunter2")
+            .post(format!("http://127.0.0.1:{port}/hooks?token=hunter2"))
             .send()
             .await
             .unwrap_err();
