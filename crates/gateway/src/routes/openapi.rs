@@ -31,6 +31,7 @@ use crate::registry;
         crate::routes::health::readyz,
         crate::routes::health::metrics,
         crate::routes::admin::reload,
+        crate::routes::vendor_webhooks::vendor_webhook,
     ),
     components(schemas(
         checkout_core::CheckoutSession,
