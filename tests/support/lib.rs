@@ -190,6 +190,20 @@ impl Stack {
         self
     }
 
+    /// The store this stack's gateways share: the SQLite file in the data
+    /// directory, or the test's PostgreSQL schema.
+    pub fn store_url(&self) -> String {
+        match &self.postgres {
+            Some(schema) => schema.url.clone(),
+            None => store::sqlite_url(
+                &self
+                    .data_dir
+                    .path()
+                    .join(checkout_gateway::config::DEFAULT_STORE_FILE),
+            ),
+        }
+    }
+
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
         self.http
             .get(format!("{}{path}", self.gateway))

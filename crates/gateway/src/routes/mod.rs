@@ -8,6 +8,7 @@ pub mod openapi;
 pub mod providers;
 pub mod sessions;
 pub mod track;
+pub mod vendor_webhooks;
 
 use std::sync::Arc;
 
@@ -40,6 +41,10 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/admin/reload", post(admin::reload))
+        .route(
+            "/v1/vendor-webhooks/{provider}/{account}",
+            post(vendor_webhooks::vendor_webhook),
+        )
         .route(
             "/openapi.json",
             get(move || async move { Json(doc.clone()) }),

@@ -49,6 +49,8 @@ pub struct AppState {
     pub idempotency: Arc<Idempotency>,
     /// The change feed: tracked sessions and their events (same store).
     pub feed: Arc<Feed>,
+    /// The secrets vendors sign their own webhooks with, per account.
+    pub vendor_webhooks: crate::routes::vendor_webhooks::VendorSecrets,
     pub metrics: Arc<Metrics>,
     pub max_body_bytes: usize,
     pub allow_http_localhost_urls: bool,
@@ -118,6 +120,10 @@ impl AppState {
                 );
             }
         }
+        let vendor_webhooks = crate::routes::vendor_webhooks::VendorSecrets::from_config(
+            &config.vendor_webhooks,
+            &accounts,
+        )?;
         let mut clients = Vec::new();
         let mut seen_keys = HashSet::new();
         for (name, client) in &config.clients {
@@ -189,6 +195,7 @@ impl AppState {
             },
             idempotency,
             feed,
+            vendor_webhooks,
             max_body_bytes: config.server.max_body_bytes,
             allow_http_localhost_urls: config.server.allow_http_localhost_urls,
             shutdown_grace: Duration::from_secs(config.resilience.shutdown_grace_secs),
