@@ -273,7 +273,9 @@ async fn record_as(store: &store::Store, id: &str, account: &str, session: &str,
 /// The stack's store, with `endpoints` made at the feed's head first (as
 /// the gateway does on its first pass), so they get what is recorded next.
 async fn store_for(stack: &Stack, endpoints: &[&str]) -> store::Store {
-    let store = stack.store().await;
+    let store = store::Store::open(&stack.store_url())
+        .await
+        .expect("the stack's store opens");
     for name in endpoints {
         store.webhook_endpoint(name).await.unwrap();
     }

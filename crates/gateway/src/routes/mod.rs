@@ -8,6 +8,7 @@ pub mod openapi;
 pub mod providers;
 pub mod sessions;
 pub mod track;
+pub mod vendor_webhooks;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -45,6 +46,10 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route(
             "/v1/events/{id}/deliveries",
             get(webhooks::event_deliveries),
+        )
+        .route(
+            "/v1/vendor-webhooks/{provider}/{account}",
+            post(vendor_webhooks::vendor_webhook),
         )
         .route(
             "/openapi.json",

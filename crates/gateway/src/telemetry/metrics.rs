@@ -118,6 +118,15 @@ pub struct CacheLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct VendorWebhookLabels {
+    /// A supported provider, or `unknown`.
+    pub provider: &'static str,
+    /// `refreshed`, `partial`, `unmatched`, `ignored`, `unauthorized`,
+    /// `not_found`, `too_large` or `failed`.
+    pub outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RedisLabels {
     /// `connect`, `subscribe`, `read`, `write`, `lock` or `unlock`.
     pub op: &'static str,
@@ -157,6 +166,8 @@ pub struct Metrics {
     pub vendor_unknown: Family<UnknownLabels, Counter>,
     pub redis_errors: Family<RedisLabels, Counter>,
     pub redis_invalidations: Counter,
+    /// Vendors' own webhooks received, by what came of each.
+    pub vendor_webhooks: Family<VendorWebhookLabels, Counter>,
     /// The drift names seen, which bound `vendor_unknown`'s series.
     drift_names: DriftNames,
     /// Bytes held by the cache, kept by the cache itself.
@@ -192,6 +203,7 @@ impl Metrics {
             vendor_unknown: Family::default(),
             redis_errors: Family::default(),
             redis_invalidations: Counter::default(),
+            vendor_webhooks: Family::default(),
             drift_names: DriftNames::default(),
             cache_bytes_held: AtomicU64::new(0),
             webhooks: WebhookMetrics::default(),
@@ -282,6 +294,11 @@ impl Metrics {
             "redis_invalidations",
             "Local copies dropped because another replica wrote the session (Redis pub/sub)",
             m.redis_invalidations.clone(),
+        );
+        registry.register(
+            "vendor_webhooks",
+            "Vendors' own webhooks received, by provider and outcome (refreshed, partial, unmatched, ignored, unauthorized, not_found, too_large, failed)",
+            m.vendor_webhooks.clone(),
         );
         m.webhooks.register(&mut registry);
         Metrics { registry, ..m }
@@ -390,6 +407,12 @@ impl Metrics {
     pub fn cache_event(&self, event: &'static str) {
         self.cache_events
             .get_or_create(&CacheLabels { event })
+            .inc();
+    }
+
+    pub fn vendor_webhook(&self, provider: &'static str, outcome: &'static str) {
+        self.vendor_webhooks
+            .get_or_create(&VendorWebhookLabels { provider, outcome })
             .inc();
     }
 
