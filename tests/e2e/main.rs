@@ -18,8 +18,12 @@ mod reload;
 mod resilience;
 mod security;
 mod unknown_outcomes;
+/// Vendors' own webhooks (Flowglad's, signed) as hints to the change feed.
+mod vendor_webhooks;
 /// The checks every vendor passes, for every demo account (table-driven).
 mod vendors;
+/// Standard Webhooks delivery of the change feed's events.
+mod webhooks;
 
 /// Move this test's clock on by `by` at once, for periods the gateway
 /// measures in tokio time (the breaker's open period). Time is paused only

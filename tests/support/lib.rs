@@ -186,6 +186,7 @@ impl Stack {
             None => Arc::new(move || Ok(Figment::from(Toml::string(&toml)))),
         };
         let live = Gateway::new(state, Some(source));
+        checkout_gateway::service::webhooks::start(live.clone());
         self.live = Some(live.clone());
         tokio::spawn(checkout_gateway::server::serve(
             gateway_listener,
@@ -194,6 +195,20 @@ impl Stack {
         ));
         self.gateway = format!("http://{gateway_addr}");
         self
+    }
+
+    /// The store this stack's gateways share: the SQLite file in the data
+    /// directory, or the test's PostgreSQL schema.
+    pub fn store_url(&self) -> String {
+        match &self.postgres {
+            Some(schema) => schema.url.clone(),
+            None => store::sqlite_url(
+                &self
+                    .data_dir
+                    .path()
+                    .join(checkout_gateway::config::DEFAULT_STORE_FILE),
+            ),
+        }
     }
 
     /// The gateway's current state: its store and change feed, for a test

@@ -55,6 +55,7 @@ pub async fn serve(path: Option<&Path>, format: LogFormat) -> CliResult {
     let source: ConfigSource = Arc::new(move || Ok(config::figment(path.as_deref())));
     let gateway = Gateway::new(state, Some(source));
     reload_on_sighup(gateway.clone());
+    crate::service::webhooks::start(gateway.clone());
     server::serve(listener, gateway, shutdown_signal())
         .await
         .map_err(|e| e.to_string())

@@ -5,6 +5,8 @@
 //! when to poll, signatures, retries) are the `feed` crate's; this module
 //! does the I/O.
 
+pub mod endpoints;
+
 use std::sync::Arc;
 
 use checkout_core::Error;

@@ -10,6 +10,8 @@ pub mod openapi;
 pub mod providers;
 pub mod sessions;
 pub mod track;
+pub mod vendor_webhooks;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -44,6 +46,15 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/admin/reload", post(admin::reload))
+        .route("/v1/events/{id}/redeliver", post(webhooks::redeliver_event))
+        .route(
+            "/v1/events/{id}/deliveries",
+            get(webhooks::event_deliveries),
+        )
+        .route(
+            "/v1/vendor-webhooks/{provider}/{account}",
+            post(vendor_webhooks::vendor_webhook),
+        )
         .route(
             "/openapi.json",
             get(move || async move { Json(doc.clone()) }),

@@ -33,6 +33,9 @@ use crate::registry;
         crate::routes::admin::reload,
         crate::routes::events::list_events,
         crate::routes::event_stream::stream_events,
+        crate::routes::vendor_webhooks::vendor_webhook,
+        crate::routes::webhooks::redeliver_event,
+        crate::routes::webhooks::event_deliveries,
     ),
     components(schemas(
         checkout_core::CheckoutSession,
@@ -314,7 +317,7 @@ mod tests {
     }
 
     /// The routes whose handlers call `authorize`.
-    const AUTHENTICATED_ROUTES: [&str; 9] = [
+    const AUTHENTICATED_ROUTES: [&str; 11] = [
         "GET /v1/checkout-sessions/{id}",
         "POST /v1/checkout-sessions",
         "GET /v1/checkout-sessions",
@@ -324,7 +327,13 @@ mod tests {
         "POST /admin/reload",
         "GET /v1/events",
         "GET /v1/events/stream",
+        "POST /v1/events/{id}/redeliver",
+        "GET /v1/events/{id}/deliveries",
     ];
+
+    /// Routes that take no client key but a vendor's signature: 401 when
+    /// it does not verify, and no scope or client budget.
+    const SIGNED_ROUTES: [&str; 1] = ["POST /v1/vendor-webhooks/{provider}/{account}"];
 
     #[test]
     fn every_operation_lists_the_shared_answers() {
@@ -332,7 +341,7 @@ mod tests {
         let ops = operations(&doc);
         assert_eq!(
             ops.len(),
-            11,
+            AUTHENTICATED_ROUTES.len() + SIGNED_ROUTES.len() + 2,
             "{:?}",
             ops.iter().map(|o| &o.0).collect::<Vec<_>>()
         );
@@ -343,10 +352,11 @@ mod tests {
             }
             let authenticated = AUTHENTICATED_ROUTES.contains(&route.as_str());
             assert_eq!(op["security"].is_array(), authenticated, "{route} security");
+            let signed = SIGNED_ROUTES.contains(&route.as_str());
             for status in [401, 403, 429] {
                 assert_eq!(
                     listed.contains(&status),
-                    authenticated,
+                    authenticated || (signed && status == 401),
                     "{route} and {status}"
                 );
             }

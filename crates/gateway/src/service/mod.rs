@@ -8,3 +8,4 @@ pub mod input;
 pub mod list;
 pub mod read;
 pub mod resolve;
+pub mod webhooks;
