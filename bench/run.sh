@@ -4,6 +4,8 @@
 # `bench/run.sh --help` (e.g. --reps 3 --duration 4).
 # `bench/run.sh list [options]`: the list across vendors alone (issue 15),
 # its own section of docs/performance.md; `bench/run.sh list --help`.
+# `bench/run.sh feed [options]`: the change feed's costs (issue 18): CPU per
+# poll and per delivered webhook, memory per tracked session.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,5 +24,9 @@ cargo bench --locked -p checkout-bench --no-run
 if [ "${1:-}" = list ]; then
   shift
   exec python3 bench/list.py "$@"
+fi
+if [ "${1:-}" = feed ]; then
+  shift
+  exec python3 bench/feed.py "$@"
 fi
 exec python3 bench/run.py "$@"

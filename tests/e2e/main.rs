@@ -4,6 +4,8 @@
 
 mod api;
 mod drift;
+/// The change feed's pages and stream (`/v1/events`).
+mod events;
 /// docs/resilience.md's fault matrix, walked and compared.
 mod fault_matrix;
 /// The change feed: tracking, polling, events from changes.
@@ -18,8 +20,12 @@ mod reload;
 mod resilience;
 mod security;
 mod unknown_outcomes;
+/// Vendors' own webhooks (Flowglad's, signed) as hints to the change feed.
+mod vendor_webhooks;
 /// The checks every vendor passes, for every demo account (table-driven).
 mod vendors;
+/// Standard Webhooks delivery of the change feed's events.
+mod webhooks;
 
 /// Move this test's clock on by `by` at once, for periods the gateway
 /// measures in tokio time (the breaker's open period). Time is paused only

@@ -25,8 +25,8 @@ pub struct Stack {
     /// The store's PostgreSQL schema, when CHECKOUT_GATEWAY_TEST_POSTGRES
     /// is set; shared with the replicas, dropped with the last of them.
     postgres: Option<Arc<store::testing::PostgresSchema>>,
-    /// The gateway's live state: tests reach its store, feed and accounts.
-    pub live: Option<Arc<Gateway>>,
+    /// The gateway's live state, once started.
+    live: Option<Arc<Gateway>>,
     /// The change-feed poller (`feed.enabled`), stopped with the stack.
     pub poller: Option<tokio::task::JoinHandle<()>>,
     /// Whether the gateway starts its poller (tests that step through
@@ -228,6 +228,7 @@ impl Stack {
         if polling {
             self.poller = Some(checkout_gateway::service::poll::start(live.clone()));
         }
+        checkout_gateway::service::webhooks::start(live.clone());
         self.live = Some(live.clone());
         tokio::spawn(checkout_gateway::server::serve(
             gateway_listener,
@@ -238,9 +239,24 @@ impl Stack {
         self
     }
 
-    /// The gateway's state as a request would see it now.
+    /// The store this stack's gateways share: the SQLite file in the data
+    /// directory, or the test's PostgreSQL schema.
+    pub fn store_url(&self) -> String {
+        match &self.postgres {
+            Some(schema) => schema.url.clone(),
+            None => store::sqlite_url(
+                &self
+                    .data_dir
+                    .path()
+                    .join(checkout_gateway::config::DEFAULT_STORE_FILE),
+            ),
+        }
+    }
+
+    /// The gateway's current state: its store and change feed, for a test
+    /// to put there what the gateway would have written.
     pub fn state(&self) -> Arc<checkout_gateway::state::AppState> {
-        self.live.as_ref().expect("a started gateway").current()
+        self.live.as_ref().expect("the gateway started").current()
     }
 
     /// Stop this gateway's poller, as if its replica died: its leases are

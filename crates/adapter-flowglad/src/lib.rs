@@ -1,11 +1,13 @@
 //! Flowglad adapter, without I/O: `wire` (vendor serde types), `read`
 //! (answers → canonical), `create` (canonical create → vendor body),
-//! `errors` (vendor errors → canonical), and here the provider, the
-//! account config and the requests.
+//! `errors` (vendor errors → canonical), `webhook` (what Flowglad's own
+//! webhooks tell the change feed), and here the provider, the account
+//! config and the requests.
 
 pub mod create;
 pub mod errors;
 pub mod read;
+pub mod webhook;
 pub mod wire;
 
 use std::path::PathBuf;
@@ -277,6 +279,16 @@ impl Connector for FlowgladAccount {
     /// `outputMetadata` comes back on every listed session.
     fn lists_create_metadata(&self) -> bool {
         true
+    }
+
+    /// The session's purchase id, once it has one ([`webhook`]).
+    fn feed_hint(&self, raw: &serde_json::value::RawValue) -> Option<String> {
+        webhook::feed_hint(raw)
+    }
+
+    /// `purchase.completed` names the purchase ([`webhook`]).
+    fn webhook_hint(&self, body: &[u8]) -> Option<checkout_core::adapter::WebhookHint> {
+        webhook::webhook_hint(body)
     }
 
     fn redacted_config(&self) -> serde_json::Value {

@@ -230,3 +230,82 @@ fn list_pages_and_their_items() {
     let empty = read_list(&body("list_empty.json")).expect("empty page");
     assert!(empty.sessions.is_empty() && empty.next_cursor.is_none());
 }
+
+/// The change feed's hint is the purchase id, found in what `Fetched::raw`
+/// holds: the whole body of a get or create (`{"checkoutSession": …}`),
+/// or one list item (the session itself). Sessions get one only once the
+/// purchase exists.
+#[test]
+fn the_feed_hint_is_the_purchase_id_of_every_shape() {
+    let fixtures = Fixtures::load("flowglad");
+    let account =
+        FlowgladAccount::from_config("default", json!({"api_key": "sk_test_k"})).expect("config");
+    let body = |name: &str| {
+        fixtures
+            .files()
+            .iter()
+            .find(|(f, _)| f == name)
+            .map(|(_, b)| b.clone())
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    let got = |name: &str| {
+        let answer = VendorAnswer {
+            status: 200,
+            body: body(name).into(),
+            ..VendorAnswer::default()
+        };
+        let fetched = account
+            .read_get("chckt_session_x", &answer)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        account.feed_hint(&fetched.raw)
+    };
+    assert_eq!(
+        got("get_succeeded.json").as_deref(),
+        Some("prch_vq8JTUVtqKkqfRT4lIivt")
+    );
+    assert_eq!(
+        got("get_purchase_legacy.json").as_deref(),
+        Some("prch_5fsAxxhzhVQfwlWoGbp3M")
+    );
+    for open in [
+        "get_open.json",
+        "get_pending.json",
+        "create_product_identified.json",
+    ] {
+        assert_eq!(got(open), None, "{open}");
+    }
+    let page = read_list(&body("list_first_page.json")).expect("page");
+    let hints: Vec<Option<String>> = page
+        .sessions
+        .iter()
+        .map(|f| account.feed_hint(&f.raw))
+        .collect();
+    assert_eq!(
+        hints.iter().flatten().collect::<Vec<_>>(),
+        ["prch_c6u8NoVqEncSHvQV7ck6g"]
+    );
+    assert!(hints.len() > 1, "the other items have no purchase yet");
+}
+
+/// Flowglad's `purchase.completed` (through Svix, the thin payload) names
+/// the purchase a fixture session holds; other events say nothing.
+#[test]
+fn purchase_completed_names_the_purchase_a_session_holds() {
+    let account =
+        FlowgladAccount::from_config("default", json!({"api_key": "sk_test_k"})).expect("config");
+    let completed = json!({
+        "id": "prch_vq8JTUVtqKkqfRT4lIivt", "object": "purchase",
+        "customer": {"id": "cust_wHL0KvAXLhMcPPKlJoAMc", "externalId": "nw-1042"},
+        "pricingModelId": "pricing_model_1"
+    });
+    let hint = account
+        .webhook_hint(completed.to_string().as_bytes())
+        .expect("a hint");
+    assert_eq!(hint.key, "prch_vq8JTUVtqKkqfRT4lIivt");
+    assert_eq!(
+        hint.customer_id.as_deref(),
+        Some("cust_wHL0KvAXLhMcPPKlJoAMc")
+    );
+    let payment = json!({"id": "pym_1", "object": "payment", "customer": {"id": "cust_1"}});
+    assert_eq!(account.webhook_hint(payment.to_string().as_bytes()), None);
+}

@@ -52,6 +52,18 @@ pub struct ConfigError {
     pub message: String,
 }
 
+/// A vendor webhook's news, read by [`Connector::webhook_hint`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookHint {
+    /// The key tracked sessions hold ([`Connector::feed_hint`]).
+    pub key: String,
+    /// The vendor's id of the customer the event names, if any: a vendor
+    /// may set the key on a session only as it completes (Flowglad's
+    /// purchase), so the gateway, which saw the session before, also looks
+    /// among the open sessions of this customer (and the anonymous ones).
+    pub customer_id: Option<String>,
+}
+
 /// One vendor: id format, pure normalisation, and a factory for accounts.
 pub trait Provider: Send + Sync {
     /// Lower-case name used in ids, config and requests.
@@ -170,6 +182,14 @@ pub trait Connector: Send + Sync {
     /// change feed refreshes the tracked sessions holding that key. `None`
     /// where the vendor sends no webhook related to checkouts.
     fn feed_hint(&self, _raw: &serde_json::value::RawValue) -> Option<String> {
+        None
+    }
+
+    /// What one of the vendor's own webhooks (its body, signature already
+    /// checked) says changed: the key of [`Connector::feed_hint`] and the
+    /// customer it concerns. `None` for events that say nothing about a
+    /// checkout, and where the vendor sends no such webhook.
+    fn webhook_hint(&self, _body: &[u8]) -> Option<WebhookHint> {
         None
     }
 

@@ -16,7 +16,7 @@ pub mod schedule;
 pub mod signature;
 
 pub use event::{changes, event, new_event_id, Event, EventType, Seen, Sighting};
-pub use retry::{next_attempt, Next};
+pub use retry::{next_attempt, next_attempt_on, Next};
 pub use schedule::{after_failure, next_poll, PollPolicy};
 pub use signature::{sign, signature_header, verify, Secret, SecretError, VerifyError};
 

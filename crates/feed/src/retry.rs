@@ -45,8 +45,20 @@ pub fn next_attempt(
     retry_after: Option<Duration>,
     jitter: f64,
 ) -> Next {
+    next_attempt_on(&SCHEDULE, attempt, now, retry_after, jitter)
+}
+
+/// [`next_attempt`] on another schedule (an operator's, or a test's short
+/// one): `schedule.len() + 1` attempts in all, `GiveUp` after the last.
+pub fn next_attempt_on(
+    schedule: &[Duration],
+    attempt: u32,
+    now: DateTime<Utc>,
+    retry_after: Option<Duration>,
+    jitter: f64,
+) -> Next {
     let index = attempt.max(1) as usize - 1;
-    let Some(base) = SCHEDULE.get(index) else {
+    let Some(base) = schedule.get(index) else {
         return Next::GiveUp;
     };
     let jitter = if jitter.is_finite() {
@@ -159,6 +171,27 @@ mod tests {
                 "attempt {attempt}"
             );
         }
+    }
+
+    #[test]
+    fn another_schedule_gives_one_attempt_more_than_its_delays() {
+        let short = [Duration::from_secs(1), Duration::from_secs(2)];
+        let on = |attempt| next_attempt_on(&short, attempt, t0(), None, MIDDLE);
+        assert_eq!(delay(on(1)), short[0]);
+        assert_eq!(delay(on(2)), short[1]);
+        assert_eq!(on(3), Next::GiveUp);
+        assert_eq!(
+            delay(next_attempt_on(
+                &short,
+                1,
+                t0(),
+                Some(Duration::from_secs(3)),
+                MIDDLE
+            )),
+            Duration::from_secs(3)
+        );
+        // No delays: the first failure is the last.
+        assert_eq!(next_attempt_on(&[], 1, t0(), None, MIDDLE), Next::GiveUp);
     }
 
     #[test]

@@ -272,7 +272,7 @@ fn in_progress(lease_left: Duration) -> Error {
 }
 
 /// The store failed: nothing was done at the vendor, so a retry is safe.
-fn unavailable(e: StoreError) -> Error {
+pub(crate) fn unavailable(e: StoreError) -> Error {
     tracing::error!(error = %e, "the store failed");
     let mut error = Error::new(
         ErrorCode::Internal,

@@ -126,7 +126,7 @@ UPDATE tracked_sessions SET
 WHERE session_id = $1 AND version = $12";
 
 /// Takes `$2` values of counter `$1` at once: the last is returned.
-pub(crate) const TAKE_COUNTER: &str = "\
+const TAKE_COUNTER: &str = "\
 UPDATE feed_counters SET value = value + $2 WHERE name = $1 RETURNING value";
 
 const INSERT_EVENT: &str = "\
@@ -156,21 +156,23 @@ SELECT seq, id, kind, account, session_id, created_ms, body FROM events WHERE id
 
 const LAST_EVENT_SEQ: &str = "SELECT value FROM feed_counters WHERE name = 'events'";
 
-// Purge, in this order, in one transaction: what refers to an event goes
-// before it. An event a pending delivery still has to send is kept.
-const PURGE_ATTEMPTS: &str = "\
-DELETE FROM webhook_attempts WHERE delivery_id IN (
-    SELECT d.id FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
-    WHERE e.created_ms < $1 AND d.state <> 'pending')";
-
-const PURGE_DELIVERIES: &str = "\
-DELETE FROM webhook_deliveries WHERE state <> 'pending'
-  AND event_seq IN (SELECT seq FROM events WHERE created_ms < $1)";
-
+// Purge, in this order, in one transaction: old events (but not one a
+// pending delivery has still to send), then whatever refers to an event no
+// longer kept. That also takes a delivery a redelivery made of an event
+// while it was being purged: it would hold its session's later ones back.
 const PURGE_EVENTS: &str = "\
 DELETE FROM events WHERE created_ms < $1
   AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d
                   WHERE d.event_seq = events.seq AND d.state = 'pending')";
+
+const PURGE_ATTEMPTS: &str = "\
+DELETE FROM webhook_attempts WHERE delivery_id IN (
+    SELECT d.id FROM webhook_deliveries d
+    WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.seq = d.event_seq))";
+
+const PURGE_DELIVERIES: &str = "\
+DELETE FROM webhook_deliveries
+WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.seq = webhook_deliveries.event_seq)";
 
 const PURGE_TRACKED: &str = "\
 DELETE FROM tracked_sessions WHERE terminal_ms IS NOT NULL AND terminal_ms < $1";
@@ -291,7 +293,7 @@ impl Store {
         let rows = sqlx::query(DUE)
             .bind(account)
             .bind(now_ms)
-            .bind(limit)
+            .bind(limit.max(0))
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(tracked_of).collect()
@@ -390,7 +392,10 @@ impl Store {
         if let Some(session_id) = filter.session_id {
             query = query.bind(session_id);
         }
-        let rows = query.bind(filter.limit).fetch_all(&self.pool).await?;
+        let rows = query
+            .bind(filter.limit.max(0))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(event_of).collect()
     }
 
@@ -412,8 +417,8 @@ impl Store {
     }
 
     /// Remove events created before `events_before_ms` (but not one a
-    /// pending delivery has still to send), the finished deliveries of
-    /// those events and their attempts, and tracked rows of sessions seen
+    /// pending delivery has still to send), the deliveries of events no
+    /// longer kept and their attempts, and tracked rows of sessions seen
     /// terminal before `terminal_before_ms`. How many rows were removed.
     pub async fn purge_feed(
         &self,
@@ -421,13 +426,13 @@ impl Store {
         terminal_before_ms: i64,
     ) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let mut removed = 0;
-        for sql in [PURGE_ATTEMPTS, PURGE_DELIVERIES, PURGE_EVENTS] {
-            removed += sqlx::query(sql)
-                .bind(events_before_ms)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+        let mut removed = sqlx::query(PURGE_EVENTS)
+            .bind(events_before_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        for sql in [PURGE_ATTEMPTS, PURGE_DELIVERIES] {
+            removed += sqlx::query(sql).execute(&mut *tx).await?.rows_affected();
         }
         removed += sqlx::query(PURGE_TRACKED)
             .bind(terminal_before_ms)

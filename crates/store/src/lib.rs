@@ -3,6 +3,10 @@
 //! through sqlx's `any` driver: `$N` placeholders, `ON CONFLICT` upserts,
 //! `RETURNING`, times as unix milliseconds, TEXT and BIGINT columns only.
 //! Migrations (`crates/store/migrations`, embedded) run at open.
+//!
+//! It keeps the idempotency records (`idempotency`) and the change feed:
+//! tracked sessions, events and leases (`feed`), webhook deliveries
+//! (`webhooks`).
 
 mod feed;
 mod idempotency;

@@ -195,7 +195,7 @@ impl Store {
             .try_get("cursor")?;
         let rows = sqlx::query(EVENTS_AFTER)
             .bind(cursor)
-            .bind(limit)
+            .bind(limit.max(0))
             .fetch_all(&mut *tx)
             .await?;
         let Some(last) = rows.last() else {
@@ -247,7 +247,7 @@ impl Store {
         let rows = sqlx::query(DUE_DELIVERIES)
             .bind(endpoint)
             .bind(now_ms)
-            .bind(limit)
+            .bind(limit.max(0))
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(delivery_of).collect()

@@ -51,6 +51,9 @@ fn event_ids(deliveries: &[Delivery]) -> Vec<&str> {
     deliveries.iter().map(|d| d.event_id.as_str()).collect()
 }
 
+/// An attempt as the test compares it: endpoint, number, status, error, state.
+type AttemptSeen<'a> = (&'a str, i64, Option<u16>, Option<&'a str>, &'a str);
+
 fn attempt(status: Option<u16>) -> AttemptRecord<'static> {
     AttemptRecord {
         at_ms: NOW,
@@ -262,7 +265,7 @@ async fn attempts_move_a_delivery_on_and_are_listed_per_event() {
             .unwrap();
 
         let rows = store.attempts("evt_1").await.unwrap();
-        let seen: Vec<(&str, i64, Option<u16>, Option<&str>, &str)> = rows
+        let seen: Vec<AttemptSeen<'_>> = rows
             .iter()
             .map(|r| {
                 (
@@ -455,6 +458,34 @@ async fn concurrent_fan_outs_of_one_endpoint_deliver_each_event_once() {
         }
         assert_eq!(made, 20, "{}", b.name);
         assert_eq!(store.pending_deliveries(Some("shop")).await.unwrap(), 20);
+    })
+    .await;
+}
+
+/// A redelivery racing the purge can leave a pending delivery whose event
+/// is gone: it is never offered, and the next purge removes it so that it
+/// stops holding its session's later deliveries back.
+#[tokio::test]
+async fn purge_removes_a_delivery_whose_event_is_gone() {
+    backends::each(|b| async move {
+        let store = b.open().await;
+        store.webhook_endpoint("shop").await.unwrap();
+        emit(&store, METEROID, "cs_1", "evt_1", CREATED).await;
+        emit(&store, METEROID, "cs_1", "evt_2", COMPLETED).await;
+        store.fan_out("shop", &ALL, NOW, 100).await.unwrap();
+        // As if the purge deleted evt_1 while its delivery was being made.
+        store
+            .fetch_one("DELETE FROM events WHERE id = 'evt_1' RETURNING seq")
+            .await
+            .unwrap();
+        assert!(store
+            .due_deliveries("shop", NOW, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(store.purge_feed(0, 0).await.unwrap(), 1, "{}", b.name);
+        let due = store.due_deliveries("shop", NOW, 10).await.unwrap();
+        assert_eq!(event_ids(&due), ["evt_2"]);
     })
     .await;
 }

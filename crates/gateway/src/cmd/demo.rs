@@ -1,5 +1,9 @@
 //! `checkout-gateway demo`: the vendor sandbox and a gateway in front of it,
-//! both on loopback, with curl lines that work as printed.
+//! both on loopback, with curl lines that work as printed. The change feed
+//! is wired end to end: the gateway delivers its events to a receiver in
+//! this process (webhook endpoint `demo`, which prints each one it
+//! verifies), and the sandbox's Flowglad sends its own signed webhooks to
+//! the gateway's vendor-webhook route.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -10,6 +14,7 @@ use figment::Figment;
 use tokio::net::TcpListener;
 
 use crate::auth::{key_hash, to_hex};
+use crate::cmd::demo_receiver::{self, Receiver};
 use crate::cmd::serve::{load, prepare, shutdown_signal, CliResult};
 use crate::config::{self, GatewayConfig};
 use crate::examples::{tours, Tour};
@@ -53,13 +58,27 @@ pub struct DemoArgs {
     pub sandbox_listen: SocketAddr,
 }
 
+/// The account whose vendor webhooks the demo wires (sandbox → gateway).
+const FLOWGLAD_ACCOUNT: (&str, &str) = ("flowglad", "default");
+
+/// The change feed's wiring: where the gateway delivers events, and the
+/// secret the sandbox's Flowglad signs its own webhooks with (both new
+/// for each demo).
+struct FeedWiring {
+    receiver_url: String,
+    receiver_secret: String,
+    flowglad_secret: String,
+}
+
 /// The demo's config sources, every account pointed at the sandbox
-/// (whatever port it got). Read afresh on each call, so a reload sees edits.
+/// (whatever port it got), the change feed wired. Read afresh on each
+/// call, so a reload sees edits.
 fn demo_sources(
     config_file: &Path,
     listen: Option<SocketAddr>,
     sandbox: SocketAddr,
     data_dir: &Path,
+    feed: &FeedWiring,
 ) -> Result<Figment, String> {
     let file = if config_file.exists() {
         Toml::file_exact(config_file)
@@ -80,6 +99,23 @@ fn demo_sources(
     }
     if let Some(listen) = listen {
         figment = figment.merge(Serialized::default("server.listen", listen.to_string()));
+    }
+    for (key, value) in [
+        ("webhooks.endpoints.demo.url", &feed.receiver_url),
+        ("webhooks.endpoints.demo.secret", &feed.receiver_secret),
+    ] {
+        figment = figment.merge(Serialized::default(key, value));
+    }
+    let (provider, account) = FLOWGLAD_ACCOUNT;
+    if base
+        .providers
+        .get(provider)
+        .is_some_and(|p| p.accounts.contains_key(account))
+    {
+        figment = figment.merge(Serialized::default(
+            &format!("vendor_webhooks.{provider}.{account}.secret"),
+            &feed.flowglad_secret,
+        ));
     }
     // The demo keeps nothing: its data, the store included, lives in a
     // temporary directory.
@@ -107,7 +143,14 @@ pub async fn run(args: DemoArgs, format: LogFormat) -> CliResult {
         .map_err(|e| format!("cannot create the demo's data directory: {e}"))?;
     let (config_file, listen) = (args.config.clone(), args.listen);
     let data_path = data_dir.path().to_path_buf();
-    let sources = move || demo_sources(&config_file, listen, sandbox_addr, &data_path);
+    let receiver = demo_receiver::start().await?;
+    let feed = FeedWiring {
+        receiver_url: receiver.url.clone(),
+        receiver_secret: receiver.secret.clone(),
+        flowglad_secret: demo_receiver::generated_secret(),
+    };
+    let flowglad_secret = feed.flowglad_secret.clone();
+    let sources = move || demo_sources(&config_file, listen, sandbox_addr, &data_path, &feed);
     let figment = sources()?;
     let (config, state) = load(&figment)?;
     prepare(&state).await?;
@@ -143,6 +186,17 @@ pub async fn run(args: DemoArgs, format: LogFormat) -> CliResult {
 
     let mut sandbox_config = sandbox::SandboxConfig::default();
     sandbox_config.meteroid.public_url = format!("http://{sandbox_addr}/meteroid");
+    let (provider, account) = FLOWGLAD_ACCOUNT;
+    if state
+        .accounts
+        .contains_key(&(provider.to_owned(), account.to_owned()))
+    {
+        // Flowglad (through Svix) calls the gateway back, as it would in production.
+        sandbox_config.flowglad.webhook = Some(sandbox::flowglad::webhooks::WebhookTarget {
+            url: format!("http://{gateway_addr}/v1/vendor-webhooks/{provider}/{account}"),
+            secret: flowglad_secret,
+        });
+    }
     let sandbox = sandbox::Sandbox::new(sandbox_config);
     tokio::spawn(sandbox::serve(sandbox_listener, sandbox));
     let source: ConfigSource = Arc::new(sources);
@@ -160,6 +214,7 @@ pub async fn run(args: DemoArgs, format: LogFormat) -> CliResult {
     if polling {
         crate::service::poll::start(gateway.clone());
     }
+    crate::service::webhooks::start(gateway.clone());
     let gateway = tokio::spawn(server::serve(gateway_listener, gateway, shutdown_signal()));
 
     let gateway_url = format!("http://{gateway_addr}");
@@ -174,6 +229,7 @@ pub async fn run(args: DemoArgs, format: LogFormat) -> CliResult {
         &tours,
         &ids,
         &extras,
+        &receiver,
     );
 
     gateway
@@ -193,11 +249,31 @@ fn demo_list_query(tours: &[Tour]) -> String {
     format!("status=open&accounts={}&limit=2", accounts.join(","))
 }
 
-/// What the list and cancel lines need: a real cursor to print, and a
-/// session of its own to cancel (the tours' sessions are moved on).
+/// What the list, cancel and change-feed lines need: a real cursor to
+/// print, a session of its own to cancel, sessions of their own to
+/// complete (the tours' sessions are moved on), and whether this gateway
+/// serves the events.
 struct Extras {
     next_cursor: Option<String>,
     cancel: Option<(&'static str, String)>,
+    complete: Vec<(Tour, String)>,
+    events: bool,
+}
+
+/// The tours whose sessions the change-feed lines complete: the first
+/// (found by polling) and Flowglad's (whose own webhook tells the gateway).
+fn feed_tours(tours: &[Tour]) -> Vec<Tour> {
+    let (provider, account) = FLOWGLAD_ACCOUNT;
+    let mut picked: Vec<Tour> = tours.iter().take(1).cloned().collect();
+    if let Some(flowglad) = tours
+        .iter()
+        .find(|t| t.provider == provider && t.account == account)
+    {
+        if !picked.contains(flowglad) {
+            picked.push(flowglad.clone());
+        }
+    }
+    picked
 }
 
 async fn prepare_extras(
@@ -233,9 +309,23 @@ async fn prepare_extras(
         .map_err(|e| format!("demo: unreadable list answer: {e}"))?;
     let answer: serde_json::Value = serde_json::from_slice(&bytes)
         .map_err(|e| format!("demo: the list answer is not JSON: {e}"))?;
+    let mut complete = Vec::new();
+    for tour in feed_tours(tours) {
+        let id = create_one(&http, gateway_url, client_key, &tour).await?;
+        complete.push((tour, id));
+    }
+    // The event routes, where this gateway has them.
+    let events = http
+        .get(format!("{gateway_url}/v1/events?limit=1"))
+        .bearer_auth(client_key)
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success());
     Ok(Extras {
         next_cursor: answer["next_cursor"].as_str().map(str::to_owned),
         cancel,
+        complete,
+        events,
     })
 }
 
@@ -285,6 +375,7 @@ async fn create_one(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn print_walkthrough(
     gateway: &str,
     sandbox: &str,
@@ -293,6 +384,7 @@ fn print_walkthrough(
     tours: &[Tour],
     ids: &[String],
     extras: &Extras,
+    receiver: &Receiver,
 ) {
     let auth = format!("-H 'Authorization: Bearer {key}'");
     let json = "-H 'Content-Type: application/json'";
@@ -302,6 +394,10 @@ fn print_walkthrough(
     for (label, scoped_key) in scoped {
         println!("  {label} key: {scoped_key}");
     }
+    println!(
+        "  receiver {}   (webhook endpoint `demo`, secret {}: prints each event it verifies)",
+        receiver.url, receiver.secret
+    );
     println!("  one session per vendor account was created for you");
     println!();
     println!("# what this key may use");
@@ -343,12 +439,45 @@ fn print_walkthrough(
             "$ curl -sS --fail-with-body -X POST {gateway}/v1/checkout-sessions/{id}/cancel {auth}"
         );
     }
+    print_feed(gateway, sandbox, &auth, extras);
     println!();
     println!("# the gateway's OpenAPI document, and its metrics (the demo key is an admin key)");
     println!("$ curl -sS --fail-with-body {gateway}/openapi.json");
     println!("$ curl -sS --fail-with-body {gateway}/metrics {auth}");
     println!();
     println!("Ctrl-C stops both.");
+}
+
+/// The change feed: complete sessions at the sandbox, and an event follows
+/// (the receiver above prints it); then the events themselves.
+fn print_feed(gateway: &str, sandbox: &str, auth: &str, extras: &Extras) {
+    let json = "-H 'Content-Type: application/json'";
+    println!();
+    println!("## change feed");
+    println!("# the gateway tracks every session it creates, reads or lists, polls the open ones, and records each change as an event");
+    for (tour, id) in &extras.complete {
+        let vendor_id = id.rsplit(':').next().unwrap_or(id);
+        if (tour.provider, tour.account) == FLOWGLAD_ACCOUNT {
+            println!("# {}: Flowglad's own signed webhook (purchase.completed) tells the gateway, which reads {id} again at once", tour.control_says);
+        } else {
+            println!(
+                "# {}: the poller sees {id} change within seconds, and an event follows",
+                tour.control_says
+            );
+        }
+        println!(
+            "$ curl -sS --fail-with-body -X POST {sandbox}/_sandbox/{}/sessions/{vendor_id} {json} -d '{}'",
+            tour.provider, tour.control
+        );
+    }
+    if extras.events {
+        println!(
+            "# the events, oldest first (pass `next_cursor` back as `after` for the next ones)"
+        );
+        println!("$ curl -sS --fail-with-body '{gateway}/v1/events?limit=10' {auth}");
+        println!("# the same as a stream (Server-Sent Events), in another terminal:");
+        println!("#   curl -sS -N {gateway}/v1/events/stream {auth}");
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The `checkout-gateway` command line (PRODUCT §7).
 
 pub mod demo;
+pub mod demo_receiver;
 pub mod drift;
 pub mod live;
 pub mod record;

@@ -59,6 +59,7 @@ pub async fn serve(path: Option<&Path>, format: LogFormat) -> CliResult {
     if polling {
         crate::service::poll::start(gateway.clone());
     }
+    crate::service::webhooks::start(gateway.clone());
     server::serve(listener, gateway, shutdown_signal())
         .await
         .map_err(|e| e.to_string())

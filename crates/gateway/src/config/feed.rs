@@ -58,11 +58,30 @@ impl Default for FeedConfig {
 }
 
 /// `[webhooks.endpoints.<name>]`: where events are delivered, signed per
-/// Standard Webhooks.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+/// Standard Webhooks. A receiver answering `410 Gone` disables its
+/// endpoint until a reload gives it another `url` or `secret`; its
+/// deliveries wait, and the events recorded meanwhile follow then.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct WebhooksConfig {
     pub endpoints: BTreeMap<String, EndpointConfig>,
+    /// Seconds to wait before each retry of a failed delivery (the first
+    /// attempt is at once): one attempt more than entries, then the
+    /// delivery fails for good. A receiver's longer `Retry-After` wins.
+    /// Each delay gets ±20 % jitter.
+    pub retry_schedule_secs: Vec<u64>,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        WebhooksConfig {
+            endpoints: BTreeMap::new(),
+            retry_schedule_secs: ::feed::retry::SCHEDULE
+                .iter()
+                .map(|delay| delay.as_secs())
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]

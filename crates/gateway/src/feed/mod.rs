@@ -5,6 +5,7 @@
 //! when to poll, signatures, retries) are the `feed` crate's; this module
 //! does the I/O.
 
+pub mod endpoints;
 pub mod tracker;
 
 use std::sync::Arc;

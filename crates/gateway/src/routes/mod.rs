@@ -2,12 +2,16 @@
 //! request id, span and metrics, the canonical error body, panics caught.
 
 pub mod admin;
+pub mod event_stream;
+pub mod events;
 pub mod health;
 pub mod list;
 pub mod openapi;
 pub mod providers;
 pub mod sessions;
 pub mod track;
+pub mod vendor_webhooks;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -36,10 +40,21 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
             post(sessions::cancel_session),
         )
         .route("/v1/providers", get(providers::list_providers))
+        .route("/v1/events", get(events::list_events))
+        .route("/v1/events/stream", get(event_stream::stream_events))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/admin/reload", post(admin::reload))
+        .route("/v1/events/{id}/redeliver", post(webhooks::redeliver_event))
+        .route(
+            "/v1/events/{id}/deliveries",
+            get(webhooks::event_deliveries),
+        )
+        .route(
+            "/v1/vendor-webhooks/{provider}/{account}",
+            post(vendor_webhooks::vendor_webhook),
+        )
         .route(
             "/openapi.json",
             get(move || async move { Json(doc.clone()) }),

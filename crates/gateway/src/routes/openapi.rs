@@ -31,6 +31,11 @@ use crate::registry;
         crate::routes::health::readyz,
         crate::routes::health::metrics,
         crate::routes::admin::reload,
+        crate::routes::events::list_events,
+        crate::routes::event_stream::stream_events,
+        crate::routes::vendor_webhooks::vendor_webhook,
+        crate::routes::webhooks::redeliver_event,
+        crate::routes::webhooks::event_deliveries,
     ),
     components(schemas(
         checkout_core::CheckoutSession,
@@ -38,6 +43,7 @@ use crate::registry;
         checkout_core::error::ErrorBody,
         checkout_core::error::ErrorDetail,
         checkout_core::ErrorCode,
+        crate::routes::events::EventDoc,
     )),
     modifiers(&ClientKeyAuth, &SharedResponses, &CreateBody, &CreateExamples)
 )]
@@ -311,7 +317,7 @@ mod tests {
     }
 
     /// The routes whose handlers call `authorize`.
-    const AUTHENTICATED_ROUTES: [&str; 7] = [
+    const AUTHENTICATED_ROUTES: [&str; 11] = [
         "GET /v1/checkout-sessions/{id}",
         "POST /v1/checkout-sessions",
         "GET /v1/checkout-sessions",
@@ -319,7 +325,15 @@ mod tests {
         "GET /v1/providers",
         "GET /metrics",
         "POST /admin/reload",
+        "GET /v1/events",
+        "GET /v1/events/stream",
+        "POST /v1/events/{id}/redeliver",
+        "GET /v1/events/{id}/deliveries",
     ];
+
+    /// Routes that take no client key but a vendor's signature: 401 when
+    /// it does not verify, and no scope or client budget.
+    const SIGNED_ROUTES: [&str; 1] = ["POST /v1/vendor-webhooks/{provider}/{account}"];
 
     #[test]
     fn every_operation_lists_the_shared_answers() {
@@ -327,7 +341,7 @@ mod tests {
         let ops = operations(&doc);
         assert_eq!(
             ops.len(),
-            9,
+            AUTHENTICATED_ROUTES.len() + SIGNED_ROUTES.len() + 2,
             "{:?}",
             ops.iter().map(|o| &o.0).collect::<Vec<_>>()
         );
@@ -338,10 +352,11 @@ mod tests {
             }
             let authenticated = AUTHENTICATED_ROUTES.contains(&route.as_str());
             assert_eq!(op["security"].is_array(), authenticated, "{route} security");
+            let signed = SIGNED_ROUTES.contains(&route.as_str());
             for status in [401, 403, 429] {
                 assert_eq!(
                     listed.contains(&status),
-                    authenticated,
+                    authenticated || (signed && status == 401),
                     "{route} and {status}"
                 );
             }
@@ -408,6 +423,107 @@ mod tests {
             [201, 400, 401, 403, 404, 405, 409, 413, 414, 415, 422, 429, 431, 502, 503, 504]
         );
         assert_eq!(find("GET /healthz"), [200, 400, 405, 414, 431, 503]);
+    }
+
+    /// The feed's page holds events of the documented shape, and the
+    /// stream says it is a stream (`.ci/contract-fuzz` leaves it out: it
+    /// never ends).
+    #[test]
+    fn the_feed_is_documented() {
+        let doc = doc();
+        let page = &doc["paths"]["/v1/events"]["get"]["responses"]["200"]["content"]
+            ["application/json"]["schema"];
+        assert_eq!(page["$ref"], "#/components/schemas/EventList");
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(
+            schemas["EventList"]["properties"]["data"]["items"]["$ref"],
+            "#/components/schemas/Event"
+        );
+        let event = &schemas["Event"];
+        let mut fields: Vec<&str> = event["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        fields.sort_unstable();
+        assert_eq!(
+            fields,
+            [
+                "account",
+                "created_at",
+                "data",
+                "id",
+                "object",
+                "previous",
+                "type"
+            ]
+        );
+        assert!(
+            event["required"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("previous")),
+            "previous is always there (null on a first sight)"
+        );
+        let types: BTreeSet<&str> = schemas["EventType"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let all: BTreeSet<&str> = feed::EventType::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(types, all);
+        let stream = &doc["paths"]["/v1/events/stream"]["get"]["responses"]["200"]["content"];
+        assert!(stream["text/event-stream"].is_object(), "{stream}");
+    }
+
+    /// Real event bodies (made by the `feed` crate, first sight and a
+    /// change) in a real page match the documented `EventList`, as the
+    /// contract fuzzing checks against a running gateway.
+    #[test]
+    fn a_page_of_real_events_matches_its_schema() {
+        use checkout_core::{PaymentStatus, Status};
+        use feed::{EventType, Seen};
+
+        let body = br#"{"session":{"id":"che_1","customer_id":"cus_1","plan_version_id":"plv_1","status":"CREATED","checkout_type":"SELF_SERVE","created_at":"2026-01-19T10:00:00Z"}}"#;
+        let session = adapter_meteroid::read::session_body("default", body).unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339("2026-01-19T10:00:05.123Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let first = feed::event(EventType::Created, &session, None, at, "evt_1".into());
+        let previous = Seen {
+            status: Status::Open,
+            payment_status: Some(PaymentStatus::Unpaid),
+        };
+        let change = feed::event(
+            EventType::Completed,
+            &session,
+            Some(previous),
+            at,
+            "evt_2".into(),
+        );
+        let page: Value = serde_json::from_str(&format!(
+            r#"{{"object":"list","data":[{},{}],"has_more":false,"next_cursor":"2"}}"#,
+            first.body, change.body
+        ))
+        .unwrap();
+
+        let doc = doc();
+        let schema = json!({
+            "$ref": "#/components/schemas/EventList",
+            "components": doc["components"],
+        });
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&page)
+            .map(|e| format!("{} at {}", e, e.instance_path))
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+        // And it can fail: a page missing what the schema requires.
+        let mut broken = page.clone();
+        broken["data"][1]["previous"]["status"] = json!("paid");
+        assert!(!validator.is_valid(&broken));
     }
 
     #[test]

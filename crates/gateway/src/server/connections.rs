@@ -157,6 +157,12 @@ impl Tracker {
         self.lock().remove(&id);
     }
 
+    /// Turns true when the listener shuts down: long answers (the event
+    /// stream) end themselves then, as the connection cannot end them.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
     /// Close every connection: idle ones now, busy ones once answered.
     pub fn shut_down(&self) {
         self.shutdown.send_replace(true);

@@ -21,6 +21,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tower::ServiceExt;
 
 use crate::http::errors::{ApiError, REQUEST_ID};
@@ -29,7 +30,7 @@ use crate::routes::sessions::SESSION_ROUTE;
 use crate::routes::{router, sessions};
 use crate::state::live::Gateway;
 use crate::telemetry::Tracked;
-use connections::{ConnState, ConnectionLimits, TrackedIo, Tracker};
+use connections::{ConnState, ConnectionLimits, RequestInFlight, TrackedIo, Tracker};
 
 /// Parsed once: inserting by `&str` parses the name on every response.
 static REQUEST_ID_NAME: http::HeaderName = http::HeaderName::from_static(REQUEST_ID);
@@ -42,14 +43,42 @@ pub struct App {
     gateway: Arc<Gateway>,
     router: Router,
     limits: ConnectionLimits,
+    closing: watch::Receiver<bool>,
+}
+
+/// A routed request's connection (a request extension), for an answer
+/// whose body outlives its handler (the event stream): while it holds the
+/// connection, the connection counts as busy (no idle timeout, never
+/// evicted, shutdown waits for it), and it ends itself on `closing`.
+#[derive(Clone)]
+pub struct ConnectionHandle {
+    state: Arc<ConnState>,
+    closing: watch::Receiver<bool>,
+}
+
+impl ConnectionHandle {
+    /// The connection is busy until this is dropped.
+    pub fn hold(&self) -> RequestInFlight {
+        self.state.request_started()
+    }
+
+    /// Turns true when the server shuts down.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.clone()
+    }
 }
 
 impl App {
-    pub fn new(gateway: Arc<Gateway>, limits: ConnectionLimits) -> App {
+    pub fn new(
+        gateway: Arc<Gateway>,
+        limits: ConnectionLimits,
+        closing: watch::Receiver<bool>,
+    ) -> App {
         App {
             router: router(gateway.clone()),
             gateway,
             limits,
+            closing,
         }
     }
 
@@ -73,6 +102,10 @@ impl App {
         {
             Ok(Some(response)) => Ok(response),
             _ => {
+                parts.extensions.insert(ConnectionHandle {
+                    state: connection,
+                    closing: self.closing.clone(),
+                });
                 let request = Request::from_parts(parts, Body::new(body));
                 self.router.oneshot(request).await
             }
@@ -172,7 +205,7 @@ pub async fn serve(
         "accepting connections"
     );
     let tracker = Tracker::new(limits);
-    let app = App::new(gateway, limits);
+    let app = App::new(gateway, limits, tracker.closing());
     let mut http = http1::Builder::new();
     http.max_buf_size(limits.max_head_bytes.max(8192) + 8192)
         .max_header_size(limits.max_head_bytes)

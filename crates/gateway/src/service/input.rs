@@ -153,7 +153,7 @@ fn validate(r: &CreateSession, allow_http_localhost: bool) -> Result<(), Error> 
 /// in them, given in the canonical form already. The URL parser repairs
 /// `https:host`, `https:///x` and `\`, and vendors read the string we pass
 /// on, not our parse of it: so the string itself must be what the parse says.
-fn check_url(name: &str, url: &str, allow_http_localhost: bool) -> Result<(), Error> {
+pub(crate) fn check_url(name: &str, url: &str, allow_http_localhost: bool) -> Result<(), Error> {
     if url.len() > MAX_URL_LEN {
         return Err(field(name, format!("at most {MAX_URL_LEN} characters")));
     }

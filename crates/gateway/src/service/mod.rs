@@ -10,3 +10,4 @@ pub mod list;
 pub mod poll;
 pub mod read;
 pub mod resolve;
+pub mod webhooks;

@@ -49,6 +49,10 @@ pub struct AppState {
     pub idempotency: Arc<Idempotency>,
     /// The change feed: tracked sessions and their events (same store).
     pub feed: Arc<Feed>,
+    /// Where events are delivered (`[webhooks]`, checked; a reload's own).
+    pub webhooks: crate::feed::endpoints::Webhooks,
+    /// The secrets vendors sign their own webhooks with, per account.
+    pub vendor_webhooks: crate::routes::vendor_webhooks::VendorSecrets,
     pub metrics: Arc<Metrics>,
     pub max_body_bytes: usize,
     pub allow_http_localhost_urls: bool,
@@ -118,6 +122,13 @@ impl AppState {
                 );
             }
         }
+        let webhooks = crate::feed::endpoints::Webhooks::from_config(&config.webhooks, |p, a| {
+            accounts.contains_key(&(p.to_owned(), a.to_owned()))
+        })?;
+        let vendor_webhooks = crate::routes::vendor_webhooks::VendorSecrets::from_config(
+            &config.vendor_webhooks,
+            &accounts,
+        )?;
         let mut clients = Vec::new();
         let mut seen_keys = HashSet::new();
         for (name, client) in &config.clients {
@@ -189,6 +200,8 @@ impl AppState {
             },
             idempotency,
             feed,
+            webhooks,
+            vendor_webhooks,
             max_body_bytes: config.server.max_body_bytes,
             allow_http_localhost_urls: config.server.allow_http_localhost_urls,
             shutdown_grace: Duration::from_secs(config.resilience.shutdown_grace_secs),

@@ -118,6 +118,15 @@ pub struct CacheLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct VendorWebhookLabels {
+    /// A supported provider, or `unknown`.
+    pub provider: &'static str,
+    /// `refreshed`, `partial`, `unmatched`, `ignored`, `unauthorized`,
+    /// `not_found`, `too_large` or `failed`.
+    pub outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RedisLabels {
     /// `connect`, `subscribe`, `read`, `write`, `lock` or `unlock`.
     pub op: &'static str,
@@ -141,6 +150,12 @@ pub struct PollLabels {
     pub account: String,
     /// `ok`, `error`, `skipped_busy` or `list`.
     pub outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StreamDropLabels {
+    /// `lagging`, `stalled` or `store_error`.
+    pub reason: &'static str,
 }
 
 /// Provider and account labels: configured names, a closed set.
@@ -185,10 +200,18 @@ pub struct Metrics {
     pub polls: Family<PollLabels, Counter>,
     /// Open sessions tracked per account (set by the poller each round).
     pub tracked_sessions: Family<AccountLabels, Gauge>,
+    /// Vendors' own webhooks received, by what came of each.
+    pub vendor_webhooks: Family<VendorWebhookLabels, Counter>,
     /// The drift names seen, which bound `vendor_unknown`'s series.
     drift_names: DriftNames,
     /// Bytes held by the cache, kept by the cache itself.
     pub cache_bytes_held: AtomicU64,
+    /// Webhook deliveries (`service::webhooks`).
+    pub webhooks: WebhookMetrics,
+    /// Event streams (`GET /v1/events/stream`) open now.
+    pub event_streams_open: Gauge,
+    /// Event streams the gateway ended, by why.
+    pub event_streams_dropped: Family<StreamDropLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -222,9 +245,13 @@ impl Metrics {
             feed_dropped: Family::default(),
             polls: Family::default(),
             tracked_sessions: Family::default(),
+            vendor_webhooks: Family::default(),
             drift_names: DriftNames::default(),
             cache_bytes_held: AtomicU64::new(0),
+            webhooks: WebhookMetrics::default(),
             registry: Registry::default(),
+            event_streams_open: Gauge::default(),
+            event_streams_dropped: Family::default(),
         };
         registry.register(
             "http_requests",
@@ -332,6 +359,23 @@ impl Metrics {
             "Open sessions the change feed tracks, per account (updated each poll round)",
             m.tracked_sessions.clone(),
         );
+        registry.register(
+            "vendor_webhooks",
+            "Vendors' own webhooks received, by provider and outcome (refreshed, partial, unmatched, ignored, unauthorized, not_found, too_large, failed)",
+            m.vendor_webhooks.clone(),
+        );
+        registry.register(
+            "event_streams_open",
+            "Event streams (GET /v1/events/stream) open now",
+            m.event_streams_open.clone(),
+        );
+        registry.register(
+            "event_streams_dropped",
+            "Event streams the gateway ended before the reader did: lagging (further than feed.stream_max_lag \
+             events behind), stalled (not read for 30 s) or store_error",
+            m.event_streams_dropped.clone(),
+        );
+        m.webhooks.register(&mut registry);
         Metrics { registry, ..m }
     }
 
@@ -472,6 +516,12 @@ impl Metrics {
             .inc();
     }
 
+    pub fn vendor_webhook(&self, provider: &'static str, outcome: &'static str) {
+        self.vendor_webhooks
+            .get_or_create(&VendorWebhookLabels { provider, outcome })
+            .inc();
+    }
+
     pub fn redis_error(&self, op: &'static str) {
         self.redis_errors.get_or_create(&RedisLabels { op }).inc();
     }
@@ -489,6 +539,12 @@ impl Metrics {
             });
     }
 
+    pub fn event_stream_dropped(&self, reason: &'static str) {
+        self.event_streams_dropped
+            .get_or_create(&StreamDropLabels { reason })
+            .inc();
+    }
+
     /// The text exposition, after the caller has set the live gauges.
     pub fn render(&self) -> String {
         self.cache_bytes
@@ -497,5 +553,106 @@ impl Metrics {
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EndpointLabels {
+    /// A configured webhook endpoint's name (a closed set).
+    pub endpoint: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WebhookAttemptLabels {
+    pub endpoint: String,
+    /// `delivered`, `retry`, `gave_up` or `disabled`.
+    pub outcome: &'static str,
+}
+
+/// Webhook delivery: attempts by outcome, deliveries waiting, and how long
+/// attempts and whole deliveries take.
+#[derive(Clone)]
+pub struct WebhookMetrics {
+    pub attempts: Family<WebhookAttemptLabels, Counter>,
+    pub pending: Family<EndpointLabels, Gauge>,
+    pub attempt_duration: Family<EndpointLabels, Histogram, fn() -> Histogram>,
+    pub delivery_latency: Family<EndpointLabels, Histogram, fn() -> Histogram>,
+}
+
+impl Default for WebhookMetrics {
+    fn default() -> Self {
+        WebhookMetrics {
+            attempts: Family::default(),
+            pending: Family::default(),
+            attempt_duration: Family::new_with_constructor(latency_histogram),
+            delivery_latency: Family::new_with_constructor(delivery_latency_histogram),
+        }
+    }
+}
+
+/// 0.1 s … ~44 h: a delivery may wait through every retry.
+fn delivery_latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.1, 3.0, 14))
+}
+
+impl WebhookMetrics {
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "webhook_attempts",
+            "Webhook delivery attempts, by endpoint and outcome (delivered, retry, gave_up, disabled)",
+            self.attempts.clone(),
+        );
+        registry.register(
+            "webhook_pending",
+            "Webhook deliveries waiting for their first attempt or a retry, by endpoint",
+            self.pending.clone(),
+        );
+        registry.register(
+            "webhook_attempt_duration_seconds",
+            "Time of one webhook delivery attempt (until the receiver's status or the failure), by endpoint",
+            self.attempt_duration.clone(),
+        );
+        registry.register(
+            "webhook_delivery_latency_seconds",
+            "Time from an event's creation to its delivery (retries included), by endpoint",
+            self.delivery_latency.clone(),
+        );
+    }
+
+    pub fn attempt(&self, endpoint: &str, outcome: &'static str, took: Duration) {
+        self.attempts
+            .get_or_create(&WebhookAttemptLabels {
+                endpoint: endpoint.to_owned(),
+                outcome,
+            })
+            .inc();
+        self.attempt_duration
+            .get_or_create(&EndpointLabels {
+                endpoint: endpoint.to_owned(),
+            })
+            .observe(took.as_secs_f64());
+    }
+
+    pub fn delivered_after(&self, endpoint: &str, since_event: Duration) {
+        self.delivery_latency
+            .get_or_create(&EndpointLabels {
+                endpoint: endpoint.to_owned(),
+            })
+            .observe(since_event.as_secs_f64());
+    }
+
+    pub fn set_pending(&self, endpoint: &str, pending: i64) {
+        self.pending
+            .get_or_create(&EndpointLabels {
+                endpoint: endpoint.to_owned(),
+            })
+            .set(pending);
+    }
+
+    /// An endpoint no longer configured: its gauge goes.
+    pub fn forget(&self, endpoint: &str) {
+        self.pending.remove(&EndpointLabels {
+            endpoint: endpoint.to_owned(),
+        });
     }
 }

@@ -10,6 +10,10 @@
 //!   `message` says otherwise).
 //! - `POST /error-form`: `{"form": "server" | "documented"}`: JSON errors as
 //!   the server sends them, or as the vendor's OpenAPI documents them.
+//! - `POST /webhooks`: `{"url", "secret": "whsec_…"}`: send Flowglad's
+//!   webhooks (`purchase.completed` when a product checkout succeeds,
+//!   signed as Svix does) there; `GET /webhooks`: what was sent and what
+//!   came back; `DELETE /webhooks`: stop sending.
 
 use std::sync::Arc;
 
@@ -26,6 +30,7 @@ use super::error::ErrorForm;
 use super::model::{BillingAddress, PaymentMethodType, Record, SessionResponse, Status};
 use super::routes::url;
 use super::store::Move;
+use super::webhooks::WebhookTarget;
 use super::Flowglad;
 use crate::kit::clock::now_ms;
 use crate::kit::control::{self, Body, ControlError, Refused, SessionControls};
@@ -33,7 +38,11 @@ use crate::kit::control::{self, Body, ControlError, Refused, SessionControls};
 pub fn router(fg: Arc<Flowglad>) -> Router {
     let extra = Router::new()
         .route("/rate-limit", post(rate_limit))
-        .route("/error-form", post(error_form));
+        .route("/error-form", post(error_form))
+        .route(
+            "/webhooks",
+            post(set_webhooks).get(deliveries).delete(clear_webhooks),
+        );
     control::router(fg, extra)
 }
 
@@ -96,6 +105,7 @@ impl SessionControls for Flowglad {
             payment_method_type: body.payment_method_type,
             at: now_ms(),
         };
+        let before = self.store.get(&id).map(|r| r.status);
         let record = self.store.apply(&id, change).map_err(|e| {
             e.refused(|from, to| {
                 format!(
@@ -105,6 +115,9 @@ impl SessionControls for Flowglad {
                 )
             })
         })?;
+        if record.status == Status::Succeeded && before != Some(Status::Succeeded) {
+            self.webhooks.completed(&record);
+        }
         Ok(self.shown(headers, record))
     }
 }
@@ -148,4 +161,34 @@ async fn error_form(
     };
     fg.set_error_form(form);
     Json(json!({ "form": name }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebhooksBody {
+    url: String,
+    secret: String,
+}
+
+async fn set_webhooks(
+    State(fg): State<Arc<Flowglad>>,
+    Body(body): Body<WebhooksBody>,
+) -> Result<Json<Value>, ControlError> {
+    let target = WebhookTarget {
+        url: body.url,
+        secret: body.secret,
+    };
+    fg.webhooks
+        .set(&target)
+        .map_err(ControlError::bad_request)?;
+    Ok(Json(json!({ "url": target.url })))
+}
+
+async fn deliveries(State(fg): State<Arc<Flowglad>>) -> Json<Value> {
+    Json(json!({ "deliveries": fg.webhooks.deliveries() }))
+}
+
+async fn clear_webhooks(State(fg): State<Arc<Flowglad>>) -> Json<Value> {
+    fg.webhooks.clear();
+    Json(json!({ "url": null }))
 }

@@ -16,6 +16,7 @@ mod request;
 mod routes;
 pub mod seed;
 mod store;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -43,6 +44,9 @@ pub struct FlowgladConfig {
     /// `None`: `http://<Host of the request>/flowglad`, so URLs point at
     /// this sandbox whatever port it got.
     pub app_url: Option<String>,
+    /// Where `purchase.completed` goes, signed (see [`webhooks`]); also
+    /// set by `POST /_sandbox/flowglad/webhooks`.
+    pub webhook: Option<webhooks::WebhookTarget>,
 }
 
 impl Default for FlowgladConfig {
@@ -50,6 +54,7 @@ impl Default for FlowgladConfig {
         FlowgladConfig {
             api_keys: vec![seed::API_KEY.to_owned()],
             app_url: None,
+            webhook: None,
         }
     }
 }
@@ -77,6 +82,7 @@ pub(crate) struct Flowglad {
     store: store::Store,
     rate_limit: Locked<RateLimit>,
     error_form: Locked<ErrorForm>,
+    webhooks: webhooks::Webhooks,
 }
 
 impl Flowglad {
@@ -91,6 +97,7 @@ impl Flowglad {
             store: store::Store::default(),
             rate_limit: Locked::default(),
             error_form: Locked::default(),
+            webhooks: webhooks::Webhooks::new(config.webhook.as_ref()),
         }
     }
 

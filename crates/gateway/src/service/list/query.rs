@@ -155,7 +155,8 @@ pub fn parse(query: Option<&str>) -> Result<ListRequest, Error> {
     Ok(request)
 }
 
-fn accounts(value: &str) -> Result<Vec<(String, String)>, Error> {
+/// `provider:account,…` (also the change feed's `accounts`).
+pub fn accounts(value: &str) -> Result<Vec<(String, String)>, Error> {
     let mut out: Vec<(String, String)> = Vec::new();
     for item in value.split(',') {
         let (provider, account) = item
