@@ -67,6 +67,7 @@ on_both_stores!(
     due_sessions_are_refreshed_with_one_list_call,
     ten_thousand_sessions_stay_within_the_call_budget,
     one_replica_polls_an_account_and_another_takes_over,
+    a_session_the_vendor_forgot_ends_expired_once_past_its_expiry,
 );
 
 fn poller() -> AccountPoller {
@@ -481,4 +482,88 @@ async fn one_replica_polls_an_account_and_another_takes_over(backend: Backend) {
     let bound = Duration::from_secs(LEASE_SECS + LEASE_SECS / 3 + 2);
     assert!(took <= bound, "took over after {took:?}");
     drop(holder);
+}
+
+/// A tracked session the vendor answers 404 for: tried again while it may
+/// still be used, then (past `expires_at`) recorded as expired, once, and
+/// no longer polled — not polled forever.
+async fn a_session_the_vendor_forgot_ends_expired_once_past_its_expiry(backend: Backend) {
+    let Some(s) = start_on(backend, &config(""), false).await else {
+        return;
+    };
+    let mut body = s.create_body();
+    body["provider_options"] = json!({"expires_in_hours": 1});
+    let (id, created) = create(&s, body).await;
+    // The same session under a reference the vendor never issued.
+    let real = reference(&id).to_owned();
+    let forgotten = format!("{}{}", &real[..real.len() - 4], "zzzz");
+    assert_ne!(forgotten, real);
+    let forgotten_id = format!("meteroid:default:{forgotten}");
+    let mut state = created.clone();
+    state["id"] = json!(forgotten_id);
+    state["provider_session_id"] = json!(forgotten);
+    let expires_at: DateTime<Utc> = created["expires_at"]
+        .as_str()
+        .expect("expires_at")
+        .parse()
+        .expect("a time");
+    let store = store(&s).await;
+    let state_text = state.to_string();
+    let observation = Observation {
+        session_id: &forgotten_id,
+        account: "meteroid:default",
+        status: "open",
+        payment_status: None,
+        state: &state_text,
+        hint: None,
+        created_ms: expires_at.timestamp_millis() - 3_600_000,
+        expires_ms: Some(expires_at.timestamp_millis()),
+        next_poll_ms: Some(expires_at.timestamp_millis() - 60_000),
+        terminal: false,
+    };
+    let recorded = store
+        .record(&observation, None, &[])
+        .await
+        .expect("recorded");
+    assert!(matches!(recorded, Recorded::Done(_)));
+    // The real session is due too: keep it out of the rounds.
+    store
+        .poll_failed(&id, (expires_at + TimeDelta::days(1)).timestamp_millis())
+        .await
+        .expect("moved");
+
+    let mut poller = poller();
+    let before = round(&s, &mut poller, expires_at - TimeDelta::seconds(30)).await;
+    assert_eq!((before.failed, before.events.len()), (1, 0), "{before:?}");
+    let tracked = store
+        .tracked(&forgotten_id)
+        .await
+        .expect("read")
+        .expect("tracked");
+    assert!(
+        tracked.next_poll_ms.is_some(),
+        "still polled before its expiry"
+    );
+
+    let after = round(&s, &mut poller, expires_at + TimeDelta::minutes(10)).await;
+    assert_eq!(
+        kinds(&after.events),
+        ["checkout_session.expired"],
+        "{after:?}"
+    );
+    let event: Value = serde_json::from_str(&after.events[0].body).expect("event JSON");
+    assert_eq!(event["data"]["object"]["status"], "expired");
+    assert_eq!(event["data"]["object"]["id"], forgotten_id);
+    let tracked = store
+        .tracked(&forgotten_id)
+        .await
+        .expect("read")
+        .expect("tracked");
+    assert_eq!(tracked.next_poll_ms, None, "terminal: no more polls");
+    let later = round(&s, &mut poller, expires_at + TimeDelta::hours(2)).await;
+    assert_eq!(
+        (later.polled, later.failed, later.events.len()),
+        (0, 0, 0),
+        "{later:?}"
+    );
 }

@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use crate::auth::{Client, Scope};
 use crate::http::errors::ApiError;
 use crate::idempotency::unavailable;
-use crate::service::list::query::accounts as parse_accounts;
+use crate::service::list::query::{accounts as parse_accounts, unique_pairs};
 use crate::state::live::Current;
 use crate::state::AppState;
 
@@ -43,20 +43,11 @@ pub struct FeedQuery {
 /// Parse the query string; every problem names its parameter. `limit` is
 /// taken only where pages are (`paged`), not by the stream.
 pub fn parse(query: Option<&str>, paged: bool) -> Result<FeedQuery, Error> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
-        .map_err(|_| Error::invalid_request("query string is not valid form encoding"))?;
     let mut out = FeedQuery {
         limit: DEFAULT_LIMIT,
         ..FeedQuery::default()
     };
-    let mut seen: Vec<String> = Vec::new();
-    for (key, value) in pairs {
-        if seen.contains(&key) {
-            return Err(Error::invalid_request(format!(
-                "{key}: given more than once (separate several values with commas)"
-            )));
-        }
-        seen.push(key.clone());
+    for (key, value) in unique_pairs(query)? {
         match key.as_str() {
             "types" => out.types = Some(types(&value)?),
             "accounts" => out.accounts = Some(parse_accounts(&value)?),

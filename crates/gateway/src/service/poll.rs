@@ -19,7 +19,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use checkout_core::list::{ListSupport, Pagination};
-use checkout_core::{Fetched, ListQuery, RequestContext, SessionId};
+use checkout_core::{
+    CheckoutSession, ErrorCode, Fetched, ListQuery, RequestContext, SessionId, Status,
+};
 use chrono::{DateTime, Utc};
 use feed::event::{Seen, Sighting};
 use feed::schedule::after_failure;
@@ -454,6 +456,20 @@ async fn poll_one(
                 skipped_busy(state, poller, round);
                 false
             }
+            Err(e) if e.code == ErrorCode::NotFound => {
+                // Gone at the vendor. Past its `expires_at` it is expired by
+                // the status rules whatever the vendor keeps: recorded so,
+                // its tracking ends; before that, tried again (a vendor
+                // may answer 404 for a moment).
+                match expired_copy(&row, now) {
+                    Some(session) => {
+                        let sight = Sight::at(&session, None, Sighting::Polled, now);
+                        record(state, feed, &sight, row, round).await;
+                    }
+                    None => failed(state, feed, poller, &row, now, round).await,
+                }
+                true
+            }
             Err(e) => {
                 tracing::info!(code = ?e.code, "poll failed");
                 failed(state, feed, poller, &row, now, round).await;
@@ -463,6 +479,14 @@ async fn poll_one(
     }
     .instrument(span)
     .await
+}
+
+/// The last state seen of a session, when it is past its `expires_at` at
+/// `now` (so it reads `expired` from now on, wherever it went).
+fn expired_copy(row: &Tracked, now: DateTime<Utc>) -> Option<CheckoutSession> {
+    let session: CheckoutSession = serde_json::from_str(&row.state).ok()?;
+    (session.as_of(now).status == Status::Expired && !session.status.is_terminal())
+        .then_some(session)
 }
 
 /// A poll failed: try again later, backing off.

@@ -100,22 +100,30 @@ const STATUSES: [Status; 6] = [
     Status::Failed,
 ];
 
-/// Parse the query string. Every problem names its parameter.
-pub fn parse(query: Option<&str>) -> Result<ListRequest, Error> {
+/// A query string's pairs, each parameter at most once (several values go
+/// in one, separated by commas): the list's and the change feed's rule.
+pub fn unique_pairs(query: Option<&str>) -> Result<Vec<(String, String)>, Error> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
         .map_err(|_| Error::invalid_request("query string is not valid form encoding"))?;
-    let mut request = ListRequest {
-        limit: DEFAULT_LIMIT,
-        ..ListRequest::default()
-    };
-    let mut seen: Vec<String> = Vec::new();
-    for (key, value) in pairs {
-        if seen.contains(&key) {
+    let mut seen: Vec<&str> = Vec::new();
+    for (key, _) in &pairs {
+        if seen.contains(&key.as_str()) {
             return Err(Error::invalid_request(format!(
                 "{key}: given more than once (separate several values with commas)"
             )));
         }
-        seen.push(key.clone());
+        seen.push(key);
+    }
+    Ok(pairs)
+}
+
+/// Parse the query string. Every problem names its parameter.
+pub fn parse(query: Option<&str>) -> Result<ListRequest, Error> {
+    let mut request = ListRequest {
+        limit: DEFAULT_LIMIT,
+        ..ListRequest::default()
+    };
+    for (key, value) in unique_pairs(query)? {
         match key.as_str() {
             "accounts" => request.accounts = Some(accounts(&value)?),
             "status" => request.filters.statuses = statuses(&value)?,
