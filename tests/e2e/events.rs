@@ -89,6 +89,7 @@ async fn record(
         expires_ms: None,
         next_poll_ms: None,
         terminal: false,
+        seen_ms: 0,
     };
     let Recorded::Done(stored) = store
         .record(&observation, None, &events)

@@ -133,6 +133,7 @@ async fn track(store: &store::Store, reference: &str, created: DateTime<Utc>, du
         expires_ms: None,
         next_poll_ms: Some(due.timestamp_millis()),
         terminal: false,
+        seen_ms: 0,
     };
     let recorded = store
         .record(&observation, None, &[])
@@ -520,6 +521,7 @@ async fn a_session_the_vendor_forgot_ends_expired_once_past_its_expiry(backend: 
         expires_ms: Some(expires_at.timestamp_millis()),
         next_poll_ms: Some(expires_at.timestamp_millis() - 60_000),
         terminal: false,
+        seen_ms: 0,
     };
     let recorded = store
         .record(&observation, None, &[])

@@ -81,6 +81,7 @@ async fn tracked(s: &Stack, session: &Value) {
         expires_ms: ms("expires_at"),
         next_poll_ms: Some(chrono::Utc::now().timestamp_millis() + 600_000),
         terminal: false,
+        seen_ms: 0,
     };
     // A tracker writing at the same time wins: the row is there either way.
     store

@@ -256,6 +256,7 @@ async fn record_as(store: &store::Store, id: &str, account: &str, session: &str,
         expires_ms: None,
         next_poll_ms: None,
         terminal: false,
+        seen_ms: 0,
     };
     let event = store::NewEvent {
         id,

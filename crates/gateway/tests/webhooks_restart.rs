@@ -106,6 +106,7 @@ async fn record(store: &Store, session: &str, n: usize) -> String {
         expires_ms: None,
         next_poll_ms: None,
         terminal: false,
+        seen_ms: 0,
     };
     let event = NewEvent {
         id: &id,

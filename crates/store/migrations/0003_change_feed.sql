@@ -27,7 +27,10 @@ CREATE TABLE IF NOT EXISTS tracked_sessions (
     -- Raised by every recorded observation: a writer that read an older
     -- version recomputes its events instead of making them twice.
     version BIGINT NOT NULL,
-    updated_ms BIGINT NOT NULL
+    updated_ms BIGINT NOT NULL,
+    -- When the recorded observation was made (the observer's clock): an
+    -- older one, queued behind it, is not applied over it.
+    seen_ms BIGINT NOT NULL
 );
 
 CREATE INDEX IF NOT EXISTS tracked_sessions_due ON tracked_sessions (account, next_poll_ms);
@@ -100,6 +103,8 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
 CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (endpoint, state, next_ms);
 CREATE INDEX IF NOT EXISTS webhook_deliveries_session ON webhook_deliveries (endpoint, session_id, event_seq);
 CREATE INDEX IF NOT EXISTS webhook_deliveries_event ON webhook_deliveries (event_id);
+-- The purge keeps events that still have a delivery: looked up by seq.
+CREATE INDEX IF NOT EXISTS webhook_deliveries_event_seq ON webhook_deliveries (event_seq);
 
 -- Every attempt at a delivery, for the admin's view of what the receiver said.
 CREATE TABLE IF NOT EXISTS webhook_attempts (

@@ -38,6 +38,8 @@ pub struct Tracked {
     pub terminal_ms: Option<i64>,
     /// What [`Store::record`] expects to replace.
     pub version: i64,
+    /// When the recorded observation was made (the observer's clock).
+    pub seen_ms: i64,
 }
 
 /// What the gateway saw of a session, to record.
@@ -55,6 +57,9 @@ pub struct Observation<'a> {
     /// Ignored when `terminal`: a terminal session is not polled.
     pub next_poll_ms: Option<i64>,
     pub terminal: bool,
+    /// When it was made (the observer's clock), kept as [`Tracked::seen_ms`]
+    /// so that an older observation is not applied over it.
+    pub seen_ms: i64,
 }
 
 /// An event to record with an observation (its account and session are
@@ -105,13 +110,13 @@ pub struct EventFilter<'a> {
 
 const TRACKED: &str = "\
 SELECT session_id, account, status, payment_status, state, hint, created_ms, expires_ms,
-       next_poll_ms, failures, terminal_ms, version
+       next_poll_ms, failures, terminal_ms, version, seen_ms
 FROM tracked_sessions WHERE session_id = $1";
 
 const INSERT_TRACKED: &str = "\
 INSERT INTO tracked_sessions (session_id, account, status, payment_status, state, hint, created_ms,
-    expires_ms, next_poll_ms, failures, terminal_ms, version, updated_ms)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, 1, $11)
+    expires_ms, next_poll_ms, failures, terminal_ms, version, updated_ms, seen_ms)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, 1, $11, $12)
 ON CONFLICT (session_id) DO NOTHING";
 
 const UPDATE_TRACKED: &str = "\
@@ -122,7 +127,7 @@ UPDATE tracked_sessions SET
     created_ms = $7, expires_ms = $8, next_poll_ms = $9, failures = 0,
     -- When it was first seen terminal, not the latest time.
     terminal_ms = CASE WHEN $10 = 1 THEN COALESCE(terminal_ms, $11) ELSE NULL END,
-    version = version + 1, updated_ms = $11
+    version = version + 1, updated_ms = $11, seen_ms = $13
 WHERE session_id = $1 AND version = $12";
 
 /// Takes `$2` values of counter `$1` at once: the last is returned.
@@ -135,7 +140,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
 const DUE: &str = "\
 SELECT session_id, account, status, payment_status, state, hint, created_ms, expires_ms,
-       next_poll_ms, failures, terminal_ms, version
+       next_poll_ms, failures, terminal_ms, version, seen_ms
 FROM tracked_sessions
 WHERE account = $1 AND next_poll_ms IS NOT NULL AND next_poll_ms <= $2
 ORDER BY next_poll_ms, session_id
@@ -147,7 +152,7 @@ WHERE session_id = $1 AND next_poll_ms IS NOT NULL";
 
 const BY_HINT: &str = "\
 SELECT session_id, account, status, payment_status, state, hint, created_ms, expires_ms,
-       next_poll_ms, failures, terminal_ms, version
+       next_poll_ms, failures, terminal_ms, version, seen_ms
 FROM tracked_sessions WHERE account = $1 AND hint = $2
 ORDER BY created_ms, session_id";
 
@@ -227,6 +232,7 @@ impl Store {
                     .bind(next_poll_ms)
                     .bind(obs.terminal.then_some(now))
                     .bind(now)
+                    .bind(obs.seen_ms)
                     .execute(&mut *tx)
                     .await?
             }
@@ -244,6 +250,7 @@ impl Store {
                     .bind(i64::from(obs.terminal))
                     .bind(now)
                     .bind(version)
+                    .bind(obs.seen_ms)
                     .execute(&mut *tx)
                     .await?
             }
@@ -543,6 +550,7 @@ fn tracked_of(row: &AnyRow) -> Result<Tracked, StoreError> {
         failures: row.try_get("failures")?,
         terminal_ms: row.try_get("terminal_ms")?,
         version: row.try_get("version")?,
+        seen_ms: row.try_get("seen_ms")?,
     })
 }
 

@@ -23,6 +23,7 @@ fn open_session<'a>(session_id: &'a str, next_poll_ms: i64) -> Observation<'a> {
         expires_ms: Some(3_600_000),
         next_poll_ms: Some(next_poll_ms),
         terminal: false,
+        seen_ms: 0,
     }
 }
 
@@ -92,6 +93,7 @@ async fn a_first_observation_inserts_and_a_later_one_updates_its_version() {
             state: "{\"status\":\"complete\"}",
             next_poll_ms: Some(20_000),
             terminal: true,
+            seen_ms: 0,
             ..open_session("cs_1", 0)
         };
         let events = [
@@ -202,6 +204,7 @@ async fn of_concurrent_records_from_one_version_exactly_one_is_done() {
                 let complete = Observation {
                     status: "complete",
                     terminal: true,
+                    seen_ms: 0,
                     ..open_session("cs_1", 0)
                 };
                 writer
@@ -353,6 +356,7 @@ async fn due_is_the_open_sessions_of_an_account_earliest_first() {
         let terminal = Observation {
             status: "expired",
             terminal: true,
+            seen_ms: 0,
             ..open_session("cs_done", 50)
         };
         done(store.record(&terminal, None, &[]).await.unwrap());
@@ -421,6 +425,7 @@ async fn a_failed_poll_backs_off_without_changing_the_version() {
         let terminal = Observation {
             status: "canceled",
             terminal: true,
+            seen_ms: 0,
             ..open_session("cs_1", 0)
         };
         done(store.record(&terminal, Some(2), &[]).await.unwrap());
@@ -654,6 +659,7 @@ async fn purge_removes_old_events_and_terminal_sessions_past_their_grace() {
         let terminal = Observation {
             status: "expired",
             terminal: true,
+            seen_ms: 0,
             ..open_session("cs_done", 100)
         };
         done(store.record(&terminal, None, &[]).await.unwrap());

@@ -29,6 +29,7 @@ async fn emit(store: &Store, account: &str, session_id: &str, id: &str, kind: &s
         expires_ms: None,
         next_poll_ms: Some(10_000),
         terminal: false,
+        seen_ms: 0,
     };
     let event = NewEvent {
         id,

@@ -148,10 +148,28 @@ impl FeedConfig {
                 return Err(ConfigError::invalid(key, "must be at least 1"));
             }
         }
-        if self.lease_secs < 3 {
+        if !(3..=86_400).contains(&self.lease_secs) {
             return Err(ConfigError::invalid(
                 "feed.lease_secs",
-                "must be at least 3 (a lease is renewed every third of it)",
+                "must be 3 to 86400 (a lease is renewed every third of it)",
+            ));
+        }
+        if self.stream_heartbeat_secs > 3_600 {
+            return Err(ConfigError::invalid(
+                "feed.stream_heartbeat_secs",
+                "must be at most 3600",
+            ));
+        }
+        if self.terminal_grace_secs > 30 * 86_400 {
+            return Err(ConfigError::invalid(
+                "feed.terminal_grace_secs",
+                "must be at most 2592000 (30 days)",
+            ));
+        }
+        if self.retention_days > 3_650 {
+            return Err(ConfigError::invalid(
+                "feed.retention_days",
+                "must be at most 3650",
             ));
         }
         Ok(())

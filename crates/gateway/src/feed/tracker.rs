@@ -13,7 +13,7 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use checkout_core::CheckoutSession;
+use checkout_core::{CheckoutSession, Status};
 use chrono::{DateTime, Utc};
 use feed::event::{changes, event, new_event_id, Seen, Sighting};
 use feed::schedule::{next_poll, PollPolicy};
@@ -340,7 +340,9 @@ impl Recorder {
                 created_ms: session.created_at.timestamp_millis(),
                 expires_ms: session.expires_at.map(|at| at.timestamp_millis()),
                 next_poll_ms: plan.next_poll_ms,
-                terminal: plan.seen.status.is_terminal(),
+                // Done with: not polled again, purged after the grace.
+                terminal: plan.next_poll_ms.is_none(),
+                seen_ms: sight.at.timestamp_millis(),
             };
             let expected = row.as_ref().map(|r| r.version);
             match store.record(&observation, expected, &new_events).await? {
@@ -378,11 +380,24 @@ fn plan(
 ) -> Option<Plan> {
     let now_seen = Seen::of(session);
     let previous = row.and_then(|r| Seen::from_stored(&r.status, r.payment_status.as_deref()));
+    // Polled while it may still change: past `expires_at` a session reads
+    // expired, but one the vendor still has in payment may yet complete.
+    let vendor_status = sight.session.status;
     let scheduled = |seen: &Seen| {
-        (!seen.status.is_terminal()).then(|| {
+        let settled = seen.status.is_terminal()
+            && !(seen.status == Status::Expired && vendor_status == Status::Processing);
+        (!settled).then(|| {
             next_poll(policy, session.created_at, session.expires_at, sight.at).timestamp_millis()
         })
     };
+    if let Some(row) = row {
+        // An older sighting (queued behind a newer one, or another
+        // replica's) writes nothing: it would undo the newer state, and the
+        // change would make its event again when seen once more.
+        if sight.at.timestamp_millis() < row.seen_ms {
+            return None;
+        }
+    }
     if let Some(previous) = previous {
         // A terminal session never changes again: an older sighting queued
         // behind a newer one must not undo it (and make its event twice
@@ -461,6 +476,7 @@ mod tests {
             failures: 0,
             terminal_ms: None,
             version: 3,
+            seen_ms: 0,
         }
     }
 
@@ -509,6 +525,48 @@ mod tests {
         .unwrap();
         assert_eq!(plan.kinds, [EventType::Expired]);
         assert_eq!(plan.next_poll_ms, None);
+    }
+
+    #[test]
+    fn a_session_still_in_payment_at_its_expiry_reads_expired_and_is_still_polled() {
+        let expires = Some("2026-01-19T10:00:04Z");
+        let open = session("CREATED", expires);
+        let paying = session("AWAITING_PAYMENT", expires);
+        let plan = plan_of(
+            &sight(&paying, Sighting::Polled, Detail::Full),
+            Some(&row(&open, Some(1))),
+        )
+        .unwrap();
+        assert_eq!(plan.kinds, [EventType::Expired]);
+        assert!(
+            plan.next_poll_ms.is_some(),
+            "the vendor may yet complete it"
+        );
+        // It completes at the vendor after all: that is an event too, and
+        // the end of polling.
+        let mut expired = row(&paying, Some(1));
+        expired.status = "expired".into();
+        let complete = session("COMPLETED", expires);
+        let plan = plan_of(
+            &sight(&complete, Sighting::Polled, Detail::Full),
+            Some(&expired),
+        )
+        .unwrap();
+        assert_eq!(plan.kinds, [EventType::Completed]);
+        assert_eq!(plan.next_poll_ms, None);
+    }
+
+    #[test]
+    fn a_sighting_older_than_the_recorded_one_writes_nothing() {
+        let open = session("CREATED", None);
+        let paying = session("AWAITING_PAYMENT", None);
+        let late = sight(&open, Sighting::Read, Detail::Full);
+        let mut recorded = row(&paying, Some(1));
+        recorded.seen_ms = (late.at + TimeDelta::seconds(1)).timestamp_millis();
+        assert!(plan_of(&late, Some(&recorded)).is_none());
+        // As new as the recorded one: applied.
+        recorded.seen_ms = late.at.timestamp_millis();
+        assert!(plan_of(&late, Some(&recorded)).is_some());
     }
 
     #[test]

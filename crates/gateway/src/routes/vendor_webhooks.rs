@@ -461,6 +461,7 @@ mod tests {
             expires_ms: None,
             next_poll_ms: Some(1),
             terminal,
+            seen_ms: 0,
         };
         let recorded = store.record(&obs, None, &[]).await.unwrap();
         assert!(matches!(recorded, store::Recorded::Done(_)));
