@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use checkout_gateway::telemetry::metrics::StreamDropLabels;
 use checkout_gateway_e2e::{
-    answer, code, error_code, meteroid_config, start_with, Stack, CLIENT_KEY, OTHER_CLIENT_KEY,
+    answer, code, error_code, key_sha256, meteroid_config, start_from_file, start_with, Stack,
+    CLIENT_KEY, OTHER_CLIENT_KEY,
 };
 use serde_json::Value;
 use store::{NewEvent, Observation, Recorded, StoredEvent};
@@ -35,6 +36,9 @@ fn config(max_lag: u64) -> String {
         "[feed]\nenabled = false\nstream_heartbeat_secs = 1\nstream_max_lag = {max_lag}\n"
     ))
 }
+
+/// May reload the configuration (`admin`), nothing else.
+const ADMIN_KEY: &str = "events-admin-key-0000000000000001";
 
 /// Event ids and session references unique within a store.
 static NEXT: AtomicU64 = AtomicU64::new(1);
@@ -620,4 +624,48 @@ impl Sse {
         assert!(lines[0].starts_with(':'), "{lines:?}");
         lines[0].clone()
     }
+}
+
+/// A reload that takes a key's access away ends its open streams with a
+/// comment saying so; one that keeps it keeps them.
+#[tokio::test]
+async fn a_reload_that_takes_the_key_away_ends_its_streams() {
+    let file = std::env::temp_dir().join(format!("cg-events-reload-{}.toml", std::process::id()));
+    let admin = format!(
+        "[clients.admin]\nkey = \"{ADMIN_KEY}\"\naccounts = [\"*\"]\nscopes = [\"admin\"]\n"
+    );
+    let with_main = format!("{}\n{admin}", config(10_000));
+    let s = start_from_file(&with_main, file.clone()).await;
+    let mut kept = Sse::open(&s, OTHER_CLIENT_KEY, "", None).await;
+    let mut ended = Sse::open(&s, CLIENT_KEY, "", None).await;
+    let first = record(&s, "meteroid:default", &[CREATED], 0, true).await;
+    assert_eq!(ended.event().await.0, first[0].seq);
+
+    // The main key is gone from the new configuration.
+    let without_main = std::fs::read_to_string(&file)
+        .expect("the stack's config file")
+        .replace("[clients.main]", "[clients.former]")
+        .replace(
+            &key_sha256(CLIENT_KEY),
+            &key_sha256("former-client-key-00000000000000001"),
+        );
+    std::fs::write(&file, without_main).expect("config written");
+    let reload = s
+        .http
+        .post(format!("{}/admin/reload", s.gateway))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .expect("reload");
+    assert_eq!(reload.status(), 200);
+    record(&s, "meteroid:default", &[COMPLETED], 0, true).await;
+    let comment = timeout(Duration::from_secs(3), ended.comment())
+        .await
+        .expect("the stream ends within the recheck");
+    assert_eq!(comment, ": access changed by a reload, reconnect");
+    assert_eq!(drops(&s, "access_changed"), 1);
+    // The other key's stream goes on.
+    let other = record(&s, "meteroid:other", &[CREATED], 0, true).await;
+    assert_eq!(kept.event().await.0, other[0].seq);
+    let _ = std::fs::remove_file(file);
 }

@@ -8,7 +8,9 @@
 //! subscribe`) or by reading the store again every second (other replicas
 //! write too). A reader that stops reading is dropped with a last comment
 //! naming the way back (`Last-Event-ID`), and so is one that falls too far
-//! behind; on shutdown every stream ends with a comment too.
+//! behind; on shutdown every stream ends with a comment too. A reload that
+//! takes the key's access away ends its streams (a comment says why); one
+//! that narrows it narrows them.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -18,11 +20,11 @@ use std::task::Poll;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::response::Response;
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use http::{HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderValue, StatusCode};
 use store::{EventFilter, StoreError, StoredEvent};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{sleep, sleep_until, Instant};
@@ -35,7 +37,8 @@ use crate::idempotency::unavailable;
 use crate::routes::events::{cursor, parse, visible_accounts};
 use crate::server::connections::RequestInFlight;
 use crate::server::ConnectionHandle;
-use crate::state::live::Current;
+use crate::state::live::{Current, Gateway};
+use crate::state::AppState;
 use crate::telemetry::metrics::Metrics;
 
 /// Events read from the store at a time.
@@ -52,6 +55,7 @@ const HEARTBEAT: &[u8] = b": heartbeat\n\n";
 const DROPPED: &[u8] = b": dropped: slow consumer, resume with Last-Event-ID\n\n";
 const SHUTTING_DOWN: &[u8] = b": server shutting down, resume with Last-Event-ID\n\n";
 const STORE_FAILED: &[u8] = b": store unavailable, resume with Last-Event-ID\n\n";
+const ACCESS_CHANGED: &[u8] = b": access changed by a reload, reconnect\n\n";
 
 #[utoipa::path(
     get,
@@ -72,6 +76,7 @@ const STORE_FAILED: &[u8] = b": store unavailable, resume with Last-Event-ID\n\n
     security(("client_key" = []))
 )]
 pub async fn stream_events(
+    State(gateway): State<Arc<Gateway>>,
     Current(state): Current,
     request: Request,
 ) -> Result<Response, ApiError> {
@@ -98,7 +103,18 @@ pub async fn stream_events(
     let (frames, frames_rx) = mpsc::channel(CHANNEL_FRAMES);
     let (farewell, farewell_rx) = oneshot::channel();
     let settings = state.feed.config();
+    // Only the key is kept, to ask the configuration after a reload.
+    let mut key = HeaderMap::new();
+    if let Some(value) = request.headers().get(http::header::AUTHORIZATION) {
+        key.insert(http::header::AUTHORIZATION, value.clone());
+    }
     let producer = Producer {
+        access: Access {
+            gateway,
+            checked: state.clone(),
+            key,
+            wanted: query.accounts.clone(),
+        },
         feed: state.feed.clone(),
         metrics: state.metrics.clone(),
         kinds: query.types,
@@ -175,6 +191,37 @@ enum Ended {
     ShuttingDown,
     /// Logged where it failed.
     StoreFailed,
+    /// A reload took the key, its scope or a named account away.
+    AccessChanged,
+}
+
+/// Who the stream is for, checked again whenever the configuration changes.
+struct Access {
+    gateway: Arc<Gateway>,
+    /// The configuration the accounts were last worked out against.
+    checked: Arc<AppState>,
+    /// The request's `Authorization` header, nothing else.
+    key: HeaderMap,
+    wanted: Option<Vec<(String, String)>>,
+}
+
+impl Access {
+    /// The accounts the stream may now show, when the configuration has
+    /// changed since the last check; `Err` when the key may no longer
+    /// stream what it asked for.
+    fn recheck(&mut self) -> Result<Option<Vec<String>>, Ended> {
+        let current = self.gateway.current();
+        if Arc::ptr_eq(&current, &self.checked) {
+            return Ok(None);
+        }
+        let client = current
+            .authorize_unmetered(&self.key, Scope::SessionsRead)
+            .map_err(|_| Ended::AccessChanged)?;
+        let accounts = visible_accounts(&current, &client, self.wanted.as_deref())
+            .map_err(|_| Ended::AccessChanged)?;
+        self.checked = current;
+        Ok(Some(accounts))
+    }
 }
 
 /// Counts an open stream for as long as its producer runs.
@@ -194,6 +241,7 @@ impl Drop for OpenStream {
 }
 
 struct Producer {
+    access: Access,
     feed: Arc<Feed>,
     metrics: Arc<Metrics>,
     kinds: Option<Vec<String>>,
@@ -234,6 +282,11 @@ impl Producer {
                 self.metrics.event_stream_dropped("store_error");
                 STORE_FAILED
             }
+            Ended::AccessChanged => {
+                tracing::info!("event stream ended: a reload changed its key's access");
+                self.metrics.event_stream_dropped("access_changed");
+                ACCESS_CHANGED
+            }
         };
         let _ = farewell.send(Bytes::from_static(last));
     }
@@ -266,6 +319,9 @@ impl Producer {
     /// Send every event after the position, a page at a time; true when
     /// any was sent.
     async fn catch_up(&mut self) -> Result<bool, Ended> {
+        if let Some(accounts) = self.access.recheck()? {
+            self.accounts = accounts;
+        }
         let mut sent = false;
         loop {
             // A store that will not open is logged by `Feed::store`.
@@ -370,8 +426,15 @@ mod tests {
             &config.feed,
             Arc::new(Idempotency::new(&config).unwrap()),
         ));
+        let gateway = Gateway::new(AppState::build(&config).unwrap(), None);
         let (frames, rx) = mpsc::channel(capacity);
         let producer = Producer {
+            access: Access {
+                checked: gateway.current(),
+                gateway,
+                key: HeaderMap::new(),
+                wanted: None,
+            },
             head: feed.subscribe(),
             feed,
             metrics: Arc::new(Metrics::new()),
