@@ -7,6 +7,7 @@
 
 pub mod endpoints;
 pub mod tracker;
+pub mod vendor_secrets;
 
 use std::sync::Arc;
 use std::time::Duration;

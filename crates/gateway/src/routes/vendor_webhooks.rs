@@ -12,7 +12,7 @@
 //! vendor's payload means (which events, which key) is the vendor's
 //! adapter's business ([`checkout_core::Connector::webhook_hint`]).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::num::NonZeroU32;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -31,7 +31,6 @@ use utoipa::ToSchema;
 
 use crate::auth::rate_limit::ClientBudgets;
 use crate::auth::{Client, Grants, Scope};
-use crate::config::{ConfigError, VendorWebhooksConfig};
 use crate::http::errors::{ApiError, REQUEST_ID};
 use crate::registry;
 use crate::service::read::{self, ReadOptions};
@@ -49,54 +48,6 @@ const MAX_UNKEYED: usize = 20;
 const UNKEYED_SCAN: i64 = 200;
 /// Sessions read from the vendor at the same time for one webhook.
 const PARALLEL_READS: usize = 4;
-
-/// The account's vendor-webhook secrets, from `[vendor_webhooks]`, checked
-/// when the config loads.
-#[derive(Default)]
-pub struct VendorSecrets(BTreeMap<(String, String), Vec<Secret>>);
-
-impl VendorSecrets {
-    /// Every `[vendor_webhooks.<provider>.<account>]` names a configured
-    /// account and holds one `whsec_` secret, inline or in a file.
-    pub fn from_config(
-        config: &VendorWebhooksConfig,
-        accounts: &BTreeMap<(String, String), Account>,
-    ) -> Result<VendorSecrets, ConfigError> {
-        let mut secrets = BTreeMap::new();
-        for (provider, by_account) in config {
-            for (account, table) in by_account {
-                let path = format!("vendor_webhooks.{provider}.{account}");
-                let key = (provider.clone(), account.clone());
-                if !accounts.contains_key(&key) {
-                    return Err(ConfigError::invalid(
-                        path,
-                        format!("{provider}:{account} is not a configured account"),
-                    ));
-                }
-                let text =
-                    vendor_http::required_secret("secret", &table.secret, &table.secret_file)
-                        .map_err(|e| {
-                            ConfigError::invalid(format!("{path}.{}", e.path), e.message)
-                        })?;
-                let field = if table.secret.is_some() {
-                    "secret"
-                } else {
-                    "secret_file"
-                };
-                let secret = Secret::parse(text.expose())
-                    .map_err(|e| ConfigError::invalid(format!("{path}.{field}"), e.to_string()))?;
-                secrets.insert(key, vec![secret]);
-            }
-        }
-        Ok(VendorSecrets(secrets))
-    }
-
-    fn of(&self, provider: &str, account: &str) -> Option<&[Secret]> {
-        self.0
-            .get(&(provider.to_owned(), account.to_owned()))
-            .map(Vec::as_slice)
-    }
-}
 
 /// The answer: how many sessions were read again.
 #[derive(Debug, Serialize, ToSchema)]

@@ -450,6 +450,32 @@ pub fn cap_for(configured: usize, descriptors: Option<u64>) -> usize {
     }
 }
 
+/// A routed request's connection (a request extension), for an answer
+/// whose body outlives its handler (the event stream): while it holds the
+/// connection, the connection counts as busy (no idle timeout, never
+/// evicted, shutdown waits for it), and it ends itself on `closing`.
+#[derive(Clone)]
+pub struct ConnectionHandle {
+    state: Arc<ConnState>,
+    closing: watch::Receiver<bool>,
+}
+
+impl ConnectionHandle {
+    pub(crate) fn new(state: Arc<ConnState>, closing: watch::Receiver<bool>) -> ConnectionHandle {
+        ConnectionHandle { state, closing }
+    }
+
+    /// The connection is busy until this is dropped.
+    pub fn hold(&self) -> RequestInFlight {
+        self.state.request_started()
+    }
+
+    /// Turns true when the server shuts down.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.clone()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

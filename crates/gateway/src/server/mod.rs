@@ -30,7 +30,7 @@ use crate::routes::sessions::SESSION_ROUTE;
 use crate::routes::{router, sessions};
 use crate::state::live::Gateway;
 use crate::telemetry::Tracked;
-use connections::{ConnState, ConnectionLimits, RequestInFlight, TrackedIo, Tracker};
+use connections::{ConnState, ConnectionHandle, ConnectionLimits, TrackedIo, Tracker};
 
 /// Parsed once: inserting by `&str` parses the name on every response.
 static REQUEST_ID_NAME: http::HeaderName = http::HeaderName::from_static(REQUEST_ID);
@@ -44,28 +44,6 @@ pub struct App {
     router: Router,
     limits: ConnectionLimits,
     closing: watch::Receiver<bool>,
-}
-
-/// A routed request's connection (a request extension), for an answer
-/// whose body outlives its handler (the event stream): while it holds the
-/// connection, the connection counts as busy (no idle timeout, never
-/// evicted, shutdown waits for it), and it ends itself on `closing`.
-#[derive(Clone)]
-pub struct ConnectionHandle {
-    state: Arc<ConnState>,
-    closing: watch::Receiver<bool>,
-}
-
-impl ConnectionHandle {
-    /// The connection is busy until this is dropped.
-    pub fn hold(&self) -> RequestInFlight {
-        self.state.request_started()
-    }
-
-    /// Turns true when the server shuts down.
-    pub fn closing(&self) -> watch::Receiver<bool> {
-        self.closing.clone()
-    }
 }
 
 impl App {
@@ -102,10 +80,9 @@ impl App {
         {
             Ok(Some(response)) => Ok(response),
             _ => {
-                parts.extensions.insert(ConnectionHandle {
-                    state: connection,
-                    closing: self.closing.clone(),
-                });
+                parts
+                    .extensions
+                    .insert(ConnectionHandle::new(connection, self.closing.clone()));
                 let request = Request::from_parts(parts, Body::new(body));
                 self.router.oneshot(request).await
             }

@@ -52,7 +52,7 @@ pub struct AppState {
     /// Where events are delivered (`[webhooks]`, checked; a reload's own).
     pub webhooks: crate::feed::endpoints::Webhooks,
     /// The secrets vendors sign their own webhooks with, per account.
-    pub vendor_webhooks: crate::routes::vendor_webhooks::VendorSecrets,
+    pub vendor_webhooks: crate::feed::vendor_secrets::VendorSecrets,
     pub metrics: Arc<Metrics>,
     pub max_body_bytes: usize,
     pub allow_http_localhost_urls: bool,
@@ -125,9 +125,9 @@ impl AppState {
         let webhooks = crate::feed::endpoints::Webhooks::from_config(&config.webhooks, |p, a| {
             accounts.contains_key(&(p.to_owned(), a.to_owned()))
         })?;
-        let vendor_webhooks = crate::routes::vendor_webhooks::VendorSecrets::from_config(
+        let vendor_webhooks = crate::feed::vendor_secrets::VendorSecrets::from_config(
             &config.vendor_webhooks,
-            &accounts,
+            |p, a| accounts.contains_key(&(p.to_owned(), a.to_owned())),
         )?;
         let mut clients = Vec::new();
         let mut seen_keys = HashSet::new();
