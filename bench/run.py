@@ -348,6 +348,17 @@ def write_paths(path: Path, paths):
     return path
 
 
+def write_section(out: Path, begin: str, end: str, heading: str, generated: str):
+    """Put `generated` (which starts with `begin` and ends with `end`) in
+    place of the same markers in `out`, or append it under `heading`."""
+    text = out.read_text() if out.exists() else "# Performance\n"
+    if begin in text and end in text:
+        text = text[:text.index(begin)] + generated + text[text.index(end) + len(end):]
+    else:
+        text += f"\n## {heading}\n\n" + generated + "\n"
+    out.write_text(text)
+
+
 def metric(port, name):
     status, _, body = http("GET", f"http://127.0.0.1:{port}/metrics", AUTH)
     for line in body.decode().splitlines():

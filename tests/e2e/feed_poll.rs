@@ -14,7 +14,7 @@ use checkout_gateway::telemetry::metrics::PollLabels;
 use checkout_gateway_e2e::{json_of, start_on, Backend, Stack, CLIENT_KEY};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{json, Value};
-use store::{EventFilter, Observation, Recorded, StoredEvent};
+use store::{EventFilter, Observation, Recorded, StoredEvent, Tracked};
 
 /// One Meteroid account, a client free of budgets, a cache that keeps
 /// open sessions for five minutes (longer than any test waits), then `extra`.
@@ -86,6 +86,16 @@ fn kinds(events: &[StoredEvent]) -> Vec<&str> {
 
 async fn store(s: &Stack) -> store::Store {
     s.state().feed.store().await.expect("the store").clone()
+}
+
+/// The tracked row of `session_id` (which must be tracked).
+async fn tracked_row(s: &Stack, session_id: &str) -> Tracked {
+    store(s)
+        .await
+        .tracked(session_id)
+        .await
+        .expect("read")
+        .expect("tracked")
 }
 
 /// Every event of `session_id`, oldest first.
@@ -167,12 +177,7 @@ async fn a_completion_makes_one_event_and_refreshes_the_cache(backend: Backend) 
     assert_eq!((early.due, early.vendor_calls()), (0, 0), "{early:?}");
 
     // Its first poll: 10 s after it was recorded, just after its creation.
-    let tracked = store(&s)
-        .await
-        .tracked(&id)
-        .await
-        .expect("read")
-        .expect("tracked");
+    let tracked = tracked_row(&s, &id).await;
     let first_poll = at_ms(tracked.next_poll_ms.expect("open: polled"));
     let gap = first_poll - created_at;
     assert!(
@@ -227,24 +232,14 @@ async fn the_poll_just_after_expiry_makes_the_expired_event(backend: Backend) {
     body["provider_options"] = json!({"expires_in_hours": 1});
     let (id, created) = create(&s, body).await;
     assert!(created["expires_at"].is_string(), "{created}");
-    let tracked = store(&s)
-        .await
-        .tracked(&id)
-        .await
-        .expect("read")
-        .expect("tracked");
+    let tracked = tracked_row(&s, &id).await;
     let expires_at = at_ms(tracked.expires_ms.expect("expires"));
     let mut poller = poller();
     // Shortly before expiry (the one-minute band), the next poll is moved
     // to just after it.
     let before = round(&s, &mut poller, expires_at - TimeDelta::seconds(30)).await;
     assert_eq!((before.polled, before.events.len()), (1, 0), "{before:?}");
-    let tracked = store(&s)
-        .await
-        .tracked(&id)
-        .await
-        .expect("read")
-        .expect("tracked");
+    let tracked = tracked_row(&s, &id).await;
     let just_after = expires_at + TimeDelta::seconds(2);
     assert_eq!(tracked.next_poll_ms, Some(just_after.timestamp_millis()));
 
@@ -256,12 +251,7 @@ async fn the_poll_just_after_expiry_makes_the_expired_event(backend: Backend) {
     );
     let event: Value = serde_json::from_str(&after.events[0].body).expect("event JSON");
     assert_eq!(event["data"]["object"]["status"], "expired");
-    let tracked = store(&s)
-        .await
-        .tracked(&id)
-        .await
-        .expect("read")
-        .expect("tracked");
+    let tracked = tracked_row(&s, &id).await;
     assert_eq!(tracked.next_poll_ms, None, "terminal: no more polls");
 }
 
@@ -537,11 +527,7 @@ async fn a_session_the_vendor_forgot_ends_expired_once_past_its_expiry(backend: 
     let mut poller = poller();
     let before = round(&s, &mut poller, expires_at - TimeDelta::seconds(30)).await;
     assert_eq!((before.failed, before.events.len()), (1, 0), "{before:?}");
-    let tracked = store
-        .tracked(&forgotten_id)
-        .await
-        .expect("read")
-        .expect("tracked");
+    let tracked = tracked_row(&s, &forgotten_id).await;
     assert!(
         tracked.next_poll_ms.is_some(),
         "still polled before its expiry"
@@ -556,11 +542,7 @@ async fn a_session_the_vendor_forgot_ends_expired_once_past_its_expiry(backend: 
     let event: Value = serde_json::from_str(&after.events[0].body).expect("event JSON");
     assert_eq!(event["data"]["object"]["status"], "expired");
     assert_eq!(event["data"]["object"]["id"], forgotten_id);
-    let tracked = store
-        .tracked(&forgotten_id)
-        .await
-        .expect("read")
-        .expect("tracked");
+    let tracked = tracked_row(&s, &forgotten_id).await;
     assert_eq!(tracked.next_poll_ms, None, "terminal: no more polls");
     let later = round(&s, &mut poller, expires_at + TimeDelta::hours(2)).await;
     assert_eq!(

@@ -10,6 +10,21 @@ use serde_json::json;
 /// Bodies the vendor's spec does not describe, on purpose.
 const OUTSIDE_THE_SPEC: [&str; 2] = ["get_iso_timestamps.json", "get_future_unknown_values.json"];
 
+/// A fixture's bytes, by file name.
+fn fixture(fixtures: &Fixtures, name: &str) -> Vec<u8> {
+    fixtures
+        .files()
+        .iter()
+        .find(|(f, _)| f == name)
+        .map(|(_, b)| b.clone())
+        .unwrap_or_else(|| panic!("no fixture {name}"))
+}
+
+/// An account reading the fixtures (its key is never sent).
+fn account() -> FlowgladAccount {
+    FlowgladAccount::from_config("default", json!({"api_key": "sk_test_k"})).expect("config")
+}
+
 #[test]
 fn every_fixture_has_a_provenance_row() {
     Fixtures::load("flowglad").assert_provenance(12);
@@ -116,14 +131,7 @@ fn fixtures_validate_against_the_vendor_spec() {
 #[test]
 fn the_rate_limit_401_is_the_invalid_key_401() {
     let fixtures = Fixtures::load("flowglad");
-    let body = |name: &str| {
-        fixtures
-            .files()
-            .iter()
-            .find(|(f, _)| f == name)
-            .map(|(_, b)| b.clone())
-            .unwrap_or_else(|| panic!("{name}"))
-    };
+    let body = |name: &str| fixture(&fixtures, name);
     assert_eq!(
         body("error_401_rate_limited.txt"),
         body("error_401_invalid_key.txt")
@@ -189,8 +197,7 @@ fn garbage_bodies_are_bad_responses_not_panics() {
 }
 
 fn read_list(body: &[u8]) -> Result<checkout_core::ListPage, checkout_core::Error> {
-    let account =
-        FlowgladAccount::from_config("default", json!({"api_key": "sk_test_k"})).expect("config");
+    let account = account();
     let answer = VendorAnswer {
         status: 200,
         body: body.to_vec().into(),
@@ -204,14 +211,7 @@ fn read_list(body: &[u8]) -> Result<checkout_core::ListPage, checkout_core::Erro
 #[test]
 fn list_pages_and_their_items() {
     let fixtures = Fixtures::load("flowglad");
-    let body = |name: &str| {
-        fixtures
-            .files()
-            .iter()
-            .find(|(f, _)| f == name)
-            .map(|(_, b)| b.clone())
-            .unwrap_or_else(|| panic!("no {name}"))
-    };
+    let body = |name: &str| fixture(&fixtures, name);
     let first = body("list_first_page.json");
     let page = read_list(&first).expect("first page");
     let value: serde_json::Value = serde_json::from_slice(&first).expect("json");
@@ -245,16 +245,8 @@ fn list_pages_and_their_items() {
 #[test]
 fn the_feed_hint_is_the_purchase_id_of_every_shape() {
     let fixtures = Fixtures::load("flowglad");
-    let account =
-        FlowgladAccount::from_config("default", json!({"api_key": "sk_test_k"})).expect("config");
-    let body = |name: &str| {
-        fixtures
-            .files()
-            .iter()
-            .find(|(f, _)| f == name)
-            .map(|(_, b)| b.clone())
-            .unwrap_or_else(|| panic!("{name}"))
-    };
+    let account = account();
+    let body = |name: &str| fixture(&fixtures, name);
     let got = |name: &str| {
         let answer = VendorAnswer {
             status: 200,
@@ -298,8 +290,7 @@ fn the_feed_hint_is_the_purchase_id_of_every_shape() {
 /// the purchase a fixture session holds; other events say nothing.
 #[test]
 fn purchase_completed_names_the_purchase_a_session_holds() {
-    let account =
-        FlowgladAccount::from_config("default", json!({"api_key": "sk_test_k"})).expect("config");
+    let account = account();
     let completed = json!({
         "id": "prch_vq8JTUVtqKkqfRT4lIivt", "object": "purchase",
         "customer": {"id": "cust_wHL0KvAXLhMcPPKlJoAMc", "externalId": "nw-1042"},
@@ -322,16 +313,8 @@ fn purchase_completed_names_the_purchase_a_session_holds() {
 #[test]
 fn purchase_completed_names_the_purchase_its_session_holds() {
     let fixtures = Fixtures::load("flowglad");
-    let body = |name: &str| {
-        fixtures
-            .files()
-            .iter()
-            .find(|(f, _)| f == name)
-            .map(|(_, b)| b.clone())
-            .unwrap_or_else(|| panic!("{name}"))
-    };
-    let account =
-        FlowgladAccount::from_config("default", json!({"api_key": "sk_test_k"})).expect("config");
+    let body = |name: &str| fixture(&fixtures, name);
+    let account = account();
     let answer = VendorAnswer {
         status: 200,
         body: body("get_succeeded.json").into(),
