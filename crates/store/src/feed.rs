@@ -182,6 +182,10 @@ WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.seq = webhook_deliveries.event_
 const PURGE_TRACKED: &str = "\
 DELETE FROM tracked_sessions WHERE terminal_ms IS NOT NULL AND terminal_ms < $1";
 
+// Which rule routed a session is kept as long as its events: the completion
+// it counts towards is one of them.
+const PURGE_ROUTED: &str = "DELETE FROM routed_sessions WHERE created_ms < $1";
+
 const LEASE: &str = "\
 INSERT INTO leases (name, holder, until_ms) VALUES ($1, $2, $3)
 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until_ms = excluded.until_ms
@@ -426,7 +430,8 @@ impl Store {
     /// Remove events created before `events_before_ms` (but not one a
     /// pending delivery has still to send), the deliveries of events no
     /// longer kept and their attempts, and tracked rows of sessions seen
-    /// terminal before `terminal_before_ms`. How many rows were removed.
+    /// terminal before `terminal_before_ms`, and the routes of sessions
+    /// routed before `events_before_ms`. How many rows were removed.
     pub async fn purge_feed(
         &self,
         events_before_ms: i64,
@@ -443,6 +448,11 @@ impl Store {
         }
         removed += sqlx::query(PURGE_TRACKED)
             .bind(terminal_before_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        removed += sqlx::query(PURGE_ROUTED)
+            .bind(events_before_ms)
             .execute(&mut *tx)
             .await?
             .rows_affected();

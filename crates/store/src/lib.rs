@@ -6,10 +6,12 @@
 //!
 //! It keeps the idempotency records (`idempotency`) and the change feed:
 //! tracked sessions, events and leases (`feed`), webhook deliveries
-//! (`webhooks`).
+//! (`webhooks`); and for migration between vendors, the customer map and
+//! which rule routed each session (`routing`).
 
 mod feed;
 mod idempotency;
+mod routing;
 pub mod testing;
 mod webhooks;
 
@@ -21,6 +23,7 @@ use sqlx::AnyPool;
 
 pub use feed::{EventFilter, NewEvent, Observation, Recorded, StoredEvent, Tracked};
 pub use idempotency::{Attempt, Claim, ClaimToken, IdempotencyKey, StoredResponse};
+pub use routing::CustomerRefs;
 pub use webhooks::{
     AttemptOutcome, AttemptRecord, AttemptRow, Delivery, EndpointFilter, EndpointState,
 };
