@@ -10,8 +10,8 @@ use crate::rules::{Action, Rule};
 use crate::{Accounts, ConfigError, Target};
 
 /// An alias must not be mistaken for a plan id: not by the shape of any
-/// vendor a rule routes to or the alias maps to, and not by equality with a
-/// plan id the catalog holds (which covers names, e.g. Frontier's, that no
+/// vendor a rule routes to or the alias maps to, and not by equality with
+/// another alias's plan id (which covers names, e.g. Frontier's, that no
 /// shape tells from an alias).
 pub(crate) fn unambiguous(
     catalog: &Catalog,
@@ -35,7 +35,12 @@ pub(crate) fn unambiguous(
                 format!("`{alias}` could be read as a plan id of {t}; give the alias another name"),
             ));
         }
-        if let Some((other, t, _)) = catalog.plan_ids().find(|(_, _, id)| id == alias) {
+        // Its own plan id may equal it (a Frontier plan named like the
+        // alias): both readings give that id there.
+        let clash = catalog
+            .plan_ids()
+            .find(|(other, _, id)| id == alias && other != alias);
+        if let Some((other, t, _)) = clash {
             return Err(error(
                 path,
                 format!(

@@ -255,6 +255,10 @@ fn an_alias_equal_to_a_plan_id_of_the_catalog_is_refused() {
         "catalog.plans.basic",
         "frontier:default in catalog.plans.pro",
     );
+    // Its own plan id may be its name: both readings give that plan.
+    support::build(
+        json!({ "catalog": { "plans": { "basic": { "frontier": { "default": "basic" } } } } }),
+    );
 }
 
 #[test]
