@@ -29,6 +29,9 @@ pub const PROVIDER: &str = "flowglad";
 /// Registration handle for the gateway.
 pub struct Flowglad;
 
+/// What Flowglad's price ids start with, and so does `price_slug:`.
+const PRICE_ID_PREFIX: &str = "price_";
+
 const ID_PREFIX: &str = "chckt_session_";
 /// nanoid length of every Flowglad id (vendor notes §1.4).
 const ID_LEN: usize = 21;
@@ -83,6 +86,12 @@ impl Provider for Flowglad {
 
     fn validate_reference(&self, reference: &str) -> Result<(), String> {
         validate_session_id(reference)
+    }
+
+    /// A price id (`price_RcgaDoyGiqRVDxRMFApqr`) or a slug as `plan` gives
+    /// one (`price_slug:<slug>`): both start `price_`.
+    fn could_be_plan_id(&self, plan: &str) -> bool {
+        plan.starts_with(PRICE_ID_PREFIX)
     }
 
     fn normalize(&self, account: &str, body: &[u8]) -> Result<CheckoutSession, Error> {
@@ -320,6 +329,17 @@ fn read_session(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn plan_ids_are_prices_or_price_slugs() {
+        assert!(create::PRICE_SLUG_PREFIX.starts_with(PRICE_ID_PREFIX));
+        for plan in ["price_RcgaDoyGiqRVDxRMFApqr", "price_slug:pro_monthly"] {
+            assert!(Flowglad.could_be_plan_id(plan), "{plan}");
+        }
+        for alias in ["pro", "pro_price", "price", "prices"] {
+            assert!(!Flowglad.could_be_plan_id(alias), "{alias}");
+        }
+    }
 
     #[test]
     fn config_requires_exactly_one_key_source_and_names_bad_keys() {

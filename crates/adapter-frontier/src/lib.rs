@@ -150,6 +150,13 @@ impl Provider for Frontier {
         parse_reference(reference).map(|_| ())
     }
 
+    /// A plan id: a UUID. Frontier also takes a plan by its name, and no
+    /// shape tells a name from an alias; the routing's check that no alias
+    /// equals a plan id of the catalog covers the names the catalog knows.
+    fn could_be_plan_id(&self, plan: &str) -> bool {
+        is_uuid(plan)
+    }
+
     /// The body does not name its organization, so the id is always the
     /// Connect form (the checkout UUID) and `customer` is null.
     fn normalize(&self, account: &str, body: &[u8]) -> Result<CheckoutSession, Error> {
@@ -570,6 +577,15 @@ impl Connector for FrontierAccount {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn plan_ids_are_uuids_and_names_are_not_told_apart() {
+        assert!(Frontier.could_be_plan_id("3f1c9a52-7b4e-4d2a-9c61-0e8f5b7a2d14"));
+        // A plan name has no shape: the catalog's own check covers it.
+        for alias in ["pro", "starter-monthly", "3f1c9a52-7b4e-4d2a"] {
+            assert!(!Frontier.could_be_plan_id(alias), "{alias}");
+        }
+    }
 
     const ID: &str = "5b0f8b4e-3c1d-4f7a-9e2b-6d8c1a4f0e37";
     const ORG: &str = "8d0c3f64-52b1-4c5e-a0f3-7b2e9c41d6a8";

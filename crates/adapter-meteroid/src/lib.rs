@@ -66,13 +66,22 @@ fn is_base62_u128(digits: &str) -> bool {
 /// A customer id the list filter takes: `cus_…` or a hyphenated UUID. The
 /// list, unlike create, resolves no alias (vendor notes M1).
 pub fn is_customer_id(customer: &str) -> bool {
-    let uuid = customer.len() == 36
-        && customer.bytes().enumerate().all(|(i, b)| match i {
+    is_uuid(customer) || customer.strip_prefix("cus_").is_some_and(is_base62_u128)
+}
+
+/// A hyphenated UUID, in either case: how Meteroid's API also takes the
+/// ids it otherwise shows with a prefix.
+fn is_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.bytes().enumerate().all(|(i, b)| match i {
             8 | 13 | 18 | 23 => b == b'-',
             _ => b.is_ascii_hexdigit(),
-        });
-    uuid || customer.strip_prefix("cus_").is_some_and(is_base62_u128)
+        })
 }
+
+/// What a plan version id looks like (`plv_7n42DGM5Tflk9n8mt7Fhc7` in the
+/// OpenAPI examples).
+const PLAN_VERSION_PREFIX: &str = "plv_";
 
 /// The vendor `status` that holds every session of a canonical status, if
 /// exactly one does. `processing` also holds unknown vendor values and
@@ -118,6 +127,13 @@ impl Provider for Meteroid {
 
     fn validate_reference(&self, reference: &str) -> Result<(), String> {
         validate_session_id(reference)
+    }
+
+    /// A plan version id: `plv_…`, or the UUID the API also takes. Any
+    /// `plv_` prefix counts, base62 or not: an alias that close is
+    /// ambiguous to a reader too.
+    fn could_be_plan_id(&self, plan: &str) -> bool {
+        plan.starts_with(PLAN_VERSION_PREFIX) || is_uuid(plan)
     }
 
     fn normalize(&self, account: &str, body: &[u8]) -> Result<CheckoutSession, Error> {
@@ -390,6 +406,22 @@ impl MeteroidAccount {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn plan_ids_are_plan_versions_or_uuids() {
+        let m = Meteroid;
+        assert!(m.could_be_plan_id("plv_7n42DGM5Tflk9n8mt7Fhc7"));
+        assert!(m.could_be_plan_id("0199B896-0135-7e6b-b52a-050aa7f8c874"));
+        for alias in [
+            "pro",
+            "pro_monthly",
+            "plv",
+            "cus_1",
+            "0199b896-0135-7e6b-b52a",
+        ] {
+            assert!(!m.could_be_plan_id(alias), "{alias}");
+        }
+    }
 
     #[test]
     fn config_requires_exactly_one_key_source() {

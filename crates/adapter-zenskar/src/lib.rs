@@ -139,6 +139,11 @@ impl Provider for Zenskar {
         validate_session_id(reference)
     }
 
+    /// A plan id: a UUID, in any form the create path parses.
+    fn could_be_plan_id(&self, plan: &str) -> bool {
+        wire::Uuid::parse(plan).is_some()
+    }
+
     fn normalize(&self, account: &str, body: &[u8]) -> Result<CheckoutSession, Error> {
         let family = read::detect_family(body)?;
         read::session_body(account, family, body)
@@ -454,6 +459,19 @@ impl ZenskarAccount {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn plan_ids_are_uuids_in_any_parsed_form() {
+        for plan in [
+            "3f1c9a52-7b4e-4d2a-9c61-0e8f5b7a2d14",
+            "3f1c9a527b4e4d2a9c610e8f5b7a2d14",
+        ] {
+            assert!(Zenskar.could_be_plan_id(plan), "{plan}");
+        }
+        for alias in ["pro", "enterprise-annual", "3f1c9a52"] {
+            assert!(!Zenskar.could_be_plan_id(alias), "{alias}");
+        }
+    }
 
     #[test]
     fn session_id_format() {

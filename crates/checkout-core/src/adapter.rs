@@ -74,6 +74,11 @@ pub trait Provider: Send + Sync {
     /// Check the vendor part of a canonical id before anything goes upstream.
     fn validate_reference(&self, reference: &str) -> Result<(), String>;
 
+    /// Whether `plan` has the shape of this vendor's plan reference, so that
+    /// a catalog alias of that shape would be ambiguous. No default: a
+    /// vendor whose references have no shape answers `false` and says why.
+    fn could_be_plan_id(&self, plan: &str) -> bool;
+
     /// Turn a vendor get/create response body into the canonical session.
     fn normalize(&self, account: &str, body: &[u8]) -> Result<CheckoutSession, Error>;
 
