@@ -18,6 +18,8 @@ mod quirks;
 mod redis_tier;
 mod reload;
 mod resilience;
+/// Migration routing: catalog, customer map, rules, fallback, explain.
+mod routing;
 mod security;
 mod unknown_outcomes;
 /// Vendors' own webhooks (Flowglad's, signed) as hints to the change feed.

@@ -15,9 +15,12 @@ pub mod limits;
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSession {
-    /// Vendor: `meteroid`, …
+    /// Vendor: `meteroid`, … Absent (with `account`): the gateway's
+    /// routing rules choose the vendor and account (PRODUCT §12).
+    #[serde(default)]
     pub provider: String,
-    /// Configured account of that vendor.
+    /// Configured account of that vendor; given exactly when `provider` is.
+    #[serde(default)]
     #[schema(schema_with = limits::account)]
     pub account: String,
     /// The vendor's customer reference (Meteroid: customer id or alias).
@@ -45,6 +48,11 @@ pub struct CreateSession {
 }
 
 impl CreateSession {
+    /// Neither `provider` nor `account` given: routing chooses them.
+    pub fn is_routed(&self) -> bool {
+        self.provider.is_empty() && self.account.is_empty()
+    }
+
     /// Refuse a field the vendor cannot honour: money is involved, so nothing
     /// the caller asked for is dropped silently.
     pub fn refuse_if_set(

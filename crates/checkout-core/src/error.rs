@@ -68,6 +68,12 @@ pub enum ErrorCode {
     IdempotencyInProgress,
     /// A configuration reload was refused; the old configuration serves on.
     InvalidConfig,
+    /// A create without `provider`/`account` that no routing rule takes
+    /// (and no `routing.default`), or made where no routing is configured.
+    NoRoute,
+    /// A routed create's customer or plan alias has no reference at the
+    /// target routing chose (message names which and where); nothing was sent.
+    NotMapped,
     Internal,
 }
 
@@ -75,7 +81,7 @@ impl ErrorCode {
     /// Every code, for what is derived from all of them (the OpenAPI
     /// document's statuses and error types). A test checks it against the
     /// variants the schema derive sees, so a new code cannot be left out.
-    pub const ALL: [ErrorCode; 29] = {
+    pub const ALL: [ErrorCode; 31] = {
         use ErrorCode::*;
         [
             InvalidRequest,
@@ -106,6 +112,8 @@ impl ErrorCode {
             IdempotencyKeyReused,
             IdempotencyInProgress,
             InvalidConfig,
+            NoRoute,
+            NotMapped,
             Internal,
         ]
     };
@@ -138,7 +146,8 @@ impl ErrorCode {
             UriTooLong => 414,
             UnsupportedMediaType => 415,
             HeadersTooLarge => 431,
-            UnsupportedField | UnsupportedOperation | IdempotencyKeyReused | InvalidConfig => 422,
+            UnsupportedField | UnsupportedOperation | IdempotencyKeyReused | InvalidConfig
+            | NoRoute | NotMapped => 422,
             RateLimited | TooManyRequests => 429,
             Internal => 500,
             ProviderAuthFailed | ProviderError | ProviderBadResponse => 502,
@@ -154,7 +163,7 @@ impl ErrorCode {
             InvalidRequest | InvalidId | UnknownProvider | UnsupportedField
             | UnsupportedOperation | InvalidCursor | InvalidState | UnsupportedMediaType
             | PayloadTooLarge | UriTooLong | HeadersTooLarge | NotFound | MethodNotAllowed
-            | IdempotencyKeyReused => "invalid_request_error",
+            | IdempotencyKeyReused | NoRoute | NotMapped => "invalid_request_error",
             Unauthenticated => "authentication_error",
             Forbidden => "permission_error",
             RateLimited | TooManyRequests => "rate_limit_error",

@@ -182,6 +182,24 @@ impl Routing {
             .map(String::as_str)
     }
 
+    /// Every customer `catalog.customers` names, in id order.
+    pub fn configured_customers(&self) -> impl Iterator<Item = &String> {
+        self.catalog.customers.keys()
+    }
+
+    /// A configured customer's references, keyed `provider:account`.
+    pub fn configured_customer_references(
+        &self,
+        customer: &str,
+    ) -> Option<std::collections::BTreeMap<String, String>> {
+        let refs = self.catalog.customers.get(customer)?;
+        Some(
+            refs.iter()
+                .map(|(target, reference)| (target.to_string(), reference.clone()))
+                .collect(),
+        )
+    }
+
     /// Whether `catalog.customers` names this customer at all (then the
     /// store may not also hold it).
     pub fn customer_is_configured(&self, customer: &str) -> bool {

@@ -324,10 +324,12 @@ fn build_split(
 
 /// A share's percent as a count of buckets (0.01 % each).
 fn share_buckets(path: &str, percent: f64) -> Result<u32, ConfigError> {
-    if !percent.is_finite() || percent <= 0.0 || percent > 100.0 {
+    // 0 is a share too: a ramp rolled back (or not yet begun) keeps its
+    // target listed, and the boundary stays where the docs say.
+    if !percent.is_finite() || !(0.0..=100.0).contains(&percent) {
         return Err(error(
             path,
-            format!("a share's percent must be greater than 0 and at most 100, not {percent}"),
+            format!("a share's percent must be from 0 to 100, not {percent}"),
         ));
     }
     let buckets = (percent * BUCKETS_PER_PERCENT).round();
@@ -341,6 +343,6 @@ fn share_buckets(path: &str, percent: f64) -> Result<u32, ConfigError> {
             ),
         ));
     }
-    // Between 1 and 10,000 by the checks above.
+    // Between 0 and 10,000 by the checks above.
     Ok(buckets as u32)
 }

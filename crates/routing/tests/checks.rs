@@ -123,8 +123,8 @@ fn split(shares: serde_json::Value) -> serde_json::Value {
 }
 
 #[test]
-fn a_share_is_positive_with_at_most_two_decimals() {
-    for bad in [0.0, -5.0, 100.5, 10.005] {
+fn a_share_is_from_0_to_100_with_at_most_two_decimals() {
+    for bad in [-5.0, 100.5, 10.005] {
         let shares = json!([
             { "target": "flowglad:new", "percent": bad },
             { "target": "flowglad:default", "percent": 100.0 - bad },
@@ -132,10 +132,15 @@ fn a_share_is_positive_with_at_most_two_decimals() {
         let word = if bad == 10.005 {
             "2 decimals"
         } else {
-            "greater than 0"
+            "from 0 to 100"
         };
         assert_refused(split(shares), "routing.rules[1].split[0].percent", word);
     }
+    // A share of 0 keeps its target listed (a ramp not begun, or rolled back).
+    support::build(split(json!([
+        { "target": "flowglad:new", "percent": 0 },
+        { "target": "flowglad:default", "percent": 100 },
+    ])));
     // Two decimals that f64 cannot hold exactly still count as two.
     support::build(split(json!([
         { "target": "flowglad:new", "percent": 0.07 },

@@ -12,18 +12,14 @@ const NEW: &str = "flowglad:new";
 const OLD: &str = "meteroid:default";
 
 /// A default split giving `new_buckets` of 10,000 to [`NEW`], listed first
-/// or second; a share of 0 is left out (shares are > 0).
+/// or second; a share of 0 stays listed (a ramp not begun, or rolled back).
 fn ramp(salt: &str, new_buckets: u16, new_first: bool) -> Routing {
     let share = |t: &str, b: u16| json!({ "target": t, "percent": f64::from(b) / 100.0 });
     let mut shares = vec![(NEW, new_buckets), (OLD, 10_000 - new_buckets)];
     if !new_first {
         shares.reverse();
     }
-    let split: Vec<_> = shares
-        .into_iter()
-        .filter(|(_, b)| *b > 0)
-        .map(|(t, b)| share(t, b))
-        .collect();
+    let split: Vec<_> = shares.into_iter().map(|(t, b)| share(t, b)).collect();
     build(json!({
         "catalog": { "plans": { "pro": {
             "flowglad": { "new": "price_slug:pro" }, "meteroid": { "default": "plv_pro" } } } },

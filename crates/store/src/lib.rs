@@ -23,7 +23,7 @@ use sqlx::AnyPool;
 
 pub use feed::{EventFilter, NewEvent, Observation, Recorded, StoredEvent, Tracked};
 pub use idempotency::{Attempt, Claim, ClaimToken, IdempotencyKey, StoredResponse};
-pub use routing::CustomerRefs;
+pub use routing::{CustomerRefs, Route};
 pub use webhooks::{
     AttemptOutcome, AttemptRecord, AttemptRow, Delivery, EndpointFilter, EndpointState,
 };

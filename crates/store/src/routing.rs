@@ -68,7 +68,17 @@ INSERT INTO routed_sessions (session_id, rule, target, bucket, created_ms)
 VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (session_id) DO NOTHING";
 
-const ROUTE_OF: &str = "SELECT rule, target FROM routed_sessions WHERE session_id = $1";
+/// Which rule made a routed session, as [`Store::record_route`] kept it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub rule: String,
+    /// "provider:account".
+    pub target: String,
+    /// The customer's bucket, when a split chose.
+    pub bucket: Option<i64>,
+}
+
+const ROUTE_OF: &str = "SELECT rule, target, bucket FROM routed_sessions WHERE session_id = $1";
 
 impl Store {
     /// Replace the customer's whole mapping in one transaction (delete its
@@ -174,13 +184,19 @@ impl Store {
     }
 
     /// (rule, target) of a routed session, if it was routed.
-    pub async fn route_of(&self, session_id: &str) -> Result<Option<(String, String)>, StoreError> {
+    pub async fn route_of(&self, session_id: &str) -> Result<Option<Route>, StoreError> {
         let row = sqlx::query(ROUTE_OF)
             .bind(session_id)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|row| Ok((row.try_get("rule")?, row.try_get("target")?)))
-            .transpose()
+        row.map(|row| {
+            Ok(Route {
+                rule: row.try_get("rule")?,
+                target: row.try_get("target")?,
+                bucket: row.try_get("bucket")?,
+            })
+        })
+        .transpose()
     }
 }
 

@@ -254,7 +254,11 @@ async fn the_first_route_recorded_wins_and_an_unrouted_session_has_none() {
             .unwrap();
         assert_eq!(
             store.route_of("cs_1").await.unwrap(),
-            Some(("ramp".to_owned(), "stripe:eu".to_owned()))
+            Some(store::Route {
+                rule: "ramp".to_owned(),
+                target: "stripe:eu".to_owned(),
+                bucket: Some(42)
+            })
         );
         store
             .record_route("cs_2", "fixed", "meteroid:default", None)
@@ -262,7 +266,11 @@ async fn the_first_route_recorded_wins_and_an_unrouted_session_has_none() {
             .unwrap();
         assert_eq!(
             store.route_of("cs_2").await.unwrap(),
-            Some(("fixed".to_owned(), "meteroid:default".to_owned()))
+            Some(store::Route {
+                rule: "fixed".to_owned(),
+                target: "meteroid:default".to_owned(),
+                bucket: None
+            })
         );
         assert_eq!(store.route_of("cs_never").await.unwrap(), None);
     })

@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::{key_hash, to_hex};
 use crate::cmd::demo_receiver::{self, Receiver};
+use crate::cmd::demo_routing;
 use crate::cmd::serve::{load, prepare, shutdown_signal, CliResult};
 use crate::config::{self, GatewayConfig};
 use crate::examples::{tours, Tour};
@@ -221,6 +222,7 @@ pub async fn run(args: DemoArgs, format: LogFormat) -> CliResult {
     let tours = tours();
     let ids = create_demo_sessions(&gateway_url, &client_key, &tours).await?;
     let extras = prepare_extras(&gateway_url, &client_key, &tours, &can_cancel).await?;
+    let routed = demo_routing::run(&reqwest::Client::new(), &gateway_url, &client_key).await?;
     print_walkthrough(
         &gateway_url,
         &format!("http://{sandbox_addr}"),
@@ -229,6 +231,7 @@ pub async fn run(args: DemoArgs, format: LogFormat) -> CliResult {
         &tours,
         &ids,
         &extras,
+        routed.as_ref(),
         &receiver,
     );
 
@@ -384,6 +387,7 @@ fn print_walkthrough(
     tours: &[Tour],
     ids: &[String],
     extras: &Extras,
+    routed: Option<&demo_routing::RoutingDemo>,
     receiver: &Receiver,
 ) {
     let auth = format!("-H 'Authorization: Bearer {key}'");
@@ -440,6 +444,9 @@ fn print_walkthrough(
         );
     }
     print_feed(gateway, sandbox, &auth, extras);
+    if let Some(routed) = routed {
+        demo_routing::print(gateway, &auth, routed);
+    }
     println!();
     println!("# the gateway's OpenAPI document, and its metrics (the demo key is an admin key)");
     println!("$ curl -sS --fail-with-body {gateway}/openapi.json");

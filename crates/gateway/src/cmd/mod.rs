@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod demo_receiver;
+pub mod demo_routing;
 pub mod drift;
 pub mod live;
 pub mod record;

@@ -53,6 +53,12 @@ pub struct GatewayConfig {
     /// The vendors' own webhook secrets, per provider and account.
     #[serde(default)]
     pub vendor_webhooks: VendorWebhooksConfig,
+    /// Plan aliases and customer references across vendors (PRODUCT §12).
+    #[serde(default)]
+    pub catalog: routing::CatalogConfig,
+    /// Where a create without `provider`/`account` goes (PRODUCT §12).
+    #[serde(default)]
+    pub routing: routing::RoutingConfig,
     /// Where the gateway keeps what it generates for itself (the list
     /// cursor key, the default SQLite store); relative paths are taken
     /// from the working directory.
@@ -646,6 +652,8 @@ impl GatewayConfig {
             feed: FeedConfig::default(),
             webhooks: WebhooksConfig::default(),
             vendor_webhooks: VendorWebhooksConfig::default(),
+            catalog: routing::CatalogConfig::default(),
+            routing: routing::RoutingConfig::default(),
             data_dir: default_data_dir(),
             providers: BTreeMap::new(),
             clients: BTreeMap::new(),

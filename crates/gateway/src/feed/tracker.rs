@@ -350,6 +350,9 @@ impl Recorder {
                 Recorded::Done(stored) => {
                     for e in &stored {
                         metrics.event_recorded(&e.kind);
+                        if e.kind == feed::EventType::Completed.as_str() {
+                            count_routed_completion(store, metrics, &e.session_id).await;
+                        }
                     }
                     if let Some(last) = stored.last() {
                         self.written(last.seq);
@@ -367,6 +370,16 @@ impl Recorder {
 
     fn written(&self, seq: i64) {
         super::advance(&self.head, seq);
+    }
+}
+
+/// A completed session that routing made counts for its rule and target
+/// (`GET /v1/routing`, `routed_completions`).
+async fn count_routed_completion(store: &store::Store, metrics: &Metrics, session_id: &str) {
+    match store.route_of(session_id).await {
+        Ok(Some(route)) => metrics.routing.completed(&route.rule, &route.target),
+        Ok(None) => {}
+        Err(error) => tracing::warn!(%error, "reading a completed session's route failed"),
     }
 }
 

@@ -2,12 +2,14 @@
 //! request id, span and metrics, the canonical error body, panics caught.
 
 pub mod admin;
+pub mod customers;
 pub mod event_stream;
 pub mod events;
 pub mod health;
 pub mod list;
 pub mod openapi;
 pub mod providers;
+pub mod routing;
 pub mod sessions;
 pub mod track;
 pub mod vendor_webhooks;
@@ -46,6 +48,15 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/admin/reload", post(admin::reload))
+        .route("/v1/routing", get(routing::routing_in_force))
+        .route("/v1/routing/explain", post(routing::explain))
+        .route("/v1/customers", get(customers::list_customers))
+        .route(
+            "/v1/customers/{id}",
+            get(customers::get_customer)
+                .put(customers::put_customer)
+                .delete(customers::delete_customer),
+        )
         .route("/v1/events/{id}/redeliver", post(webhooks::redeliver_event))
         .route(
             "/v1/events/{id}/deliveries",

@@ -36,6 +36,12 @@ use crate::registry;
         crate::routes::vendor_webhooks::vendor_webhook,
         crate::routes::webhooks::redeliver_event,
         crate::routes::webhooks::event_deliveries,
+        crate::routes::routing::explain,
+        crate::routes::routing::routing_in_force,
+        crate::routes::customers::list_customers,
+        crate::routes::customers::get_customer,
+        crate::routes::customers::put_customer,
+        crate::routes::customers::delete_customer,
     ),
     components(schemas(
         checkout_core::CheckoutSession,

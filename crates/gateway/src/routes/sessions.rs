@@ -18,9 +18,10 @@ use crate::cache::{render, CacheOutcome};
 use crate::http::errors::{ApiError, REQUEST_ID};
 use crate::idempotency::StoredResponse;
 use crate::service::cancel;
-use crate::service::create::{self, Created};
+use crate::service::create::Created;
 use crate::service::input;
 use crate::service::read::{self, parse_id, ReadOptions, SessionRead};
+use crate::service::route::{self, Route};
 use crate::state::live::Current;
 use crate::state::{Account, AppState};
 
@@ -234,16 +235,20 @@ pub async fn answer_hit(
     // Shared answers (401, 403, 405, 414, 431, too_many_requests…) are
     // added to every route by `openapi::SharedResponses`.
     responses(
-        (status = 201, description = "Created; also cached", body = CheckoutSession,
+        (status = 201, description = "Created; also cached. A create without `provider` and `account` is routed (PRODUCT §12) and its answer says how in the `x-routing-*` headers", body = CheckoutSession,
          headers(("location" = String), ("x-request-id" = String),
-                 ("idempotent-replayed" = String, description = "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`"))),
+                 ("idempotent-replayed" = String, description = "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`"),
+                 ("x-routing-rule" = String, description = "Routed creates: the rule that chose the target, or `default`"),
+                 ("x-routing-target" = String, description = "Routed creates: `provider:account` the session was made at"),
+                 ("x-routing-bucket" = u16, description = "Routed creates chosen by a split: the customer's bucket in 0..10000"),
+                 ("x-routing-fallback-from" = String, description = "Routed creates that fell back: the targets that refused before any vendor call, comma-separated"))),
         (status = 400, description = "`invalid_request` (the message names the field), `unknown_provider`, or `provider_invalid_request` (the vendor refused the create with a 400)", body = checkout_core::error::ErrorBody),
         (status = 404, description = "`not_found`: the account is not visible to this key", body = checkout_core::error::ErrorBody),
         (status = 409, description = "`provider_conflict` (the vendor reports a conflict), or `idempotency_in_progress`: another request with this `Idempotency-Key` is still running (retry after `Retry-After`)", body = checkout_core::error::ErrorBody,
          headers(("retry-after" = u64, description = "Seconds to wait, on `idempotency_in_progress`"))),
         (status = 413, description = "`payload_too_large`: the body is too large", body = checkout_core::error::ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is not sent as JSON", body = checkout_core::error::ErrorBody),
-        (status = 422, description = "`unsupported_field` (a field the vendor cannot honour), `idempotency_key_reused`, or `provider_invalid_request` (the vendor refused the create with a 422)", body = checkout_core::error::ErrorBody),
+        (status = 422, description = "`unsupported_field` (a field the vendor cannot honour), `idempotency_key_reused`, `provider_invalid_request` (the vendor refused the create with a 422), `no_route` (a create without provider and account that no routing rule takes), or `not_mapped` (a routed create's customer or plan alias has no reference at the chosen target; nothing was sent)", body = checkout_core::error::ErrorBody),
         (status = 429, description = "`rate_limited`: the vendor is rate limiting this account", body = checkout_core::error::ErrorBody),
         (status = 502, description = "`provider_error`, `provider_bad_response`, `provider_auth_failed`: the vendor failed", body = checkout_core::error::ErrorBody),
         (status = 503, description = "`provider_unavailable`: the vendor is unavailable, or its breaker is open", body = checkout_core::error::ErrorBody),
@@ -257,12 +262,35 @@ pub async fn create_session(
     body: Body,
 ) -> Result<Response, ApiError> {
     let client = state.authorize(&headers, Scope::SessionsWrite)?;
-    if !is_json(&headers) {
+    let (request, bytes) = create_body(&state, &headers, body).await?;
+    let ctx = context(&headers)?;
+    let (outcome, route) = route::create(state, &client, request, &bytes, ctx).await?;
+    let mut response = match outcome {
+        Created::New(fetched) => created(&fetched),
+        Created::Replayed(stored) => replay(stored),
+        // `route::create` makes the create where the key's first attempt went.
+        Created::Elsewhere(_) => {
+            return Err(Error::new(ErrorCode::Internal, "a create was left unrouted").into())
+        }
+    };
+    if let Some(route) = route {
+        route_headers(response.headers_mut(), &route);
+    }
+    Ok(response)
+}
+
+/// A create body (also what `POST /v1/routing/explain` takes), read and
+/// checked: JSON, within the size limit, every field valid.
+pub async fn create_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(CreateSession, bytes::Bytes), Error> {
+    if !is_json(headers) {
         return Err(Error::new(
             ErrorCode::UnsupportedMediaType,
             "send the body as `Content-Type: application/json`",
-        )
-        .into());
+        ));
     }
     let bytes = to_bytes(body, state.max_body_bytes).await.map_err(|_| {
         Error::new(
@@ -271,12 +299,35 @@ pub async fn create_session(
         )
     })?;
     let request = input::parse_create(&bytes, state.allow_http_localhost_urls)?;
-    let ctx = context(&headers)?;
-    match create::create(state, &client, request, &bytes, ctx).await? {
-        Created::New(fetched) => Ok(created(&fetched)),
-        Created::Replayed(stored) => Ok(replay(stored)),
+    Ok((request, bytes))
+}
+
+/// Which rule chose a routed create's target (`x-routing-*`, documented
+/// on the route).
+fn route_headers(headers: &mut HeaderMap, route: &Route) {
+    let mut set = |name: &'static str, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    };
+    set(ROUTING_RULE, &route.rule);
+    set(ROUTING_TARGET, &route.target);
+    if let Some(bucket) = route.bucket {
+        set(ROUTING_BUCKET, &bucket.to_string());
+    }
+    if !route.fell_back_from.is_empty() {
+        set(ROUTING_FALLBACK_FROM, &route.fell_back_from.join(","));
     }
 }
+
+/// The rule (or `default`) that chose a routed create's target.
+pub const ROUTING_RULE: &str = "x-routing-rule";
+/// `provider:account` a routed create went to.
+pub const ROUTING_TARGET: &str = "x-routing-target";
+/// The customer's bucket (0..10000), when a split chose.
+pub const ROUTING_BUCKET: &str = "x-routing-bucket";
+/// Targets that refused before any vendor call, when a fallback was used.
+pub const ROUTING_FALLBACK_FROM: &str = "x-routing-fallback-from";
 
 #[utoipa::path(
     post,

@@ -24,6 +24,10 @@ pub enum Created {
     New(Arc<Fetched>),
     /// The stored answer to an earlier request with the same key.
     Replayed(StoredResponse),
+    /// The key's earlier attempt, whose outcome is unknown, went to this
+    /// other target (`provider:account`; routing chose differently since):
+    /// the create must be made there, where that attempt is looked for.
+    Elsewhere(String),
 }
 
 /// Create `request` (as parsed from `body`) for `client`.
@@ -50,6 +54,7 @@ pub async fn create(
         .guard
         .deadline();
     let target = (provider.name().to_owned(), request.account.clone());
+    let target_name = format!("{}:{}", target.0, target.1);
     let Some(key) = ctx.idempotency_key.clone() else {
         state.spend(client, Budget::VendorCalls)?;
         let fetched = create_upstream(&state, &target, &request, &ctx).await?;
@@ -59,7 +64,7 @@ pub async fn create(
     let scope = client.name.clone();
     let body: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
     let records = state.idempotency.clone();
-    let note = AttemptNote::new(deadline);
+    let note = AttemptNote::new(deadline, target_name.clone());
     let note_json = note.to_json();
     let subject = resolve::subject(&request);
     let attempt = Attempt {
@@ -81,6 +86,18 @@ pub async fn create(
         }
         Claimed::New { token, earlier } => (token, earlier),
     };
+    // An attempt at another target is settled there, never here: leave
+    // the key to the request made there (at once).
+    let earlier_target = earlier
+        .as_deref()
+        .and_then(AttemptNote::parse)
+        .and_then(|n| n.target);
+    if let Some(there) = earlier_target.filter(|t| *t != target_name) {
+        records
+            .unsettle(idempotency_key(&scope, &key), &token, Duration::ZERO)
+            .await;
+        return Ok(Created::Elsewhere(there));
+    }
     // A replay spends no vendor call; a refused new create frees its key
     // (or, holding an earlier attempt, leaves it to the next request).
     if let Err(e) = state.spend(client, Budget::VendorCalls) {

@@ -96,11 +96,28 @@ fn field(name: &str, why: impl std::fmt::Display) -> Error {
 }
 
 fn validate(r: &CreateSession, allow_http_localhost: bool) -> Result<(), Error> {
-    if !is_valid_account_name(&r.account) {
-        return Err(field(
-            "account",
-            "lower-case letters, digits, '_' and '-', at most 64",
-        ));
+    match (r.provider.is_empty(), r.account.is_empty()) {
+        // Routed: the rules choose both.
+        (true, true) => {}
+        (false, true) => {
+            return Err(field(
+                "account",
+                "required with `provider` (give both, or neither to let routing choose)",
+            ))
+        }
+        (true, false) => {
+            return Err(field(
+                "provider",
+                "required with `account` (give both, or neither to let routing choose)",
+            ))
+        }
+        (false, false) if !is_valid_account_name(&r.account) => {
+            return Err(field(
+                "account",
+                "lower-case letters, digits, '_' and '-', at most 64",
+            ))
+        }
+        (false, false) => {}
     }
     for (name, value) in [("customer", &r.customer), ("plan", &r.plan)] {
         if let Some(v) = value {

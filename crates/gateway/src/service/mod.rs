@@ -10,4 +10,5 @@ pub mod list;
 pub mod poll;
 pub mod read;
 pub mod resolve;
+pub mod route;
 pub mod webhooks;

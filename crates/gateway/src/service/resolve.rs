@@ -36,14 +36,20 @@ pub struct AttemptNote {
     /// The vendor call's deadline: it cannot have acted later than this
     /// after `started_ms` (plus `settle`).
     pub deadline_ms: u64,
+    /// Where the attempt went (`provider:account`): a retry of a routed
+    /// create looks there, even if routing would now choose elsewhere.
+    /// Absent in notes written before routing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 impl AttemptNote {
-    pub fn new(deadline: Duration) -> AttemptNote {
+    pub fn new(deadline: Duration, target: String) -> AttemptNote {
         AttemptNote {
             mark: uuid::Uuid::new_v4().simple().to_string(),
             started_ms: Utc::now().timestamp_millis(),
             deadline_ms: u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX),
+            target: Some(target),
         }
     }
 
@@ -285,11 +291,17 @@ mod tests {
 
     #[test]
     fn notes_round_trip_and_unreadable_ones_are_none() {
-        let note = AttemptNote::new(Duration::from_secs(15));
+        let note = AttemptNote::new(Duration::from_secs(15), "flowglad:default".into());
         assert_eq!(AttemptNote::parse(&note.to_json()), Some(note.clone()));
         assert_eq!(AttemptNote::parse("{}"), None);
         assert_eq!(AttemptNote::parse("not json"), None);
-        assert_ne!(AttemptNote::new(Duration::ZERO).mark, note.mark);
+        assert_ne!(
+            AttemptNote::new(Duration::ZERO, String::new()).mark,
+            note.mark
+        );
+        // A note written before routing has no target.
+        let old = r#"{"mark":"m","started_ms":1,"deadline_ms":2}"#;
+        assert_eq!(AttemptNote::parse(old).and_then(|n| n.target), None);
     }
 
     #[test]
@@ -298,6 +310,7 @@ mod tests {
             mark: "m".into(),
             started_ms: 1_000,
             deadline_ms: 15_000,
+            target: None,
         };
         assert_eq!(
             note.settles_at(Duration::from_secs(5)).timestamp_millis(),

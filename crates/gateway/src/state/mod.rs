@@ -61,6 +61,25 @@ pub struct AppState {
     pub list: crate::service::list::settings::ListSettings,
     /// The listener's limits (read when it starts; a reload keeps them).
     pub connection_limits: crate::server::connections::ConnectionLimits,
+    /// Plan aliases, configured customer references and the routing rules
+    /// (a reload swaps them with everything else).
+    pub routing: Arc<routing::Routing>,
+}
+
+/// What routing checks against: the accounts this config builds.
+struct ConfiguredAccounts<'a>(&'a BTreeMap<(String, String), Account>);
+
+impl routing::Accounts for ConfiguredAccounts<'_> {
+    fn exists(&self, target: &routing::Target) -> bool {
+        self.0
+            .contains_key(&(target.provider.clone(), target.account.clone()))
+    }
+
+    fn could_be_plan_id(&self, target: &routing::Target, plan: &str) -> bool {
+        self.0
+            .get(&(target.provider.clone(), target.account.clone()))
+            .is_some_and(|account| account.provider.could_be_plan_id(plan))
+    }
 }
 
 impl AppState {
@@ -129,6 +148,12 @@ impl AppState {
             &config.vendor_webhooks,
             |p, a| accounts.contains_key(&(p.to_owned(), a.to_owned())),
         )?;
+        let routing = routing::Routing::build(
+            &config.catalog,
+            &config.routing,
+            &ConfiguredAccounts(&accounts),
+        )
+        .map_err(|e| ConfigError::invalid(e.path, e.message))?;
         let mut clients = Vec::new();
         let mut seen_keys = HashSet::new();
         for (name, client) in &config.clients {
@@ -206,6 +231,7 @@ impl AppState {
             allow_http_localhost_urls: config.server.allow_http_localhost_urls,
             shutdown_grace: Duration::from_secs(config.resilience.shutdown_grace_secs),
             connection_limits: config.server.connection_limits(),
+            routing: Arc::new(routing),
             metrics,
         })
     }

@@ -212,6 +212,8 @@ pub struct Metrics {
     pub event_streams_open: Gauge,
     /// Event streams the gateway ended, by why.
     pub event_streams_dropped: Family<StreamDropLabels, Counter>,
+    /// Routed creates and completions per rule and target.
+    pub routing: super::routing::RoutingMetrics,
 }
 
 impl Default for Metrics {
@@ -252,6 +254,7 @@ impl Metrics {
             registry: Registry::default(),
             event_streams_open: Gauge::default(),
             event_streams_dropped: Family::default(),
+            routing: super::routing::RoutingMetrics::default(),
         };
         registry.register(
             "http_requests",
@@ -376,6 +379,7 @@ impl Metrics {
             m.event_streams_dropped.clone(),
         );
         m.webhooks.register(&mut registry);
+        m.routing.register(&mut registry);
         Metrics { registry, ..m }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod drift;
 pub mod metrics;
+pub mod routing;
 
 use std::borrow::Cow;
 use std::time::Instant;

@@ -157,6 +157,18 @@ impl Breaker {
         }
     }
 
+    /// Whether [`Breaker::admit`] would refuse a call now; admits nothing.
+    pub fn would_refuse(&self) -> bool {
+        let generation = self.lock();
+        let next_round = match &generation.state {
+            Inner::Closed { .. } => return false,
+            Inner::HalfOpen { admitted, .. } if *admitted < self.policy.probes => return false,
+            Inner::HalfOpen { since, .. } => *since + self.policy.open_for,
+            Inner::Open { until } => *until,
+        };
+        Instant::now() < next_round
+    }
+
     /// May a call go out now? An open breaker answers 503 with `Retry-After`.
     pub fn admit(&self, provider: &str) -> Result<Admission, Error> {
         let mut generation = self.lock();

@@ -105,6 +105,13 @@ impl Guard {
         self.policy.max_in_flight - self.in_flight.available_permits()
     }
 
+    /// Whether a call now would be refused before reaching the vendor (its
+    /// breaker open, its in-flight bound full); takes nothing. Routing
+    /// falls back only on this, so a routed create never reaches two vendors.
+    pub fn refuses_now(&self) -> bool {
+        self.in_flight.available_permits() == 0 || self.breaker.would_refuse()
+    }
+
     /// The most calls to this account in flight at once.
     pub fn max_in_flight(&self) -> usize {
         self.policy.max_in_flight
