@@ -283,6 +283,25 @@ fn demo_serves_and_every_printed_curl_line_works() {
         completed,
         "the walkthrough ends with a completed session read past the cache: {outputs:#?}"
     );
+    // Migration routing: an explain line with its answer, and a routed
+    // create whose headers name the demo's ramp rule.
+    assert!(
+        curls.iter().any(|c| c.contains("/v1/routing/explain")),
+        "{curls:#?}"
+    );
+    assert!(
+        demo.lines
+            .iter()
+            .any(|l| l.contains("by rule `pro-to-flowglad`, bucket")),
+        "{:#?}",
+        demo.lines
+    );
+    assert!(
+        outputs.iter().any(|o| o
+            .to_ascii_lowercase()
+            .contains("x-routing-rule: pro-to-flowglad")),
+        "{outputs:#?}"
+    );
 }
 
 /// SIGTERM lets a request in flight finish, then the process exits cleanly;

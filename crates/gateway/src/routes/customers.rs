@@ -39,7 +39,7 @@ pub struct CustomerMapping {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct Customer {
+pub struct MappedCustomer {
     /// Always `customer`.
     pub object: &'static str,
     /// The caller's own customer id.
@@ -53,11 +53,11 @@ pub struct Customer {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct CustomerList {
+pub struct MappedCustomerList {
     /// Always `list`.
     pub object: &'static str,
     /// In id order.
-    pub data: Vec<Customer>,
+    pub data: Vec<MappedCustomer>,
     /// More follow: ask again with `starting_after` set to the last id.
     pub has_more: bool,
 }
@@ -86,9 +86,9 @@ fn check_id(id: &str) -> Result<(), Error> {
     Ok(())
 }
 
-fn from_config(state: &AppState, id: &str) -> Option<Customer> {
+fn from_config(state: &AppState, id: &str) -> Option<MappedCustomer> {
     let references = state.routing.configured_customer_references(id)?;
-    Some(Customer {
+    Some(MappedCustomer {
         object: "customer",
         id: id.to_owned(),
         references,
@@ -97,8 +97,8 @@ fn from_config(state: &AppState, id: &str) -> Option<Customer> {
     })
 }
 
-fn from_store(refs: store::CustomerRefs) -> Customer {
-    Customer {
+fn from_store(refs: store::CustomerRefs) -> MappedCustomer {
+    MappedCustomer {
         object: "customer",
         id: refs.customer,
         references: refs.references,
@@ -122,8 +122,8 @@ fn configured(id: &str) -> Error {
     params(("id" = String, Path, description = "The caller's own customer id")),
     request_body(content = CustomerMapping, content_type = "application/json"),
     responses(
-        (status = 200, description = "Replaced (`admin` scope)", body = Customer),
-        (status = 201, description = "Added", body = Customer),
+        (status = 200, description = "Replaced (`admin` scope)", body = MappedCustomer),
+        (status = 201, description = "Added", body = MappedCustomer),
         (status = 400, description = "`invalid_request`: a malformed body, an unknown `provider:account`, or an empty reference (the message names it)", body = checkout_core::error::ErrorBody),
         (status = 409, description = "`invalid_state`: the customer is configured in `catalog.customers`", body = checkout_core::error::ErrorBody),
     ),
@@ -133,7 +133,7 @@ pub async fn put_customer(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<(StatusCode, Json<Customer>), ApiError> {
+) -> Result<(StatusCode, Json<MappedCustomer>), ApiError> {
     state.authorize(&headers, Scope::Admin)?;
     check_id(&id)?;
     let mapping: CustomerMapping =
@@ -187,7 +187,7 @@ pub async fn put_customer(
 #[utoipa::path(get, path = "/v1/customers/{id}", tag = "routing",
     params(("id" = String, Path, description = "The caller's own customer id")),
     responses(
-        (status = 200, description = "The customer's references (`admin` scope)", body = Customer),
+        (status = 200, description = "The customer's references (`admin` scope)", body = MappedCustomer),
         (status = 404, description = "`not_found`: no such customer in the map", body = checkout_core::error::ErrorBody),
     ),
     security(("client_key" = [])))]
@@ -195,7 +195,7 @@ pub async fn get_customer(
     Current(state): Current,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Result<Json<Customer>, ApiError> {
+) -> Result<Json<MappedCustomer>, ApiError> {
     state.authorize(&headers, Scope::Admin)?;
     check_id(&id)?;
     if let Some(customer) = from_config(&state, &id) {
@@ -241,7 +241,7 @@ pub async fn delete_customer(
         ("starting_after" = Option<String>, Query, description = "The last id of the page before"),
     ),
     responses(
-        (status = 200, description = "Every mapped customer, configured and stored, in id order (`admin` scope)", body = CustomerList),
+        (status = 200, description = "Every mapped customer, configured and stored, in id order (`admin` scope)", body = MappedCustomerList),
         (status = 400, description = "`invalid_request`: a bad `limit` or an unknown parameter", body = checkout_core::error::ErrorBody),
     ),
     security(("client_key" = [])))]
@@ -249,7 +249,7 @@ pub async fn list_customers(
     Current(state): Current,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-) -> Result<Json<CustomerList>, ApiError> {
+) -> Result<Json<MappedCustomerList>, ApiError> {
     state.authorize(&headers, Scope::Admin)?;
     let (limit, after) = page_query(query.as_deref())?;
     let store = state.idempotency.store().await?;
@@ -262,7 +262,7 @@ pub async fn list_customers(
         .map_err(store_failed)?;
     // Both sources in id order, merged; the config wins a tie (the store
     // cannot hold a configured id, but a reload may have added one).
-    let mut merged: BTreeMap<String, Customer> = stored
+    let mut merged: BTreeMap<String, MappedCustomer> = stored
         .into_iter()
         .map(|refs| (refs.customer.clone(), from_store(refs)))
         .collect();
@@ -273,10 +273,10 @@ pub async fn list_customers(
             }
         }
     }
-    let mut data: Vec<Customer> = merged.into_values().take(limit + 1).collect();
+    let mut data: Vec<MappedCustomer> = merged.into_values().take(limit + 1).collect();
     let has_more = data.len() > limit;
     data.truncate(limit);
-    Ok(Json(CustomerList {
+    Ok(Json(MappedCustomerList {
         object: "list",
         data,
         has_more,

@@ -323,7 +323,7 @@ mod tests {
     }
 
     /// The routes whose handlers call `authorize`.
-    const AUTHENTICATED_ROUTES: [&str; 11] = [
+    const AUTHENTICATED_ROUTES: [&str; 17] = [
         "GET /v1/checkout-sessions/{id}",
         "POST /v1/checkout-sessions",
         "GET /v1/checkout-sessions",
@@ -335,6 +335,12 @@ mod tests {
         "GET /v1/events/stream",
         "POST /v1/events/{id}/redeliver",
         "GET /v1/events/{id}/deliveries",
+        "POST /v1/routing/explain",
+        "GET /v1/routing",
+        "GET /v1/customers",
+        "GET /v1/customers/{id}",
+        "PUT /v1/customers/{id}",
+        "DELETE /v1/customers/{id}",
     ];
 
     /// Routes that take no client key but a vendor's signature: 401 when

@@ -369,7 +369,8 @@ mod tests {
                 r#"{"provider":"meteroid","account":"Default"}"#.to_owned(),
                 "account:",
             ),
-            (r#"{"account":"default"}"#.to_owned(), "body:"),
+            (r#"{"account":"default"}"#.to_owned(), "provider:"),
+            (r#"{"provider":"meteroid"}"#.to_owned(), "account:"),
             (
                 r#"{"provider":"meteroid""#.to_owned(),
                 "body is not valid JSON",

@@ -357,10 +357,12 @@ async fn for_target(
                     target.provider, target.account
                 )))
             }
-            PlanFor::NotAlias if routed => return Err(not_mapped(format!(
+            PlanFor::NotAlias if routed => {
+                return Err(not_mapped(format!(
                 "plan: `{plan}` is not a catalog alias; a routed create names its plan by alias \
                      (catalog.plans), since a vendor's plan id means nothing at another vendor"
-            ))),
+            )))
+            }
             PlanFor::NotAlias => plan.clone(),
         });
     }
