@@ -85,48 +85,120 @@ impl Mode {
 /// Stripe create parameters the gateway knows but no vendor can honour,
 /// and why. Anything else unknown is "unknown".
 const UNSUPPORTED: &[(&str, &str)] = &[
-    ("client_reference_id", "no vendor keeps a caller's reference on its checkout; `metadata` is kept and read back"),
-    ("customer_email", "the vendors take a customer reference (`customer`), not an email to prefill"),
+    (
+        "client_reference_id",
+        "no vendor keeps a caller's reference on its checkout; `metadata` is kept and read back",
+    ),
+    (
+        "customer_email",
+        "the vendors take a customer reference (`customer`), not an email to prefill",
+    ),
     ("currency", "the price's vendor decides the currency"),
-    ("locale", "the vendors' checkout pages choose their own language"),
+    (
+        "locale",
+        "the vendors' checkout pages choose their own language",
+    ),
     ("ui_mode", "every vendor serves a hosted page only"),
-    ("payment_method_types", "the vendors choose the payment methods their page offers"),
-    ("allow_promotion_codes", "promotion codes are not passed to any vendor"),
+    (
+        "payment_method_types",
+        "the vendors choose the payment methods their page offers",
+    ),
+    (
+        "allow_promotion_codes",
+        "promotion codes are not passed to any vendor",
+    ),
     ("discounts", "discounts are not passed to any vendor"),
     ("automatic_tax", "tax settings are the vendor's own"),
     ("tax_id_collection", "tax settings are the vendor's own"),
-    ("billing_address_collection", "the vendors' pages decide what they collect"),
-    ("shipping_address_collection", "the vendors' pages decide what they collect"),
-    ("phone_number_collection", "the vendors' pages decide what they collect"),
+    (
+        "billing_address_collection",
+        "the vendors' pages decide what they collect",
+    ),
+    (
+        "shipping_address_collection",
+        "the vendors' pages decide what they collect",
+    ),
+    (
+        "phone_number_collection",
+        "the vendors' pages decide what they collect",
+    ),
     ("shipping_options", "no vendor's checkout ships goods"),
     ("custom_fields", "no vendor's page takes custom fields"),
     ("custom_text", "no vendor's page takes custom text"),
-    ("consent_collection", "no vendor's page collects consent on request"),
-    ("customer_creation", "the vendor decides when it creates a customer"),
-    ("customer_update", "the vendor decides what it stores on a customer"),
+    (
+        "consent_collection",
+        "no vendor's page collects consent on request",
+    ),
+    (
+        "customer_creation",
+        "the vendor decides when it creates a customer",
+    ),
+    (
+        "customer_update",
+        "the vendor decides what it stores on a customer",
+    ),
     ("invoice_creation", "the vendor decides its invoices"),
     ("payment_intent_data", "the vendor makes the payment"),
-    ("setup_intent_data", "the vendor collects the payment method"),
-    ("subscription_data", "the vendor makes the subscription from the plan"),
-    ("payment_method_collection", "the vendor decides whether to collect a payment method"),
-    ("payment_method_configuration", "the vendor decides the payment methods"),
-    ("payment_method_data", "the vendor decides the payment methods"),
-    ("payment_method_options", "the vendor decides the payment methods"),
-    ("excluded_payment_method_types", "the vendor decides the payment methods"),
-    ("saved_payment_method_options", "the vendor decides the payment methods"),
+    (
+        "setup_intent_data",
+        "the vendor collects the payment method",
+    ),
+    (
+        "subscription_data",
+        "the vendor makes the subscription from the plan",
+    ),
+    (
+        "payment_method_collection",
+        "the vendor decides whether to collect a payment method",
+    ),
+    (
+        "payment_method_configuration",
+        "the vendor decides the payment methods",
+    ),
+    (
+        "payment_method_data",
+        "the vendor decides the payment methods",
+    ),
+    (
+        "payment_method_options",
+        "the vendor decides the payment methods",
+    ),
+    (
+        "excluded_payment_method_types",
+        "the vendor decides the payment methods",
+    ),
+    (
+        "saved_payment_method_options",
+        "the vendor decides the payment methods",
+    ),
     ("submit_type", "the vendors' pages choose their own wording"),
     ("after_expiration", "no vendor recovers an expired checkout"),
-    ("redirect_on_completion", "every vendor serves a hosted page only"),
-    ("return_url", "every vendor serves a hosted page only: give `success_url`"),
-    ("optional_items", "a checkout buys one plan (`line_items[0]`)"),
+    (
+        "redirect_on_completion",
+        "every vendor serves a hosted page only",
+    ),
+    (
+        "return_url",
+        "every vendor serves a hosted page only: give `success_url`",
+    ),
+    (
+        "optional_items",
+        "a checkout buys one plan (`line_items[0]`)",
+    ),
     ("adaptive_pricing", "the vendor decides the prices"),
     ("wallet_options", "the vendor decides the payment methods"),
 ];
 
 /// Line item parameters other than `price` and `quantity`.
 const UNSUPPORTED_ITEM: &[(&str, &str)] = &[
-    ("price_data", "give a plan (`price`): a price made on the fly reaches no vendor"),
-    ("adjustable_quantity", "no vendor's page lets the customer change the quantity"),
+    (
+        "price_data",
+        "give a plan (`price`): a price made on the fly reaches no vendor",
+    ),
+    (
+        "adjustable_quantity",
+        "no vendor's page lets the customer change the quantity",
+    ),
     ("dynamic_tax_rates", "tax settings are the vendor's own"),
     ("tax_rates", "tax settings are the vendor's own"),
 ];
@@ -339,33 +411,74 @@ mod tests {
         assert_eq!(e.param.as_deref(), Some("mode"));
         assert_eq!(Mode::Payment.purposes(), &[Purpose::Purchase]);
         assert_eq!(Mode::Setup.purposes(), &[Purpose::Setup]);
-        assert!(Mode::Subscription.purposes().contains(&Purpose::Subscription));
+        assert!(Mode::Subscription
+            .purposes()
+            .contains(&Purpose::Subscription));
         assert!(!Mode::Subscription.purposes().contains(&Purpose::Purchase));
     }
 
     #[test]
     fn every_refusal_names_its_param() {
         for (body, param) in [
-            (json!({"client_reference_id": "order-7"}), "client_reference_id"),
-            (json!({"payment_method_types": ["card"]}), "payment_method_types"),
-            (json!({"allow_promotion_codes": "true"}), "allow_promotion_codes"),
+            (
+                json!({"client_reference_id": "order-7"}),
+                "client_reference_id",
+            ),
+            (
+                json!({"payment_method_types": ["card"]}),
+                "payment_method_types",
+            ),
+            (
+                json!({"allow_promotion_codes": "true"}),
+                "allow_promotion_codes",
+            ),
             (json!({"locale": "fr"}), "locale"),
             (json!({"ui_mode": "embedded"}), "ui_mode"),
             (json!({"customer_email": "a@b.example"}), "customer_email"),
-            (json!({"subscription_data": {"trial_period_days": "7"}}), "subscription_data"),
+            (
+                json!({"subscription_data": {"trial_period_days": "7"}}),
+                "subscription_data",
+            ),
             (json!({"frobnicate": "1"}), "frobnicate"),
-            (json!({"line_items": [{"price": "a"}, {"price": "b"}]}), "line_items[1]"),
-            (json!({"line_items": [{"price_data": {"currency": "usd"}}]}), "line_items[0][price_data]"),
-            (json!({"line_items": [{"price": "a", "adjustable_quantity": {"enabled": "true"}}]}), "line_items[0][adjustable_quantity]"),
-            (json!({"line_items": [{"price": "a", "tax_rates": ["txr_1"]}]}), "line_items[0][tax_rates]"),
-            (json!({"line_items": [{"price": "a", "colour": "red"}]}), "line_items[0][colour]"),
+            (
+                json!({"line_items": [{"price": "a"}, {"price": "b"}]}),
+                "line_items[1]",
+            ),
+            (
+                json!({"line_items": [{"price_data": {"currency": "usd"}}]}),
+                "line_items[0][price_data]",
+            ),
+            (
+                json!({"line_items": [{"price": "a", "adjustable_quantity": {"enabled": "true"}}]}),
+                "line_items[0][adjustable_quantity]",
+            ),
+            (
+                json!({"line_items": [{"price": "a", "tax_rates": ["txr_1"]}]}),
+                "line_items[0][tax_rates]",
+            ),
+            (
+                json!({"line_items": [{"price": "a", "colour": "red"}]}),
+                "line_items[0][colour]",
+            ),
             (json!({"line_items": {"price": "a"}}), "line_items"),
             (json!({"line_items": "x"}), "line_items"),
             (json!({"line_items": ["x"]}), "line_items[0]"),
-            (json!({"line_items": [{"price": {"id": "a"}}]}), "line_items[0][price]"),
-            (json!({"line_items": [{"quantity": "two"}]}), "line_items[0][quantity]"),
-            (json!({"line_items": [{"quantity": "0"}]}), "line_items[0][quantity]"),
-            (json!({"line_items": [{"quantity": "-1"}]}), "line_items[0][quantity]"),
+            (
+                json!({"line_items": [{"price": {"id": "a"}}]}),
+                "line_items[0][price]",
+            ),
+            (
+                json!({"line_items": [{"quantity": "two"}]}),
+                "line_items[0][quantity]",
+            ),
+            (
+                json!({"line_items": [{"quantity": "0"}]}),
+                "line_items[0][quantity]",
+            ),
+            (
+                json!({"line_items": [{"quantity": "-1"}]}),
+                "line_items[0][quantity]",
+            ),
             (json!({"customer": {"id": "x"}}), "customer"),
             (json!({"success_url": ["x"]}), "success_url"),
             (json!({"metadata": "x"}), "metadata"),

@@ -94,8 +94,16 @@ pub fn from_canonical(e: &Error) -> StripeError {
     let canonical = code_name(e.code);
     let field = leading_field(&e.message).and_then(stripe_param);
     let mut out = match e.code {
-        InvalidRequest | InvalidId | UnknownProvider | UnsupportedField | UnsupportedOperation
-        | InvalidCursor | InvalidConfig | NoRoute | NotMapped | ProviderInvalidRequest
+        InvalidRequest
+        | InvalidId
+        | UnknownProvider
+        | UnsupportedField
+        | UnsupportedOperation
+        | InvalidCursor
+        | InvalidConfig
+        | NoRoute
+        | NotMapped
+        | ProviderInvalidRequest
         | ProviderConflict => StripeError::new(
             400,
             INVALID_REQUEST,
@@ -133,13 +141,9 @@ pub fn from_canonical(e: &Error) -> StripeError {
             &e.message,
             Some("id"),
         ),
-        IdempotencyKeyReused => StripeError::new(
-            400,
-            "idempotency_error",
-            Some(&canonical),
-            &e.message,
-            None,
-        ),
+        IdempotencyKeyReused => {
+            StripeError::new(400, "idempotency_error", Some(&canonical), &e.message, None)
+        }
         IdempotencyInProgress => StripeError::new(
             409,
             INVALID_REQUEST,
@@ -147,9 +151,13 @@ pub fn from_canonical(e: &Error) -> StripeError {
             &e.message,
             None,
         ),
-        RateLimited | TooManyRequests => {
-            StripeError::new(429, "rate_limit_error", Some("rate_limit"), &e.message, None)
-        }
+        RateLimited | TooManyRequests => StripeError::new(
+            429,
+            "rate_limit_error",
+            Some("rate_limit"),
+            &e.message,
+            None,
+        ),
         ProviderAuthFailed | ProviderError | ProviderBadResponse | ProviderTimeout
         | ProviderUnavailable | Overloaded | Internal => {
             let status = if (500..=599).contains(&e.http_status) {
@@ -225,9 +233,7 @@ fn stripe_param(field: &str) -> Option<String> {
     match field {
         "plan" => Some("line_items[0][price]".into()),
         "quantity" => Some("line_items[0][quantity]".into()),
-        "customer" | "success_url" | "cancel_url" | "expires_at" | "metadata" => {
-            Some(field.into())
-        }
+        "customer" | "success_url" | "cancel_url" | "expires_at" | "metadata" => Some(field.into()),
         _ => field
             .strip_prefix("metadata.")
             .map(|key| format!("metadata[{key}]")),
@@ -262,12 +268,15 @@ mod tests {
     fn row(e: &Error) -> (u16, String, Option<String>, Option<String>, bool) {
         let s = from_canonical(e);
         let inner = &s.body["error"];
-        assert_eq!(inner["message"].as_str().is_some(), true);
+        assert!(inner["message"].as_str().is_some());
         (
             s.status,
             inner["type"].as_str().unwrap().to_owned(),
             inner.get("code").and_then(Value::as_str).map(str::to_owned),
-            inner.get("param").and_then(Value::as_str).map(str::to_owned),
+            inner
+                .get("param")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             s.should_retry,
         )
     }
@@ -289,7 +298,10 @@ mod tests {
     #[test]
     fn invalid_request_names_the_leading_field() {
         expect(
-            err(ErrorCode::InvalidRequest, "customer: the rule `x` splits by customer"),
+            err(
+                ErrorCode::InvalidRequest,
+                "customer: the rule `x` splits by customer",
+            ),
             400,
             "invalid_request_error",
             "invalid_request",
@@ -301,7 +313,10 @@ mod tests {
     #[test]
     fn invalid_id() {
         expect(
-            err(ErrorCode::InvalidId, "session id must have the form provider:account:reference"),
+            err(
+                ErrorCode::InvalidId,
+                "session id must have the form provider:account:reference",
+            ),
             400,
             "invalid_request_error",
             "invalid_id",
@@ -369,7 +384,10 @@ mod tests {
     #[test]
     fn unsupported_operation() {
         expect(
-            err(ErrorCode::UnsupportedOperation, "meteroid cannot cancel a checkout"),
+            err(
+                ErrorCode::UnsupportedOperation,
+                "meteroid cannot cancel a checkout",
+            ),
             400,
             "invalid_request_error",
             "unsupported_operation",
@@ -381,7 +399,10 @@ mod tests {
     #[test]
     fn invalid_cursor() {
         expect(
-            err(ErrorCode::InvalidCursor, "the cursor was issued for other filters"),
+            err(
+                ErrorCode::InvalidCursor,
+                "the cursor was issued for other filters",
+            ),
             400,
             "invalid_request_error",
             "invalid_cursor",
@@ -396,7 +417,14 @@ mod tests {
             ErrorCode::InvalidState,
             "the session is complete: only an open session can be canceled",
         );
-        expect(e.clone(), 400, "invalid_request_error", "invalid_state", None, false);
+        expect(
+            e.clone(),
+            400,
+            "invalid_request_error",
+            "invalid_state",
+            None,
+            false,
+        );
         assert_eq!(
             from_canonical(&e).body["error"]["message"],
             "Only Checkout Sessions with a status in [\"open\"] can be expired. \
@@ -410,7 +438,10 @@ mod tests {
             .as_str()
             .unwrap()
             .ends_with("`expired`."));
-        let other = err(ErrorCode::InvalidState, "zenskar: the checkout is being paid");
+        let other = err(
+            ErrorCode::InvalidState,
+            "zenskar: the checkout is being paid",
+        );
         assert_eq!(
             from_canonical(&other).body["error"]["message"],
             "zenskar: the checkout is being paid"
@@ -452,7 +483,10 @@ mod tests {
             false,
         );
         expect(
-            err(ErrorCode::NotMapped, "customer: `c1` has no reference at meteroid:default"),
+            err(
+                ErrorCode::NotMapped,
+                "customer: `c1` has no reference at meteroid:default",
+            ),
             400,
             "invalid_request_error",
             "not_mapped",
@@ -460,7 +494,10 @@ mod tests {
             false,
         );
         expect(
-            err(ErrorCode::NotMapped, "plan: the alias `pro` has no plan id at zenskar:default"),
+            err(
+                ErrorCode::NotMapped,
+                "plan: the alias `pro` has no plan id at zenskar:default",
+            ),
             400,
             "invalid_request_error",
             "not_mapped",
@@ -491,7 +528,11 @@ mod tests {
             (ErrorCode::HeadersTooLarge, 431),
         ] {
             let (s, kind, ..) = row(&err(code, "no"));
-            assert_eq!((s, kind.as_str()), (status, "invalid_request_error"), "{code:?}");
+            assert_eq!(
+                (s, kind.as_str()),
+                (status, "invalid_request_error"),
+                "{code:?}"
+            );
         }
     }
 
@@ -510,7 +551,10 @@ mod tests {
     #[test]
     fn forbidden() {
         expect(
-            err(ErrorCode::Forbidden, "this key may not create at zenskar:default"),
+            err(
+                ErrorCode::Forbidden,
+                "this key may not create at zenskar:default",
+            ),
             403,
             "permission_error",
             "forbidden",
@@ -534,7 +578,10 @@ mod tests {
     #[test]
     fn idempotency_key_reused_is_an_idempotency_error() {
         expect(
-            err(ErrorCode::IdempotencyKeyReused, "this key was used with another body"),
+            err(
+                ErrorCode::IdempotencyKeyReused,
+                "this key was used with another body",
+            ),
             400,
             "idempotency_error",
             "idempotency_key_reused",
@@ -584,11 +631,31 @@ mod tests {
     #[test]
     fn vendor_failures_keep_their_5xx_and_are_not_retried() {
         for (e, status, code) in [
-            (Error::from_vendor_status("meteroid", 500, ""), 502, "provider_error"),
-            (Error::from_vendor_status("meteroid", 503, ""), 503, "provider_unavailable"),
-            (Error::from_vendor_status("meteroid", 401, ""), 502, "provider_auth_failed"),
-            (err(ErrorCode::ProviderBadResponse, "nonsense"), 502, "provider_bad_response"),
-            (err(ErrorCode::ProviderTimeout, "no answer in 10 s"), 504, "provider_timeout"),
+            (
+                Error::from_vendor_status("meteroid", 500, ""),
+                502,
+                "provider_error",
+            ),
+            (
+                Error::from_vendor_status("meteroid", 503, ""),
+                503,
+                "provider_unavailable",
+            ),
+            (
+                Error::from_vendor_status("meteroid", 401, ""),
+                502,
+                "provider_auth_failed",
+            ),
+            (
+                err(ErrorCode::ProviderBadResponse, "nonsense"),
+                502,
+                "provider_bad_response",
+            ),
+            (
+                err(ErrorCode::ProviderTimeout, "no answer in 10 s"),
+                504,
+                "provider_timeout",
+            ),
             (err(ErrorCode::Internal, "bug"), 500, "internal"),
         ] {
             // Canonically retryable (a timeout is), yet a create may have
@@ -601,7 +668,14 @@ mod tests {
     fn a_request_that_never_left_may_be_retried() {
         let mut e = err(ErrorCode::ProviderUnavailable, "the breaker is open");
         e.not_sent = true;
-        expect(e.clone(), 503, "api_error", "provider_unavailable", None, true);
+        expect(
+            e.clone(),
+            503,
+            "api_error",
+            "provider_unavailable",
+            None,
+            true,
+        );
         e.retryable = false;
         expect(e, 503, "api_error", "provider_unavailable", None, false);
     }
@@ -619,7 +693,10 @@ mod tests {
         let s = from_param(&ParamError::request("Too many parameters"));
         assert_eq!(s.body["error"].get("param"), None);
         let s = invalid_request("Invalid request: the body must be form-encoded", None);
-        assert_eq!((s.status, s.body["error"]["type"].as_str()), (400, Some("invalid_request_error")));
+        assert_eq!(
+            (s.status, s.body["error"]["type"].as_str()),
+            (400, Some("invalid_request_error"))
+        );
         let s = no_such_session("cs_nope");
         assert_eq!(s.status, 404);
         assert_eq!(

@@ -42,12 +42,14 @@ pub fn decode(input: &[u8]) -> Result<Map<String, Value>, ParamError> {
             Some(at) => (&piece[..at], &piece[at + 1..]),
             None => (piece, &[][..]),
         };
-        let key = unescape(raw_key).map_err(|why| {
-            ParamError::request(format!("A parameter name has {why}"))
-        })?;
+        let key = unescape(raw_key)
+            .map_err(|why| ParamError::request(format!("A parameter name has {why}")))?;
         let path = Path::parse(&key)?;
         let value = unescape(raw_value).map_err(|why| {
-            ParamError::new(path.shown(), format!("The value of `{}` has {why}", path.shown()))
+            ParamError::new(
+                path.shown(),
+                format!("The value of `{}` has {why}", path.shown()),
+            )
         })?;
         insert(&mut root, &path, value)?;
     }
@@ -391,7 +393,10 @@ mod tests {
         for (input, param) in [
             ("a=1&a=2", "a"),
             ("metadata[k]=1&metadata[k]=2", "metadata[k]"),
-            ("line_items[0][price]=a&line_items[0][price]=b", "line_items[0][price]"),
+            (
+                "line_items[0][price]=a&line_items[0][price]=b",
+                "line_items[0][price]",
+            ),
             ("expand[0]=a&expand[0]=b", "expand[0]"),
         ] {
             let e = refused(input);
@@ -423,7 +428,10 @@ mod tests {
         // Out of order is fine: positions are what count.
         assert_eq!(ok("expand[1]=b&expand[0]=a"), json!({"expand": ["a", "b"]}));
         assert_eq!(
-            ok(&(0..12).map(|i| format!("e[{i}]={i}")).collect::<Vec<_>>().join("&"))["e"][10],
+            ok(&(0..12)
+                .map(|i| format!("e[{i}]={i}"))
+                .collect::<Vec<_>>()
+                .join("&"))["e"][10],
             "10"
         );
     }
@@ -483,7 +491,10 @@ mod tests {
     fn malformed_names_and_encodings_are_refused() {
         for input in ["[a]=1", "a]=1", "a[b=1", "a[b]c=1", "a[b[c]]=1", "=1"] {
             let e = refused(input);
-            assert!(e.message.contains("Malformed parameter name"), "{input}: {e}");
+            assert!(
+                e.message.contains("Malformed parameter name"),
+                "{input}: {e}"
+            );
         }
         assert!(refused("a%zz=1").message.contains("percent-encoding"));
         let e = refused("a=%e");

@@ -63,11 +63,26 @@ impl Default for StripeList {
 
 /// Stripe list parameters the gateway knows but cannot filter by.
 const UNSUPPORTED: &[(&str, &str)] = &[
-    ("payment_intent", "no vendor's session carries a Stripe PaymentIntent"),
-    ("payment_link", "no vendor's session comes from a Stripe Payment Link"),
-    ("subscription", "the vendors' lists do not filter by subscription"),
-    ("customer_details", "the vendors' lists do not filter by customer email"),
-    ("customer_account", "the vendors' lists do not filter by Stripe account"),
+    (
+        "payment_intent",
+        "no vendor's session carries a Stripe PaymentIntent",
+    ),
+    (
+        "payment_link",
+        "no vendor's session comes from a Stripe Payment Link",
+    ),
+    (
+        "subscription",
+        "the vendors' lists do not filter by subscription",
+    ),
+    (
+        "customer_details",
+        "the vendors' lists do not filter by customer email",
+    ),
+    (
+        "customer_account",
+        "the vendors' lists do not filter by Stripe account",
+    ),
 ];
 
 /// Stripe's list parameters → canonical filters, or the first parameter
@@ -124,7 +139,9 @@ fn cursor(param: &str, v: &Value) -> Result<Option<String>, ParamError> {
         Some(stripe_id) => id::decode(stripe_id).map(Some).ok_or_else(|| {
             ParamError::new(
                 param,
-                format!("Invalid {param}: {stripe_id:?} is not a checkout session id this gateway made"),
+                format!(
+                    "Invalid {param}: {stripe_id:?} is not a checkout session id this gateway made"
+                ),
             )
         }),
     }
@@ -228,7 +245,9 @@ mod tests {
             }
         );
         assert_eq!(
-            parsed(&format!("ending_before={}", id::encode(ID))).ending_before.as_deref(),
+            parsed(&format!("ending_before={}", id::encode(ID)))
+                .ending_before
+                .as_deref(),
             Some(ID)
         );
     }
@@ -238,7 +257,13 @@ mod tests {
         assert_eq!(parsed("limit=1").limit, 1);
         assert_eq!(parsed("limit=100").limit, 100);
         assert_eq!(parsed("limit=").limit, 10);
-        for q in ["limit=0", "limit=101", "limit=-5", "limit=ten", "limit=99999999999"] {
+        for q in [
+            "limit=0",
+            "limit=101",
+            "limit=-5",
+            "limit=ten",
+            "limit=99999999999",
+        ] {
             assert_eq!(refused(q).param.as_deref(), Some("limit"), "{q}");
         }
     }
@@ -256,16 +281,27 @@ mod tests {
     #[test]
     fn created_forms() {
         let q = parsed("created=1700000000");
-        assert_eq!((q.created_gte, q.created_lt), (Some(1_700_000_000), Some(1_700_000_001)));
+        assert_eq!(
+            (q.created_gte, q.created_lt),
+            (Some(1_700_000_000), Some(1_700_000_001))
+        );
         let q = parsed("created[gte]=10&created[lt]=20");
         assert_eq!((q.created_gte, q.created_lt), (Some(10), Some(20)));
         let q = parsed("created[gte]=10&created[gt]=10&created[lt]=20&created[lte]=15");
         assert_eq!((q.created_gte, q.created_lt), (Some(11), Some(16)));
-        assert_eq!(refused("created[after]=1").param.as_deref(), Some("created[after]"));
-        assert_eq!(refused("created[gt]=soon").param.as_deref(), Some("created[gt]"));
+        assert_eq!(
+            refused("created[after]=1").param.as_deref(),
+            Some("created[after]")
+        );
+        assert_eq!(
+            refused("created[gt]=soon").param.as_deref(),
+            Some("created[gt]")
+        );
         assert_eq!(refused("created=soon").param.as_deref(), Some("created"));
         assert_eq!(
-            refused(&format!("created[lte]={}", i64::MAX)).param.as_deref(),
+            refused(&format!("created[lte]={}", i64::MAX))
+                .param
+                .as_deref(),
             Some("created[lte]")
         );
         assert_eq!(refused("created[]=1").param.as_deref(), Some("created"));
@@ -277,7 +313,10 @@ mod tests {
             refused("starting_after=cs_test_a1b2c3").param.as_deref(),
             Some("starting_after")
         );
-        assert_eq!(refused("ending_before=xyz").param.as_deref(), Some("ending_before"));
+        assert_eq!(
+            refused("ending_before=xyz").param.as_deref(),
+            Some("ending_before")
+        );
         let both = format!(
             "starting_after={}&ending_before={}",
             id::encode(ID),

@@ -251,7 +251,10 @@ mod tests {
             (Some(PaymentStatus::Processing), "unpaid"),
             (Some(PaymentStatus::Failed), "unpaid"),
             (Some(PaymentStatus::Paid), "paid"),
-            (Some(PaymentStatus::NoPaymentRequired), "no_payment_required"),
+            (
+                Some(PaymentStatus::NoPaymentRequired),
+                "no_payment_required",
+            ),
         ] {
             assert_eq!(payment_status(canonical), stripe, "{canonical:?}");
         }
@@ -277,12 +280,23 @@ mod tests {
         let v = session(&canonical(Status::Open, Purpose::Subscription));
         for key in v.as_object().unwrap().keys() {
             assert!(
-                !["provider", "account", "purpose", "plan", "quantity", "raw", "provider_status"]
-                    .contains(&key.as_str()),
+                ![
+                    "provider",
+                    "account",
+                    "purpose",
+                    "plan",
+                    "quantity",
+                    "raw",
+                    "provider_status"
+                ]
+                .contains(&key.as_str()),
                 "{key}"
             );
         }
-        assert_eq!(id::decode(v["id"].as_str().unwrap()).as_deref(), Some("meteroid:default:che_7n42DGM5Tflk9n8mt7Fhc7"));
+        assert_eq!(
+            id::decode(v["id"].as_str().unwrap()).as_deref(),
+            Some("meteroid:default:che_7n42DGM5Tflk9n8mt7Fhc7")
+        );
     }
 
     #[test]
@@ -333,12 +347,18 @@ mod tests {
                 });
                 c.metadata = Metadata::from([
                     ("order".to_owned(), MetadataValue::String("1234".into())),
-                    ("n".to_owned(), MetadataValue::Number(serde_json::Number::from_f64(2.5).unwrap())),
+                    (
+                        "n".to_owned(),
+                        MetadataValue::Number(serde_json::Number::from_f64(2.5).unwrap()),
+                    ),
                     ("gift".to_owned(), MetadataValue::Bool(true)),
                 ]);
                 c.expires_at = None;
             }
-            insta::assert_json_snapshot!(format!("session_purpose_{p:?}").to_lowercase(), session(&c));
+            insta::assert_json_snapshot!(
+                format!("session_purpose_{p:?}").to_lowercase(),
+                session(&c)
+            );
         }
     }
 

@@ -21,7 +21,10 @@ pub(crate) fn string<'a>(param: &str, v: &'a Value) -> Result<Option<&'a str>, P
         Value::String(s) => Ok(Some(s)),
         other => Err(ParamError::new(
             param,
-            format!("Invalid string: `{param}` must be a string, not {}", kind(other)),
+            format!(
+                "Invalid string: `{param}` must be a string, not {}",
+                kind(other)
+            ),
         )),
     }
 }
@@ -68,7 +71,10 @@ pub(crate) fn object<'a>(
         Value::Object(map) => Ok(Some(map)),
         other => Err(ParamError::new(
             param,
-            format!("Invalid object: `{param}` must be an object (`{param}[key]=…`), not {}", kind(other)),
+            format!(
+                "Invalid object: `{param}` must be an object (`{param}[key]=…`), not {}",
+                kind(other)
+            ),
         )),
     }
 }
