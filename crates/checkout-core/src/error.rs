@@ -118,6 +118,15 @@ impl ErrorCode {
         ]
     };
 
+    /// The code with this wire name (`"not_found"`), as error bodies carry it.
+    pub fn from_name(name: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|code| {
+            serde_json::to_value(code)
+                .ok()
+                .is_some_and(|v| v.as_str() == Some(name))
+        })
+    }
+
     /// Every value of [`ErrorCode::error_type`], each once, in the order of [`ErrorCode::ALL`].
     pub fn error_types() -> Vec<&'static str> {
         let mut types = Vec::new();

@@ -222,10 +222,26 @@ pub fn create(params: &Map<String, Value>) -> Result<StripeCreate, ParamError> {
             "expires_at" => req.expires_at = timestamp(name, v)?,
             "mode" => out.mode = mode(v)?,
             "expand" => out.expand = value::strings(name, v)?,
+            // This gateway's own extension: the vendor-specific create
+            // fields of the canonical API, as form strings.
+            "provider_options" => req.provider_options = provider_options(v)?,
             _ => refuse(name, v, UNSUPPORTED)?,
         }
     }
     Ok(out)
+}
+
+/// `provider_options[<field>]=…`: passed to the vendor's adapter, which
+/// checks each field as it does for the canonical create.
+fn provider_options(v: &Value) -> Result<Option<Map<String, Value>>, ParamError> {
+    match v {
+        Value::String(s) if s.is_empty() => Ok(None),
+        Value::Object(fields) => Ok(Some(fields.clone())),
+        _ => Err(ParamError::new(
+            "provider_options",
+            "Invalid hash: give vendor fields as `provider_options[<field>]`",
+        )),
+    }
 }
 
 fn owned(s: Option<&str>) -> Option<String> {
@@ -377,6 +393,18 @@ mod tests {
         assert!(out.request.is_routed());
         assert_eq!(out.mode, Some(Mode::Subscription));
         assert_eq!(out.expand, vec!["line_items".to_owned()]);
+    }
+
+    #[test]
+    fn provider_options_pass_through_as_given() {
+        let body = "line_items[0][price]=pro&provider_options[currency]=USD&provider_options[start_date]=2026-12-01";
+        let out = create(&form::decode(body.as_bytes()).unwrap()).unwrap();
+        assert_eq!(
+            out.request.provider_options,
+            Some(params(json!({"currency": "USD", "start_date": "2026-12-01"})))
+        );
+        let e = create(&form::decode(b"provider_options=USD").unwrap()).unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("provider_options"));
     }
 
     #[test]

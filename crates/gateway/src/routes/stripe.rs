@@ -36,36 +36,61 @@ static IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-rep
 /// The connected-account header: here `provider:account`.
 const STRIPE_ACCOUNT: &str = "stripe-account";
 
-/// A facade failure, answered in Stripe's shape (with the canonical
-/// error's `Retry-After`, where it had one).
-pub struct Failure(StripeError, Option<u64>);
+/// A facade failure, answered in Stripe's shape, with the canonical
+/// error's `Retry-After` and whether it was retryable.
+pub struct Failure {
+    error: StripeError,
+    retry_after: Option<u64>,
+    retryable: bool,
+}
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
-        Failure(
-            stripe_facade::error::from_canonical(&e),
-            e.retry_after.map(|d| d.as_secs().max(1)),
-        )
+        Failure {
+            error: stripe_facade::error::from_canonical(&e),
+            retry_after: e.retry_after.map(|d| d.as_secs().max(1)),
+            retryable: e.retryable,
+        }
     }
 }
 
 impl From<ParamError> for Failure {
     fn from(e: ParamError) -> Self {
-        Failure(stripe_facade::error::from_param(&e), None)
+        stripe_facade::error::from_param(&e).into()
     }
 }
 
 impl From<StripeError> for Failure {
-    fn from(e: StripeError) -> Self {
-        Failure(e, None)
+    fn from(error: StripeError) -> Self {
+        Failure {
+            error,
+            retry_after: None,
+            retryable: false,
+        }
     }
 }
 
+/// Whether the request may be repeated without effect: a read, a list or
+/// a keyed create makes no second checkout, so a retryable failure of one
+/// says so to the SDK's retry loop (`Stripe-Should-Retry: true`); a create
+/// without a key, or an expire, follows the facade's rule (only where
+/// nothing was sent).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Safe {
+    Yes,
+    No,
+}
+
 /// Every facade answer carries the request id as Stripe's `Request-Id`.
-fn finish(headers: &HeaderMap, result: Result<Response, Failure>) -> Response {
+fn finish(headers: &HeaderMap, safe: Safe, result: Result<Response, Failure>) -> Response {
     let mut response = match result {
         Ok(response) => response,
-        Err(Failure(e, retry_after)) => error_response(&e, retry_after),
+        Err(mut failure) => {
+            if safe == Safe::Yes && failure.retryable {
+                failure.error.should_retry = true;
+            }
+            error_response(&failure.error, failure.retry_after)
+        }
     };
     with_request_id(headers, &mut response);
     response
@@ -152,7 +177,15 @@ fn stripe_account(headers: &HeaderMap) -> Result<Option<(String, String)>, Failu
 
 pub async fn create(Current(state): Current, headers: HeaderMap, body: Body) -> Response {
     let result = create_session(&state, &headers, body).await;
-    finish(&headers, result)
+    // With an Idempotency-Key (the SDKs send one on every create) a retry
+    // replays, or finds the first attempt's session, or creates only once
+    // the vendor is known to hold none: never a second checkout.
+    let safe = if headers.contains_key("idempotency-key") {
+        Safe::Yes
+    } else {
+        Safe::No
+    };
+    finish(&headers, safe, result)
 }
 
 async fn create_session(
@@ -266,15 +299,7 @@ fn replayed(stored: StoredResponse) -> Result<Response, Failure> {
 /// A stored canonical error body as the error it was.
 fn stored_error(stored: &StoredResponse) -> Error {
     let body: Value = serde_json::from_str(&stored.body).unwrap_or_default();
-    let detail = &body["error"];
-    let code = ErrorCode::ALL
-        .into_iter()
-        .find(|c| serde_json::to_value(c).ok().as_ref() == Some(&detail["code"]))
-        .unwrap_or(ErrorCode::Internal);
-    let mut e = Error::new(code, detail["message"].as_str().unwrap_or_default())
-        .with_http_status(stored.status);
-    e.retryable = detail["retryable"].as_bool().unwrap_or(false);
-    e
+    crate::service::stripe_list::error_of(&body["error"], stored.status)
 }
 
 pub async fn retrieve(
@@ -294,7 +319,7 @@ pub async fn retrieve(
         Ok(json(StatusCode::OK, &object::session(&session)))
     }
     .await;
-    finish(&headers, result)
+    finish(&headers, Safe::Yes, result)
 }
 
 fn unknown_parameter(name: &str) -> Failure {
@@ -385,7 +410,7 @@ pub async fn expire(
         Ok(json(StatusCode::OK, &object::session(&session)))
     }
     .await;
-    finish(&headers, result)
+    finish(&headers, Safe::No, result)
 }
 
 pub async fn list(Current(state): Current, uri: http::Uri, headers: HeaderMap) -> Response {
@@ -431,5 +456,5 @@ pub async fn list(Current(state): Current, uri: http::Uri, headers: HeaderMap) -
         ))
     }
     .await;
-    finish(&headers, result)
+    finish(&headers, Safe::Yes, result)
 }

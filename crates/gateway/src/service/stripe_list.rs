@@ -51,6 +51,22 @@ struct CanonicalPage {
 struct SourceState {
     account: String,
     state: String,
+    /// The canonical error body's detail, when it failed.
+    #[serde(default)]
+    error: Option<serde_json::Value>,
+}
+
+/// A canonical error as its body's detail (`{"code", "message",
+/// "retryable", …}`) says it, with `status`.
+pub fn error_of(detail: &serde_json::Value, status: u16) -> Error {
+    let code = detail["code"]
+        .as_str()
+        .and_then(ErrorCode::from_name)
+        .unwrap_or(ErrorCode::Internal);
+    let mut e = Error::new(code, detail["message"].as_str().unwrap_or_default())
+        .with_http_status(status);
+    e.retryable = detail["retryable"].as_bool().unwrap_or(false);
+    e
 }
 
 /// Whether a session created at `created_at` with `id` comes after
@@ -110,14 +126,18 @@ pub async fn page(
         let body = list::list(state, client, request.clone(), ctx).await?;
         let page: CanonicalPage = serde_json::from_slice(&body)
             .map_err(|_| Error::new(ErrorCode::Internal, "a list page is unreadable"))?;
+        // The source's own error (a vendor failure, the key's budget),
+        // retryable: the next attempt asks it again.
         if let Some(failed) = page.sources.iter().find(|s| s.state == "failed") {
-            return Err(Error::new(
-                ErrorCode::ProviderUnavailable,
-                format!(
-                    "listing {} failed; the list cannot be given whole, retry",
-                    failed.account
-                ),
-            ));
+            let detail = failed.error.clone().unwrap_or_default();
+            let code = detail["code"].as_str().and_then(ErrorCode::from_name);
+            let mut e = error_of(&detail, code.map_or(503, ErrorCode::http_status));
+            e.message = format!(
+                "listing {} failed, so the list cannot be given whole: {}",
+                failed.account, e.message
+            );
+            e.retryable = true;
+            return Err(e);
         }
         let mut reached_anchor = false;
         for session in page.data {
