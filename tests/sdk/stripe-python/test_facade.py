@@ -16,7 +16,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
@@ -144,6 +146,62 @@ def create_and_retrieve(account: Account) -> Callable[[], None]:
     return case
 
 
+# --- the vendor side, seen past the facade ------------------------------------
+
+
+def sandbox_fault(vendor: str, fault: dict) -> None:
+    body = json.dumps({"vendor": vendor, "op": "create", "times": 1, "fault": fault}).encode()
+    request = urllib.request.Request(
+        f"{SANDBOX}/_sandbox/faults", data=body, method="POST", headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
+def clear_faults() -> None:
+    """A fault the create never met must not fall on a later case."""
+    request = urllib.request.Request(f"{SANDBOX}/_sandbox/faults", method="DELETE")
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
+def vendor_sessions(account: str, customer: str) -> set[str]:
+    """Every session the vendor holds for `customer`, through the gateway's
+    canonical list (not the facade under test), past the cache."""
+    ids: set[str] = set()
+    cursor = None
+    while True:
+        query = urllib.parse.urlencode(
+            {"accounts": account, "customer": customer, "limit": 100, **({"cursor": cursor} if cursor else {})}
+        )
+        request = urllib.request.Request(
+            f"{GATEWAY}/v1/checkout-sessions?{query}",
+            headers={"Authorization": f"Bearer {KEY}", "Cache-Control": "no-cache"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            page = json.load(answer)
+        failed = [s for s in page.get("sources", []) if s.get("state") != "ok"]
+        check(not failed, f"the canonical list of {account}: {failed}")
+        ids.update(s["id"] for s in page["data"])
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return ids
+
+
+def control(account: Account, canonical_id: str, body: dict) -> None:
+    """Move a sandbox session on, as its vendor would (the demo's control lines)."""
+    vendor = account.name.split(":", 1)[0]
+    vendor_id = canonical_id.split(":", 2)[2]
+    request = urllib.request.Request(
+        f"{SANDBOX}/_sandbox/{vendor}/sessions/{vendor_id}",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
 # --- lists --------------------------------------------------------------------
 
 
@@ -189,8 +247,24 @@ def expire() -> None:
     expired = stripe.checkout.Session.expire(session.id)
     equal((expired.id, expired.status), (session.id, "expired"), "expire answers the expired session")
     equal(stripe.checkout.Session.retrieve(session.id).status, "expired", "read back")
-    again = raises(stripe.InvalidRequestError, lambda: stripe.checkout.Session.expire(session.id), "expire twice")
-    equal(again.http_status, 400, "status of expiring an expired session")
+
+
+def expire_complete() -> None:
+    """Stripe expires only open sessions: a paid one is a 400."""
+    customer = create(METEROID, customer=METEROID.other_customer).customer
+    before = vendor_sessions(METEROID.name, customer)
+    session = create(METEROID, customer=METEROID.other_customer)
+    (canonical_id,) = vendor_sessions(METEROID.name, customer) - before
+    control(METEROID, canonical_id, {"status": "COMPLETED"})
+    error = raises(stripe.InvalidRequestError, lambda: stripe.checkout.Session.expire(session.id), "expire")
+    equal(error.http_status, 400, "HTTP status")
+    # The gateway caches an open session for a few seconds (config/demo.toml).
+    for _ in range(40):
+        status = stripe.checkout.Session.retrieve(session.id).status
+        if status == "complete":
+            break
+        time.sleep(0.25)
+    equal(status, "complete", "read back")
 
 
 def cannot_expire(account: Account) -> Callable[[], None]:
@@ -274,36 +348,6 @@ def idempotency() -> None:
 # --- retries ------------------------------------------------------------------
 
 
-def sandbox_fault(vendor: str, fault: dict) -> None:
-    body = json.dumps({"vendor": vendor, "op": "create", "times": 1, "fault": fault}).encode()
-    request = urllib.request.Request(
-        f"{SANDBOX}/_sandbox/faults", data=body, method="POST", headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=10):
-        pass
-
-
-def vendor_sessions(account: str, customer: str) -> set[str]:
-    """Every session the vendor holds for `customer`, through the gateway's
-    canonical list (not the facade under test), past the cache."""
-    ids: set[str] = set()
-    cursor = None
-    while True:
-        query = f"accounts={account}&customer={customer}&limit=100" + (f"&cursor={cursor}" if cursor else "")
-        request = urllib.request.Request(
-            f"{GATEWAY}/v1/checkout-sessions?{query}",
-            headers={"Authorization": f"Bearer {KEY}", "Cache-Control": "no-cache"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            page = json.load(answer)
-        failed = [s for s in page.get("sources", []) if s.get("state") != "ok"]
-        check(not failed, f"the canonical list of {account}: {failed}")
-        ids.update(s["id"] for s in page["data"])
-        cursor = page.get("next_cursor")
-        if not cursor:
-            return ids
-
-
 def retried_after_timeout() -> None:
     """The gateway answers later than the SDK waits (the vendor is slow): the
     SDK retries with its own Idempotency-Key, and the gateway answers the
@@ -317,6 +361,7 @@ def retried_after_timeout() -> None:
         session = create(METEROID, customer=METEROID.other_customer)
     finally:
         stripe.default_http_client = saved
+        clear_faults()
     equal(session.status, "open", "the retried create's session")
     new = vendor_sessions(METEROID.name, customer) - before
     equal(len(new), 1, f"new sessions at the vendor ({sorted(new)})")
@@ -328,7 +373,10 @@ def retried_after_vendor_error() -> None:
     customer = create(FLOWGLAD, customer=FLOWGLAD.other_customer).customer
     before = vendor_sessions(FLOWGLAD.name, customer)
     sandbox_fault("flowglad", {"status": 500, "body": '{"error":"internal"}'})
-    session = create(FLOWGLAD, customer=FLOWGLAD.other_customer)
+    try:
+        session = create(FLOWGLAD, customer=FLOWGLAD.other_customer)
+    finally:
+        clear_faults()
     equal(session.status, "open", "the retried create's session")
     new = vendor_sessions(FLOWGLAD.name, customer) - before
     equal(len(new), 1, f"new sessions at the vendor ({sorted(new)})")
@@ -338,7 +386,8 @@ CASES: list[tuple[str, Callable[[], None]]] = [
     *[(f"create, retrieve at {a.name} (Stripe-Account)", create_and_retrieve(a)) for a in ACCOUNTS],
     *[(f"list at {a.name}: auto_paging_iter, limit=2 over 5, newest first", paginate(a)) for a in ACCOUNTS if a.can_list],
     ("list: status=open, then status=expired after expire", list_by_status),
-    ("expire at meteroid:default: expired, read back; twice is InvalidRequestError", expire),
+    ("expire at meteroid:default: expired, read back", expire),
+    ("expire a complete session at meteroid:default: InvalidRequestError 400", expire_complete),
     *[(f"expire at {a.name}: InvalidRequestError 400 (the vendor cannot)", cannot_expire(a))
       for a in ACCOUNTS if not a.can_expire],
     ("create without Stripe-Account: routed (alias pro, customer acme)", routed_create),
