@@ -6,6 +6,8 @@
 # its own section of docs/performance.md; `bench/run.sh list --help`.
 # `bench/run.sh feed [options]`: the change feed's costs (issue 18): CPU per
 # poll and per delivered webhook, memory per tracked session.
+# `bench/run.sh stripe [options]`: a Stripe facade cache hit against a
+# canonical one (issue 20), CPU per request in the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,5 +30,9 @@ fi
 if [ "${1:-}" = feed ]; then
   shift
   exec python3 bench/feed.py "$@"
+fi
+if [ "${1:-}" = stripe ]; then
+  shift
+  exec python3 bench/stripe.py "$@"
 fi
 exec python3 bench/run.py "$@"

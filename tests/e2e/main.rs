@@ -21,6 +21,8 @@ mod resilience;
 /// Migration routing: catalog, customer map, rules, fallback, explain.
 mod routing;
 mod security;
+/// The Stripe-compatible facade: form bodies, objects, errors, id paging.
+mod stripe;
 mod unknown_outcomes;
 /// Vendors' own webhooks (Flowglad's, signed) as hints to the change feed.
 mod vendor_webhooks;

@@ -18,7 +18,8 @@ use checkout_core::list::{ListSupport, Pagination};
 use checkout_core::vendor::{bad_response, listed, read_fetched, read_page};
 use checkout_core::{
     Capabilities, CheckoutSession, Connector, CreateSession, Endpoint, Error, ErrorCode, Fetched,
-    ListPage, ListQuery, Operation, Provider, RequestContext, Secret, VendorAnswer, VendorRequest,
+    ListPage, ListQuery, Operation, Provider, Purpose, RequestContext, Secret, VendorAnswer,
+    VendorRequest,
 };
 use http::header::AUTHORIZATION;
 use http::Method;
@@ -92,6 +93,18 @@ impl Provider for Flowglad {
     /// one (`price_slug:<slug>`): both start `price_`.
     fn could_be_plan_id(&self, plan: &str) -> bool {
         plan.starts_with(PRICE_ID_PREFIX)
+    }
+
+    /// `product` sessions subscribe or buy (the price's type decides),
+    /// `add_payment_method` collects a payment method and
+    /// `activate_subscription` activates an existing subscription.
+    fn create_purposes(&self) -> &'static [Purpose] {
+        &[
+            Purpose::Subscription,
+            Purpose::Purchase,
+            Purpose::Setup,
+            Purpose::SubscriptionActivation,
+        ]
     }
 
     fn normalize(&self, account: &str, body: &[u8]) -> Result<CheckoutSession, Error> {
@@ -328,6 +341,19 @@ fn read_session(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn creates_subscribe_buy_set_up_or_activate() {
+        assert_eq!(
+            Flowglad.create_purposes(),
+            &[
+                Purpose::Subscription,
+                Purpose::Purchase,
+                Purpose::Setup,
+                Purpose::SubscriptionActivation
+            ]
+        );
+    }
     use serde_json::json;
 
     #[test]

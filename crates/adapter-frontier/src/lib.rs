@@ -23,7 +23,8 @@ use checkout_core::resolve;
 use checkout_core::vendor::{listed, read_fetched, read_page, with_vendor_status};
 use checkout_core::{
     Capabilities, CheckoutSession, Connector, CreateSession, Endpoint, Error, ErrorCode, Fetched,
-    ListPage, ListQuery, Operation, Provider, RequestContext, Secret, VendorAnswer, VendorRequest,
+    ListPage, ListQuery, Operation, Provider, Purpose, RequestContext, Secret, VendorAnswer,
+    VendorRequest,
 };
 use http::header::{HeaderName, HeaderValue, AUTHORIZATION};
 use http::Method;
@@ -155,6 +156,12 @@ impl Provider for Frontier {
     /// equals a plan id of the catalog covers the names the catalog knows.
     fn could_be_plan_id(&self, plan: &str) -> bool {
         is_uuid(plan)
+    }
+
+    /// `plan` subscribes, `provider_options.product_body` buys a product,
+    /// `provider_options.setup_body` collects a payment method.
+    fn create_purposes(&self) -> &'static [Purpose] {
+        &[Purpose::Subscription, Purpose::Purchase, Purpose::Setup]
     }
 
     /// The body does not name its organization, so the id is always the
@@ -576,6 +583,14 @@ impl Connector for FrontierAccount {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn creates_subscribe_buy_or_set_up() {
+        assert_eq!(
+            Frontier.create_purposes(),
+            &[Purpose::Subscription, Purpose::Purchase, Purpose::Setup]
+        );
+    }
     use serde_json::json;
 
     #[test]

@@ -17,8 +17,8 @@ use checkout_core::resolve;
 use checkout_core::vendor::{listed, read_fetched, read_page};
 use checkout_core::{
     CancelSession, Capabilities, CheckoutSession, Connector, CreateSession, Endpoint, Error,
-    ErrorCode, Fetched, ListPage, ListQuery, Operation, Provider, RequestContext, Secret, Status,
-    VendorAnswer, VendorRequest,
+    ErrorCode, Fetched, ListPage, ListQuery, Operation, Provider, Purpose, RequestContext, Secret,
+    Status, VendorAnswer, VendorRequest,
 };
 use http::header::AUTHORIZATION;
 use http::Method;
@@ -134,6 +134,12 @@ impl Provider for Meteroid {
     /// ambiguous to a reader too.
     fn could_be_plan_id(&self, plan: &str) -> bool {
         plan.starts_with(PLAN_VERSION_PREFIX) || is_uuid(plan)
+    }
+
+    /// A create is always a self-serve subscription checkout: Meteroid's
+    /// REST create forces `checkout_type` to `SELF_SERVE`.
+    fn create_purposes(&self) -> &'static [Purpose] {
+        &[Purpose::Subscription]
     }
 
     fn normalize(&self, account: &str, body: &[u8]) -> Result<CheckoutSession, Error> {
@@ -405,6 +411,11 @@ impl MeteroidAccount {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn creates_make_subscriptions_only() {
+        assert_eq!(Meteroid.create_purposes(), &[Purpose::Subscription]);
+    }
     use serde_json::json;
 
     #[test]

@@ -23,8 +23,8 @@ use checkout_core::list::{ListFilter, ListSupport, Pagination};
 use checkout_core::vendor::{listed, read_fetched, read_page, truncate_message};
 use checkout_core::{
     CancelSession, Capabilities, CheckoutSession, Connector, CreateSession, Endpoint, Error,
-    ErrorCode, Fetched, ListPage, ListQuery, Operation, Provider, RequestContext, Secret, Status,
-    VendorAnswer, VendorRequest,
+    ErrorCode, Fetched, ListPage, ListQuery, Operation, Provider, Purpose, RequestContext, Secret,
+    Status, VendorAnswer, VendorRequest,
 };
 use http::header::{HeaderName, HeaderValue};
 use http::Method;
@@ -142,6 +142,13 @@ impl Provider for Zenskar {
     /// A plan id: a UUID, in any form the create path parses.
     fn could_be_plan_id(&self, plan: &str) -> bool {
         wire::Uuid::parse(plan).is_some()
+    }
+
+    /// A plan starts a subscription (a contract); on a `/checkouts` account
+    /// `provider_options.contract_id` with `product_overrides` amends an
+    /// existing one, which reads back as a plan change.
+    fn create_purposes(&self) -> &'static [Purpose] {
+        &[Purpose::Subscription, Purpose::PlanChange]
     }
 
     fn normalize(&self, account: &str, body: &[u8]) -> Result<CheckoutSession, Error> {
@@ -458,6 +465,14 @@ impl ZenskarAccount {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn creates_subscribe_or_amend() {
+        assert_eq!(
+            Zenskar.create_purposes(),
+            &[Purpose::Subscription, Purpose::PlanChange]
+        );
+    }
     use serde_json::json;
 
     #[test]

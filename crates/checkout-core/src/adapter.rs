@@ -14,7 +14,7 @@ use crate::create::CreateSession;
 use crate::error::{Error, ErrorCode};
 use crate::exchange::{Endpoint, Operation, VendorAnswer, VendorRequest};
 use crate::list::{ListPage, ListQuery, ListSupport};
-use crate::model::{CheckoutSession, Fetched};
+use crate::model::{CheckoutSession, Fetched, Purpose};
 use crate::resolve;
 
 /// Per-request facts an adapter may forward upstream.
@@ -78,6 +78,11 @@ pub trait Provider: Send + Sync {
     /// a catalog alias of that shape would be ambiguous. No default: a
     /// vendor whose references have no shape answers `false` and says why.
     fn could_be_plan_id(&self, plan: &str) -> bool;
+
+    /// The purposes a create through this vendor can make (whatever its
+    /// `provider_options` choose). No default: the Stripe facade refuses a
+    /// `mode` the target cannot make before any call, so each vendor says.
+    fn create_purposes(&self) -> &'static [Purpose];
 
     /// Turn a vendor get/create response body into the canonical session.
     fn normalize(&self, account: &str, body: &[u8]) -> Result<CheckoutSession, Error>;

@@ -124,6 +124,27 @@ impl Client {
     }
 }
 
+/// The key in an `Authorization` value: `Bearer <key>`, or `Basic` with
+/// the key as the user name (as Stripe's clients and `curl -u key:` send
+/// it; a password, if any, is not read).
+fn presented_key(value: &str) -> Option<String> {
+    use base64::Engine;
+    let (scheme, rest) = value.split_once(' ')?;
+    let rest = rest.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Some(rest.to_owned());
+    }
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(rest)
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let user = text.split_once(':').map_or(text.as_str(), |(user, _)| user);
+    (!user.is_empty()).then(|| user.to_owned())
+}
+
 #[derive(Default)]
 pub struct Clients(Vec<Arc<Client>>);
 
@@ -137,17 +158,14 @@ impl Clients {
         let presented = headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                let (scheme, key) = v.split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| key.trim())
-            })
+            .and_then(presented_key)
             .ok_or_else(|| {
                 Error::new(
                     ErrorCode::Unauthenticated,
                     "missing client key: send `Authorization: Bearer <client key>`",
                 )
             })?;
-        let presented = key_hash(presented);
+        let presented = key_hash(&presented);
         // Compare against every hash of every client, so the time taken
         // says nothing about which (if any) matched.
         let mut found = None;
@@ -219,11 +237,31 @@ mod tests {
                 .is_ok(),
             "both keys work"
         );
-        for bad in ["Bearer nope", &format!("Basic {KEY}"), KEY, "Bearer"] {
+        for bad in ["Bearer nope", &format!("Token {KEY}"), KEY, "Bearer"] {
             let err = c.authenticate(&headers(bad)).err().map(|e| e.code);
             assert_eq!(err, Some(ErrorCode::Unauthenticated), "{bad}");
         }
         assert!(c.authenticate(&HeaderMap::new()).is_err());
+    }
+
+    #[test]
+    fn basic_carries_the_key_as_user_name() {
+        use base64::Engine;
+        let basic = |text: &str| {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(text)
+            )
+        };
+        let c = clients();
+        for good in [format!("{KEY}:"), KEY.to_owned(), format!("{KEY}:ignored")] {
+            let client = c.authenticate(&headers(&basic(&good))).unwrap();
+            assert_eq!(client.name, "demo", "{good}");
+        }
+        for bad in [basic(":"), basic("nope:"), "Basic !!!".to_owned()] {
+            let err = c.authenticate(&headers(&bad)).err().map(|e| e.code);
+            assert_eq!(err, Some(ErrorCode::Unauthenticated), "{bad}");
+        }
     }
 
     #[test]

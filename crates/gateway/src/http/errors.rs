@@ -48,12 +48,26 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let facade = super::stripe::is_facade_path(request.uri().path());
     let mut response = next.run(request).await;
     let error = match response.extensions_mut().remove::<Arc<Error>>() {
         Some(e) => Error::clone(&e),
         None if is_foreign_error(&response) => foreign_error(response.status()),
         None => return response,
     };
+    if facade {
+        // The Stripe facade's clients read Stripe's error shape only.
+        let stripe = stripe_facade::error::from_canonical(&error);
+        let after = error.retry_after.map(|d| d.as_secs().max(1));
+        let mut answer = super::stripe::error_response(&stripe, after);
+        if let Some(id) = request_id
+            .as_deref()
+            .and_then(|id| HeaderValue::from_str(id).ok())
+        {
+            answer.headers_mut().insert("request-id", id);
+        }
+        return answer;
+    }
     render(response, &error, request_id.as_deref())
 }
 

@@ -3,3 +3,5 @@
 
 pub mod errors;
 pub mod request_id;
+/// The Stripe facade's answers (mounts, error responses, `Request-Id`).
+pub mod stripe;

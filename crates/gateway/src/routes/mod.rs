@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod providers;
 pub mod routing;
 pub mod sessions;
+pub mod stripe;
 pub mod track;
 pub mod vendor_webhooks;
 pub mod webhooks;
@@ -31,7 +32,15 @@ use crate::state::live::Gateway;
 pub fn router(gateway: Arc<Gateway>) -> Router {
     let request_id = http::HeaderName::from_static(REQUEST_ID);
     let doc = openapi::document();
-    Router::new()
+    let mut routes = Router::new();
+    // The Stripe facade, at each of its mounts.
+    for mount in crate::http::stripe::MOUNTS {
+        routes = routes
+            .route(mount, post(stripe::create).get(stripe::list))
+            .route(&format!("{mount}/{{id}}"), get(stripe::retrieve))
+            .route(&format!("{mount}/{{id}}/expire"), post(stripe::expire));
+    }
+    routes
         .route("/v1/checkout-sessions/{id}", get(sessions::get_session))
         .route(
             "/v1/checkout-sessions",

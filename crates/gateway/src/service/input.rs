@@ -95,7 +95,8 @@ fn field(name: &str, why: impl std::fmt::Display) -> Error {
     Error::invalid_request(format!("{name}: {why}"))
 }
 
-fn validate(r: &CreateSession, allow_http_localhost: bool) -> Result<(), Error> {
+/// The checks every create body passes (also a Stripe facade create's).
+pub fn validate(r: &CreateSession, allow_http_localhost: bool) -> Result<(), Error> {
     match (r.provider.is_empty(), r.account.is_empty()) {
         // Routed: the rules choose both.
         (true, true) => {}

@@ -11,4 +11,5 @@ pub mod poll;
 pub mod read;
 pub mod resolve;
 pub mod route;
+pub mod stripe_list;
 pub mod webhooks;

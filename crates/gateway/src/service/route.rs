@@ -79,7 +79,14 @@ pub async fn create(
         .chain(decision.fallback.iter().cloned())
         .collect();
     for (i, target) in candidates.iter().enumerate() {
-        usable(&state, client, target, &decision)?;
+        if let Err(e) = usable(client, target, &decision) {
+            state.metrics.routing.created(
+                &decision.rule,
+                &target.to_string(),
+                RoutedOutcome::Failed,
+            );
+            return Err(e);
+        }
         let last = i + 1 == candidates.len();
         let refuses = state
             .accounts
@@ -140,7 +147,7 @@ async fn create_where_first_tried(
                 ),
             )
         })?;
-    usable(state, client, &target, decision)?;
+    usable(client, &target, decision)?;
     let resolved = for_target(state, request, &target, true).await?;
     match create::create(state.clone(), client, resolved, body, ctx.clone()).await? {
         // Moved again meanwhile: the client's retry sorts it out.
@@ -261,7 +268,7 @@ pub async fn explain(
         });
     }
     let decision = decide(state, request, ctx)?;
-    usable(state, client, &decision.target, &decision)?;
+    usable(client, &decision.target, &decision)?;
     let resolved = for_target(state, request, &decision.target, true).await?;
     Ok(Explained {
         target: decision.target.to_string(),
@@ -312,12 +319,7 @@ fn decide(
 
 /// A routed create may only go where its client key may: a target outside
 /// the key's accounts is refused before anything is sent.
-fn usable(
-    state: &AppState,
-    client: &Client,
-    target: &Target,
-    decision: &Decision,
-) -> Result<(), Error> {
+fn usable(client: &Client, target: &Target, decision: &Decision) -> Result<(), Error> {
     if client.may_use(&target.provider, &target.account) {
         return Ok(());
     }
@@ -328,12 +330,6 @@ fn usable(
             decision.rule
         ),
     ))
-    .inspect_err(|_| {
-        state
-            .metrics
-            .routing
-            .created(&decision.rule, &target.to_string(), RoutedOutcome::Failed)
-    })
 }
 
 /// The create as `target` takes it: provider and account set, a plan alias
