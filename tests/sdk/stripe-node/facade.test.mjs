@@ -55,10 +55,15 @@ const FRONTIER = { name: "frontier:default", customer: FRONTIER_ORG, url: true }
 const FRONTIER_LEGACY = { name: "frontier:legacy", customer: FRONTIER_ORG, url: true };
 // Zenskar's /checkouts family has no idempotency, and the SDK puts an
 // Idempotency-Key on every POST: no create there through the SDK (a case
-// below). Its /checkout family needs a currency and a start date, which no
-// Stripe create parameter carries.
-const ZENSKAR_CHECKOUTS = { name: "zenskar:checkouts", customer: "2e2b4910-61c8-407d-b343-d74c3e4271ac" };
-const ACCOUNTS = [METEROID, FLOWGLAD, FRONTIER, FRONTIER_LEGACY];
+// below). Its /checkout family needs a currency and a start date, which the
+// facade takes as `provider_options[…]` (its extension of Stripe's create).
+const ZENSKAR_CUSTOMER = "2e2b4910-61c8-407d-b343-d74c3e4271ac";
+const ZENSKAR = {
+  name: "zenskar:default", customer: ZENSKAR_CUSTOMER, expire: true,
+  extra: { provider_options: { currency: "USD", start_date: "2026-12-01" } },
+};
+const ZENSKAR_CHECKOUTS = { name: "zenskar:checkouts", customer: ZENSKAR_CUSTOMER };
+const ACCOUNTS = [METEROID, FLOWGLAD, FRONTIER, FRONTIER_LEGACY, ZENSKAR];
 
 function create(account, { customer, options, ...params } = {}) {
   return stripe.checkout.sessions.create(
@@ -68,6 +73,7 @@ function create(account, { customer, options, ...params } = {}) {
       customer: customer ?? account.customer,
       success_url: SUCCESS_URL,
       cancel_url: CANCEL_URL,
+      ...account.extra,
       ...params,
     },
     { stripeAccount: account.name, ...options },

@@ -93,6 +93,8 @@ class Account:
     # whether its price is one-off or recurring, so it reads `payment`
     # (README, "Where this differs").
     mode: str = "subscription"
+    # More create parameters this account needs.
+    extra: dict | None = None
 
 
 METEROID = Account("meteroid:default", "acme", "globex", takes_metadata=True, can_expire=True, can_list=True)
@@ -104,9 +106,12 @@ FRONTIER_LEGACY = Account("frontier:legacy", FRONTIER_ORG)
 # Zenskar's /checkouts family has no idempotency, and the SDK puts an
 # Idempotency-Key on every POST: no create there through the SDK (see
 # keyed_create_refused). Its /checkout family needs a currency and a start
-# date, which no Stripe create parameter carries.
-ZENSKAR_CHECKOUTS = Account("zenskar:checkouts", "2e2b4910-61c8-407d-b343-d74c3e4271ac", has_url=False)
-ACCOUNTS = [METEROID, FLOWGLAD, FRONTIER, FRONTIER_LEGACY]
+# date, which the facade takes as `provider_options[…]` (its extension).
+ZENSKAR_CUSTOMER = "2e2b4910-61c8-407d-b343-d74c3e4271ac"
+ZENSKAR = Account("zenskar:default", ZENSKAR_CUSTOMER, can_expire=True, has_url=False,
+                  extra={"provider_options": {"currency": "USD", "start_date": "2026-12-01"}})
+ZENSKAR_CHECKOUTS = Account("zenskar:checkouts", ZENSKAR_CUSTOMER, has_url=False)
+ACCOUNTS = [METEROID, FLOWGLAD, FRONTIER, FRONTIER_LEGACY, ZENSKAR]
 
 
 def create(account: Account, customer: str | None = None, **params):
@@ -116,6 +121,7 @@ def create(account: Account, customer: str | None = None, **params):
         "customer": customer or account.customer,
         "success_url": SUCCESS_URL,
         "cancel_url": CANCEL_URL,
+        **(account.extra or {}),
         **params,
     }
     return stripe.checkout.Session.create(stripe_account=account.name, **body)
