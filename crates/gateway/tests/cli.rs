@@ -302,6 +302,19 @@ fn demo_serves_and_every_printed_curl_line_works() {
             .contains("x-routing-rule: pro-to-flowglad")),
         "{outputs:#?}"
     );
+    // The Stripe facade: a Stripe-shaped create, and a list object.
+    assert!(
+        outputs
+            .iter()
+            .any(|o| o.contains("\"object\":\"checkout.session\"") && o.contains("\"id\":\"cs_")),
+        "{outputs:#?}"
+    );
+    assert!(
+        outputs
+            .iter()
+            .any(|o| o.contains("\"url\":\"/v1/checkout/sessions\"")),
+        "{outputs:#?}"
+    );
 }
 
 /// SIGTERM lets a request in flight finish, then the process exits cleanly;

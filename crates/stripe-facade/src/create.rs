@@ -401,7 +401,9 @@ mod tests {
         let out = create(&form::decode(body.as_bytes()).unwrap()).unwrap();
         assert_eq!(
             out.request.provider_options,
-            Some(params(json!({"currency": "USD", "start_date": "2026-12-01"})))
+            Some(params(
+                json!({"currency": "USD", "start_date": "2026-12-01"})
+            ))
         );
         let e = create(&form::decode(b"provider_options=USD").unwrap()).unwrap_err();
         assert_eq!(e.param.as_deref(), Some("provider_options"));

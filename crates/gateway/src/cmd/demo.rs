@@ -15,8 +15,8 @@ use tokio::net::TcpListener;
 
 use crate::auth::{key_hash, to_hex};
 use crate::cmd::demo_receiver::{self, Receiver};
-use crate::cmd::demo_routing;
 use crate::cmd::serve::{load, prepare, shutdown_signal, CliResult};
+use crate::cmd::{demo_routing, demo_stripe};
 use crate::config::{self, GatewayConfig};
 use crate::examples::{tours, Tour};
 use crate::server;
@@ -447,6 +447,7 @@ fn print_walkthrough(
     if let Some(routed) = routed {
         demo_routing::print(gateway, &auth, routed);
     }
+    demo_stripe::print(gateway, key);
     println!();
     println!("# the gateway's OpenAPI document, and its metrics (the demo key is an admin key)");
     println!("$ curl -sS --fail-with-body {gateway}/openapi.json");

@@ -3,6 +3,7 @@
 pub mod demo;
 pub mod demo_receiver;
 pub mod demo_routing;
+pub mod demo_stripe;
 pub mod drift;
 pub mod live;
 pub mod record;

@@ -63,8 +63,8 @@ pub fn error_of(detail: &serde_json::Value, status: u16) -> Error {
         .as_str()
         .and_then(ErrorCode::from_name)
         .unwrap_or(ErrorCode::Internal);
-    let mut e = Error::new(code, detail["message"].as_str().unwrap_or_default())
-        .with_http_status(status);
+    let mut e =
+        Error::new(code, detail["message"].as_str().unwrap_or_default()).with_http_status(status);
     e.retryable = detail["retryable"].as_bool().unwrap_or(false);
     e
 }
