@@ -348,6 +348,21 @@ def write_paths(path: Path, paths):
     return path
 
 
+def start_demo(stack: "Stack", work: Path) -> int:
+    """A release sandbox on the load core and a release gateway on
+    `config/demo.toml` on the server core (as in this file's benchmark), the
+    gateway's data in `work`; the gateway's port."""
+    gw = str(BIN / "checkout-gateway")
+    sandbox_url = f"http://127.0.0.1:{PORTS['sandbox']}"
+    stack.start("sandbox", [gw, "sandbox", "--listen", f"127.0.0.1:{PORTS['sandbox']}"],
+                stack.load_core, {"RUST_LOG": "warn"})
+    env = gateway_env(PORTS["gateway"], sandbox_url, 100_000)
+    env["CHECKOUT_GATEWAY__DATA_DIR"] = str(work / "data")
+    stack.start("gateway", [gw, "serve", "--config", str(ROOT / "config" / "demo.toml")],
+                stack.server_core, env)
+    return PORTS["gateway"]
+
+
 def write_section(out: Path, begin: str, end: str, heading: str, generated: str):
     """Put `generated` (which starts with `begin` and ends with `end`) in
     place of the same markers in `out`, or append it under `heading`."""

@@ -7,7 +7,9 @@
 
 use std::time::Duration;
 
-use checkout_gateway_e2e::{header, json_of, start_from_file, start_with, Stack, CLIENT_KEY};
+use checkout_gateway_e2e::{
+    header, json_of, meteroid_and_flowglad_config, start_from_file, start_with, Stack, CLIENT_KEY,
+};
 use serde_json::{json, Value};
 
 const ADMIN_KEY: &str = "routing-admin-key-00000000001";
@@ -18,21 +20,8 @@ const FLOWGLAD_PRO: &str = "price_EY4sthb9KB99ZWUimUu2x";
 /// Meteroid and Flowglad (the sandbox's seeds), the alias `pro` at both,
 /// `acme` mapped at both, `globex` at Meteroid only; then `routing`.
 fn config(routing: &str, extra: &str) -> String {
-    let meteroid = sandbox::DEMO_METEROID_API_KEY;
-    let flowglad = sandbox::flowglad::seed::API_KEY;
-    format!(
+    meteroid_and_flowglad_config(&format!(
         r#"
-        [providers.meteroid.accounts.default]
-        base_url = "{{sandbox}}/meteroid"
-        api_key = "{meteroid}"
-        [providers.flowglad.accounts.default]
-        base_url = "{{sandbox}}/flowglad"
-        api_key = "{flowglad}"
-        [clients.main]
-        key = "{CLIENT_KEY}"
-        accounts = ["*"]
-        requests_per_sec = 100000
-        vendor_calls_per_sec = 100000
         [clients.ops]
         key = "{ADMIN_KEY}"
         accounts = ["*"]
@@ -48,7 +37,7 @@ fn config(routing: &str, extra: &str) -> String {
         {extra}
         {routing}
         "#
-    )
+    ))
 }
 
 /// A `percent` split of `pro` to Flowglad, the rest to Meteroid, with a fallback.

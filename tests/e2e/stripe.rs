@@ -6,28 +6,15 @@
 
 use std::collections::BTreeSet;
 
-use checkout_gateway_e2e::{header, start_with, Stack, CLIENT_KEY};
+use checkout_gateway_e2e::{header, meteroid_and_flowglad_config, start_with, Stack, CLIENT_KEY};
 use serde_json::{json, Value};
 
 const METEROID_PRO: &str = "plv_1XBG3KSpeVSfEQiMN1TtL2";
 
 /// Meteroid and Flowglad, `pro` at both, routing `pro` to Meteroid.
 fn config() -> String {
-    let meteroid = sandbox::DEMO_METEROID_API_KEY;
-    let flowglad = sandbox::flowglad::seed::API_KEY;
-    format!(
+    meteroid_and_flowglad_config(&format!(
         r#"
-        [providers.meteroid.accounts.default]
-        base_url = "{{sandbox}}/meteroid"
-        api_key = "{meteroid}"
-        [providers.flowglad.accounts.default]
-        base_url = "{{sandbox}}/flowglad"
-        api_key = "{flowglad}"
-        [clients.main]
-        key = "{CLIENT_KEY}"
-        accounts = ["*"]
-        requests_per_sec = 100000
-        vendor_calls_per_sec = 100000
         [catalog.plans.pro]
         meteroid.default = "{METEROID_PRO}"
         flowglad.default = "price_EY4sthb9KB99ZWUimUu2x"
@@ -39,7 +26,7 @@ fn config() -> String {
         name = "all-to-meteroid"
         target = "meteroid:default"
         "#
-    )
+    ))
 }
 
 const BASE: &str = "/stripe/v1/checkout/sessions";

@@ -105,6 +105,29 @@ pub fn flowglad_config(extra: &str) -> String {
     )
 }
 
+/// Meteroid's and Flowglad's sandbox accounts (`default` each), the main
+/// client on every account with budgets no test reaches, then `extra`.
+pub fn meteroid_and_flowglad_config(extra: &str) -> String {
+    let meteroid = sandbox::DEMO_METEROID_API_KEY;
+    let flowglad = sandbox::flowglad::seed::API_KEY;
+    format!(
+        r#"
+        [providers.meteroid.accounts.default]
+        base_url = "{{sandbox}}/meteroid"
+        api_key = "{meteroid}"
+        [providers.flowglad.accounts.default]
+        base_url = "{{sandbox}}/flowglad"
+        api_key = "{flowglad}"
+        [clients.main]
+        key = "{CLIENT_KEY}"
+        accounts = ["*"]
+        requests_per_sec = 100000
+        vendor_calls_per_sec = 100000
+        {extra}
+        "#
+    )
+}
+
 /// Start a sandbox and a gateway with this TOML config, in which every
 /// `{sandbox}` is replaced by the sandbox's base URL (`http://127.0.0.1:PORT`).
 pub async fn start_with(config_toml: &str) -> Stack {

@@ -9,6 +9,8 @@
 //! (`shared`): a local miss reads it before the vendor, and every write
 //! goes to both.
 
+/// The Stripe facade's renderings of cached sessions.
+pub mod renders;
 mod shared;
 
 use std::collections::HashMap;

@@ -9,7 +9,7 @@
 
 use axum::body::{to_bytes, Body};
 use axum::extract::Path;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use checkout_core::{CancelSession, CheckoutSession, Error, ErrorCode, RequestContext};
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
@@ -327,6 +327,61 @@ fn unknown_parameter(name: &str) -> Failure {
         &format!("Received unknown parameter: {name}"),
         Some(name),
     ))
+}
+
+/// The route templates of a retrieve, one per mount (metrics' `route`).
+pub const RETRIEVE_ROUTES: [&str; 2] = [
+    "/stripe/v1/checkout/sessions/{id}",
+    "/v1/checkout/sessions/{id}",
+];
+
+/// The cache-hit fast path of a retrieve, taken before routing like the
+/// canonical one (`sessions::answer_hit`): the same checks and answer as
+/// `retrieve`, the Stripe object made once per cached rendering. Anything
+/// but a fresh hit of a plain retrieve is `None` and goes the routed way.
+/// Answers with its route template and the client it was for.
+pub async fn answer_hit(
+    state: &AppState,
+    request: &http::request::Parts,
+) -> Option<(Response, &'static str, std::sync::Arc<Client>)> {
+    if request.method != http::Method::GET || request.uri.query().is_some() {
+        return None;
+    }
+    let path = request.uri.path();
+    let (route, stripe_id) = crate::http::stripe::MOUNTS
+        .iter()
+        .zip(RETRIEVE_ROUTES)
+        .find_map(|(mount, route)| {
+            let id = path.strip_prefix(mount)?.strip_prefix('/')?;
+            (!id.is_empty() && !id.contains('/')).then_some((route, id))
+        })?;
+    let client = state
+        .authorize_unmetered(&request.headers, Scope::SessionsRead)
+        .ok()?;
+    let (raw_id, id) = canonical_id(stripe_id).ok()?;
+    state
+        .account_for(&client, id.provider(), id.account())
+        .ok()?;
+    let hit = read::fresh_hit(state, &client, &raw_id).await?;
+    let body = state
+        .stripe_renders
+        .get_or_render(&raw_id, &hit.body, |canonical| {
+            let session: CheckoutSession = serde_json::from_slice(canonical).ok()?;
+            serde_json::to_vec(&object::session(&session))
+                .ok()
+                .map(bytes::Bytes::from)
+        })?;
+    let mut response = json_bytes(body);
+    with_request_id(&request.headers, &mut response);
+    Some((response, route, client))
+}
+
+fn json_bytes(body: bytes::Bytes) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
 }
 
 /// The canonical id a `cs_…` id stands for; anything else is not found.

@@ -27,7 +27,7 @@ use tower::ServiceExt;
 use crate::http::errors::{ApiError, REQUEST_ID};
 use crate::http::request_id::request_id_of;
 use crate::routes::sessions::SESSION_ROUTE;
-use crate::routes::{router, sessions};
+use crate::routes::{router, sessions, stripe};
 use crate::state::live::Gateway;
 use crate::telemetry::Tracked;
 use connections::{ConnState, ConnectionHandle, ConnectionLimits, TrackedIo, Tracker};
@@ -137,19 +137,27 @@ impl App {
 /// A fresh cache hit, with the request id, span, log line and metrics the
 /// routed path would give it; `None` for anything else.
 async fn answer_hit(gateway: &Gateway, request: &Parts) -> Option<Response> {
-    if request.method != http::Method::GET
-        || !request.uri.path().starts_with("/v1/checkout-sessions/")
-    {
+    if request.method != http::Method::GET {
+        return None;
+    }
+    let path = request.uri.path();
+    let canonical = path.starts_with("/v1/checkout-sessions/");
+    if !canonical && !crate::http::stripe::is_facade_path(path) {
         return None;
     }
     let started = Instant::now();
     let state = gateway.current();
-    let (mut response, client) = sessions::answer_hit(&state, request).await?;
+    let (mut response, route, client) = if canonical {
+        let (response, client) = sessions::answer_hit(&state, request).await?;
+        (response, SESSION_ROUTE, client)
+    } else {
+        stripe::answer_hit(&state, request).await?
+    };
     let request_id = request_id_of(&request.headers);
     let tracked = Tracked::started_at(
         started,
         &request.method,
-        Cow::Borrowed(SESSION_ROUTE),
+        Cow::Borrowed(route),
         request_id.to_str().unwrap_or_default(),
     );
     tracked.span.record("client", client.name.as_str());

@@ -64,6 +64,9 @@ pub struct AppState {
     /// Plan aliases, configured customer references and the routing rules
     /// (a reload swaps them with everything else).
     pub routing: Arc<routing::Routing>,
+    /// The Stripe facade's `checkout.session` of cached sessions, made once
+    /// per canonical rendering.
+    pub stripe_renders: crate::cache::renders::Renders,
 }
 
 /// What routing checks against: the accounts this config builds.
@@ -232,6 +235,7 @@ impl AppState {
             shutdown_grace: Duration::from_secs(config.resilience.shutdown_grace_secs),
             connection_limits: config.server.connection_limits(),
             routing: Arc::new(routing),
+            stripe_renders: crate::cache::renders::Renders::new(config.cache.max_entries),
             metrics,
         })
     }
