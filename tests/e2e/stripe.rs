@@ -289,3 +289,27 @@ async fn lists_page_by_id_both_ways_without_loss_or_repeat() {
     assert_eq!(status, 400, "{error}");
     assert_eq!(error["error"]["param"], "starting_after");
 }
+
+#[tokio::test]
+async fn a_key_still_in_use_is_a_409_and_the_first_create_is_the_only_one() {
+    let s = start_with(&format!("{}\n[idempotency]\nwait_ms = 200\n", config())).await;
+    s.fault(json!({"vendor": "meteroid", "op": "create", "fault": {"latency_ms": 1500}}))
+        .await;
+    let create = || {
+        post(&s, BASE, METEROID_CREATE)
+            .header("stripe-account", "meteroid:default")
+            .header("idempotency-key", "stripe-busy-key")
+    };
+    let first = tokio::spawn(create().send());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let (status, headers, error) = send(create()).await;
+    assert_eq!(status, 409, "{error}");
+    assert_eq!(error["error"]["code"], "idempotency_key_in_use", "{error}");
+    assert_eq!(header(&headers, "stripe-should-retry"), "true");
+    let first = first.await.unwrap().unwrap();
+    assert_eq!(first.status(), 200);
+    let (status, headers, replay) = send(create()).await;
+    assert_eq!(status, 200, "{replay}");
+    assert_eq!(header(&headers, "idempotent-replayed"), "true");
+    assert_eq!(s.calls("meteroid", "create"), 1);
+}
