@@ -1,4 +1,4 @@
-// The SDK suites' shared convention (the Python suite follows it too): the
+// The SDK suites' shared convention (the Python suites follow it too, through runner.py): the
 // sandbox's base URL from SANDBOX_URL, named cases run one after another,
 // one line per case, then exactly `N passed, M failed`; exit 1 if M > 0.
 

@@ -1,7 +1,7 @@
 """Meteroid's own Python SDK (`meteroid` on PyPI, unmodified) against the
 sandbox, configured as its README shows: `Meteroid(api_key=…, base_url=…)`.
 
-The runner follows tests/sdk/runner.mjs: the sandbox's base URL from
+The runner (tests/sdk/runner.py) follows tests/sdk/runner.mjs: the sandbox's base URL from
 SANDBOX_URL, one line per case, then exactly `N passed, M failed`; exit 1 if
 M > 0. Seeded records: crates/sandbox/src/meteroid/seed.rs.
 """
@@ -12,6 +12,7 @@ import os
 import sys
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 from meteroid import AuthenticationError, BadRequestError, Meteroid, NotFoundError
 from meteroid.models import CheckoutSessionStatus, CheckoutType
@@ -25,31 +26,9 @@ SUCCESS_URL = "https://shop.example/ok"
 CANCEL_URL = "https://shop.example/no"
 
 
-class AssertionFailed(Exception):
-    pass
-
-
-def check(condition: object, message: str) -> None:
-    if not condition:
-        raise AssertionFailed(message)
-
-
-def equal(actual: object, expected: object, what: str) -> None:
-    check(actual == expected, f"{what}: expected {expected!r}, got {actual!r}")
-
-
-def raises(error_class: type[Exception], call, what: str) -> Exception:
-    try:
-        call()
-    except AssertionFailed:
-        raise
-    except Exception as error:  # noqa: BLE001 - the class is the assertion
-        check(
-            isinstance(error, error_class),
-            f"{what}: expected {error_class.__name__}, got {type(error).__name__}: {error}",
-        )
-        return error
-    raise AssertionFailed(f"{what}: expected {error_class.__name__}, the call succeeded")
+# The shared runner (tests/sdk/runner.py), beside this suite's folder.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from runner import check, equal, raises, run  # noqa: E402
 
 
 base = os.environ.get("SANDBOX_URL")
@@ -187,21 +166,7 @@ CASES = [
 
 
 def main() -> int:
-    passed = failed = 0
-    for name, case in CASES:
-        try:
-            case()
-        except AssertionFailed as error:
-            failed += 1
-            print(f"FAIL  {name}: {error}")
-        except Exception as error:  # noqa: BLE001 - any error fails the case
-            failed += 1
-            print(f"FAIL  {name}: {type(error).__name__}: {error}")
-        else:
-            passed += 1
-            print(f"ok    {name}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return run(CASES)
 
 
 if __name__ == "__main__":

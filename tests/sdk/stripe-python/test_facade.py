@@ -5,7 +5,7 @@ gateway's `/stripe` mount. The target account is the `stripe_account`
 option (`Stripe-Account: provider:account`) or, without it, the demo's
 routing (config/demo.toml).
 
-The runner follows tests/sdk/runner.mjs: the demo's addresses from
+The runner (tests/sdk/runner.py) follows tests/sdk/runner.mjs: the demo's addresses from
 GATEWAY_URL, GATEWAY_KEY and SANDBOX_URL (.ci/stripe-sdk reads them from
 `checkout-gateway demo`), one line per case, then exactly `N passed, M
 failed`; exit 1 if M > 0. Seeded records: crates/sandbox/src/<vendor>/seed.rs.
@@ -22,36 +22,15 @@ import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import stripe
 
 
-class AssertionFailed(Exception):
-    pass
-
-
-def check(condition: object, message: str) -> None:
-    if not condition:
-        raise AssertionFailed(message)
-
-
-def equal(actual: object, expected: object, what: str) -> None:
-    check(actual == expected, f"{what}: expected {expected!r}, got {actual!r}")
-
-
-def raises(error_class: type[Exception], call: Callable[[], object], what: str) -> Exception:
-    try:
-        call()
-    except AssertionFailed:
-        raise
-    except Exception as error:  # noqa: BLE001 - the class is the assertion
-        check(
-            isinstance(error, error_class),
-            f"{what}: expected {error_class.__name__}, got {type(error).__name__}: {error}",
-        )
-        return error
-    raise AssertionFailed(f"{what}: expected {error_class.__name__}, the call succeeded")
+# The shared runner (tests/sdk/runner.py), beside this suite's folder.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from runner import check, equal, raises, run  # noqa: E402
 
 
 def environment(name: str, example: str) -> str:
@@ -448,21 +427,7 @@ def main() -> int:
         print(f"FAIL  {missing}")
         print(f"0 passed, {len(CASES)} failed")
         return 1
-    passed = failed = 0
-    for name, case in CASES:
-        try:
-            case()
-        except AssertionFailed as error:
-            failed += 1
-            print(f"FAIL  {name}: {error}")
-        except Exception as error:  # noqa: BLE001 - any error fails the case
-            failed += 1
-            print(f"FAIL  {name}: {type(error).__name__}: {error}")
-        else:
-            passed += 1
-            print(f"ok    {name}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return run(CASES)
 
 
 if __name__ == "__main__":
